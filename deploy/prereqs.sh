@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 machine to what Berth needs, and does nothing that
+# is already done: Debian packages (Postgres, Redis, runc, conmon, CNI plugins,
+# iproute2, iptables, busybox-static, skopeo), Postgres and Redis running on
+# loopback, the berth database and role, npm dependencies, the build and the
+# database migrations. Used by deploy/quickstart.sh and .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps)
+say() { echo "[prereqs] $*"; }
+
+missing=()
+for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Postgres: start the packaged cluster when it is not running.
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  ver=$(ls /usr/lib/postgresql | sort -V | tail -1)
+  pg_lsclusters -h | grep -q "^$ver main" || pg_createcluster "$ver" main >/dev/null
+  say "starting postgres $ver"
+  pg_ctlcluster "$ver" main start
+  for _ in $(seq 1 50); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+fi
+runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname='berth'" | grep -q 1 \
+  || runuser -u postgres -- psql -qc "CREATE ROLE berth LOGIN PASSWORD 'berth' CREATEDB"
+runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_database WHERE datname='berth'" | grep -q 1 \
+  || runuser -u postgres -- psql -qc "CREATE DATABASE berth OWNER berth"
+
+# Redis: start a server on loopback when none answers.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  say "starting redis"
+  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no >/dev/null
+  for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+# Node dependencies, Prisma client, TypeScript build, migrations.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+say "building"
+# The Prisma CLI wants its native schema engine for every command, even
+# `generate`, which needs only its bundled WebAssembly; the engine cannot be
+# downloaded offline, so point it at a placeholder (migrations run through
+# prisma/migrate.ts instead).
+PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx prisma generate >/dev/null
+npx tsc -p tsconfig.build.json
+export BERTH_DATABASE_URL="${BERTH_DATABASE_URL:-postgresql://berth:berth@127.0.0.1:5432/berth}"
+node dist/prisma/migrate.js

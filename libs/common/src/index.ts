@@ -1,0 +1,6 @@
+/**
+ * libs/common: the few pure helpers the controller, agent and CLI truly share
+ * (task states, image references). No IO lives here.
+ */
+export * from './task-state.js';
+export * from './image-ref.js';

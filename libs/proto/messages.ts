@@ -1,0 +1,56 @@
+/**
+ * TypeScript shapes of the dispatcher.proto messages as the loader decodes
+ * them (camelCase fields, enums and 64-bit integers as numbers, the set oneof
+ * field named in `msg`). Keep in step with the .proto file.
+ */
+export interface NodeDescription {
+  hostname: string;
+  cpus: number;
+  memoryBytes: number;
+  labels: Record<string, string>;
+  addr: string;
+  agentVersion: string;
+}
+
+export interface JoinRequest { token: string; csrPem: string; description: NodeDescription }
+export interface JoinResponse { nodeId: string; certificatePem: string; caPem: string }
+
+export interface TaskStatus {
+  taskId: string;
+  state: number;
+  message: string;
+  error: string;
+  hasExitCode: boolean;
+  exitCode: number;
+  address: string;
+  timestampMs: number;
+}
+
+export interface TaskSpec {
+  id: string;
+  name: string;
+  serviceId: string;
+  slot: number;
+  image: string;
+  command: string[];
+  env: string[];
+  network: string;
+  desiredState: number;
+  stopGraceMs: number;
+}
+
+export interface LogLine { timeMs: number; stream: string; text: string }
+export interface LogRequest { requestId: string; taskId: string; follow: boolean; tail: number }
+export interface LogChunk { requestId: string; lines: LogLine[]; eof: boolean; error: string }
+
+export type AgentMessage =
+  | { hello: { description: NodeDescription; tasks: TaskStatus[] }; msg?: 'hello' }
+  | { heartbeat: Record<string, never>; msg?: 'heartbeat' }
+  | { statuses: { statuses: TaskStatus[] }; msg?: 'statuses' }
+  | { log: LogChunk; msg?: 'log' };
+
+export type ControllerMessage =
+  | { accepted: { nodeId: string; heartbeatPeriodMs: number }; msg?: 'accepted' }
+  | { assignments: { tasks: TaskSpec[]; sequence: number }; msg?: 'assignments' }
+  | { logRequest: LogRequest; msg?: 'logRequest' }
+  | { logCancel: { requestId: string }; msg?: 'logCancel' };

@@ -1,0 +1,198 @@
+/**
+ * The OCI Distribution endpoints: route matching and one handler per
+ * operation. Handlers talk to a BlobStore only; they never touch files.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isValidDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '../../../../libs/oci/src/index.js';
+import { BlobStore, DigestMismatchError, UploadOffsetError } from '../storage/blob-store.js';
+import { RegistryError } from './errors.js';
+
+const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
+const ROUTE_RE = /^\/v2\/(.+?)\/(?:blobs\/uploads\/([^/]*)|blobs\/([^/]+)|manifests\/([^/]+)|tags\/list)$/;
+/** MAX_MANIFEST_BYTES: manifests are small JSON documents; refuse anything bigger. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new RegistryError('SIZE_INVALID', `body larger than ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function checkDigest(d: string | null): string {
+  if (!d || !isValidDigest(d)) throw new RegistryError('DIGEST_INVALID', `invalid digest "${d ?? ''}"`);
+  return d;
+}
+
+export class Routes {
+  constructor(private readonly store: BlobStore) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://registry');
+    const method = req.method ?? 'GET';
+    res.setHeader('docker-distribution-api-version', 'registry/2.0');
+    if (url.pathname === '/v2/' || url.pathname === '/v2') return this.json(res, 200, {});
+    if (url.pathname === '/v2/_catalog' && method === 'GET') return this.catalog(url, res);
+    const m = ROUTE_RE.exec(url.pathname);
+    if (!m) throw new RegistryError('UNSUPPORTED', `no route for ${method} ${url.pathname}`);
+    const [, name, uploadId, blobDigest, reference] = m;
+    if (!NAME_RE.test(name!) || name!.length > 255) throw new RegistryError('NAME_INVALID', `invalid repository name "${name}"`);
+    if (uploadId !== undefined) return this.upload(method, name!, uploadId, url, req, res);
+    if (blobDigest !== undefined) return this.blob(method, name!, blobDigest, req, res);
+    if (reference !== undefined) return this.manifest(method, name!, reference, req, res);
+    if (method !== 'GET') throw new RegistryError('UNSUPPORTED', `${method} not allowed on tags`);
+    return this.tags(name!, url, res);
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const s = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s), ...headers });
+    res.end(s);
+  }
+
+  private empty(res: ServerResponse, status: number, headers: Record<string, string | number>): void {
+    res.writeHead(status, { 'content-length': 0, ...headers });
+    res.end();
+  }
+
+  private paginate(items: string[], url: URL): { page: string[]; next?: string } {
+    const n = url.searchParams.has('n') ? Math.max(0, Number(url.searchParams.get('n')) | 0) : items.length;
+    const last = url.searchParams.get('last');
+    const from = last ? items.filter((t) => t > last) : items;
+    const page = from.slice(0, n);
+    return { page, next: page.length < from.length ? page[page.length - 1] : undefined };
+  }
+
+  private async catalog(url: URL, res: ServerResponse): Promise<void> {
+    const { page, next } = this.paginate(await this.store.listRepositories(), url);
+    this.json(res, 200, { repositories: page }, next ? { link: `</v2/_catalog?last=${next}&n=${page.length}>; rel="next"` } : {});
+  }
+
+  private async tags(name: string, url: URL, res: ServerResponse): Promise<void> {
+    const tags = await this.store.listTags(name);
+    if (!tags) throw new RegistryError('NAME_UNKNOWN', `repository ${name} not known to registry`);
+    const { page, next } = this.paginate(tags, url);
+    this.json(res, 200, { name, tags: page }, next ? { link: `</v2/${name}/tags/list?last=${next}&n=${page.length}>; rel="next"` } : {});
+  }
+
+  private async blob(method: string, name: string, digestRaw: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const digest = checkDigest(digestRaw);
+    if (method === 'DELETE') {
+      if (!(await this.store.unlinkBlob(name, digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} unknown`);
+      return this.empty(res, 202, {});
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw new RegistryError('UNSUPPORTED', `${method} not allowed on blobs`);
+    const info = await this.store.statBlob(name, digest);
+    if (!info) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} unknown to repository ${name}`);
+    const headers: Record<string, string | number> = { 'docker-content-digest': digest, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const start = Number(range[1]);
+      const end = range[2] ? Math.min(Number(range[2]), info.size - 1) : info.size - 1;
+      if (start > end) throw new RegistryError('RANGE_INVALID', `range ${req.headers.range} not satisfiable for ${info.size} bytes`);
+      res.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${info.size}` });
+      if (method === 'HEAD') return void res.end();
+      this.store.readBlob(digest, { start, end }).pipe(res);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-length': info.size });
+    if (method === 'HEAD') return void res.end();
+    this.store.readBlob(digest).pipe(res);
+  }
+
+  private uploadHeaders(name: string, id: string, size: number): Record<string, string | number> {
+    return { location: `/v2/${name}/blobs/uploads/${id}`, range: `0-${Math.max(0, size - 1)}`, 'docker-upload-uuid': id };
+  }
+
+  private async upload(method: string, name: string, id: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (method === 'POST' && id === '') {
+      const mount = url.searchParams.get('mount');
+      const from = url.searchParams.get('from');
+      if (mount && from && NAME_RE.test(from) && (await this.store.statBlob(from, checkDigest(mount)))) {
+        await this.store.linkBlob(name, mount);
+        return this.empty(res, 201, { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount });
+      }
+      const up = await this.store.startUpload(name);
+      const digest = url.searchParams.get('digest');
+      if (digest) {
+        checkDigest(digest);
+        await this.store.appendUpload(name, up.id, req);
+        const blob = await this.commit(name, up.id, digest);
+        return this.empty(res, 201, { location: `/v2/${name}/blobs/${blob}`, 'docker-content-digest': blob });
+      }
+      return this.empty(res, 202, this.uploadHeaders(name, up.id, 0));
+    }
+    const up = await this.store.getUpload(name, id);
+    if (!up) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} unknown`);
+    if (method === 'GET') return this.empty(res, 204, this.uploadHeaders(name, id, up.size));
+    if (method === 'DELETE') {
+      await this.store.cancelUpload(name, id);
+      return this.empty(res, 204, {});
+    }
+    if (method === 'PATCH' || method === 'PUT') {
+      const cr = /^(\d+)-(\d+)$/.exec(req.headers['content-range'] ?? '');
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      let size = up.size;
+      if (hasBody || method === 'PATCH') {
+        try {
+          size = (await this.store.appendUpload(name, id, req, cr ? Number(cr[1]) : undefined)).size;
+        } catch (err) {
+          if (err instanceof UploadOffsetError) throw new RegistryError('RANGE_INVALID', err.message);
+          throw err;
+        }
+      }
+      if (method === 'PATCH') return this.empty(res, 202, this.uploadHeaders(name, id, size));
+      const blob = await this.commit(name, id, checkDigest(url.searchParams.get('digest')));
+      return this.empty(res, 201, { location: `/v2/${name}/blobs/${blob}`, 'docker-content-digest': blob });
+    }
+    throw new RegistryError('UNSUPPORTED', `${method} not allowed on uploads`);
+  }
+
+  private async commit(name: string, id: string, digest: string): Promise<string> {
+    try {
+      return (await this.store.commitUpload(name, id, digest)).digest;
+    } catch (err) {
+      if (err instanceof DigestMismatchError) throw new RegistryError('DIGEST_INVALID', err.message);
+      throw err;
+    }
+  }
+
+  private async manifest(method: string, name: string, reference: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const byDigest = reference.startsWith('sha256:');
+    if (byDigest) checkDigest(reference);
+    else if (!TAG_RE.test(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${reference}"`);
+    if (method === 'PUT') {
+      const bytes = await readBody(req, MAX_MANIFEST_BYTES);
+      let parsed;
+      try {
+        parsed = parseManifest(bytes, req.headers['content-type'] ?? '');
+      } catch (err) {
+        if (err instanceof ManifestInvalidError) throw new RegistryError('MANIFEST_INVALID', err.message);
+        throw err;
+      }
+      const digest = digestOf(bytes);
+      if (byDigest && digest !== reference) throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, not ${reference}`);
+      for (const d of referencedDigests(parsed)) {
+        const known = parsed.kind === 'manifest' ? await this.store.statBlob(name, d) : await this.store.getManifest(name, d);
+        if (!known) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${d}, which repository ${name} does not have`, { digest: d });
+      }
+      await this.store.putManifest(name, digest, parsed.mediaType, bytes, byDigest ? undefined : reference);
+      return this.empty(res, 201, { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest });
+    }
+    if (method === 'DELETE') {
+      if (!byDigest) throw new RegistryError('UNSUPPORTED', 'delete manifests by digest');
+      if (!(await this.store.deleteManifest(name, reference))) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} unknown`);
+      return this.empty(res, 202, {});
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw new RegistryError('UNSUPPORTED', `${method} not allowed on manifests`);
+    const m = await this.store.getManifest(name, reference);
+    if (!m) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${name}:${reference} unknown`);
+    res.writeHead(200, { 'content-type': m.mediaType, 'content-length': m.bytes.length, 'docker-content-digest': m.digest });
+    res.end(method === 'HEAD' ? undefined : m.bytes);
+  }
+}

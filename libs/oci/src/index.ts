@@ -1,0 +1,10 @@
+/**
+ * libs/oci: OCI image-spec shapes and helpers shared by the registry, the
+ * CLI (image import) and the agent (pull): media types, manifest parsing and
+ * platform selection, digests, building a one-layer image, pushing it.
+ */
+export * from './media-types.js';
+export * from './manifest.js';
+export * from './digest.js';
+export * from './build.js';
+export * from './push.js';

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps)
+PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps attr util-linux)
 say() { echo "[prereqs] $*"; }
 
 missing=()

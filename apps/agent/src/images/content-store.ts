@@ -1,0 +1,60 @@
+/**
+ * ContentStore: blobs by digest under <stateDir>/content/blobs/sha256/.
+ * A blob is streamed to a temp file, its size and sha256 checked, then
+ * renamed into place, so a present file is always complete and verified.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export class DigestMismatchError extends Error {}
+
+export class ContentStore {
+  private readonly dir: string;
+
+  constructor(stateDir: string) {
+    this.dir = path.join(stateDir, 'content', 'blobs', 'sha256');
+  }
+
+  path(digest: string): string {
+    return path.join(this.dir, digest.slice('sha256:'.length));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return stat(this.path(digest)).then(() => true, () => false);
+  }
+
+  read(digest: string): Readable {
+    return createReadStream(this.path(digest));
+  }
+
+  readBytes(digest: string): Promise<Buffer> {
+    return readFile(this.path(digest));
+  }
+
+  /** ingest writes `data` as blob `digest`, verifying digest and (when >= 0) size. */
+  async ingest(digest: string, expectedSize: number, data: Readable): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = `${this.path(digest)}.ingest-${randomUUID()}`;
+    const h = createHash('sha256');
+    let size = 0;
+    try {
+      await pipeline(data, new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          h.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      }), createWriteStream(tmp));
+      const actual = `sha256:${h.digest('hex')}`;
+      if (actual !== digest) throw new DigestMismatchError(`blob ${digest}: content digest is ${actual}`);
+      if (expectedSize >= 0 && size !== expectedSize) throw new DigestMismatchError(`blob ${digest}: size ${size}, manifest says ${expectedSize}`);
+      await rename(tmp, this.path(digest));
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+}

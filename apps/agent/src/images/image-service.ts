@@ -1,0 +1,114 @@
+/**
+ * ImageService: makes an image present on this host. Local first: a
+ * reference pulled before is served from <stateDir>/images without asking
+ * the registry; else the manifest is resolved, config and layers are fetched
+ * concurrently into the content store, and every layer is unpacked once into
+ * <stateDir>/layers/<diff_id hex> (in a temp dir, renamed when complete), so
+ * containers share layers through overlayfs. Concurrent ensures of the same
+ * image share one pull.
+ */
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { ContentStore } from './content-store.js';
+import { RegistryClient } from './registry-client.js';
+import { unpackLayer } from './unpack.js';
+import { parseImageRef, formatImageRef, type ImageConfig } from './oci.js';
+import { ImageNotFoundError } from '../runtime/errors.js';
+
+export interface LocalImage {
+  reference: string;
+  manifestDigest: string;
+  config: ImageConfig;
+  /** Layer directories, bottom layer first. */
+  layerDirs: string[];
+}
+
+export class ImageService {
+  private readonly content: ContentStore;
+  private readonly client: RegistryClient;
+  private readonly inflight = new Map<string, Promise<LocalImage>>();
+  private readonly unpacking = new Map<string, Promise<string>>();
+
+  constructor(private readonly stateDir: string, insecureRegistries: string[]) {
+    this.content = new ContentStore(stateDir);
+    this.client = new RegistryClient(insecureRegistries);
+  }
+
+  private recordPath(reference: string): string {
+    return path.join(this.stateDir, 'images', `${createHash('sha256').update(reference).digest('hex')}.json`);
+  }
+
+  layerDir(diffId: string): string {
+    return path.join(this.stateDir, 'layers', diffId.slice('sha256:'.length));
+  }
+
+  async ensure(image: string): Promise<LocalImage> {
+    let ref;
+    try {
+      ref = parseImageRef(image, '');
+    } catch {
+      throw new ImageNotFoundError(image);
+    }
+    if (!ref.registry) throw new ImageNotFoundError(image);
+    const reference = formatImageRef(ref);
+    const local = await this.local(reference);
+    if (local) return local;
+    let p = this.inflight.get(reference);
+    if (!p) {
+      p = this.pull(reference).finally(() => this.inflight.delete(reference));
+      this.inflight.set(reference, p);
+    }
+    return p;
+  }
+
+  private async local(reference: string): Promise<LocalImage | undefined> {
+    const raw = await readFile(this.recordPath(reference), 'utf8').catch(() => undefined);
+    if (!raw) return undefined;
+    const img = JSON.parse(raw) as LocalImage;
+    for (const d of img.layerDirs) if (!(await stat(d).catch(() => undefined))) return undefined;
+    return img;
+  }
+
+  private async pull(reference: string): Promise<LocalImage> {
+    const ref = parseImageRef(reference, '');
+    const { digest, manifest } = await this.client.resolve(ref, reference);
+    const fetchBlob = async (d: string, size: number) => {
+      if (!(await this.content.has(d))) await this.content.ingest(d, size, await this.client.blob(ref, d));
+    };
+    await Promise.all([manifest.config, ...manifest.layers].map((l) => fetchBlob(l.digest, l.size)));
+    const config = JSON.parse((await this.content.readBytes(manifest.config.digest)).toString('utf8')) as ImageConfig;
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) throw new Error(`${reference}: config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
+    const layerDirs = await Promise.all(manifest.layers.map((l, i) => this.unpackOnce(l.digest, diffIds[i]!)));
+    const img: LocalImage = { reference, manifestDigest: digest, config, layerDirs };
+    const rec = this.recordPath(reference);
+    await mkdir(path.dirname(rec), { recursive: true });
+    await writeFile(`${rec}.tmp`, JSON.stringify(img));
+    await rename(`${rec}.tmp`, rec);
+    return img;
+  }
+
+  private unpackOnce(blobDigest: string, diffId: string): Promise<string> {
+    let p = this.unpacking.get(diffId);
+    if (!p) {
+      p = this.unpack(blobDigest, diffId).finally(() => this.unpacking.delete(diffId));
+      this.unpacking.set(diffId, p);
+    }
+    return p;
+  }
+
+  private async unpack(blobDigest: string, diffId: string): Promise<string> {
+    const dest = this.layerDir(diffId);
+    if (await stat(dest).catch(() => undefined)) return dest;
+    const tmp = path.join(this.stateDir, 'layers', `.tmp-${randomUUID()}`);
+    try {
+      const actual = await unpackLayer(this.content.read(blobDigest), tmp);
+      if (actual !== diffId) throw new Error(`layer ${blobDigest}: uncompressed digest ${actual} does not match diff_id ${diffId}`);
+      await rename(tmp, dest);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return dest;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * unpackLayer extracts one image layer (tar, optionally gzip) into an empty
+ * directory, safely: absolute paths, `..` components, writes through
+ * symlinks, hardlinks leaving the layer and device nodes reject the whole
+ * layer. OCI whiteouts become overlayfs whiteouts (`.wh.x` → a 0:0 char
+ * device, `.wh..wh..opq` → the trusted.overlay.opaque xattr) so layers can
+ * be stacked as overlay lower dirs. Returns the diff_id (sha256 of the tar).
+ */
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+
+const run = promisify(execFile);
+
+export class UnsafeLayerError extends Error {}
+
+/** cleanName normalises an entry name to a relative path, or throws. */
+export function cleanName(name: string): string {
+  if (name.startsWith('/')) throw new UnsafeLayerError(`absolute path in layer: ${name}`);
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => p === '..')) throw new UnsafeLayerError(`path traversal in layer: ${name}`);
+  return parts.join('/');
+}
+
+/** checkParents refuses to write below a symlink (the write would land outside the layer). */
+async function checkParents(root: string, rel: string): Promise<void> {
+  const parts = rel.split('/');
+  let cur = root;
+  for (const p of parts.slice(0, -1)) {
+    cur = path.join(cur, p);
+    const st = await lstat(cur).catch(() => undefined);
+    if (!st) return;
+    if (st.isSymbolicLink()) throw new UnsafeLayerError(`layer writes through symlink ${path.relative(root, cur)}`);
+    if (!st.isDirectory()) throw new UnsafeLayerError(`layer writes below non-directory ${path.relative(root, cur)}`);
+  }
+}
+
+async function ensureParent(root: string, rel: string): Promise<void> {
+  await checkParents(root, rel);
+  await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+}
+
+function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** peek reads the first bytes of a stream and returns a stream replaying everything. */
+async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> {
+  const it = src[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head: Buffer = first.done ? Buffer.alloc(0) : (first.value as Buffer);
+  async function* replay() {
+    if (head.length) yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value as Buffer;
+    }
+  }
+  return { head, stream: Readable.from(replay()) };
+}
+
+export async function unpackLayer(src: Readable, dest: string): Promise<string> {
+  await mkdir(dest, { recursive: true });
+  const { head, stream } = await peek(src);
+  const hash = createHash('sha256');
+  const hasher = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+  const extract = tar.extract();
+  const dirTimes: Array<[string, Date]> = [];
+  const feed = pipeline(isGzip(head) ? [stream, createGunzip(), hasher, extract] as never : [stream, hasher, extract] as never);
+  const consume = (async () => {
+    for await (const entry of extract) {
+      try {
+        await writeEntry(dest, entry.header, entry as unknown as Readable, dirTimes);
+      } finally {
+        entry.resume();
+      }
+    }
+  })();
+  try {
+    await Promise.all([feed, consume]);
+  } catch (err) {
+    extract.destroy();
+    throw err;
+  }
+  for (const [p, t] of dirTimes.reverse()) await utimes(p, t, t).catch(() => {});
+  return `sha256:${hash.digest('hex')}`;
+}
+
+async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes: Array<[string, Date]>): Promise<void> {
+  const rel = cleanName(h.name);
+  if (rel === '') return;
+  const base = path.basename(rel);
+  const dir = path.dirname(rel);
+  const mtime = h.mtime ?? new Date(0);
+  if (base === '.wh..wh..opq') {
+    await ensureParent(root, rel);
+    const target = path.join(root, dir);
+    await mkdir(target, { recursive: true });
+    await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', target]);
+    return;
+  }
+  if (base.startsWith('.wh.')) {
+    const victim = path.join(dir, base.slice(4));
+    await ensureParent(root, victim);
+    await run('mknod', [path.join(root, victim), 'c', '0', '0']);
+    return;
+  }
+  await ensureParent(root, rel);
+  const full = path.join(root, rel);
+  const mode = (h.mode ?? 0o644) & 0o7777;
+  const existing = await lstat(full).catch(() => undefined);
+  if (existing && !(existing.isDirectory() && h.type === 'directory')) await rm(full, { recursive: true, force: true });
+  switch (h.type) {
+    case 'directory':
+      await mkdir(full, { recursive: true });
+      await chmod(full, mode);
+      dirTimes.push([full, mtime]);
+      break;
+    case 'file':
+    case 'contiguous-file':
+      await pipeline(body, createWriteStream(full, { mode }));
+      await chmod(full, mode);
+      break;
+    case 'symlink':
+      await symlink(h.linkname ?? '', full);
+      break;
+    case 'link': {
+      const target = cleanName(h.linkname ?? '');
+      await checkParents(root, target);
+      const tst = await lstat(path.join(root, target)).catch(() => undefined);
+      if (!tst) throw new UnsafeLayerError(`hardlink ${rel} to missing ${target}`);
+      await link(path.join(root, target), full);
+      break;
+    }
+    case 'fifo':
+      await run('mknod', ['-m', mode.toString(8), full, 'p']);
+      break;
+    case 'character-device':
+    case 'block-device':
+      throw new UnsafeLayerError(`device node in layer: ${rel}`);
+    default:
+      return; // pax headers and unknown kinds carry no file
+  }
+  await lchown(full, h.uid ?? 0, h.gid ?? 0);
+  if (h.type === 'symlink') await lutimes(full, mtime, mtime).catch(() => {});
+  else if (h.type !== 'directory') await utimes(full, mtime, mtime);
+}

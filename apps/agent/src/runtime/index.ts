@@ -1,0 +1,18 @@
+/**
+ * runtime/: the agent's boundary to the host (see runtime.ts for the
+ * contract). Owns containers, their rootfs mounts, runc state and network
+ * attachments under the agent's state dir; the worker calls it and nothing
+ * else touches those. The one implementation is conmon + runc (runc/).
+ */
+import { mkdir } from 'node:fs/promises';
+import type { Runtime, RuntimeConfig } from './runtime.js';
+import { RuncRuntime } from './runc/runc-runtime.js';
+
+export * from './runtime.js';
+export * from './errors.js';
+
+export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
+  await mkdir(config.stateDir, { recursive: true });
+  await mkdir(config.runcRoot, { recursive: true });
+  return new RuncRuntime(config);
+}

@@ -1,0 +1,139 @@
+/**
+ * RuncAdapter: the only code that spawns conmon and runc. conmon runs
+ * `runc create` detached from the agent, holds the container's stdio, writes
+ * the CRI log and, when the container exits, its exit code to
+ * <dir>/exit/<id>, so containers outlive the agent. Every call is bounded.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RuntimeError } from '../errors.js';
+
+/** RUNC_TIMEOUT_MS bounds one runc invocation (create/start/kill/delete take milliseconds). */
+const RUNC_TIMEOUT_MS = 30_000;
+
+export interface ContainerPaths {
+  dir: string;
+  bundle: string;
+  log: string;
+  exitDir: string;
+  persistDir: string;
+  pidFile: string;
+  conmonPidFile: string;
+  runcLog: string;
+}
+
+export function containerPaths(containersDir: string, id: string): ContainerPaths {
+  const dir = path.join(containersDir, id);
+  return {
+    dir,
+    bundle: path.join(dir, 'bundle'),
+    log: path.join(dir, 'ctr.log'),
+    exitDir: path.join(dir, 'exit'),
+    persistDir: path.join(dir, 'persist'),
+    pidFile: path.join(dir, 'pid'),
+    conmonPidFile: path.join(dir, 'conmon.pid'),
+    runcLog: path.join(dir, 'runc.log'),
+  };
+}
+
+export class RuncAdapter {
+  constructor(private readonly runcRoot: string, private readonly runcPath = '/usr/sbin/runc', private readonly conmonPath = '/usr/bin/conmon') {}
+
+  run(args: string[], timeoutMs = RUNC_TIMEOUT_MS): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(this.runcPath, [`--root=${this.runcRoot}`, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+        if (err) reject(new RuntimeError(`runc ${args[0]}: ${(stderr || err.message).trim().replace(/^time="[^"]*" level=\w+ msg=/, '')}`));
+        else resolve(stdout);
+      });
+    });
+  }
+
+  /** create starts conmon, which runs `runc create`; resolves once conmon has detached. */
+  create(id: string, p: ContainerPaths): Promise<void> {
+    const args = [
+      '--api-version', '1', '-c', id, '-u', id, '-n', id,
+      '-r', this.runcPath, '-b', p.bundle, '-p', p.pidFile, '-P', p.conmonPidFile,
+      '-l', `k8s-file:${p.log}`, '--exit-dir', p.exitDir, '--persist-dir', p.persistDir,
+      '--socket-dir-path', p.dir, '--runtime-arg', `--root=${this.runcRoot}`,
+      '--runtime-arg', `--log=${p.runcLog}`, '--runtime-arg', '--log-format=json', '--log-level', 'error',
+    ];
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.conmonPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+      const timer = setTimeout(() => child.kill('SIGKILL'), RUNC_TIMEOUT_MS);
+      child.on('error', (e) => { clearTimeout(timer); reject(new RuntimeError(`conmon: ${e.message}`)); });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new RuntimeError(`conmon exited ${code}: ${err.trim().split('\n').filter((l) => !l.includes('oom_score_adj')).join('; ')}`));
+      });
+    });
+  }
+
+  start(id: string): Promise<string> {
+    return this.run(['start', id]);
+  }
+
+  kill(id: string, signal: string, all = false): Promise<string> {
+    return this.run(['kill', ...(all ? ['--all'] : []), id, signal]);
+  }
+
+  delete(id: string): Promise<string> {
+    return this.run(['delete', '--force', id]);
+  }
+
+  async state(id: string): Promise<{ status: string; pid: number } | undefined> {
+    try {
+      return JSON.parse(await this.run(['state', id])) as { status: string; pid: number };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      const out = JSON.parse(await this.run(['list', '--format', 'json'])) as Array<{ id: string }> | null;
+      return (out ?? []).map((c) => c.id);
+    } catch {
+      return [];
+    }
+  }
+
+  /** lastError reads the last error runc logged for a container (its JSON log). */
+  async lastError(p: ContainerPaths): Promise<string> {
+    const raw = await readFile(p.runcLog, 'utf8').catch(() => '');
+    const lines = raw.trim().split('\n').filter(Boolean);
+    for (const l of lines.reverse()) {
+      try {
+        const j = JSON.parse(l) as { level?: string; msg?: string };
+        if (j.level === 'error' && j.msg) return j.msg;
+      } catch {
+        /* not JSON */
+      }
+    }
+    return '';
+  }
+}
+
+export function mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void> {
+  const opts = `lowerdir=${[...lower].reverse().join(':')},upperdir=${upper},workdir=${work}`;
+  return sh('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+}
+
+export function unmount(target: string): Promise<void> {
+  return sh('umount', [target]).catch(async (err: Error) => {
+    if (/not mounted|no mount point|not found/i.test(err.message)) return;
+    await sh('umount', ['-l', target]);
+  });
+}
+
+export function sh(cmd: string, args: string[], timeoutMs = RUNC_TIMEOUT_MS): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (err, _o, stderr) => {
+      if (err) reject(new RuntimeError(`${cmd} ${args[0] ?? ''}: ${(stderr || err.message).trim()}`));
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * toOciSpec: the pure translation of a task and its image config into an OCI
+ * runtime spec (config.json), with Docker's defaults: the image's
+ * Entrypoint/Cmd/Env/WorkingDir/User unless the task overrides them, the
+ * default capability set, masked and read-only /proc paths, and namespaces
+ * (no network namespace for host networking). No IO here.
+ */
+import type { ImageConfig } from '../../images/oci.js';
+
+export interface BundleInput {
+  taskId: string;
+  hostname: string;
+  command: string[];
+  env: string[];
+  network: string;
+  image: ImageConfig;
+  /** uid/gid resolved from the image's /etc/passwd for a named User. */
+  user: { uid: number; gid: number };
+  cgroupsPath: string;
+  /** Host files bind-mounted at /etc/hosts, /etc/hostname, /etc/resolv.conf. */
+  etcFiles: { hosts: string; hostname: string; resolvConf: string };
+}
+
+export const DEFAULT_CAPS = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export class InvalidSpecError extends Error {}
+
+/** processArgs applies Docker's rule: Entrypoint + (task command, else image Cmd). */
+export function processArgs(command: string[], image: ImageConfig): string[] {
+  const entry = image.config?.Entrypoint ?? [];
+  const args = [...entry, ...(command.length ? command : image.config?.Cmd ?? [])];
+  if (!args.length) throw new InvalidSpecError('no command: the task gives none and the image has no Cmd or Entrypoint');
+  return args;
+}
+
+/** mergeEnv overlays task env on image env by variable name, keeping PATH set. */
+export function mergeEnv(imageEnv: string[], taskEnv: string[], hostname: string): string[] {
+  const out = new Map<string, string>();
+  for (const kv of [DEFAULT_PATH, `HOSTNAME=${hostname}`, ...imageEnv, ...taskEnv]) {
+    const i = kv.indexOf('=');
+    out.set(i < 0 ? kv : kv.slice(0, i), kv);
+  }
+  return [...out.values()];
+}
+
+/** parseUser resolves "uid[:gid]" or "name[:group]" against passwd/group file contents. */
+export function parseUser(spec: string, passwd: string, group: string): { uid: number; gid: number } {
+  if (!spec) return { uid: 0, gid: 0 };
+  const [u, g] = spec.split(':');
+  const pw = passwd.split('\n').map((l) => l.split(':'));
+  const gr = group.split('\n').map((l) => l.split(':'));
+  let uid: number;
+  let gid: number | undefined;
+  if (/^\d+$/.test(u!)) {
+    uid = Number(u);
+    const row = pw.find((r) => r[2] === u);
+    if (row) gid = Number(row[3]);
+  } else {
+    const row = pw.find((r) => r[0] === u);
+    if (!row) throw new InvalidSpecError(`user "${u}" not found in the image's /etc/passwd`);
+    uid = Number(row[2]);
+    gid = Number(row[3]);
+  }
+  if (g !== undefined) {
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else {
+      const row = gr.find((r) => r[0] === g);
+      if (!row) throw new InvalidSpecError(`group "${g}" not found in the image's /etc/group`);
+      gid = Number(row[2]);
+    }
+  }
+  return { uid, gid: gid ?? 0 };
+}
+
+export function toOciSpec(b: BundleInput): Record<string, unknown> {
+  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  if (b.network !== 'host') namespaces.push({ type: 'network' });
+  const bind = (source: string, destination: string, ro = false) => ({
+    destination, type: 'bind', source, options: ['rbind', ro ? 'ro' : 'rw', 'nosuid', 'nodev'],
+  });
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: b.user.uid, gid: b.user.gid },
+      args: processArgs(b.command, b.image),
+      env: mergeEnv(b.image.config?.Env ?? [], b.env, b.hostname),
+      cwd: b.image.config?.WorkingDir || '/',
+      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      noNewPrivileges: false,
+    },
+    root: { path: 'rootfs', readonly: false },
+    hostname: b.hostname,
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+      bind(b.etcFiles.hosts, '/etc/hosts'),
+      bind(b.etcFiles.hostname, '/etc/hostname'),
+      bind(b.etcFiles.resolvConf, '/etc/resolv.conf'),
+    ],
+    linux: {
+      cgroupsPath: b.cgroupsPath,
+      namespaces,
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+        '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}

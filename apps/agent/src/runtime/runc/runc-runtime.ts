@@ -1,0 +1,227 @@
+/**
+ * RuncRuntime implements Runtime with conmon + runc over an overlayfs
+ * rootfs. Everything it knows about a container is on disk under
+ * <stateDir>/containers/<taskId>/ (task spec, bundle, log, exit file, pid
+ * files, attachment), so a restarted agent re-adopts running containers
+ * from there and from runc's own state.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TaskSpec, LogLine } from '../../../../../libs/proto/messages.js';
+import type { ContainerStatus, LogOptions, Runtime, RuntimeConfig } from '../runtime.js';
+import { ContainerNotFoundError, RuntimeError } from '../errors.js';
+import { readLogs } from '../logs.js';
+import { ImageService } from '../../images/image-service.js';
+import { createNetworks, type NetworkRegistry } from '../../network/index.js';
+import { containerPaths, mountOverlay, RuncAdapter, unmount, type ContainerPaths } from './adapter.js';
+import { parseUser, toOciSpec } from './bundle.js';
+
+/** START_WAIT_MS bounds how long `runc create` may take to produce the container pid. */
+const START_WAIT_MS = 15_000;
+/** POLL_MS: pid-file and exit-file polling period on the start and wait paths. */
+const CREATE_POLL_MS = 2;
+const EXIT_POLL_MS = 100;
+/** KILL_WAIT_MS: how long to wait for an exit after SIGKILL. */
+const KILL_WAIT_MS = 5_000;
+
+interface Record_ {
+  spec: TaskSpec;
+  address: string;
+  startedAt: number;
+  finishedAt: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class RuncRuntime implements Runtime {
+  private readonly containersDir: string;
+  private readonly runc: RuncAdapter;
+  private readonly images: ImageService;
+  private readonly networks: NetworkRegistry;
+
+  constructor(private readonly cfg: RuntimeConfig) {
+    this.containersDir = path.join(cfg.stateDir, 'containers');
+    this.runc = new RuncAdapter(cfg.runcRoot);
+    this.images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
+    this.networks = createNetworks(cfg.cniPath, { bridgeName: cfg.bridgeName, subnet: cfg.bridgeSubnet, stateDir: cfg.stateDir });
+  }
+
+  private paths(id: string): ContainerPaths {
+    return containerPaths(this.containersDir, id);
+  }
+
+  private async record(id: string): Promise<Record_ | undefined> {
+    const raw = await readFile(path.join(this.paths(id).dir, 'record.json'), 'utf8').catch(() => undefined);
+    return raw ? (JSON.parse(raw) as Record_) : undefined;
+  }
+
+  private async saveRecord(id: string, r: Record_): Promise<void> {
+    const file = path.join(this.paths(id).dir, 'record.json');
+    await writeFile(`${file}.tmp`, JSON.stringify(r));
+    await rename(`${file}.tmp`, file);
+  }
+
+  private async exitCode(p: ContainerPaths, id: string): Promise<number | undefined> {
+    const raw = await readFile(path.join(p.exitDir, id), 'utf8').catch(() => undefined);
+    return raw === undefined || raw.trim() === '' ? undefined : Number(raw.trim());
+  }
+
+  async prepare(spec: TaskSpec): Promise<void> {
+    this.networks.get(spec.network); // reject unknown networks before any work
+    const p = this.paths(spec.id);
+    const existing = await this.record(spec.id);
+    if (existing) return;
+    const image = await this.images.ensure(spec.image);
+    await mkdir(p.dir, { recursive: true });
+    const rootfs = path.join(p.bundle, 'rootfs');
+    for (const d of [rootfs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), p.exitDir, p.persistDir, path.join(p.dir, 'etc')]) {
+      await mkdir(d, { recursive: true });
+    }
+    await mountOverlay(image.layerDirs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), rootfs);
+    const hostname = spec.id.slice(0, 12);
+    const etc = { hosts: path.join(p.dir, 'etc', 'hosts'), hostname: path.join(p.dir, 'etc', 'hostname'), resolvConf: path.join(p.dir, 'etc', 'resolv.conf') };
+    await writeFile(etc.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+    await writeFile(etc.hostname, `${hostname}\n`);
+    await writeFile(etc.resolvConf, spec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+    const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
+    const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
+    const oci = toOciSpec({
+      taskId: spec.id, hostname, command: spec.command, env: spec.env, network: spec.network, image: image.config, user,
+      cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc,
+    });
+    await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
+    await this.saveRecord(spec.id, { spec, address: '', startedAt: 0, finishedAt: 0 });
+  }
+
+  async start(taskId: string): Promise<ContainerStatus> {
+    const rec = await this.record(taskId);
+    if (!rec) throw new ContainerNotFoundError(taskId);
+    const p = this.paths(taskId);
+    const driver = this.networks.get(rec.spec.network);
+    await this.runc.create(taskId, p);
+    const pid = await this.waitForPid(taskId, p);
+    try {
+      if (driver.needsNamespace) {
+        const { address } = await driver.attach(taskId, `/proc/${pid}/ns/net`);
+        rec.address = address;
+        if (address) await writeFile(path.join(p.dir, 'etc', 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${address}\t${taskId.slice(0, 12)}\n`);
+      }
+      await this.runc.start(taskId);
+    } catch (err) {
+      await this.runc.delete(taskId).catch(() => {});
+      throw err;
+    }
+    rec.startedAt = Date.now();
+    await this.saveRecord(taskId, rec);
+    return { state: 'running', pid, address: rec.address, startedAt: rec.startedAt, finishedAt: 0 };
+  }
+
+  private async waitForPid(taskId: string, p: ContainerPaths): Promise<number> {
+    const deadline = Date.now() + START_WAIT_MS;
+    while (Date.now() < deadline) {
+      const raw = await readFile(p.pidFile, 'utf8').catch(() => '');
+      if (raw.trim()) return Number(raw.trim());
+      const code = await this.exitCode(p, taskId);
+      if (code !== undefined) break;
+      await sleep(CREATE_POLL_MS);
+    }
+    const why = (await this.runc.lastError(p)) || 'runc create did not produce a container';
+    await this.runc.delete(taskId).catch(() => {});
+    throw new RuntimeError(`cannot create container: ${why}`);
+  }
+
+  async status(taskId: string): Promise<ContainerStatus> {
+    const rec = await this.record(taskId);
+    if (!rec) return { state: 'absent', address: '', startedAt: 0, finishedAt: 0 };
+    const p = this.paths(taskId);
+    const base = { address: rec.address, startedAt: rec.startedAt, finishedAt: rec.finishedAt };
+    const code = await this.exitCode(p, taskId);
+    if (code !== undefined) return { ...base, state: 'exited', exitCode: code };
+    const raw = await readFile(p.pidFile, 'utf8').catch(() => '');
+    const pid = Number(raw.trim());
+    if (pid && alive(pid)) return { ...base, state: rec.startedAt ? 'running' : 'created', pid };
+    if (pid) {
+      // conmon writes the exit file a moment after the process is reaped.
+      const later = await this.waitExit(p, taskId, 1_000);
+      if (later !== undefined) return { ...base, state: 'exited', exitCode: later };
+      return { ...base, state: 'exited', exitCode: 137 };
+    }
+    return { ...base, state: 'prepared' };
+  }
+
+  private async waitExit(p: ContainerPaths, id: string, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (!signal?.aborted) {
+      const code = await this.exitCode(p, id);
+      if (code !== undefined) return code;
+      if (Date.now() >= deadline) return undefined;
+      await sleep(EXIT_POLL_MS);
+    }
+    return undefined;
+  }
+
+  async wait(taskId: string, signal?: AbortSignal): Promise<number> {
+    const p = this.paths(taskId);
+    for (;;) {
+      const st = await this.status(taskId);
+      if (st.state === 'absent') throw new ContainerNotFoundError(taskId);
+      if (st.state === 'exited') return st.exitCode!;
+      const code = await this.waitExit(p, taskId, 2_000, signal);
+      if (signal?.aborted) throw new RuntimeError('wait aborted');
+      if (code !== undefined) return code;
+    }
+  }
+
+  async stop(taskId: string, graceMs: number): Promise<void> {
+    const st = await this.status(taskId);
+    if (st.state !== 'running' && st.state !== 'created') return;
+    const p = this.paths(taskId);
+    await this.runc.kill(taskId, 'TERM').catch(() => {});
+    if ((await this.waitExit(p, taskId, graceMs)) !== undefined) return this.markFinished(taskId);
+    await this.runc.kill(taskId, 'KILL', true).catch(() => {});
+    await this.waitExit(p, taskId, KILL_WAIT_MS);
+    await this.markFinished(taskId);
+  }
+
+  private async markFinished(taskId: string): Promise<void> {
+    const rec = await this.record(taskId);
+    if (rec && !rec.finishedAt) {
+      rec.finishedAt = Date.now();
+      await this.saveRecord(taskId, rec);
+    }
+  }
+
+  async remove(taskId: string): Promise<void> {
+    const rec = await this.record(taskId);
+    const p = this.paths(taskId);
+    if (rec) {
+      await this.stop(taskId, 0);
+      await this.runc.delete(taskId).catch((err: Error) => {
+        if (!/does not exist|not exist/.test(err.message)) throw err;
+      });
+      await this.networks.get(rec.spec.network).detach(taskId).catch(() => {});
+    }
+    await unmount(path.join(p.bundle, 'rootfs'));
+    await rm(p.dir, { recursive: true, force: true });
+  }
+
+  async list(): Promise<string[]> {
+    const entries = await readdir(this.containersDir).catch(() => [] as string[]);
+    return entries.filter((e) => /^[a-z0-9]+$/.test(e));
+  }
+
+  async *logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine> {
+    if (!(await this.record(taskId))) throw new ContainerNotFoundError(taskId);
+    const done = async () => (await this.status(taskId)).state !== 'running';
+    yield* readLogs(this.paths(taskId).log, opts, done, signal);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * api/: the REST API under /api (docs/design/rest-api.md). Thin controllers,
+ * DTO validation, response mappers; state changes go through the store, the
+ * queue, the scheduler and NodeRouter, never directly to agents.
+ */
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { DispatcherModule } from '../dispatcher/dispatcher.module.js';
+import { CaModule } from '../ca/ca.module.js';
+import { SchedulerModule } from '../scheduler/scheduler.module.js';
+import { AuthGuard } from './common/auth.guard.js';
+import { ErrorFilter } from './common/error.filter.js';
+import { LogStreamer } from './common/log-stream.js';
+import { AdminToken } from './common/admin-token.js';
+import { ServicesController } from './services/services.controller.js';
+import { ServicesService } from './services/services.service.js';
+import { ContainersController } from './containers/containers.controller.js';
+import { ContainersService } from './containers/containers.service.js';
+import { NodesController, NodesService } from './nodes/nodes.controller.js';
+import { TasksController, TasksService } from './tasks/tasks.controller.js';
+import { ClusterController, ClusterService } from './cluster/cluster.controller.js';
+import { ImagesController, ImagesService } from './images/images.controller.js';
+
+@Module({
+  imports: [DispatcherModule, CaModule, SchedulerModule],
+  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController],
+  providers: [
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_FILTER, useClass: ErrorFilter },
+    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService,
+  ],
+})
+export class ApiModule {}

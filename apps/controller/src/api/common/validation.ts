@@ -1,0 +1,31 @@
+/**
+ * The global ValidationPipe: whitelist + forbid unknown fields + transform,
+ * with errors flattened to `details: [{ field, message }]` so a client
+ * learns exactly which field is wrong and why.
+ */
+import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+
+export interface FieldError { field: string; message: string }
+
+export function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message: message.startsWith(e.property) ? `${field}${message.slice(e.property.length)}` : message }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+export class FieldValidationError extends BadRequestException {
+  constructor(readonly details: FieldError[]) {
+    super(details.map((d) => d.message).join('; '));
+  }
+}
+
+export function validationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    exceptionFactory: (errors) => new FieldValidationError(flatten(errors)),
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * ContainersService: one-off containers. Creation schedules at once (not
+ * through the queue) because start latency is what `berth run` feels.
+ */
+import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ContainerStore, ConflictError, TaskStore } from '../../store/store.module.js';
+import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
+import { SchedulerService } from '../../scheduler/scheduler.module.js';
+import { BerthConfig } from '../../config/berth-config.js';
+import { TaskState, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
+import { mapContainer } from '../common/mappers.js';
+import { LogStreamer } from '../common/log-stream.js';
+import type { CreateContainerDto } from './container.dto.js';
+
+/** WAIT_POLL_MS: how often `wait` re-reads the task; WAIT_MAX_MS bounds one wait request. */
+const WAIT_POLL_MS = 100;
+const WAIT_MAX_MS = 24 * 3600_000;
+
+@Injectable()
+export class ContainersService {
+  constructor(
+    private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly scheduler: SchedulerService,
+    private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
+  ) {}
+
+  async create(dto: CreateContainerDto) {
+    const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
+    const c = await this.containers.create({
+      name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge', autoRemove: dto.autoRemove ?? false,
+    });
+    await this.scheduler.scheduleAll();
+    return mapContainer((await this.containers.get(c.id))!);
+  }
+
+  async list(all: boolean) {
+    return (await this.containers.list(all)).map(mapContainer);
+  }
+
+  async get(ref: string) {
+    return mapContainer(await this.containers.resolve(ref));
+  }
+
+  async wait(ref: string, req: Request) {
+    const c = await this.containers.resolve(ref);
+    const deadline = Date.now() + WAIT_MAX_MS;
+    let closed = false;
+    req.on('close', () => { closed = true; });
+    while (!closed && Date.now() < deadline) {
+      const t = c.task && (await this.tasks.get(c.task.id));
+      if (!t) return { state: 'removed', exitCode: null, error: 'container was removed' };
+      if (isTerminal(t.state)) return { state: taskStateName(t.state), exitCode: t.exitCode, error: t.error };
+      await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+    }
+    return { state: 'unknown', exitCode: null, error: 'wait ended before the container did' };
+  }
+
+  async stop(ref: string) {
+    const c = await this.containers.resolve(ref);
+    if (c.task) {
+      await this.tasks.setDesired([c.task.id], TaskState.SHUTDOWN, 'stopped by user');
+      if (c.task.nodeId) await this.router.notifyNodes([c.task.nodeId]);
+    }
+    return mapContainer((await this.containers.get(c.id))!);
+  }
+
+  async remove(ref: string, force: boolean): Promise<void> {
+    const c = await this.containers.resolve(ref);
+    if (c.task && !isTerminal(c.task.state) && c.task.desiredState === TaskState.RUNNING && !force) {
+      throw new ConflictError(`container ${c.name} is ${taskStateName(c.task.state)}; stop it first or use force`);
+    }
+    await this.containers.remove(c.id);
+    if (c.task?.nodeId) await this.router.notifyNodes([c.task.nodeId]);
+  }
+
+  async streamLogs(ref: string, follow: boolean, tail: number, req: Request, res: Response): Promise<void> {
+    const c = await this.containers.resolve(ref);
+    await this.logs.stream(c.task ? [{ nodeId: c.task.nodeId, taskId: c.task.id, prefix: '' }] : [], { follow, tail }, req, res);
+  }
+}

@@ -1,0 +1,30 @@
+/** Request DTOs of the services API. */
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export const NETWORKS = ['bridge', 'host', 'none'];
+export const ENV_RE = /^[^=\s][^=]*=[\s\S]*$/;
+
+export class CreateServiceDto {
+  @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _ or -' })
+  name!: string;
+
+  @IsString() @MaxLength(255) @Matches(/^\S+$/, { message: 'image must be an image reference without spaces' })
+  image!: string;
+
+  @IsInt({ message: 'replicas must be an integer from 0 to 10000' }) @Min(0, { message: 'replicas must be an integer from 0 to 10000' }) @Max(10000, { message: 'replicas must be an integer from 0 to 10000' })
+  replicas!: number;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(4096, { each: true })
+  command?: string[];
+
+  @IsOptional() @IsArray() @ArrayMaxSize(256) @Matches(ENV_RE, { each: true, message: 'env entries must look like KEY=VALUE' })
+  env?: string[];
+
+  @IsOptional() @IsIn(NETWORKS, { message: `network must be one of ${NETWORKS.join(', ')}` })
+  network?: string;
+}
+
+export class ScaleServiceDto {
+  @IsInt({ message: 'replicas must be an integer from 0 to 10000' }) @Min(0, { message: 'replicas must be an integer from 0 to 10000' }) @Max(10000, { message: 'replicas must be an integer from 0 to 10000' })
+  replicas!: number;
+}

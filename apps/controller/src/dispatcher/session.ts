@@ -1,0 +1,145 @@
+/**
+ * AgentSession: one connected agent's bidirectional stream on this replica.
+ * After Hello it registers with the NodeRouter, then serves heartbeats,
+ * status batches and log chunks from the agent, and pushes complete
+ * assignment sets (coalescing bursts: at most one push in flight, one more
+ * queued). Any stream error ends the session; the agent builds a new one.
+ */
+import { Logger } from '@nestjs/common';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { AgentMessage, ControllerMessage, LogLine, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
+import { NodeStore, TaskStore, type StatusReport } from '../store/store.module.js';
+import { JobQueue } from '../queue/queue.module.js';
+import { BerthConfig } from '../config/berth-config.js';
+import { NodeRouter, type LocalSession, type LogReq } from './node-router.js';
+import { toTaskSpec } from './assignments.js';
+import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
+
+export interface SessionDeps {
+  nodes: NodeStore;
+  tasks: TaskStore;
+  queue: JobQueue;
+  router: NodeRouter;
+  config: BerthConfig;
+}
+
+function toReport(s: TaskStatus): StatusReport {
+  return {
+    taskId: s.taskId, state: s.state, message: s.message, error: s.error, address: s.address,
+    ...(s.hasExitCode ? { exitCode: s.exitCode } : {}), at: s.timestampMs ? new Date(s.timestampMs) : new Date(),
+  };
+}
+
+function describe(d: NodeDescription) {
+  return { hostname: d.hostname || 'unknown', cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion };
+}
+
+export class AgentSession implements LocalSession {
+  private readonly log = new Logger('session');
+  private sequence = 0;
+  private pushing = false;
+  private pushAgain = false;
+  private closed = false;
+  private safety?: NodeJS.Timeout;
+  private readonly logHandlers = new Map<string, (lines: LogLine[], eof: boolean, error: string) => void>();
+
+  constructor(private readonly call: ServerDuplexStream<AgentMessage, ControllerMessage>, readonly nodeId: string, private readonly d: SessionDeps) {}
+
+  run(): void {
+    const helloTimer = setTimeout(() => this.end('no Hello within 10 s'), HELLO_TIMEOUT_MS);
+    let started = false;
+    this.call.on('data', (m: AgentMessage) => {
+      if (!started) {
+        if (!('hello' in m) || !m.hello) return this.end('first message was not Hello');
+        started = true;
+        clearTimeout(helloTimer);
+        this.start(m.hello.description, m.hello.tasks ?? []).catch((err) => this.end(`session start failed: ${(err as Error).message}`));
+        return;
+      }
+      this.onMessage(m).catch((err) => this.log.error(`node ${this.nodeId}: ${(err as Error).message}`));
+    });
+    this.call.on('error', () => this.end());
+    this.call.on('end', () => this.end());
+    this.call.on('cancelled', () => this.end());
+  }
+
+  private async start(desc: NodeDescription, tasks: TaskStatus[]): Promise<void> {
+    await this.d.nodes.sessionStarted(this.nodeId, describe(desc));
+    await this.applyStatuses(tasks);
+    await this.d.router.register(this.nodeId, this);
+    this.log.log(`node ${this.nodeId} (${desc.hostname}) connected`);
+    this.send({ accepted: { nodeId: this.nodeId, heartbeatPeriodMs: this.d.config.heartbeatMs } });
+    this.pushAssignments();
+    this.safety = setInterval(() => this.pushAssignments(), ASSIGNMENT_SAFETY_MS);
+  }
+
+  private async onMessage(m: AgentMessage): Promise<void> {
+    if ('heartbeat' in m && m.heartbeat) {
+      const back = await this.d.nodes.heartbeat(this.nodeId);
+      await this.d.router.refresh(this.nodeId);
+      if (back) {
+        this.log.log(`node ${this.nodeId} is back`);
+        this.pushAssignments();
+      }
+    } else if ('statuses' in m && m.statuses) {
+      await this.applyStatuses(m.statuses.statuses ?? []);
+    } else if ('log' in m && m.log) {
+      const h = this.logHandlers.get(m.log.requestId);
+      if (h) {
+        h(m.log.lines ?? [], m.log.eof, m.log.error);
+        if (m.log.eof) this.logHandlers.delete(m.log.requestId);
+      }
+    }
+  }
+
+  private async applyStatuses(statuses: TaskStatus[]): Promise<void> {
+    const { terminalServices } = await this.d.tasks.applyReports(this.nodeId, statuses.map(toReport));
+    for (const s of terminalServices) await this.d.queue.reconcileService(s);
+  }
+
+  private send(m: ControllerMessage): void {
+    if (!this.closed) this.call.write(m);
+  }
+
+  pushAssignments(): void {
+    if (this.closed) return;
+    if (this.pushing) {
+      this.pushAgain = true;
+      return;
+    }
+    this.pushing = true;
+    this.d.tasks.forNode(this.nodeId)
+      .then((rows) => this.send({ assignments: { tasks: rows.map(toTaskSpec), sequence: ++this.sequence } }))
+      .catch((err) => this.log.error(`assignments for ${this.nodeId}: ${(err as Error).message}`))
+      .finally(() => {
+        this.pushing = false;
+        if (this.pushAgain) {
+          this.pushAgain = false;
+          this.pushAssignments();
+        }
+      });
+  }
+
+  streamLogs(req: LogReq, requestId: string, onLines: (lines: LogLine[], eof: boolean, error: string) => void): () => void {
+    this.logHandlers.set(requestId, onLines);
+    this.send({ logRequest: { requestId, taskId: req.taskId, follow: req.follow, tail: req.tail } });
+    return () => {
+      if (this.logHandlers.delete(requestId)) this.send({ logCancel: { requestId } });
+    };
+  }
+
+  end(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.safety) clearInterval(this.safety);
+    for (const h of this.logHandlers.values()) h([], true, 'node disconnected');
+    this.logHandlers.clear();
+    if (reason) this.log.warn(`node ${this.nodeId}: session closed: ${reason}`);
+    void this.d.router.unregister(this.nodeId, this);
+    try {
+      this.call.end();
+    } catch {
+      /* already closed */
+    }
+  }
+}

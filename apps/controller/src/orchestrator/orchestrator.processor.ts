@@ -1,0 +1,45 @@
+/**
+ * OrchestratorProcessor: the BullMQ worker of the orchestrator queue; each
+ * job name maps to one OrchestratorService method. Runs on every replica.
+ */
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Worker, type Job } from 'bullmq';
+import { BerthConfig } from '../config/berth-config.js';
+import { JobName, QueueName, redisConnection, type JobOf } from '../queue/queue.module.js';
+import { OrchestratorService } from './orchestrator.service.js';
+
+/** WORKER_CONCURRENCY: reconciles of different services may run side by side. */
+const WORKER_CONCURRENCY = 4;
+
+@Injectable()
+export class OrchestratorProcessor implements OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger('orchestrator');
+  private worker?: Worker;
+
+  constructor(private readonly config: BerthConfig, private readonly orchestrator: OrchestratorService) {}
+
+  onModuleInit(): void {
+    this.worker = new Worker(QueueName.Orchestrator, (job: Job) => this.handle(job), {
+      connection: redisConnection(this.config.redisUrl), prefix: this.config.queuePrefix, concurrency: WORKER_CONCURRENCY,
+    });
+    this.worker.on('failed', (job, err) => this.log.error(`job ${job?.name} failed: ${err.message}`));
+    this.worker.on('error', (err) => this.log.error(`queue worker: ${err.message}`));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async handle(job: Job): Promise<void> {
+    switch (job.name as JobName) {
+      case JobName.ServiceReconcile:
+        return this.orchestrator.reconcileService((job.data as JobOf<JobName.ServiceReconcile>).serviceId);
+      case JobName.ReconcileAll:
+        return this.orchestrator.reconcileAll();
+      case JobName.NodeHealth:
+        return this.orchestrator.checkNodes();
+      default:
+        this.log.warn(`unknown job ${job.name}`);
+    }
+  }
+}

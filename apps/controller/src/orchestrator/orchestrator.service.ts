@@ -1,0 +1,73 @@
+/**
+ * OrchestratorService: reconciles services to their desired replica count
+ * (plan.ts decides, this applies), detects dead nodes from missed
+ * heartbeats, and runs the periodic catch-up pass. Each service reconcile
+ * runs in one transaction holding that service's advisory lock, so any
+ * number of controller replicas can run jobs concurrently without creating
+ * duplicate tasks.
+ */
+import { Injectable, Logger } from '@nestjs/common';
+import { NodeStore, ServiceStore, TaskStore } from '../store/store.module.js';
+import { JobQueue } from '../queue/queue.module.js';
+import { SchedulerService } from '../scheduler/scheduler.module.js';
+import { NodeRouter } from '../dispatcher/node-router.js';
+import { BerthConfig } from '../config/berth-config.js';
+import { TaskState } from '../../../../libs/common/src/index.js';
+import { planService } from './plan.js';
+
+@Injectable()
+export class OrchestratorService {
+  private readonly log = new Logger('orchestrator');
+
+  constructor(
+    private readonly services: ServiceStore,
+    private readonly tasks: TaskStore,
+    private readonly nodes: NodeStore,
+    private readonly queue: JobQueue,
+    private readonly scheduler: SchedulerService,
+    private readonly router: NodeRouter,
+    private readonly config: BerthConfig,
+  ) {}
+
+  async reconcileService(serviceId: string): Promise<void> {
+    const down = new Set((await this.nodes.list()).filter((n) => n.status === 'down').map((n) => n.id));
+    const result = await this.tasks.withLock(`service:${serviceId}`, async (tx) => {
+      const svc = await this.services.get(serviceId, tx);
+      if (!svc) return undefined;
+      const rows = await tx.task.findMany({ where: { serviceId } });
+      const plan = planService(svc.replicas, rows.map((t) => ({
+        id: t.id, slot: t.slot, desiredState: t.desiredState, state: t.state, nodeDown: !!t.nodeId && down.has(t.nodeId),
+        createdAt: t.createdAt.getTime(), statusAt: t.statusAt.getTime(),
+      })), Date.now());
+      const nodeOf = new Map(rows.map((t) => [t.id, t.nodeId]));
+      for (const slot of plan.create) {
+        await this.tasks.create(tx, { serviceId, slot, image: svc.image, command: svc.command, env: svc.env, network: svc.network });
+      }
+      const byMessage = new Map<string, string[]>();
+      for (const s of plan.shutdown) byMessage.set(s.message, [...(byMessage.get(s.message) ?? []), s.id]);
+      for (const [message, ids] of byMessage) await this.tasks.setDesired(ids, TaskState.SHUTDOWN, message, tx);
+      await this.tasks.delete(tx, plan.remove);
+      const notify = [...plan.shutdown.map((s) => s.id), ...plan.remove].map((id) => nodeOf.get(id)).filter((n): n is string => !!n);
+      return { plan, notify };
+    });
+    if (!result) return;
+    if (result.plan.create.length) await this.scheduler.scheduleAll();
+    if (result.notify.length) await this.router.notifyNodes([...new Set(result.notify)]);
+    if (result.plan.retryInMs !== undefined) await this.queue.reconcileService(serviceId, result.plan.retryInMs);
+  }
+
+  async reconcileAll(): Promise<void> {
+    for (const id of await this.services.ids()) await this.reconcileService(id);
+    await this.scheduler.scheduleAll();
+  }
+
+  /** checkNodes marks silent nodes down and reconciles the services that had tasks on them. */
+  async checkNodes(): Promise<void> {
+    const downed = await this.nodes.markStaleDown(this.config.nodeDownMs);
+    if (!downed.length) return;
+    this.log.warn(`node(s) down after ${this.config.nodeDownMs} ms without heartbeat: ${downed.join(', ')}`);
+    const tasks = await this.tasks.list({ nodeId: undefined, all: false });
+    const services = new Set(tasks.filter((t) => t.nodeId && downed.includes(t.nodeId) && t.serviceId).map((t) => t.serviceId!));
+    for (const s of services) await this.reconcileService(s);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The typed job registry (immich's JobName + JobOf shape): every BullMQ job
+ * the controller runs, its queue and its payload.
+ */
+export enum QueueName {
+  Orchestrator = 'orchestrator',
+}
+
+export enum JobName {
+  ServiceReconcile = 'service-reconcile',
+  ReconcileAll = 'reconcile-all',
+  NodeHealth = 'node-health',
+}
+
+export interface JobPayloads {
+  [JobName.ServiceReconcile]: { serviceId: string };
+  [JobName.ReconcileAll]: Record<string, never>;
+  [JobName.NodeHealth]: Record<string, never>;
+}
+
+export type JobOf<N extends JobName> = JobPayloads[N];
+
+/** RECONCILE_ALL_EVERY_MS: the safety-net pass that catches anything missed (e.g. a replica died mid-reconcile). */
+export const RECONCILE_ALL_EVERY_MS = 5_000;
+/** NODE_HEALTH_EVERY_MS: how often heartbeats are checked; the down period itself is BERTH_NODE_DOWN_MS. */
+export const NODE_HEALTH_EVERY_MS = 1_000;

@@ -1,0 +1,44 @@
+// Scheduler specs: spread, skew correction, determinism, explanations.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { schedule } from './schedule.js';
+import { makeNode, makeTasks } from './testing/harness.js';
+
+function perNode(plan: ReturnType<typeof schedule>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of plan.placements) out[p.nodeId] = (out[p.nodeId] ?? 0) + 1;
+  return out;
+}
+
+test('6 tasks on 3 equal nodes spread 2/2/2', () => {
+  const nodes = [makeNode({ id: 'a' }), makeNode({ id: 'b' }), makeNode({ id: 'c' })];
+  const plan = schedule(nodes, makeTasks(6));
+  assert.deepEqual(perNode(plan), { a: 2, b: 2, c: 2 });
+  assert.equal(plan.unplaced.length, 0);
+});
+
+test('new placements even out an existing skew of the same service first', () => {
+  const nodes = [
+    makeNode({ id: 'a', activeTasks: 3, tasksByService: new Map([['svc', 3]]) }),
+    makeNode({ id: 'b', activeTasks: 5, tasksByService: new Map([['other', 5]]) }),
+    makeNode({ id: 'c' }),
+  ];
+  const plan = schedule(nodes, makeTasks(5));
+  assert.deepEqual(perNode(plan), { b: 2, c: 3 });
+});
+
+test('equal inputs give equal plans', () => {
+  const nodes = [makeNode({ id: 'x' }), makeNode({ id: 'y' })];
+  const tasks = makeTasks(3);
+  assert.deepEqual(schedule(nodes, tasks), schedule(nodes, tasks));
+});
+
+test('down, paused and drained nodes are skipped, with a reason when nothing fits', () => {
+  const nodes = [makeNode({ id: 'a', status: 'down' }), makeNode({ id: 'b', availability: 'drain' })];
+  const plan = schedule(nodes, makeTasks(1));
+  assert.equal(plan.placements.length, 0);
+  assert.equal(plan.unplaced[0]!.reason, 'no suitable node (2 nodes not ready)');
+  assert.equal(schedule([], makeTasks(1)).unplaced[0]!.reason, 'no suitable node (no nodes in the cluster)');
+  const mixed = schedule([makeNode({ id: 'a', status: 'down' }), makeNode({ id: 'ok' })], makeTasks(2));
+  assert.deepEqual(perNode(mixed), { ok: 2 });
+});

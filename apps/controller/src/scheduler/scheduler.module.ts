@@ -1,0 +1,14 @@
+/**
+ * scheduler/: decides which node runs each waiting task. Everything except
+ * scheduler.service.ts is pure (no Nest, Prisma, BullMQ or Redis imports)
+ * and unit-tested with plain objects. Talks to: store (snapshot, commit),
+ * dispatcher's NodeRouter (notify placed nodes).
+ */
+import { Module } from '@nestjs/common';
+import { DispatcherModule } from '../dispatcher/dispatcher.module.js';
+import { SchedulerService } from './scheduler.service.js';
+
+@Module({ imports: [DispatcherModule], providers: [SchedulerService], exports: [SchedulerService] })
+export class SchedulerModule {}
+
+export { SchedulerService } from './scheduler.service.js';

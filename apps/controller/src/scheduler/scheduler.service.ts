@@ -1,0 +1,47 @@
+/**
+ * SchedulerService: loads a snapshot (nodes, active task counts, tasks
+ * waiting for a node), runs the pure schedule(), and commits the plan with
+ * a version check per task, all under one cluster-wide advisory lock so two
+ * replicas never place against the same stale counts. Nodes that got work
+ * are notified through the dispatcher's NodeRouter.
+ */
+import { Injectable, Logger } from '@nestjs/common';
+import { NodeStore, TaskStore } from '../store/store.module.js';
+import { NodeRouter } from '../dispatcher/node-router.js';
+import { schedule } from './schedule.js';
+import type { NodeInfo } from './node-info.js';
+
+@Injectable()
+export class SchedulerService {
+  private readonly log = new Logger('scheduler');
+
+  constructor(private readonly nodes: NodeStore, private readonly tasks: TaskStore, private readonly router: NodeRouter) {}
+
+  /** scheduleAll places every task waiting for a node; returns how many were placed. */
+  async scheduleAll(): Promise<number> {
+    const nodes = await this.nodes.list();
+    const touched = await this.tasks.withLock('scheduler', async (tx) => {
+      const waiting = await this.tasks.unplaced(tx);
+      if (!waiting.length) return [];
+      const counts = await this.tasks.activeCounts(tx);
+      const infos: NodeInfo[] = nodes.map((n) => ({ id: n.id, hostname: n.hostname, status: n.status, availability: n.availability, activeTasks: 0, tasksByService: new Map() }));
+      const byId = new Map(infos.map((i) => [i.id, i]));
+      for (const c of counts) {
+        const info = byId.get(c.nodeId);
+        if (!info) continue;
+        info.activeTasks += c.n;
+        if (c.serviceId) info.tasksByService.set(c.serviceId, (info.tasksByService.get(c.serviceId) ?? 0) + c.n);
+      }
+      const plan = schedule(infos, waiting.map((t) => ({ id: t.id, version: t.version, serviceId: t.serviceId })));
+      const placed = new Set<string>();
+      for (const p of plan.placements) if (await this.tasks.assign(tx, p.taskId, p.version, p.nodeId)) placed.add(p.nodeId);
+      const reasons = new Map<string, string[]>();
+      for (const u of plan.unplaced) reasons.set(u.reason, [...(reasons.get(u.reason) ?? []), u.taskId]);
+      for (const [reason, ids] of reasons) await this.tasks.markPending(tx, ids, reason);
+      if (plan.unplaced.length) this.log.warn(`${plan.unplaced.length} task(s) pending: ${plan.unplaced[0]!.reason}`);
+      return [...placed];
+    });
+    if (touched.length) await this.router.notifyNodes(touched);
+    return touched.length;
+  }
+}

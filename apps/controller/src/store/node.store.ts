@@ -1,0 +1,77 @@
+/** NodeStore: hosts as rows; joins, heartbeats, down detection. */
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from './prisma.service.js';
+import { newId } from './ids.js';
+import { resolveRef } from './resolve.js';
+import type { Node } from './generated/client.js';
+import { TaskState } from '../../../../libs/common/src/index.js';
+
+export type { Node };
+
+export interface NodeDescriptionInput {
+  hostname: string;
+  cpus: number;
+  memoryBytes: number;
+  labels: Record<string, string>;
+  addr: string;
+  agentVersion: string;
+}
+
+@Injectable()
+export class NodeStore {
+  constructor(private readonly db: PrismaService) {}
+
+  list(): Promise<Node[]> {
+    return this.db.node.findMany({ orderBy: { hostname: 'asc' } });
+  }
+
+  get(id: string): Promise<Node | null> {
+    return this.db.node.findUnique({ where: { id } });
+  }
+
+  resolve(ref: string): Promise<Node> {
+    return resolveRef('node', ref, (id) => this.get(id), (h) => this.db.node.findFirst({ where: { hostname: h } }),
+      (p) => this.db.node.findMany({ where: { id: { startsWith: p } }, take: 2 }));
+  }
+
+  /** activeTaskCounts counts non-terminal tasks per node. */
+  async activeTaskCounts(): Promise<Map<string, number>> {
+    const rows = await this.db.task.groupBy({ by: ['nodeId'], where: { nodeId: { not: null }, state: { lt: TaskState.COMPLETE } }, _count: { _all: true } });
+    return new Map(rows.map((r) => [r.nodeId!, r._count._all]));
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.node.deleteMany({ where: { id } });
+  }
+
+  create(d: NodeDescriptionInput, certSerial: string): Promise<Node> {
+    return this.db.node.create({ data: { id: newId(), ...this.describe(d), certSerial } });
+  }
+
+  private describe(d: NodeDescriptionInput) {
+    return { hostname: d.hostname.slice(0, 253), cpus: d.cpus, memoryBytes: BigInt(Math.max(0, Math.floor(d.memoryBytes))), labels: d.labels, addr: d.addr, agentVersion: d.agentVersion };
+  }
+
+  /** sessionStarted records a node's description and marks it ready. */
+  sessionStarted(id: string, d: NodeDescriptionInput): Promise<Node> {
+    return this.db.node.update({ where: { id }, data: { ...this.describe(d), status: 'ready', statusMessage: '', lastHeartbeatAt: new Date() } });
+  }
+
+  /** heartbeat refreshes lastHeartbeatAt; returns true when the node was down and is now back. */
+  async heartbeat(id: string): Promise<boolean> {
+    const back = await this.db.node.updateMany({ where: { id, status: { not: 'ready' } }, data: { status: 'ready', statusMessage: '', lastHeartbeatAt: new Date() } });
+    if (back.count) return true;
+    await this.db.node.update({ where: { id }, data: { lastHeartbeatAt: new Date() } });
+    return false;
+  }
+
+  /** markStaleDown marks ready nodes silent for longer than `silentMs` down and returns their ids. */
+  async markStaleDown(silentMs: number): Promise<string[]> {
+    const cutoff = new Date(Date.now() - silentMs);
+    const stale = await this.db.node.findMany({ where: { status: 'ready', OR: [{ lastHeartbeatAt: null }, { lastHeartbeatAt: { lt: cutoff } }] }, select: { id: true } });
+    if (!stale.length) return [];
+    const ids = stale.map((n) => n.id);
+    await this.db.node.updateMany({ where: { id: { in: ids }, status: 'ready' }, data: { status: 'down', statusMessage: 'heartbeat missed' } });
+    return ids;
+  }
+}

@@ -1,0 +1,20 @@
+/** PrismaService: the one Prisma client of the process, over node-postgres. */
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/client.js';
+import { BerthConfig } from '../config/berth-config.js';
+
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+  constructor(config: BerthConfig) {
+    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 10 }) });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.$connect();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}

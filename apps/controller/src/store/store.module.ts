@@ -1,0 +1,26 @@
+/**
+ * store/: all access to Postgres. The stores here are the only importers of
+ * the generated Prisma client; other roles call their methods and never
+ * write SQL themselves.
+ */
+import { Global, Module } from '@nestjs/common';
+import { PrismaService } from './prisma.service.js';
+import { NodeStore } from './node.store.js';
+import { ServiceStore } from './service.store.js';
+import { TaskStore } from './task.store.js';
+import { ContainerStore } from './container.store.js';
+import { TokenStore } from './token.store.js';
+import { CaStore } from './ca.store.js';
+
+const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore];
+
+@Global()
+@Module({ providers: STORES, exports: STORES })
+export class StoreModule {}
+
+export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore };
+export * from './resolve.js';
+export type { Node } from './node.store.js';
+export type { Task, TaskWithNames, Tx, StatusReport, NewTask } from './task.store.js';
+export type { Service, ServiceWithCounts } from './service.store.js';
+export type { ContainerWithTask } from './container.store.js';

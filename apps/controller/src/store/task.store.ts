@@ -1,0 +1,146 @@
+/**
+ * TaskStore: task rows and their events. Every state change made here
+ * records a TaskEvent; agent reports only move tasks forward.
+ */
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from './prisma.service.js';
+import { newId } from './ids.js';
+import { resolveRef } from './resolve.js';
+import type { Prisma, Task } from './generated/client.js';
+import { TaskState, isTerminal, taskStateName } from '../../../../libs/common/src/index.js';
+
+export type { Task };
+export type TaskWithNames = Task & { service: { name: string } | null; container: { name: string } | null; node: { hostname: string } | null };
+export type Tx = Prisma.TransactionClient;
+
+const WITH_NAMES = { service: { select: { name: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } as const;
+
+export interface StatusReport {
+  taskId: string;
+  state: number;
+  message: string;
+  error: string;
+  exitCode?: number;
+  address: string;
+  at: Date;
+}
+
+export interface NewTask {
+  serviceId?: string;
+  containerId?: string;
+  slot: number;
+  image: string;
+  command: string[];
+  env: string[];
+  network: string;
+}
+
+@Injectable()
+export class TaskStore {
+  constructor(private readonly db: PrismaService) {}
+
+  get(id: string): Promise<TaskWithNames | null> {
+    return this.db.task.findUnique({ where: { id }, include: WITH_NAMES });
+  }
+
+  resolve(ref: string): Promise<TaskWithNames> {
+    return resolveRef('task', ref, (id) => this.get(id), async () => null,
+      (p) => this.db.task.findMany({ where: { id: { startsWith: p } }, include: WITH_NAMES, take: 2 }));
+  }
+
+  list(f: { serviceId?: string; nodeId?: string; all?: boolean }): Promise<TaskWithNames[]> {
+    return this.db.task.findMany({
+      where: { serviceId: f.serviceId, nodeId: f.nodeId, ...(f.all ? {} : { desiredState: TaskState.RUNNING }) },
+      include: WITH_NAMES,
+      orderBy: [{ slot: 'asc' }, { createdAt: 'desc' }],
+    });
+  }
+
+  /** forNode is a node's assignment set: every task row placed on it. */
+  forNode(nodeId: string): Promise<TaskWithNames[]> {
+    return this.db.task.findMany({ where: { nodeId }, include: WITH_NAMES, orderBy: { createdAt: 'asc' } });
+  }
+
+  /** nodesOf returns the nodes the given tasks are placed on. */
+  async nodesOf(where: Prisma.TaskWhereInput): Promise<string[]> {
+    const rows = await this.db.task.findMany({ where: { ...where, nodeId: { not: null } }, select: { nodeId: true }, distinct: ['nodeId'] });
+    return rows.map((r) => r.nodeId!);
+  }
+
+  async create(tx: Tx, t: NewTask, message = 'created'): Promise<string> {
+    const id = newId();
+    await tx.task.create({ data: { id, ...t, desiredState: TaskState.RUNNING, state: TaskState.NEW, message, events: { create: { state: TaskState.NEW, message } } } });
+    return id;
+  }
+
+  /** setDesired changes desired state (shutdown/remove) without touching observed state. */
+  async setDesired(ids: string[], desired: number, message: string, tx: Tx | PrismaService = this.db): Promise<void> {
+    if (!ids.length) return;
+    await tx.task.updateMany({ where: { id: { in: ids }, desiredState: { lt: desired } }, data: { desiredState: desired, message, version: { increment: 1 } } });
+  }
+
+  async delete(tx: Tx | PrismaService, ids: string[]): Promise<void> {
+    if (ids.length) await tx.task.deleteMany({ where: { id: { in: ids } } });
+  }
+
+  /** withLock runs fn in a transaction holding an advisory lock on `key`. */
+  withLock<T>(key: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+      return fn(tx);
+    }, { timeout: 30_000, maxWait: 30_000 });
+  }
+
+  /** unplaced lists tasks waiting for a node. */
+  unplaced(tx: Tx): Promise<Task[]> {
+    return tx.task.findMany({ where: { nodeId: null, state: { lt: TaskState.ASSIGNED }, desiredState: TaskState.RUNNING }, orderBy: [{ createdAt: 'asc' }, { slot: 'asc' }] });
+  }
+
+  /** activeByNode counts non-terminal tasks per node and per (node, service). */
+  async activeCounts(tx: Tx): Promise<Array<{ nodeId: string; serviceId: string | null; n: number }>> {
+    const rows = await tx.task.groupBy({ by: ['nodeId', 'serviceId'], where: { nodeId: { not: null }, state: { lt: TaskState.COMPLETE }, desiredState: TaskState.RUNNING }, _count: { _all: true } });
+    return rows.map((r) => ({ nodeId: r.nodeId!, serviceId: r.serviceId, n: r._count._all }));
+  }
+
+  async assign(tx: Tx, taskId: string, version: number, nodeId: string): Promise<boolean> {
+    const r = await tx.task.updateMany({ where: { id: taskId, version, nodeId: null }, data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } } });
+    if (r.count) await tx.taskEvent.create({ data: { taskId, state: TaskState.ASSIGNED, message: `assigned to node ${nodeId}` } });
+    return r.count === 1;
+  }
+
+  async markPending(tx: Tx, ids: string[], message: string): Promise<void> {
+    if (!ids.length) return;
+    const fresh = await tx.task.findMany({ where: { id: { in: ids }, state: TaskState.NEW }, select: { id: true } });
+    await tx.task.updateMany({ where: { id: { in: ids }, state: { lte: TaskState.PENDING } }, data: { state: TaskState.PENDING, message } });
+    if (fresh.length) await tx.taskEvent.createMany({ data: fresh.map((t) => ({ taskId: t.id, state: TaskState.PENDING, message })) });
+  }
+
+  /**
+   * applyReports applies an agent's status reports for tasks on `nodeId`:
+   * forward moves only, stale or foreign reports ignored. Returns the
+   * services whose tasks reached a terminal state.
+   */
+  async applyReports(nodeId: string, reports: StatusReport[]): Promise<{ terminalServices: string[]; changed: number }> {
+    if (!reports.length) return { terminalServices: [], changed: 0 };
+    return this.db.$transaction(async (tx) => {
+      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true } });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const terminal = new Set<string>();
+      let changed = 0;
+      for (const r of reports) {
+        const row = byId.get(r.taskId);
+        if (!row || r.state <= row.state || isTerminal(row.state) || r.state < TaskState.ACCEPTED) continue;
+        const message = r.message || taskStateName(r.state);
+        await tx.task.update({
+          where: { id: r.taskId },
+          data: { state: r.state, message, error: r.error, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.address ? { address: r.address } : {}), statusAt: r.at, version: { increment: 1 } },
+        });
+        await tx.taskEvent.create({ data: { taskId: r.taskId, state: r.state, message: r.error ? `${message}: ${r.error}` : message, at: r.at } });
+        row.state = r.state;
+        changed++;
+        if (isTerminal(r.state) && row.serviceId) terminal.add(row.serviceId);
+      }
+      return { terminalServices: [...terminal], changed };
+    });
+  }
+}

@@ -71,6 +71,8 @@ export class AgentSession implements LocalSession {
     this.send({ accepted: { nodeId: this.nodeId, heartbeatPeriodMs: this.d.config.heartbeatMs } });
     this.pushAssignments();
     this.safety = setInterval(() => this.pushAssignments(), ASSIGNMENT_SAFETY_MS);
+    // A node that became ready may take waiting tasks.
+    await this.d.queue.reconcileAll();
   }
 
   private async onMessage(m: AgentMessage): Promise<void> {
@@ -80,6 +82,7 @@ export class AgentSession implements LocalSession {
       if (back) {
         this.log.log(`node ${this.nodeId} is back`);
         this.pushAssignments();
+        await this.d.queue.reconcileAll();
       }
     } else if ('statuses' in m && m.statuses) {
       await this.applyStatuses(m.statuses.statuses ?? []);

@@ -1,0 +1,77 @@
+/**
+ * AgentConfig: berth-agent's flags, each also settable from the
+ * environment; bad values fail with a message naming the flag.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export class AgentConfigError extends Error {}
+
+export interface AgentConfig {
+  controllers: string[];
+  token: string;
+  stateDir: string;
+  hostname: string;
+  addr: string;
+  labels: Record<string, string>;
+  runcRoot: string;
+  cgroupParent: string;
+  bridgeName: string;
+  bridgeSubnet: string;
+  cniPath: string;
+  insecureRegistries: string[];
+}
+
+const ADDR_RE = /^[\w.\-[\]:]+:\d{1,5}$/;
+export const USAGE = `usage: berth-agent --controller HOST:PORT[,HOST:PORT...] --token TOKEN [--state-dir DIR] [--hostname NAME]
+       [--addr IP] [--label K=V]... [--runc-root DIR] [--cgroup-parent NAME] [--bridge-name NAME]
+       [--bridge-subnet CIDR] [--cni-path DIR] [--insecure-registry HOST:PORT]...`;
+
+function list(v: string | undefined): string[] {
+  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        controller: { type: 'string' }, token: { type: 'string' }, 'state-dir': { type: 'string' }, hostname: { type: 'string' },
+        addr: { type: 'string' }, label: { type: 'string', multiple: true }, 'runc-root': { type: 'string' }, 'cgroup-parent': { type: 'string' },
+        'bridge-name': { type: 'string' }, 'bridge-subnet': { type: 'string' }, 'cni-path': { type: 'string' },
+        'insecure-registry': { type: 'string', multiple: true }, help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new AgentConfigError((err as Error).message);
+  }
+  if (values.help) throw new AgentConfigError(USAGE);
+  const controllers = list(values.controller ?? env.BERTH_CONTROLLER);
+  if (!controllers.length) throw new AgentConfigError('--controller is required (HOST:PORT of a controller, comma-separated for several)');
+  for (const c of controllers) if (!ADDR_RE.test(c)) throw new AgentConfigError(`--controller: "${c}" is not HOST:PORT`);
+  const stateDir = path.resolve(values['state-dir'] ?? env.BERTH_AGENT_STATE_DIR ?? '/var/lib/berth/agent');
+  const hostname = values.hostname ?? env.BERTH_HOSTNAME ?? os.hostname();
+  if (!/^[\w.-]{1,253}$/.test(hostname)) throw new AgentConfigError(`--hostname: "${hostname}" is not a valid host name`);
+  const labels: Record<string, string> = {};
+  for (const l of [...(values.label ?? []), ...list(env.BERTH_LABELS)]) {
+    const i = l.indexOf('=');
+    if (i < 1) throw new AgentConfigError(`--label: "${l}" must be KEY=VALUE`);
+    labels[l.slice(0, i)] = l.slice(i + 1);
+  }
+  const subnet = values['bridge-subnet'] ?? env.BERTH_BRIDGE_SUBNET ?? '10.210.0.0/16';
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet)) throw new AgentConfigError(`--bridge-subnet: "${subnet}" is not an IPv4 CIDR`);
+  const bridgeName = values['bridge-name'] ?? env.BERTH_BRIDGE_NAME ?? 'berth0';
+  if (!/^[\w-]{1,15}$/.test(bridgeName)) throw new AgentConfigError(`--bridge-name: "${bridgeName}" must be 1 to 15 letters, digits, - or _`);
+  const cgroupParent = values['cgroup-parent'] ?? env.BERTH_CGROUP_PARENT ?? `berth-${hostname}`;
+  if (!/^[\w.-]{1,128}$/.test(cgroupParent)) throw new AgentConfigError(`--cgroup-parent: "${cgroupParent}" must be a single path component`);
+  const addr = values.addr ?? env.BERTH_ADDR ?? '';
+  if (addr && !/^\d+\.\d+\.\d+\.\d+$/.test(addr)) throw new AgentConfigError(`--addr: "${addr}" is not an IPv4 address`);
+  return {
+    controllers, token: values.token ?? env.BERTH_JOIN_TOKEN ?? '', stateDir, hostname, addr, labels,
+    runcRoot: path.resolve(values['runc-root'] ?? env.BERTH_RUNC_ROOT ?? path.join(stateDir, 'runc')),
+    cgroupParent, bridgeName, bridgeSubnet: subnet, cniPath: values['cni-path'] ?? env.BERTH_CNI_PATH ?? '/usr/lib/cni',
+    insecureRegistries: [...(values['insecure-registry'] ?? []), ...list(env.BERTH_INSECURE_REGISTRIES)],
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * berth-agent: one per host. Joins the cluster on first boot (identity kept
+ * in its state dir), then keeps a session with a controller and runs the
+ * tasks assigned to this host. Stopping the agent leaves containers running;
+ * a restarted agent re-adopts them.
+ */
+import { parseAgentConfig, AgentConfigError } from './config/agent-config.js';
+import { FileStateDb } from './state/file.state-db.js';
+import { createRuntime } from './runtime/index.js';
+import { Worker } from './worker/worker.js';
+import { Session } from './session/session.js';
+import { join, JoinRefusedError } from './session/identity.js';
+import { Backoff } from './session/backoff.js';
+import { describeHost } from './node/facts.js';
+
+function log(level: string, m: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${m}\n`);
+}
+
+async function main(): Promise<void> {
+  const cfg = parseAgentConfig(process.argv.slice(2));
+  const db = new FileStateDb(cfg.stateDir);
+  const describe = () => describeHost(cfg.hostname, cfg.addr, cfg.labels);
+  let identity = await db.loadIdentity();
+  if (!identity) {
+    if (!cfg.token) throw new AgentConfigError('--token is required to join (no saved identity in the state dir)');
+    const backoff = new Backoff();
+    for (let i = 0; !identity; i++) {
+      const addr = cfg.controllers[i % cfg.controllers.length]!;
+      try {
+        identity = await join(addr, cfg.token, describe());
+      } catch (err) {
+        if (err instanceof JoinRefusedError) throw err;
+        const wait = backoff.next();
+        log('warn', `cannot join via ${addr}: ${(err as Error).message}; retrying in ${wait} ms`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    await db.saveIdentity(identity);
+    log('info', `joined the cluster as node ${identity.nodeId}`);
+  }
+  const runtime = await createRuntime({
+    stateDir: cfg.stateDir, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, bridgeName: cfg.bridgeName,
+    bridgeSubnet: cfg.bridgeSubnet, cniPath: cfg.cniPath, insecureRegistries: cfg.insecureRegistries,
+  });
+  let session: Session | undefined;
+  const worker = new Worker(runtime, db, (s) => session?.report(s), (m) => log('info', m));
+  session = new Session(cfg.controllers, identity, worker, runtime, describe, log);
+  await worker.init();
+  const stop = new AbortController();
+  const onSignal = () => {
+    log('info', 'stopping (containers keep running)');
+    stop.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await session.runForever(stop.signal);
+  process.exit(0);
+}
+
+main().catch((err) => {
+  if (err instanceof AgentConfigError || err instanceof JoinRefusedError) log('error', err.message);
+  else log('error', (err as Error).stack ?? String(err));
+  process.exit(1);
+});

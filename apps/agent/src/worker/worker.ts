@@ -1,0 +1,85 @@
+/**
+ * Worker reconciles the complete assignment set against this host: new
+ * tasks get a TaskManager, known ones their new spec, and tasks absent from
+ * the set are stopped, removed from the host and forgotten. On start it
+ * re-adopts what the state db and the runtime know, so a restarted agent
+ * neither restarts nor duplicates running containers.
+ */
+import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
+import { TaskState, isTerminal } from '../../../../libs/common/src/index.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { StateDb } from '../state/state-db.js';
+import { TaskManager, statusOf } from './task-manager.js';
+
+export class Worker {
+  private readonly managers = new Map<string, TaskManager>();
+  private firstSetSeen = false;
+
+  constructor(private readonly runtime: Runtime, private readonly db: StateDb, private readonly onStatus: (s: TaskStatus) => void, private readonly log: (m: string) => void = () => {}) {}
+
+  private reporter = async (s: TaskStatus) => {
+    const m = this.managers.get(s.taskId);
+    if (m) await this.db.putTask({ spec: m.spec, status: s });
+    this.onStatus(s);
+  };
+
+  /** init re-adopts tasks recorded before a restart. */
+  async init(): Promise<void> {
+    for (const rec of await this.db.listTasks()) {
+      let status = rec.status;
+      if (!isTerminal(status.state) && status.state >= TaskState.ACCEPTED) {
+        const st = await this.runtime.status(rec.spec.id);
+        if (st.state === 'running') status = statusOf(rec.spec.id, TaskState.RUNNING, { address: st.address, message: 'started' });
+        else if (st.state === 'exited') {
+          const code = st.exitCode ?? 0;
+          status = code === 0 ? statusOf(rec.spec.id, TaskState.COMPLETE, { hasExitCode: true, exitCode: 0 })
+            : statusOf(rec.spec.id, TaskState.FAILED, { hasExitCode: true, exitCode: code, error: `task: non-zero exit (${code})` });
+        } else if (status.state >= TaskState.RUNNING) {
+          status = statusOf(rec.spec.id, TaskState.FAILED, { error: 'container disappeared while the agent was down' });
+        } else {
+          await this.runtime.remove(rec.spec.id).catch(() => {});
+          status = statusOf(rec.spec.id, TaskState.ACCEPTED);
+        }
+        await this.db.putTask({ spec: rec.spec, status });
+      }
+      const m = new TaskManager(rec.spec, status, this.runtime, this.reporter);
+      this.managers.set(rec.spec.id, m);
+      if (status.state === TaskState.RUNNING) this.log(`re-adopted running task ${rec.spec.name} (${rec.spec.id})`);
+      m.kick();
+    }
+  }
+
+  statuses(): TaskStatus[] {
+    return [...this.managers.values()].map((m) => m.status);
+  }
+
+  async assign(specs: TaskSpec[]): Promise<void> {
+    const wanted = new Map(specs.map((s) => [s.id, s]));
+    for (const spec of specs) {
+      const m = this.managers.get(spec.id);
+      if (m) {
+        m.update(spec);
+        continue;
+      }
+      const fresh = new TaskManager(spec, statusOf(spec.id, TaskState.ASSIGNED), this.runtime, this.reporter);
+      this.managers.set(spec.id, fresh);
+      await this.db.putTask({ spec, status: fresh.status });
+      fresh.kick();
+    }
+    for (const [id, m] of this.managers) {
+      if (wanted.has(id)) continue;
+      this.managers.delete(id);
+      await m.close();
+      await this.runtime.remove(id).catch((err) => this.log(`removing ${id}: ${(err as Error).message}`));
+      await this.db.deleteTask(id);
+    }
+    if (!this.firstSetSeen) {
+      this.firstSetSeen = true;
+      for (const id of await this.runtime.list()) {
+        if (wanted.has(id)) continue;
+        this.log(`removing unknown container ${id}`);
+        await this.runtime.remove(id).catch(() => {});
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/** Argument parsers shared by commands, each failing with the flag's name. */
+import { InvalidArgumentError } from 'commander';
+import { CliError } from '../client/api-client.js';
+
+export function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+export function envArg(v: string, prev: string[] = []): string[] {
+  if (!/^[^=\s][^=]*=/.test(v)) throw new InvalidArgumentError(`"${v}" must be KEY=VALUE`);
+  return [...prev, v];
+}
+
+export function networkArg(v: string): string {
+  if (!['bridge', 'host', 'none'].includes(v)) throw new InvalidArgumentError(`"${v}" must be bridge, host or none`);
+  return v;
+}
+
+export function intArg(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** parseScale reads NAME=K pairs of `service scale`. */
+export function parseScale(pairs: string[]): Array<{ name: string; replicas: number }> {
+  return pairs.map((p) => {
+    const m = /^([^=]+)=(\d+)$/.exec(p);
+    if (!m || Number(m[2]) > 10000) throw new CliError(`"${p}" must be SERVICE=REPLICAS with REPLICAS from 0 to 10000`);
+    return { name: m[1]!, replicas: Number(m[2]) };
+  });
+}

@@ -1,0 +1,82 @@
+/** Container verbs: run, ps, logs, stop, rm, inspect. */
+import type { Command } from 'commander';
+import type { ApiClient } from '../client/api-client.js';
+import { CliError } from '../client/api-client.js';
+import type { Container } from '../client/types.js';
+import { ago, shortId, table } from '../render/table.js';
+import { envArg, intArg, networkArg } from './args.js';
+
+const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
+/** START_WAIT_MS: how long `berth run` waits for the container to start (image pulls included). */
+const START_WAIT_MS = 300_000;
+
+async function waitStarted(api: ApiClient, id: string): Promise<Container> {
+  const deadline = Date.now() + START_WAIT_MS;
+  for (;;) {
+    const c = await api.get<Container>(`/containers/${id}`);
+    if (c.state === 'running' || TERMINAL.has(c.state)) return c;
+    if (Date.now() > deadline) throw new CliError(`container ${c.name} did not start within ${START_WAIT_MS / 1000} s (state ${c.state}: ${c.message})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function registerContainerCommands(program: Command, api: () => ApiClient): void {
+  program.command('run').description('run a one-off container somewhere in the cluster')
+    .option('-d, --detach', 'print the container id and return')
+    .option('--name <name>', 'container name')
+    .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
+    .option('--network <net>', 'bridge, host or none', networkArg, 'bridge')
+    .option('--rm', 'remove the container when it exits')
+    .argument('<image>').argument('[command...]')
+    .passThroughOptions()
+    .action(async (image: string, command: string[], o: { detach?: boolean; name?: string; env: string[]; network: string; rm?: boolean }) => {
+      const c = await api().json<Container>('POST', '/containers', { image, command, env: o.env, network: o.network, ...(o.name ? { name: o.name } : {}), autoRemove: !!o.rm });
+      if (o.detach) return void process.stdout.write(`${c.id}\n`);
+      const started = await waitStarted(api(), c.id);
+      if (started.state === 'rejected') {
+        if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true`);
+        process.stderr.write(`berth: ${started.error || started.message}\n`);
+        process.exitCode = 125;
+        return;
+      }
+      await api().stream(`/containers/${c.id}/logs?follow=true`, process.stdout);
+      const w = await api().get<{ state: string; exitCode: number | null; error: string }>(`/containers/${c.id}/wait`);
+      if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true`);
+      process.exitCode = w.exitCode ?? 125;
+    });
+
+  program.command('ps').description('list containers').option('-a, --all', 'include stopped containers').option('--json', 'JSON output')
+    .action(async (o: { all?: boolean; json?: boolean }) => {
+      const list = await api().get<Container[]>(`/containers${o.all ? '?all=true' : ''}`);
+      if (o.json) return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+      process.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NODE', 'NAMES'],
+        list.map((c) => [shortId(c.id), c.image, JSON.stringify(c.command.join(' ')).slice(0, 30), ago(c.createdAt), c.exitCode !== null ? `${c.state} (${c.exitCode})` : c.state, c.node, c.name])));
+    });
+
+  program.command('logs').description("print a container's output").argument('<container>')
+    .option('-f, --follow', 'keep following new output').option('--tail <n>', 'only the last N lines', intArg('--tail', 0, 1_000_000))
+    .action(async (ref: string, o: { follow?: boolean; tail?: number }) => {
+      await api().stream(`/containers/${encodeURIComponent(ref)}/logs?follow=${!!o.follow}${o.tail !== undefined ? `&tail=${o.tail}` : ''}`, process.stdout);
+    });
+
+  program.command('stop').description('stop containers').argument('<containers...>')
+    .action(async (refs: string[]) => {
+      for (const r of refs) {
+        await api().json('POST', `/containers/${encodeURIComponent(r)}/stop`);
+        process.stdout.write(`${r}\n`);
+      }
+    });
+
+  program.command('rm').description('remove containers').argument('<containers...>').option('-f, --force', 'remove running containers too')
+    .action(async (refs: string[], o: { force?: boolean }) => {
+      for (const r of refs) {
+        await api().json('DELETE', `/containers/${encodeURIComponent(r)}${o.force ? '?force=true' : ''}`);
+        process.stdout.write(`${r}\n`);
+      }
+    });
+
+  program.command('inspect').description('show a container as JSON').argument('<container>')
+    .action(async (ref: string) => {
+      process.stdout.write(JSON.stringify(await api().get(`/containers/${encodeURIComponent(ref)}`), null, 2) + '\n');
+    });
+}

@@ -1,0 +1,62 @@
+/** `berth service` verbs: create, ls, ps, scale, logs, rm, inspect. */
+import { Command } from 'commander';
+import type { ApiClient } from '../client/api-client.js';
+import type { Service, Task } from '../client/types.js';
+import { ago, shortId, table } from '../render/table.js';
+import { envArg, intArg, networkArg, parseScale } from './args.js';
+
+export function registerServiceCommands(program: Command, api: () => ApiClient): void {
+  const svc = program.command('service').description('manage replicated services');
+
+  svc.command('create').description('create a service').requiredOption('--name <name>', 'service name')
+    .option('--replicas <n>', 'number of tasks', intArg('--replicas', 0, 10000), 1)
+    .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
+    .option('--network <net>', 'bridge, host or none', networkArg, 'bridge')
+    .argument('<image>').argument('[command...]').passThroughOptions()
+    .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: string }) => {
+      const s = await api().json<Service>('POST', '/services', { name: o.name, image, replicas: o.replicas, command, env: o.env, network: o.network });
+      process.stdout.write(`${s.id}\n`);
+    });
+
+  svc.command('ls').description('list services').option('--json', 'JSON output')
+    .action(async (o: { json?: boolean }) => {
+      const list = await api().get<Service[]>('/services');
+      if (o.json) return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+      process.stdout.write(table(['ID', 'NAME', 'REPLICAS', 'IMAGE'], list.map((s) => [shortId(s.id), s.name, `${s.running}/${s.replicas}`, s.image])));
+    });
+
+  svc.command('ps').description("list a service's tasks").argument('<service>').option('-a, --all', 'include shut down tasks').option('--json', 'JSON output')
+    .action(async (ref: string, o: { all?: boolean; json?: boolean }) => {
+      const tasks = await api().get<Task[]>(`/services/${encodeURIComponent(ref)}/tasks?all=${o.all ? 'true' : 'false'}`);
+      if (o.json) return void process.stdout.write(JSON.stringify(tasks, null, 2) + '\n');
+      process.stdout.write(table(['ID', 'NAME', 'NODE', 'DESIRED STATE', 'CURRENT STATE', 'ERROR'],
+        tasks.map((t) => [shortId(t.id), t.name, t.node, t.desiredState, `${t.state} ${ago(t.statusAt)}`, t.error || (t.state === 'pending' ? t.message : '')])));
+    });
+
+  svc.command('scale').description('set replica counts').argument('<SERVICE=REPLICAS...>')
+    .action(async (pairs: string[]) => {
+      for (const { name, replicas } of parseScale(pairs)) {
+        await api().json('PATCH', `/services/${encodeURIComponent(name)}`, { replicas });
+        process.stdout.write(`${name} scaled to ${replicas}\n`);
+      }
+    });
+
+  svc.command('logs').description("print a service's output").argument('<service>')
+    .option('-f, --follow', 'keep following').option('--tail <n>', 'last N lines per task', intArg('--tail', 0, 1_000_000))
+    .action(async (ref: string, o: { follow?: boolean; tail?: number }) => {
+      await api().stream(`/services/${encodeURIComponent(ref)}/logs?follow=${!!o.follow}${o.tail !== undefined ? `&tail=${o.tail}` : ''}`, process.stdout);
+    });
+
+  svc.command('rm').description('remove services').argument('<services...>')
+    .action(async (refs: string[]) => {
+      for (const r of refs) {
+        await api().json('DELETE', `/services/${encodeURIComponent(r)}`);
+        process.stdout.write(`${r}\n`);
+      }
+    });
+
+  svc.command('inspect').description('show a service as JSON').argument('<service>')
+    .action(async (ref: string) => {
+      process.stdout.write(JSON.stringify(await api().get(`/services/${encodeURIComponent(ref)}`), null, 2) + '\n');
+    });
+}

@@ -1,0 +1,166 @@
+/**
+ * Lab: a multi-host Berth cluster on one machine (docs/design/lab.md).
+ * Controllers and the registry run in the root namespace on the lab bridge
+ * address; each host is a network namespace running one real agent (entered
+ * with nsenter, so it keeps the machine's mounts and cgroups). Every lab has
+ * its own database, queue prefix, state dirs, runc roots and cgroup parents.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { sh, waitFor } from './sh.js';
+import { createBridge, createHost, hostAddr, hostNs, LAB_GATEWAY, setLink } from './net.js';
+import { startProcess, stopProcess, tail, type LabProcess } from './proc.js';
+import { cleanupLab, killContainers, LAB_ROOT } from './cleanup.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const DIST = path.join(REPO, 'dist', 'apps');
+const ADMIN_DB = process.env.BERTH_DATABASE_URL ?? 'postgresql://berth:berth@127.0.0.1:5432/berth';
+
+export interface LabOptions { hosts: number; controllers: number; nodeDownMs?: number }
+export interface ApiResult<T = any> { status: number; body: T }
+
+export class Lab {
+  readonly id = randomBytes(3).toString('hex');
+  readonly runDir = path.join(LAB_ROOT, this.id);
+  readonly token = `lab-${randomBytes(12).toString('hex')}`;
+  readonly db = `berth_lab_${this.id}`;
+  readonly registry = `${LAB_GATEWAY}:15000`;
+  readonly controllers: Array<{ api: number; grpc: number; proc?: LabProcess }> = [];
+  readonly agents = new Map<number, LabProcess>();
+  private registryProc?: LabProcess;
+  joinToken = '';
+
+  private constructor(readonly opts: LabOptions) {
+    for (let i = 0; i < opts.controllers; i++) this.controllers.push({ api: 18080 + i, grpc: 19090 + i });
+  }
+
+  static async start(opts: LabOptions): Promise<Lab> {
+    await cleanupLab();
+    const lab = new Lab(opts);
+    try {
+      await lab.up();
+    } catch (err) {
+      const logs = [...lab.controllers.map((c) => c.proc), lab.registryProc, ...lab.agents.values()].filter(Boolean).map((p) => `--- ${p!.name}\n${tail(p!)}`).join('\n');
+      await lab.stop();
+      throw new Error(`${(err as Error).message}\n${logs}`);
+    }
+    return lab;
+  }
+
+  dbUrl(): string {
+    const u = new URL(ADMIN_DB);
+    u.pathname = `/${this.db}`;
+    return u.toString();
+  }
+
+  private async up(): Promise<void> {
+    await mkdir(this.runDir, { recursive: true });
+    const client = new pg.Client({ connectionString: ADMIN_DB });
+    await client.connect();
+    await client.query(`CREATE DATABASE ${this.db}`);
+    await client.end();
+    await createBridge();
+    for (let n = 1; n <= this.opts.hosts; n++) await createHost(n);
+    this.registryProc = startProcess('registry', 'node', [path.join(DIST, 'registry/src/main.js'), '--listen', this.registry, '--root', path.join(this.runDir, 'registry')], path.join(this.runDir, 'registry.log'));
+    for (let i = 0; i < this.controllers.length; i++) await this.startController(i);
+    await waitFor('controllers to answer', async () => (await Promise.all(this.controllers.map((_, i) => this.api('GET', '/info', undefined, i).then((r) => r.status === 200, () => false)))).every(Boolean), 30_000);
+    this.joinToken = (await this.api('GET', '/join-token')).body.token;
+    for (let n = 1; n <= this.opts.hosts; n++) this.startAgent(n);
+    await waitFor(`${this.opts.hosts} ready nodes`, async () => (await this.nodes()).filter((x) => x.status === 'ready').length === this.opts.hosts, 30_000);
+    const tar = path.join(this.runDir, 'busybox.tar');
+    await sh('bash', [path.join(REPO, 'deploy/busybox-rootfs.sh'), tar]);
+    const imp = await this.cli(['image', 'import', tar, 'busybox:latest']);
+    if (imp.code !== 0) throw new Error(`image import failed: ${imp.stderr}`);
+  }
+
+  controllerEnv(i: number): NodeJS.ProcessEnv {
+    const c = this.controllers[i]!;
+    return {
+      BERTH_DATABASE_URL: this.dbUrl(), BERTH_QUEUE_PREFIX: `lab-${this.id}`, BERTH_API_HOST: '127.0.0.1', BERTH_API_PORT: String(c.api),
+      BERTH_GRPC_PORT: String(c.grpc), BERTH_ADVERTISE_ADDR: LAB_GATEWAY, BERTH_REGISTRY: this.registry, BERTH_ADMIN_TOKEN: this.token,
+      BERTH_STATE_DIR: path.join(this.runDir, `controller${i}`), BERTH_NODE_DOWN_MS: String(this.opts.nodeDownMs ?? 3000),
+      BERTH_HEARTBEAT_MS: '500', BERTH_REPLICA_ID: `lab-${this.id}-c${i}`,
+    };
+  }
+
+  async startController(i: number): Promise<void> {
+    this.controllers[i]!.proc = startProcess(`controller${i}`, 'node', ['--no-deprecation', path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i));
+  }
+
+  async stopController(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.controllers[i]!.proc;
+    if (p) await stopProcess(p, signal);
+  }
+
+  hostDir(n: number): string {
+    return path.join(this.runDir, `h${n}`);
+  }
+
+  /** startAgent starts host n's agent; by default hosts alternate between controller replicas. */
+  startAgent(n: number, opts: { token?: string; stateDir?: string } = {}): LabProcess {
+    const c = this.controllers[(n - 1) % this.controllers.length]!;
+    const others = this.controllers.filter((x) => x !== c).map((x) => `${LAB_GATEWAY}:${x.grpc}`);
+    const stateDir = opts.stateDir ?? this.hostDir(n);
+    const p = startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', path.join(DIST, 'agent/src/main.js'),
+      '--controller', [`${LAB_GATEWAY}:${c.grpc}`, ...others].join(','), '--token', opts.token ?? this.joinToken, '--state-dir', stateDir,
+      '--hostname', `h${n}`, '--addr', hostAddr(n), '--cgroup-parent', `berth-lab-${this.id}-h${n}`, '--insecure-registry', this.registry],
+    `${stateDir}.log`);
+    if (!opts.stateDir) this.agents.set(n, p);
+    return p;
+  }
+
+  async stopAgent(n: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.agents.get(n);
+    if (p) await stopProcess(p, signal);
+  }
+
+  cutHost(n: number): Promise<void> { return setLink(n, false); }
+  restoreHost(n: number): Promise<void> { return setLink(n, true); }
+
+  async api<T = any>(method: string, p: string, body?: unknown, i = 0): Promise<ApiResult<T>> {
+    const res = await fetch(`http://127.0.0.1:${this.controllers[i]!.api}/api${p}`, {
+      method, headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* plain text (logs) */ }
+    return { status: res.status, body: parsed as T };
+  }
+
+  async nodes(): Promise<Array<{ id: string; hostname: string; status: string }>> {
+    return (await this.api('GET', '/nodes')).body;
+  }
+
+  cli(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env = { ...process.env, BERTH_HOST: this.controllers.map((c) => `127.0.0.1:${c.api}`).join(','), BERTH_TOKEN: this.token };
+    return sh('node', ['--no-deprecation', path.join(DIST, 'cli/src/main.js'), ...args], { env, timeoutMs, allowFail: true });
+  }
+
+  /** containers lists runc's view of host n: id → {pid, status}. */
+  async containers(n: number): Promise<Map<string, { pid: number; status: string }>> {
+    const { stdout } = await sh('runc', [`--root=${path.join(this.hostDir(n), 'runc')}`, 'list', '--format', 'json'], { allowFail: true });
+    const list = (JSON.parse(stdout || 'null') ?? []) as Array<{ id: string; pid: number; status: string }>;
+    return new Map(list.map((c) => [c.id, { pid: c.pid, status: c.status }]));
+  }
+
+  logsOf(name: string): string {
+    const p = name === 'registry' ? this.registryProc : name.startsWith('controller') ? this.controllers[Number(name.slice(10))]?.proc : this.agents.get(Number(name.slice(7)));
+    return p ? tail(p, 60) : '';
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.agents.values()) await stopProcess(p);
+    for (let n = 1; n <= this.opts.hosts; n++) await killContainers(path.join(this.hostDir(n), 'runc'));
+    for (const c of this.controllers) if (c.proc) await stopProcess(c.proc);
+    if (this.registryProc) await stopProcess(this.registryProc);
+    await cleanupLab();
+    const client = new pg.Client({ connectionString: ADMIN_DB });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${this.db} WITH (FORCE)`).catch(() => {});
+    await client.end();
+  }
+}

@@ -13,6 +13,7 @@ import { TaskManager, statusOf } from './task-manager.js';
 
 export class Worker {
   private readonly managers = new Map<string, TaskManager>();
+  private readonly removing = new Map<string, Promise<void>>();
   private firstSetSeen = false;
 
   constructor(private readonly runtime: Runtime, private readonly db: StateDb, private readonly onStatus: (s: TaskStatus) => void, private readonly log: (m: string) => void = () => {}) {}
@@ -49,6 +50,17 @@ export class Worker {
     }
   }
 
+  private async removeTask(id: string, m: TaskManager): Promise<void> {
+    await m.close();
+    await this.runtime.remove(id).catch((err) => this.log(`removing ${id}: ${(err as Error).message}`));
+    await this.db.deleteTask(id);
+  }
+
+  /** idle resolves once background removals have finished (used on shutdown and in tests). */
+  async idle(): Promise<void> {
+    await Promise.all(this.removing.values());
+  }
+
   statuses(): TaskStatus[] {
     return [...this.managers.values()].map((m) => m.status);
   }
@@ -69,14 +81,14 @@ export class Worker {
     for (const [id, m] of this.managers) {
       if (wanted.has(id)) continue;
       this.managers.delete(id);
-      await m.close();
-      await this.runtime.remove(id).catch((err) => this.log(`removing ${id}: ${(err as Error).message}`));
-      await this.db.deleteTask(id);
+      // Removal runs in the background so new tasks in this set start at once.
+      const removal = this.removeTask(id, m).finally(() => this.removing.delete(id));
+      this.removing.set(id, removal);
     }
     if (!this.firstSetSeen) {
       this.firstSetSeen = true;
       for (const id of await this.runtime.list()) {
-        if (wanted.has(id)) continue;
+        if (wanted.has(id) || this.removing.has(id)) continue;
         this.log(`removing unknown container ${id}`);
         await this.runtime.remove(id).catch(() => {});
       }

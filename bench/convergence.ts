@@ -1,0 +1,42 @@
+/**
+ * Convergence: a 100-replica service over 3 hosts from create to all
+ * running, then scale 100 → 200 and 200 → 100 (until exactly 100 tasks run
+ * and 100 containers remain running on the hosts). Prints JSON in seconds.
+ */
+import { Lab } from '../test/lab/lab.js';
+import { until } from './common.js';
+
+async function runningTasks(lab: Lab): Promise<number> {
+  const tasks = (await lab.api('GET', '/services/bench/tasks')).body as Array<{ state: string }>;
+  return tasks.filter((t) => t.state === 'running').length;
+}
+
+async function runningContainers(lab: Lab): Promise<number> {
+  let n = 0;
+  for (const h of [1, 2, 3]) n += [...(await lab.containers(h)).values()].filter((c) => c.status === 'running').length;
+  return n;
+}
+
+async function main(): Promise<void> {
+  const lab = await Lab.start({ hosts: 3, controllers: 1 });
+  try {
+    const t0 = performance.now();
+    await lab.api('POST', '/services', { name: 'bench', image: 'busybox', replicas: 100, command: ['sleep', '3600'] });
+    await until('100 running', async () => (await runningTasks(lab)) === 100, 120_000, 100);
+    const create = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    await lab.api('PATCH', '/services/bench', { replicas: 200 });
+    await until('200 running', async () => (await runningTasks(lab)) === 200, 120_000, 100);
+    const up = (performance.now() - t1) / 1000;
+    const t2 = performance.now();
+    await lab.api('PATCH', '/services/bench', { replicas: 100 });
+    await until('100 running', async () => (await runningTasks(lab)) === 100 && (await runningContainers(lab)) === 100, 120_000, 100);
+    const down = (performance.now() - t2) / 1000;
+    const r = (x: number) => Math.round(x * 100) / 100;
+    console.log(JSON.stringify({ bench: 'convergence', hosts: 3, create_100_s: r(create), scale_100_to_200_s: r(up), scale_200_to_100_s: r(down), target_create_s: 6 }));
+  } finally {
+    await lab.stop();
+  }
+}
+
+void main();

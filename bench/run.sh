@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every benchmark on a lab cluster; each prints one JSON line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash deploy/prereqs.sh >/dev/null
+for b in start-latency convergence memory; do node --no-deprecation "dist/bench/$b.js"; done

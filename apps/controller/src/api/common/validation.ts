@@ -8,10 +8,15 @@ import { BadRequestException, ValidationPipe, type ValidationError } from '@nest
 export interface FieldError { field: string; message: string }
 
 export function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
+  const seen = new Set<string>();
+  return collect(errors, prefix).filter((d) => !seen.has(`${d.field}\0${d.message}`) && seen.add(`${d.field}\0${d.message}`));
+}
+
+function collect(errors: ValidationError[], prefix: string): FieldError[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message: message.startsWith(e.property) ? `${field}${message.slice(e.property.length)}` : message }));
-    return [...own, ...flatten(e.children ?? [], field)];
+    return [...own, ...collect(e.children ?? [], field)];
   });
 }
 

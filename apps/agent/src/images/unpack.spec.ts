@@ -1,0 +1,73 @@
+// unpackLayer specs: hostile layers are rejected whole; whiteouts become overlay whiteouts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import * as tar from 'tar-stream';
+import { unpackLayer, UnsafeLayerError, cleanName } from './unpack.js';
+
+type Entry = { name: string; type?: tar.Header['type']; linkname?: string; body?: string; mode?: number };
+
+async function makeTar(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644) }, e.body ?? '');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'unpack-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('a normal layer unpacks with files, dirs, symlinks and hardlinks, and its diff_id is the tar digest', () => withDir(async (dir) => {
+  const t = await makeTar([
+    { name: 'bin/', type: 'directory' }, { name: 'bin/busybox', body: 'elf', mode: 0o755 },
+    { name: 'bin/sh', type: 'symlink', linkname: 'busybox' }, { name: 'bin/ash', type: 'link', linkname: 'bin/busybox' },
+  ]);
+  const diffId = await unpackLayer(Readable.from([gzipSync(t)]), path.join(dir, 'l'));
+  assert.equal(diffId, `sha256:${createHash('sha256').update(t).digest('hex')}`);
+  assert.equal(await readFile(path.join(dir, 'l/bin/busybox'), 'utf8'), 'elf');
+  assert.equal((await stat(path.join(dir, 'l/bin/busybox'))).mode & 0o777, 0o755);
+  assert.equal(await readlink(path.join(dir, 'l/bin/sh')), 'busybox');
+  assert.equal((await stat(path.join(dir, 'l/bin/ash'))).nlink, 2);
+}));
+
+const hostile: Array<[string, Entry[]]> = [
+  ['absolute path', [{ name: '/etc/passwd', body: 'x' }]],
+  ['.. traversal', [{ name: 'a/../../escape', body: 'x' }]],
+  ['write through a symlink', [{ name: 'evil', type: 'symlink', linkname: '/tmp' }, { name: 'evil/owned', body: 'x' }]],
+  ['hardlink out of the layer', [{ name: 'h', type: 'link', linkname: '../../etc/passwd' }]],
+  ['device node', [{ name: 'dev/sda', type: 'block-device' }]],
+];
+
+for (const [what, entries] of hostile) {
+  test(`a layer with ${what} is rejected`, () => withDir(async (dir) => {
+    await assert.rejects(unpackLayer(Readable.from([await makeTar(entries)]), path.join(dir, 'l')), UnsafeLayerError);
+    await assert.rejects(stat('/tmp/owned'));
+  }));
+}
+
+test('whiteouts and opaque dirs become overlayfs whiteouts', () => withDir(async (dir) => {
+  const t = await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/.wh.gone', body: '' }, { name: 'var/', type: 'directory' }, { name: 'var/.wh..wh..opq', body: '' }]);
+  await unpackLayer(Readable.from([t]), path.join(dir, 'l'));
+  const st = await stat(path.join(dir, 'l/etc/gone'));
+  assert.ok(st.isCharacterDevice() && st.rdev === 0, 'whiteout is a 0:0 char device');
+  assert.equal(execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', path.join(dir, 'l/var')]).toString(), 'y');
+}));
+
+test('cleanName normalises and refuses escapes', () => {
+  assert.equal(cleanName('./a//b/'), 'a/b');
+  assert.throws(() => cleanName('../x'), UnsafeLayerError);
+});

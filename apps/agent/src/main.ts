@@ -39,10 +39,7 @@ async function main(): Promise<void> {
     await db.saveIdentity(identity);
     log('info', `joined the cluster as node ${identity.nodeId}`);
   }
-  const runtime = await createRuntime({
-    stateDir: cfg.stateDir, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, bridgeName: cfg.bridgeName,
-    bridgeSubnet: cfg.bridgeSubnet, cniPath: cfg.cniPath, insecureRegistries: cfg.insecureRegistries,
-  });
+  const runtime = await createRuntime(cfg);
   let session: Session | undefined;
   const worker = new Worker(runtime, db, (s) => session?.report(s), (m) => log('info', m));
   session = new Session(cfg.controllers, identity, worker, runtime, describe, log);

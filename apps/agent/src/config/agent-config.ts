@@ -5,22 +5,17 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RuntimeConfig } from '../runtime/runtime.js';
 
 export class AgentConfigError extends Error {}
 
-export interface AgentConfig {
+/** AgentConfig is the runtime's host settings plus how to reach and join the cluster. */
+export interface AgentConfig extends RuntimeConfig {
   controllers: string[];
   token: string;
-  stateDir: string;
   hostname: string;
   addr: string;
   labels: Record<string, string>;
-  runcRoot: string;
-  cgroupParent: string;
-  bridgeName: string;
-  bridgeSubnet: string;
-  cniPath: string;
-  insecureRegistries: string[];
 }
 
 const ADDR_RE = /^[\w.\-[\]:]+:\d{1,5}$/;

@@ -5,17 +5,12 @@ import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
 import type { Node } from './generated/client.js';
 import { TaskState } from '../../../../libs/common/src/index.js';
+import type { NodeDescription } from '../../../../libs/proto/messages.js';
 
 export type { Node };
 
-export interface NodeDescriptionInput {
-  hostname: string;
-  cpus: number;
-  memoryBytes: number;
-  labels: Record<string, string>;
-  addr: string;
-  agentVersion: string;
-}
+/** NodeDescriptionInput is what an agent reports about its host (the proto's NodeDescription). */
+export type NodeDescriptionInput = NodeDescription;
 
 @Injectable()
 export class NodeStore {

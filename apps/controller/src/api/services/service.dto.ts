@@ -4,15 +4,10 @@ import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max,
 export const NETWORKS = ['bridge', 'host', 'none'];
 export const ENV_RE = /^[^=\s][^=]*=[\s\S]*$/;
 
-export class CreateServiceDto {
-  @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _ or -' })
-  name!: string;
-
+/** ContainerSpecDto: what to run, shared by services and one-off containers. */
+export class ContainerSpecDto {
   @IsString() @MaxLength(255) @Matches(/^\S+$/, { message: 'image must be an image reference without spaces' })
   image!: string;
-
-  @IsInt({ message: 'replicas must be an integer from 0 to 10000' }) @Min(0, { message: 'replicas must be an integer from 0 to 10000' }) @Max(10000, { message: 'replicas must be an integer from 0 to 10000' })
-  replicas!: number;
 
   @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(4096, { each: true })
   command?: string[];
@@ -22,6 +17,14 @@ export class CreateServiceDto {
 
   @IsOptional() @IsIn(NETWORKS, { message: `network must be one of ${NETWORKS.join(', ')}` })
   network?: string;
+}
+
+export class CreateServiceDto extends ContainerSpecDto {
+  @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _ or -' })
+  name!: string;
+
+  @IsInt({ message: 'replicas must be an integer from 0 to 10000' }) @Min(0, { message: 'replicas must be an integer from 0 to 10000' }) @Max(10000, { message: 'replicas must be an integer from 0 to 10000' })
+  replicas!: number;
 }
 
 export class ScaleServiceDto {

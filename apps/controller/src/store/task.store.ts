@@ -126,6 +126,7 @@ export class TaskStore {
       const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true } });
       const byId = new Map(rows.map((r) => [r.id, r]));
       const terminal = new Set<string>();
+      const events: Prisma.TaskEventCreateManyInput[] = [];
       let changed = 0;
       for (const r of reports) {
         const row = byId.get(r.taskId);
@@ -135,11 +136,12 @@ export class TaskStore {
           where: { id: r.taskId },
           data: { state: r.state, message, error: r.error, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.address ? { address: r.address } : {}), statusAt: r.at, version: { increment: 1 } },
         });
-        await tx.taskEvent.create({ data: { taskId: r.taskId, state: r.state, message: r.error ? `${message}: ${r.error}` : message, at: r.at } });
+        events.push({ taskId: r.taskId, state: r.state, message: r.error ? `${message}: ${r.error}` : message, at: r.at });
         row.state = r.state;
         changed++;
         if (isTerminal(r.state) && row.serviceId) terminal.add(row.serviceId);
       }
+      if (events.length) await tx.taskEvent.createMany({ data: events });
       return { terminalServices: [...terminal], changed };
     });
   }

@@ -18,8 +18,9 @@ import { parseUser, toOciSpec } from './bundle.js';
 
 /** START_WAIT_MS bounds how long `runc create` may take to produce the container pid. */
 const START_WAIT_MS = 15_000;
-/** POLL_MS: pid-file and exit-file polling period on the start and wait paths. */
-const CREATE_POLL_MS = 2;
+/** CREATE_POLL_*: the pid file is polled from 1 ms, doubling to 16 ms (runc create takes 20–200 ms). */
+const CREATE_POLL_MIN_MS = 1;
+const CREATE_POLL_MAX_MS = 16;
 const EXIT_POLL_MS = 100;
 /** KILL_WAIT_MS: how long to wait for an exit after SIGKILL. */
 const KILL_WAIT_MS = 5_000;
@@ -127,12 +128,12 @@ export class RuncRuntime implements Runtime {
 
   private async waitForPid(taskId: string, p: ContainerPaths): Promise<number> {
     const deadline = Date.now() + START_WAIT_MS;
-    while (Date.now() < deadline) {
+    for (let delay = CREATE_POLL_MIN_MS; Date.now() < deadline; delay = Math.min(delay * 2, CREATE_POLL_MAX_MS)) {
       const raw = await readFile(p.pidFile, 'utf8').catch(() => '');
       if (raw.trim()) return Number(raw.trim());
       const code = await this.exitCode(p, taskId);
       if (code !== undefined) break;
-      await sleep(CREATE_POLL_MS);
+      await sleep(delay);
     }
     const why = (await this.runc.lastError(p)) || 'runc create did not produce a container';
     await this.runc.delete(taskId).catch(() => {});

@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { Redis } from 'ioredis';
 import { sh, waitFor } from './sh.js';
 import { createBridge, createHost, hostAddr, hostNs, LAB_GATEWAY, setLink } from './net.js';
 import { startProcess, stopProcess, tail, type LabProcess } from './proc.js';
@@ -162,5 +163,9 @@ export class Lab {
     await client.connect();
     await client.query(`DROP DATABASE IF EXISTS ${this.db} WITH (FORCE)`).catch(() => {});
     await client.end();
+    const redis = new Redis(process.env.BERTH_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const keys = await redis.keys(`lab-${this.id}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
   }
 }

@@ -9,7 +9,6 @@ import { createHash, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadDispatcher } from '../../../../libs/proto/loader.js';
 import type { JoinResponse, NodeDescription } from '../../../../libs/proto/messages.js';
-import { createCSR, generateKeyPair, parseJoinToken } from '../../../../libs/pki/src/index.js';
 import type { Identity } from '../state/state-db.js';
 
 /** CONNECT_TIMEOUT_MS bounds the TLS probe and the Join call. */
@@ -53,6 +52,8 @@ export function fetchPinnedCA(addr: string, caDigest: string): Promise<string> {
 }
 
 export async function join(addr: string, token: string, description: NodeDescription): Promise<Identity> {
+  // The X.509 library is needed once in an agent's life: load it only to join.
+  const { createCSR, generateKeyPair, parseJoinToken } = await import('../../../../libs/pki/src/index.js');
   let pinned: { caDigest: string };
   try {
     pinned = parseJoinToken(token);

@@ -19,6 +19,8 @@ import { cleanupLab, killContainers, LAB_ROOT } from './cleanup.js';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIST = path.join(REPO, 'dist', 'apps');
 const ADMIN_DB = process.env.BERTH_DATABASE_URL ?? 'postgresql://berth:berth@127.0.0.1:5432/berth';
+/** BERTH_LAB_NODE_ARGS: extra node flags for lab controllers and agents (e.g. --cpu-prof for profiling). */
+const NODE_ARGS = (process.env.BERTH_LAB_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export interface LabOptions { hosts: number; controllers: number; nodeDownMs?: number }
 export interface ApiResult<T = any> { status: number; body: T }
@@ -88,7 +90,7 @@ export class Lab {
   }
 
   async startController(i: number): Promise<void> {
-    this.controllers[i]!.proc = startProcess(`controller${i}`, 'node', ['--no-deprecation', path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i));
+    this.controllers[i]!.proc = startProcess(`controller${i}`, 'node', ['--no-deprecation', ...NODE_ARGS, path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i));
   }
 
   async stopController(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -105,7 +107,7 @@ export class Lab {
     const c = this.controllers[(n - 1) % this.controllers.length]!;
     const others = this.controllers.filter((x) => x !== c).map((x) => `${LAB_GATEWAY}:${x.grpc}`);
     const stateDir = opts.stateDir ?? this.hostDir(n);
-    const p = startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', path.join(DIST, 'agent/src/main.js'),
+    const p = startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', ...NODE_ARGS, path.join(DIST, 'agent/src/main.js'),
       '--controller', [`${LAB_GATEWAY}:${c.grpc}`, ...others].join(','), '--token', opts.token ?? this.joinToken, '--state-dir', stateDir,
       '--hostname', `h${n}`, '--addr', hostAddr(n), '--cgroup-parent', `berth-lab-${this.id}-h${n}`, '--insecure-registry', this.registry],
     `${stateDir}.log`);

@@ -30,6 +30,7 @@ export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
+    stopAtFirstError: true,
     transform: true,
     exceptionFactory: (errors) => new FieldValidationError(flatten(errors)),
   });

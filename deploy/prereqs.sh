@@ -40,9 +40,13 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 
 # Node dependencies, Prisma client, TypeScript build, migrations.
+# `npm install --no-save` installs exactly the locked versions. (`npm ci` would
+# too, but npm 11 refuses this lock file: it leaves out the other platforms'
+# optional builds of msgpackr-extract, a BullMQ dependency, then calls the
+# lock out of sync.)
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  say "npm install"
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 say "building"
 # The Prisma CLI wants its native schema engine for every command, even

@@ -5,6 +5,7 @@
  * files, attachment), so a restarted agent re-adopts running containers
  * from there and from runc's own state.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TaskSpec, LogLine } from '../../../../../libs/proto/messages.js';
@@ -21,7 +22,10 @@ const START_WAIT_MS = 15_000;
 /** CREATE_POLL_*: the pid file is polled from 1 ms, doubling to 16 ms (runc create takes 20–200 ms). */
 const CREATE_POLL_MIN_MS = 1;
 const CREATE_POLL_MAX_MS = 16;
-const EXIT_POLL_MS = 100;
+/** EXIT_POLL_MS: safety re-check of the exit file while watching it with inotify. */
+const EXIT_POLL_MS = 2_000;
+/** EXIT_POLL_FALLBACK_MS: the polling period when the exit dir cannot be watched. */
+const EXIT_POLL_FALLBACK_MS = 100;
 /** KILL_WAIT_MS: how long to wait for an exit after SIGKILL. */
 const KILL_WAIT_MS = 5_000;
 
@@ -159,15 +163,44 @@ export class RuncRuntime implements Runtime {
     return { ...base, state: 'prepared' };
   }
 
+  /**
+   * waitExit resolves with the exit code once conmon writes the exit file,
+   * or undefined at the timeout or abort. It sleeps on an inotify watch of
+   * the exit dir, re-checking every EXIT_POLL_MS in case an event is missed,
+   * so a hundred idle containers cost no polling.
+   */
   private async waitExit(p: ContainerPaths, id: string, timeoutMs: number, signal?: AbortSignal): Promise<number | undefined> {
     const deadline = Date.now() + timeoutMs;
-    while (!signal?.aborted) {
-      const code = await this.exitCode(p, id);
-      if (code !== undefined) return code;
-      if (Date.now() >= deadline) return undefined;
-      await sleep(EXIT_POLL_MS);
+    let wake: (() => void) | undefined;
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(p.exitDir, () => wake?.());
+      watcher.on('error', () => {});
+    } catch {
+      watcher = undefined;
     }
-    return undefined;
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      while (!signal?.aborted) {
+        const code = await this.exitCode(p, id);
+        if (code !== undefined) return code;
+        const left = deadline - Date.now();
+        if (left <= 0) return undefined;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.min(left, watcher ? EXIT_POLL_MS : EXIT_POLL_FALLBACK_MS));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      return undefined;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      watcher?.close();
+    }
   }
 
   async wait(taskId: string, signal?: AbortSignal): Promise<number> {
@@ -176,7 +209,7 @@ export class RuncRuntime implements Runtime {
       const st = await this.status(taskId);
       if (st.state === 'absent') throw new ContainerNotFoundError(taskId);
       if (st.state === 'exited') return st.exitCode!;
-      const code = await this.waitExit(p, taskId, 2_000, signal);
+      const code = await this.waitExit(p, taskId, 60_000, signal);
       if (signal?.aborted) throw new RuntimeError('wait aborted');
       if (code !== undefined) return code;
     }

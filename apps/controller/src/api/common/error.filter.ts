@@ -35,9 +35,10 @@ export class ErrorFilter implements ExceptionFilter {
       const r = err.getResponse();
       message = typeof r === 'string' ? r : ((r as { message?: string | string[] }).message?.toString() ?? err.message);
       if (status === 404 && /^Cannot /.test(message)) message = `no route ${req.method} ${req.path}`;
-    } else if ((err as { status?: number }).status && (err as { status: number }).status < 500) {
-      status = (err as { status: number }).status;
-      message = (err as Error).message;
+    } else if (err instanceof Error && Number.isInteger((err as { status?: number }).status)) {
+      // Errors that carry their own HTTP status (e.g. registry unreachable: 503).
+      status = (err as unknown as { status: number }).status;
+      message = err.message;
     } else this.log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
     if (res.headersSent) {
       res.end();

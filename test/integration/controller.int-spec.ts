@@ -30,6 +30,7 @@ before(async () => {
   app = await createControllerApp(new BerthConfig({
     BERTH_DATABASE_URL: db.url, BERTH_QUEUE_PREFIX: db.prefix, BERTH_GRPC_PORT: '0', BERTH_ADMIN_TOKEN: TOKEN,
     BERTH_STATE_DIR: `/tmp/${db.prefix}`, BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_NODE_DOWN_MS: '1500', BERTH_HEARTBEAT_MS: '500',
+    BERTH_REGISTRY: '127.0.0.1:1',
   }));
   server = app.getHttpServer();
 });
@@ -58,12 +59,15 @@ test('bad input is a 400 naming each field, never a 500', async () => {
   assert.equal(img.status, 400);
   assert.equal(img.body.error.details[0].field, 'image');
   assert.equal((await request(server).get('/api/services/unknown').set(auth)).status, 404);
+  const images = await request(server).get('/api/images').set(auth);
+  assert.equal(images.status, 503, 'nothing listens on port 1');
+  assert.match(images.body.error.message, /registry 127\.0\.0\.1:1 unreachable/);
 });
 
 test('with no nodes, tasks wait with an explanation; ready nodes get them spread', async () => {
   const created = await request(server).post('/api/services').set(auth).send({ name: 'web', image: 'busybox', replicas: 6 });
   assert.equal(created.status, 201);
-  assert.equal(created.body.image, '127.0.0.1:5000/library/busybox:latest');
+  assert.equal(created.body.image, '127.0.0.1:1/library/busybox:latest');
   assert.equal((await request(server).post('/api/services').set(auth).send({ name: 'web', image: 'busybox', replicas: 1 })).status, 409);
   const pending = await waitFor('6 pending tasks', async () => {
     const r = await request(server).get('/api/services/web/tasks').set(auth);

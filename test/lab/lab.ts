@@ -150,11 +150,6 @@ export class Lab {
     return new Map(list.map((c) => [c.id, { pid: c.pid, status: c.status }]));
   }
 
-  logsOf(name: string): string {
-    const p = name === 'registry' ? this.registryProc : name.startsWith('controller') ? this.controllers[Number(name.slice(10))]?.proc : this.agents.get(Number(name.slice(7)));
-    return p ? tail(p, 60) : '';
-  }
-
   async stop(): Promise<void> {
     for (const p of this.agents.values()) await stopProcess(p);
     for (let n = 1; n <= this.opts.hosts; n++) await killContainers(path.join(this.hostDir(n), 'runc'));

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   await session.runForever(stop.signal);
+  await worker.idle();
   process.exit(0);
 }
 

@@ -56,7 +56,7 @@ export class Worker {
     await this.db.deleteTask(id);
   }
 
-  /** idle resolves once background removals have finished (used on shutdown and in tests). */
+  /** idle resolves once background removals have finished (the agent waits for it before exiting). */
   async idle(): Promise<void> {
     await Promise.all(this.removing.values());
   }

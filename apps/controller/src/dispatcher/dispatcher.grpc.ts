@@ -40,8 +40,9 @@ export class DispatcherGrpc {
     if (!d.hostname || d.hostname.length > 253) throw new RpcException({ code: status.INVALID_ARGUMENT, message: 'description.hostname is required (at most 253 characters)' });
     let node;
     try {
-      node = await this.nodes.create({ hostname: d.hostname, cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion }, '');
+      node = await this.nodes.create({ hostname: d.hostname, cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion });
       const cert = await this.ca.signNode(req.csrPem ?? '', node.id);
+      await this.nodes.setCertSerial(node.id, cert.serial);
       this.log.log(`node ${node.id} (${d.hostname}) joined from ${peer}`);
       return { nodeId: node.id, certificatePem: cert.certPem, caPem: this.ca.caPem };
     } catch (err) {

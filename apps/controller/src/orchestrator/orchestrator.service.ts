@@ -66,8 +66,8 @@ export class OrchestratorService {
     const downed = await this.nodes.markStaleDown(this.config.nodeDownMs);
     if (!downed.length) return;
     this.log.warn(`node(s) down after ${this.config.nodeDownMs} ms without heartbeat: ${downed.join(', ')}`);
-    const tasks = await this.tasks.list({ nodeId: undefined, all: false });
-    const services = new Set(tasks.filter((t) => t.nodeId && downed.includes(t.nodeId) && t.serviceId).map((t) => t.serviceId!));
+    const services = new Set<string>();
+    for (const nodeId of downed) for (const t of await this.tasks.list({ nodeId })) if (t.serviceId) services.add(t.serviceId);
     for (const s of services) await this.reconcileService(s);
   }
 }

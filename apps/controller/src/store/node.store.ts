@@ -39,8 +39,12 @@ export class NodeStore {
     await this.db.node.deleteMany({ where: { id } });
   }
 
-  create(d: NodeDescriptionInput, certSerial: string): Promise<Node> {
-    return this.db.node.create({ data: { id: newId(), ...this.describe(d), certSerial } });
+  create(d: NodeDescriptionInput): Promise<Node> {
+    return this.db.node.create({ data: { id: newId(), ...this.describe(d) } });
+  }
+
+  async setCertSerial(id: string, certSerial: string): Promise<void> {
+    await this.db.node.update({ where: { id }, data: { certSerial } });
   }
 
   private describe(d: NodeDescriptionInput) {

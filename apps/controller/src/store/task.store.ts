@@ -127,20 +127,25 @@ export class TaskStore {
       const byId = new Map(rows.map((r) => [r.id, r]));
       const terminal = new Set<string>();
       const events: Prisma.TaskEventCreateManyInput[] = [];
-      let changed = 0;
+      // Every forward step becomes an event; each task's row is written once, with its last step.
+      const last = new Map<string, StatusReport>();
       for (const r of reports) {
         const row = byId.get(r.taskId);
         if (!row || r.state <= row.state || isTerminal(row.state) || r.state < TaskState.ACCEPTED) continue;
         const message = r.message || taskStateName(r.state);
-        await tx.task.update({
-          where: { id: r.taskId },
-          data: { state: r.state, message, error: r.error, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.address ? { address: r.address } : {}), statusAt: r.at, version: { increment: 1 } },
-        });
         events.push({ taskId: r.taskId, state: r.state, message: r.error ? `${message}: ${r.error}` : message, at: r.at });
+        const prev = last.get(r.taskId);
+        last.set(r.taskId, { ...r, message, exitCode: r.exitCode ?? prev?.exitCode, address: r.address || prev?.address || '' });
         row.state = r.state;
-        changed++;
         if (isTerminal(r.state) && row.serviceId) terminal.add(row.serviceId);
       }
+      for (const r of last.values()) {
+        await tx.task.update({
+          where: { id: r.taskId },
+          data: { state: r.state, message: r.message, error: r.error, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.address ? { address: r.address } : {}), statusAt: r.at, version: { increment: 1 } },
+        });
+      }
+      const changed = events.length;
       if (events.length) await tx.taskEvent.createMany({ data: events });
       return { terminalServices: [...terminal], changed };
     });

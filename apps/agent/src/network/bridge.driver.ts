@@ -11,7 +11,6 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CniAdapter, type CniConfList } from './cni.adapter.js';
-import { LOOPBACK_CONF } from './none.driver.js';
 import type { Attachment, NetworkDriver } from './network-driver.js';
 
 const run = promisify(execFile);
@@ -52,11 +51,8 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async attach(containerId: string, netnsPath: string): Promise<Attachment> {
-    const [res] = await Promise.all([
-      this.cni.add(this.conf, containerId, netnsPath, 'eth0'),
-      this.cni.add(LOOPBACK_CONF, containerId, netnsPath, 'lo'),
-      this.ensureNat(),
-    ]);
+    // Loopback needs no plugin: runc brings `lo` up in the namespaces it creates.
+    const [res] = await Promise.all([this.cni.add(this.conf, containerId, netnsPath, 'eth0'), this.ensureNat()]);
     const ip = res.ips?.[0]?.address ?? '';
     return { address: ip.split('/')[0] ?? '' };
   }

@@ -13,5 +13,5 @@ export * from './network-driver.js';
 
 export function createNetworks(cniPath: string, bridge: BridgeConfig): NetworkRegistry {
   const cni = new CniAdapter(cniPath);
-  return new NetworkRegistry().register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver(cni));
+  return new NetworkRegistry().register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());
 }

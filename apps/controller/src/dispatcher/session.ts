@@ -42,6 +42,9 @@ export class AgentSession implements LocalSession {
   private closed = false;
   private safety?: NodeJS.Timeout;
   private readonly logHandlers = new Map<string, (lines: LogLine[], eof: boolean, error: string) => void>();
+  /** Statuses waiting to be applied; one application runs at a time, later batches merge. */
+  private pendingStatuses: TaskStatus[] = [];
+  private applying?: Promise<void>;
 
   constructor(private readonly call: ServerDuplexStream<AgentMessage, ControllerMessage>, readonly nodeId: string, private readonly d: SessionDeps) {}
 
@@ -85,7 +88,7 @@ export class AgentSession implements LocalSession {
         await this.d.queue.reconcileAll();
       }
     } else if ('statuses' in m && m.statuses) {
-      await this.applyStatuses(m.statuses.statuses ?? []);
+      this.queueStatuses(m.statuses.statuses ?? []);
     } else if ('log' in m && m.log) {
       const h = this.logHandlers.get(m.log.requestId);
       if (h) {
@@ -93,6 +96,24 @@ export class AgentSession implements LocalSession {
         if (m.log.eof) this.logHandlers.delete(m.log.requestId);
       }
     }
+  }
+
+  /**
+   * queueStatuses applies reports in arrival order, one transaction at a time.
+   * If applying fails, the session ends: the agent reconnects and its Hello
+   * carries every task's status again, so no report is lost.
+   */
+  private queueStatuses(statuses: TaskStatus[]): void {
+    this.pendingStatuses.push(...statuses);
+    this.applying ??= (async () => {
+      try {
+        while (this.pendingStatuses.length && !this.closed) await this.applyStatuses(this.pendingStatuses.splice(0));
+      } catch (err) {
+        this.end(`applying task statuses failed: ${(err as Error).message}`);
+      } finally {
+        this.applying = undefined;
+      }
+    })();
   }
 
   private async applyStatuses(statuses: TaskStatus[]): Promise<void> {

@@ -33,8 +33,10 @@ export class SchedulerService {
         if (c.serviceId) info.tasksByService.set(c.serviceId, (info.tasksByService.get(c.serviceId) ?? 0) + c.n);
       }
       const plan = schedule(infos, waiting.map((t) => ({ id: t.id, version: t.version, serviceId: t.serviceId })));
+      const byNode = new Map<string, Array<{ taskId: string; version: number }>>();
+      for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version }]);
       const placed = new Set<string>();
-      for (const p of plan.placements) if (await this.tasks.assign(tx, p.taskId, p.version, p.nodeId)) placed.add(p.nodeId);
+      for (const [nodeId, tasks] of byNode) if (await this.tasks.assign(tx, nodeId, tasks)) placed.add(nodeId);
       const reasons = new Map<string, string[]>();
       for (const u of plan.unplaced) reasons.set(u.reason, [...(reasons.get(u.reason) ?? []), u.taskId]);
       for (const [reason, ids] of reasons) await this.tasks.markPending(tx, ids, reason);

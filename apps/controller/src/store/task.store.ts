@@ -13,6 +13,9 @@ export type { Task };
 export type TaskWithNames = Task & { service: { name: string } | null; container: { name: string } | null; node: { hostname: string } | null };
 export type Tx = Prisma.TransactionClient;
 
+/** TX_OPTIONS: waits for a pooled connection and for the transaction itself, generous under load. */
+const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
+
 const WITH_NAMES = { service: { select: { name: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } as const;
 
 export interface StatusReport {
@@ -67,10 +70,13 @@ export class TaskStore {
     return rows.map((r) => r.nodeId!);
   }
 
-  async create(tx: Tx, t: NewTask, message = 'created'): Promise<string> {
-    const id = newId();
-    await tx.task.create({ data: { id, ...t, desiredState: TaskState.RUNNING, state: TaskState.NEW, message, events: { create: { state: TaskState.NEW, message } } } });
-    return id;
+  /** createMany inserts new tasks and their NEW events in two statements; returns their ids. */
+  async createMany(tx: Tx, tasks: NewTask[], message = 'created'): Promise<string[]> {
+    if (!tasks.length) return [];
+    const rows = tasks.map((t) => ({ id: newId(), ...t, desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
+    await tx.task.createMany({ data: rows });
+    await tx.taskEvent.createMany({ data: rows.map((r) => ({ taskId: r.id, state: TaskState.NEW, message })) });
+    return rows.map((r) => r.id);
   }
 
   /** setDesired changes desired state (shutdown/remove) without touching observed state. */
@@ -88,7 +94,7 @@ export class TaskStore {
     return this.db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
       return fn(tx);
-    }, { timeout: 30_000, maxWait: 30_000 });
+    }, TX_OPTIONS);
   }
 
   /** unplaced lists tasks waiting for a node. */
@@ -102,10 +108,22 @@ export class TaskStore {
     return rows.map((r) => ({ nodeId: r.nodeId!, serviceId: r.serviceId, n: r._count._all }));
   }
 
-  async assign(tx: Tx, taskId: string, version: number, nodeId: string): Promise<boolean> {
-    const r = await tx.task.updateMany({ where: { id: taskId, version, nodeId: null }, data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } } });
-    if (r.count) await tx.taskEvent.create({ data: { taskId, state: TaskState.ASSIGNED, message: `assigned to node ${nodeId}` } });
-    return r.count === 1;
+  /**
+   * assign commits placements on one node. The re-check is that each task is
+   * still unplaced, still wanted and still at the version the plan read;
+   * tasks that changed meanwhile are left for the next pass. Returns how
+   * many were assigned.
+   */
+  async assign(tx: Tx, nodeId: string, tasks: Array<{ taskId: string; version: number }>): Promise<number> {
+    if (!tasks.length) return 0;
+    const ids = tasks.map((t) => t.taskId);
+    const current = await tx.task.findMany({ where: { id: { in: ids }, nodeId: null, desiredState: TaskState.RUNNING, state: { lt: TaskState.ASSIGNED } }, select: { id: true, version: true } });
+    const want = new Map(tasks.map((t) => [t.taskId, t.version]));
+    const ok = current.filter((c) => want.get(c.id) === c.version).map((c) => c.id);
+    if (!ok.length) return 0;
+    await tx.task.updateMany({ where: { id: { in: ok } }, data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } } });
+    await tx.taskEvent.createMany({ data: ok.map((taskId) => ({ taskId, state: TaskState.ASSIGNED, message: `assigned to node ${nodeId}` })) });
+    return ok.length;
   }
 
   async markPending(tx: Tx, ids: string[], message: string): Promise<void> {
@@ -148,6 +166,6 @@ export class TaskStore {
       const changed = events.length;
       if (events.length) await tx.taskEvent.createMany({ data: events });
       return { terminalServices: [...terminal], changed };
-    });
+    }, TX_OPTIONS);
   }
 }

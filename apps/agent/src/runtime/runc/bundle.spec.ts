@@ -34,6 +34,8 @@ test('host networking has no network namespace; others do', () => {
   const ns = (n: string) => ((toOciSpec(input({ network: n })).linux as { namespaces: Array<{ type: string }> }).namespaces.map((x) => x.type));
   assert.ok(!ns('host').includes('network'));
   assert.ok(ns('bridge').includes('network') && ns('none').includes('network'));
+  assert.equal((toOciSpec(input({ network: 'host' })).linux as { sysctl?: object }).sysctl, undefined, 'never touch the host stack');
+  assert.equal((toOciSpec(input()).linux as { sysctl: Record<string, string> }).sysctl['net.ipv6.conf.all.disable_ipv6'], '1');
   const spec = toOciSpec(input()) as { process: { cwd: string; args: string[] }; linux: { cgroupsPath: string } };
   assert.equal(spec.process.cwd, '/srv');
   assert.equal(spec.linux.cgroupsPath, '/berth-x/t1');

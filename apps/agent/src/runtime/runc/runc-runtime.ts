@@ -112,6 +112,8 @@ export class RuncRuntime implements Runtime {
     if (!rec) throw new ContainerNotFoundError(taskId);
     const p = this.paths(taskId);
     const driver = this.networks.get(rec.spec.network);
+    // A failed earlier start may have left pid or exit files behind.
+    await Promise.all([p.pidFile, p.conmonPidFile, path.join(p.exitDir, taskId)].map((f) => rm(f, { force: true })));
     await this.runc.create(taskId, p);
     const pid = await this.waitForPid(taskId, p);
     try {

@@ -5,14 +5,17 @@
 # the same busybox always gives the same layer digest.
 #   deploy/busybox-rootfs.sh OUT.tar
 set -euo pipefail
+umask 022 # modes in the tarball must not depend on the caller's umask
 out=${1:?usage: busybox-rootfs.sh OUT.tar}
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "busybox-rootfs: $bb missing (apt-get install busybox-static)" >&2; exit 1; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 mkdir -p "$dir"/{bin,etc,tmp,proc,sys,dev,root,var/tmp}
+chmod 0755 "$dir"
 chmod 1777 "$dir/tmp" "$dir/var/tmp"
 cp "$bb" "$dir/bin/busybox"
+chmod 0755 "$dir/bin/busybox"
 for applet in $("$bb" --list); do
   [ "$applet" = busybox ] || ln -s busybox "$dir/bin/$applet"
 done

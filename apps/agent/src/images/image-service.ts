@@ -16,6 +16,9 @@ import { unpackLayer } from './unpack.js';
 import { parseImageRef, formatImageRef, type ImageConfig } from './oci.js';
 import { ImageNotFoundError } from '../runtime/errors.js';
 
+/** LayerMismatchError: an image whose layers do not match its config's diff_ids. */
+export class LayerMismatchError extends Error {}
+
 export interface LocalImage {
   reference: string;
   manifestDigest: string;
@@ -44,12 +47,8 @@ export class ImageService {
   }
 
   async ensure(image: string): Promise<LocalImage> {
-    let ref;
-    try {
-      ref = parseImageRef(image, '');
-    } catch {
-      throw new ImageNotFoundError(image);
-    }
+    // A malformed reference throws InvalidImageRefError naming what is wrong.
+    const ref = parseImageRef(image, '');
     if (!ref.registry) throw new ImageNotFoundError(image);
     const reference = formatImageRef(ref);
     const local = await this.local(reference);
@@ -79,7 +78,7 @@ export class ImageService {
     await Promise.all([manifest.config, ...manifest.layers].map((l) => fetchBlob(l.digest, l.size)));
     const config = JSON.parse((await this.content.readBytes(manifest.config.digest)).toString('utf8')) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== manifest.layers.length) throw new Error(`${reference}: config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
+    if (diffIds.length !== manifest.layers.length) throw new LayerMismatchError(`${reference}: config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
     const layerDirs = await Promise.all(manifest.layers.map((l, i) => this.unpackOnce(l.digest, diffIds[i]!)));
     const img: LocalImage = { reference, manifestDigest: digest, config, layerDirs };
     const rec = this.recordPath(reference);
@@ -104,8 +103,12 @@ export class ImageService {
     const tmp = path.join(this.stateDir, 'layers', `.tmp-${randomUUID()}`);
     try {
       const actual = await unpackLayer(this.content.read(blobDigest), tmp);
-      if (actual !== diffId) throw new Error(`layer ${blobDigest}: uncompressed digest ${actual} does not match diff_id ${diffId}`);
-      await rename(tmp, dest);
+      if (actual !== diffId) throw new LayerMismatchError(`layer ${blobDigest}: uncompressed digest ${actual} does not match diff_id ${diffId}`);
+      await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
+        // Another agent process sharing this state dir finished the same layer first.
+        if ((err.code === 'ENOTEMPTY' || err.code === 'EEXIST') && (await stat(dest).catch(() => undefined))) return;
+        throw err;
+      });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -13,7 +13,20 @@ import { ImageNotFoundError } from '../runtime/errors.js';
 /** REQUEST_TIMEOUT_MS bounds each registry round trip (not a whole blob download). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/** Distribution error codes that mean the repository or the tag does not exist. */
+const NOT_FOUND_CODES = new Set(['NAME_UNKNOWN', 'MANIFEST_UNKNOWN']);
+
 export class PullError extends Error {}
+
+/** errorCodes reads the `errors[].code` list of a Distribution error body, [] when there is none. */
+async function errorCodes(res: Response): Promise<string[]> {
+  try {
+    const body = (await res.json()) as { errors?: Array<{ code?: unknown }> };
+    return (body.errors ?? []).map((e) => String(e.code ?? '')).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
 
 export class RegistryClient {
   private readonly tokens = new Map<string, string>();
@@ -39,6 +52,7 @@ export class RegistryClient {
     };
     let res = await send();
     if (res.status === 401) {
+      await res.body?.cancel().catch(() => {});
       await this.authenticate(ref, res.headers.get('www-authenticate') ?? '');
       res = await send();
     }
@@ -66,8 +80,11 @@ export class RegistryClient {
     let reference = ref.digest || ref.tag;
     for (let depth = 0; depth < 2; depth++) {
       const res = await this.get(ref, `/v2/${ref.repository}/manifests/${reference}`, MANIFEST_ACCEPT);
-      if (res.status === 404) throw new ImageNotFoundError(display);
-      if (!res.ok) throw new PullError(`registry ${ref.registry}: manifest ${display}: HTTP ${res.status}`);
+      if (!res.ok) {
+        const codes = await errorCodes(res);
+        if (res.status === 404 || codes.some((c) => NOT_FOUND_CODES.has(c))) throw new ImageNotFoundError(display);
+        throw new PullError(`registry ${ref.registry}: manifest ${display}: HTTP ${res.status}${codes.length ? ` (${codes.join(', ')})` : ''}`);
+      }
       const bytes = Buffer.from(await res.arrayBuffer());
       const digest = digestOf(bytes);
       if (reference.startsWith('sha256:') && digest !== reference) throw new PullError(`manifest digest mismatch for ${display}`);
@@ -82,7 +99,10 @@ export class RegistryClient {
 
   async blob(ref: ImageRef, digest: string): Promise<Readable> {
     const res = await this.get(ref, `/v2/${ref.repository}/blobs/${digest}`);
-    if (!res.ok || !res.body) throw new PullError(`registry ${ref.registry}: blob ${digest}: HTTP ${res.status}`);
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => {});
+      throw new PullError(`registry ${ref.registry}: blob ${digest}: HTTP ${res.status}`);
+    }
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
   }
 }

@@ -1,7 +1,7 @@
 // unpackLayer specs: hostile layers are rejected whole; whiteouts become overlay whiteouts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,13 +9,13 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import * as tar from 'tar-stream';
-import { unpackLayer, UnsafeLayerError, cleanName } from './unpack.js';
+import { unpackLayer, UnsafeLayerError, UnsupportedLayerError, cleanName } from './unpack.js';
 
-type Entry = { name: string; type?: tar.Header['type']; linkname?: string; body?: string; mode?: number };
+type Entry = { name: string; type?: tar.Header['type']; linkname?: string; body?: string; mode?: number; uid?: number; gid?: number; mtime?: Date };
 
 async function makeTar(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
-  for (const e of entries) pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644) }, e.body ?? '');
+  for (const e of entries) pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname, mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644), uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime ?? new Date(0) }, e.body ?? '');
   pack.finalize();
   const chunks: Buffer[] = [];
   for await (const c of pack as unknown as AsyncIterable<Buffer>) chunks.push(c);
@@ -71,3 +71,32 @@ test('cleanName normalises and refuses escapes', () => {
   assert.equal(cleanName('./a//b/'), 'a/b');
   assert.throws(() => cleanName('../x'), UnsafeLayerError);
 });
+
+test('owners, setuid bits and mtimes are kept', () => withDir(async (dir) => {
+  const when = new Date('2021-05-06T07:08:09Z');
+  const t = await makeTar([{ name: 'bin/su', body: 'x', mode: 0o4755, uid: 1000, gid: 1001, mtime: when }, { name: 'home/', type: 'directory', mode: 0o700, uid: 1000, gid: 1000, mtime: when }]);
+  await unpackLayer(Readable.from([t]), path.join(dir, 'l'));
+  const su = await stat(path.join(dir, 'l/bin/su'));
+  assert.equal(su.mode & 0o7777, 0o4755);
+  assert.deepEqual([su.uid, su.gid], [1000, 1001]);
+  assert.equal(su.mtimeMs, when.getTime());
+  const home = await stat(path.join(dir, 'l/home'));
+  assert.equal(home.mode & 0o7777, 0o700);
+  assert.equal(home.mtimeMs, when.getTime());
+}));
+
+test('a hardlink to an escaping symlink changes nothing outside the layer', () => withDir(async (dir) => {
+  const victim = path.join(dir, 'victim');
+  await writeFile(victim, 'keep');
+  await utimes(victim, new Date(1_000_000), new Date(1_000_000));
+  const t = await makeTar([{ name: 's', type: 'symlink', linkname: victim }, { name: 'h', type: 'link', linkname: 's', mode: 0o777, mtime: new Date() }]);
+  await unpackLayer(Readable.from([t]), path.join(dir, 'l'));
+  const st = await stat(victim);
+  assert.equal(st.mtimeMs, 1_000_000);
+  assert.equal(st.mode & 0o777, 0o644);
+}));
+
+test('a zstd layer is refused with a clear error', () => withDir(async (dir) => {
+  const zstd = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
+  await assert.rejects(unpackLayer(Readable.from([zstd]), path.join(dir, 'l')), UnsupportedLayerError);
+}));

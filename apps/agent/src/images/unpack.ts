@@ -20,6 +20,7 @@ import * as tar from 'tar-stream';
 const run = promisify(execFile);
 
 export class UnsafeLayerError extends Error {}
+export class UnsupportedLayerError extends Error {}
 
 /** cleanName normalises an entry name to a relative path, or throws. */
 export function cleanName(name: string): string {
@@ -51,6 +52,10 @@ function isGzip(head: Buffer): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
+function isZstd(head: Buffer): boolean {
+  return head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528;
+}
+
 /** peek reads the first bytes of a stream and returns a stream replaying everything. */
 async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> {
   const it = src[Symbol.asyncIterator]();
@@ -70,6 +75,10 @@ async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> 
 export async function unpackLayer(src: Readable, dest: string): Promise<string> {
   await mkdir(dest, { recursive: true });
   const { head, stream } = await peek(src);
+  if (isZstd(head)) {
+    src.destroy();
+    throw new UnsupportedLayerError('zstd-compressed layers are not supported (gzip or plain tar only)');
+  }
   const hash = createHash('sha256');
   const hasher = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
   const extract = tar.extract();
@@ -121,13 +130,11 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
   switch (h.type) {
     case 'directory':
       await mkdir(full, { recursive: true });
-      await chmod(full, mode);
       dirTimes.push([full, mtime]);
       break;
     case 'file':
     case 'contiguous-file':
       await pipeline(body, createWriteStream(full, { mode }));
-      await chmod(full, mode);
       break;
     case 'symlink':
       await symlink(h.linkname ?? '', full);
@@ -138,7 +145,9 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
       const tst = await lstat(path.join(root, target)).catch(() => undefined);
       if (!tst) throw new UnsafeLayerError(`hardlink ${rel} to missing ${target}`);
       await link(path.join(root, target), full);
-      break;
+      // The inode already carries its owner, mode and times; touching it
+      // through `full` could follow a symlink out of the layer.
+      return;
     }
     case 'fifo':
       await run('mknod', ['-m', mode.toString(8), full, 'p']);
@@ -150,6 +159,8 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
       return; // pax headers and unknown kinds carry no file
   }
   await lchown(full, h.uid ?? 0, h.gid ?? 0);
+  // chmod after chown: chown clears the setuid/setgid bits.
+  if (h.type !== 'symlink') await chmod(full, mode);
   if (h.type === 'symlink') await lutimes(full, mtime, mtime).catch(() => {});
   else if (h.type !== 'directory') await utimes(full, mtime, mtime);
 }

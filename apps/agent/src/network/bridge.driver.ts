@@ -57,9 +57,9 @@ export class BridgeDriver implements NetworkDriver {
     return { address: ip.split('/')[0] ?? '' };
   }
 
-  async detach(containerId: string): Promise<void> {
+  async detach(containerId: string, netnsPath = ''): Promise<void> {
     // Without a namespace the bridge plugin only releases the lease; the veth
     // went away with the namespace.
-    await this.cni.del(this.conf, containerId, '', 'eth0');
+    await this.cni.del(this.conf, containerId, netnsPath, 'eth0');
   }
 }

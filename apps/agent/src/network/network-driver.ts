@@ -20,7 +20,8 @@ export interface NetworkDriver {
   /** needsNamespace is false only for host networking. */
   readonly needsNamespace: boolean;
   attach(containerId: string, netnsPath: string): Promise<Attachment>;
-  detach(containerId: string): Promise<void>;
+  /** netnsPath is given while the namespace still exists; DEL must work without it. */
+  detach(containerId: string, netnsPath?: string): Promise<void>;
 }
 
 export class UnknownNetworkError extends Error {

@@ -16,3 +16,10 @@ export class ContainerNotFoundError extends Error {
 
 /** RuntimeError wraps a failed runc/conmon/CNI call with what it printed. */
 export class RuntimeError extends Error {}
+
+/** InvalidTaskIdError: task ids name directories and runc containers, so only [a-z0-9] is accepted. */
+export class InvalidTaskIdError extends Error {
+  constructor(readonly taskId: string) {
+    super(`task id "${taskId.slice(0, 80)}" must be 1-64 lower-case letters and digits`);
+  }
+}

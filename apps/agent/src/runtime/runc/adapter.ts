@@ -7,6 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { RuntimeError } from '../errors.js';
 
 /** RUNC_TIMEOUT_MS bounds one runc invocation (create/start/kill/delete take milliseconds). */
@@ -49,8 +50,13 @@ export class RuncAdapter {
     });
   }
 
-  /** create starts conmon, which runs `runc create`; resolves once conmon has detached. */
-  create(id: string, p: ContainerPaths): Promise<void> {
+  /**
+   * create starts conmon, which runs `runc create` and reports the outcome on
+   * its sync pipe (_OCI_SYNCPIPE, fd 3): `{"data": <pid>}` once the container
+   * exists, or `{"data": -1, "message": ...}` when runc failed. Resolves with
+   * the container's host pid, without polling the pid file.
+   */
+  create(id: string, p: ContainerPaths): Promise<number> {
     const args = [
       '--api-version', '1', '-c', id, '-u', id, '-n', id,
       '-r', this.runcPath, '-b', p.bundle, '-p', p.pidFile, '-P', p.conmonPidFile,
@@ -59,16 +65,48 @@ export class RuncAdapter {
       '--runtime-arg', `--log=${p.runcLog}`, '--runtime-arg', '--log-format=json', '--log-level', 'error',
     ];
     return new Promise((resolve, reject) => {
-      const child = spawn(this.conmonPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-      const timer = setTimeout(() => child.kill('SIGKILL'), RUNC_TIMEOUT_MS);
-      child.on('error', (e) => { clearTimeout(timer); reject(new RuntimeError(`conmon: ${e.message}`)); });
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve();
-        else reject(new RuntimeError(`conmon exited ${code}: ${err.trim().split('\n').filter((l) => !l.includes('oom_score_adj')).join('; ')}`));
+      const child = spawn(this.conmonPath, args, {
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, _OCI_SYNCPIPE: '3' },
       });
+      const sync = child.stdio[3] as Readable;
+      let err = '';
+      let buf = '';
+      let settled = false;
+      let answered = false;
+      const finish = (e: Error | undefined, pid = 0) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        // conmon keeps its end open for the container's life; the agent needs nothing more from it.
+        sync.destroy();
+        child.stderr!.destroy();
+        child.unref();
+        if (e) reject(e);
+        else resolve(pid);
+      };
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        finish(new RuntimeError(`conmon: no answer from runc create within ${RUNC_TIMEOUT_MS} ms`));
+      }, RUNC_TIMEOUT_MS);
+      child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+      child.on('error', (e) => finish(new RuntimeError(`conmon: ${e.message}`)));
+      child.on('exit', (code) => {
+        if (code !== 0) finish(new RuntimeError(`conmon exited ${code}: ${conmonErrors(err)}`));
+      });
+      sync.on('data', (d: Buffer) => {
+        if (answered) return;
+        buf += d.toString();
+        const nl = buf.indexOf('\n');
+        if (nl < 0) return;
+        answered = true;
+        const r = parseSyncMessage(buf.slice(0, nl));
+        if (r.pid > 0) return finish(undefined, r.pid);
+        void this.lastError(p).then((logged) => finish(new RuntimeError(`cannot create container: ${logged || r.message || 'runc create failed'}`)));
+      });
+      sync.on('end', () => {
+        if (!answered) finish(new RuntimeError(`conmon closed its sync pipe without a result${err ? `: ${conmonErrors(err)}` : ''}`));
+      });
+      sync.on('error', () => {});
     });
   }
 
@@ -115,6 +153,34 @@ export class RuncAdapter {
     }
     return '';
   }
+}
+
+/** conmonErrors keeps conmon's stderr minus its harmless oom_score_adj complaint. */
+function conmonErrors(stderr: string): string {
+  return stderr.trim().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('; ');
+}
+
+/** parseSyncMessage reads one conmon sync-pipe record; message is runc's own error text. */
+export function parseSyncMessage(line: string): { pid: number; message: string } {
+  let j: { data?: unknown; message?: unknown };
+  try {
+    j = JSON.parse(line) as typeof j;
+  } catch {
+    return { pid: -1, message: `unreadable answer from conmon: ${line.slice(0, 200)}` };
+  }
+  const raw = typeof j.message === 'string' ? j.message.trim() : '';
+  // runc logs as logfmt: time="…" level=error msg="…"; keep the msg part.
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(raw);
+  const message = m ? m[1]!.replace(/\\(.)/g, '$1') : raw;
+  return { pid: typeof j.data === 'number' ? j.data : -1, message };
+}
+
+/** hostNofileLimit is this process's hard RLIMIT_NOFILE (from /proc/self/limits), or undefined. */
+export async function hostNofileLimit(): Promise<number | undefined> {
+  const raw = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(raw);
+  if (!m) return undefined;
+  return m[2] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[2]);
 }
 
 export function mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void> {

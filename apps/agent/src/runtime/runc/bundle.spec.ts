@@ -6,7 +6,7 @@ import { toOciSpec, processArgs, mergeEnv, parseUser, InvalidSpecError, type Bun
 const image = { architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin', 'A=image'], Cmd: ['sh'], WorkingDir: '/srv' }, rootfs: { type: 'layers' as const, diff_ids: [] } };
 const input = (over: Partial<BundleInput> = {}): BundleInput => ({
   taskId: 't1', hostname: 'abc', command: [], env: ['A=task'], network: 'bridge', image, user: { uid: 0, gid: 0 },
-  cgroupsPath: '/berth-x/t1', etcFiles: { hosts: '/h', hostname: '/hn', resolvConf: '/r' }, ...over,
+  cgroupsPath: '/berth-x/t1', nofile: 4096, etcFiles: { hosts: '/h', hostname: '/hn', resolvConf: '/r' }, ...over,
 });
 
 test('the task command replaces Cmd; Entrypoint is kept in front', () => {
@@ -39,4 +39,29 @@ test('host networking has no network namespace; others do', () => {
   const spec = toOciSpec(input()) as { process: { cwd: string; args: string[] }; linux: { cgroupsPath: string } };
   assert.equal(spec.process.cwd, '/srv');
   assert.equal(spec.linux.cgroupsPath, '/berth-x/t1');
+});
+
+test('the spec carries Docker-like defaults: caps, rlimits, mounts, masked paths, etc files', () => {
+  const spec = toOciSpec(input()) as {
+    process: { terminal: boolean; capabilities: { bounding: string[] }; rlimits: Array<{ type: string; soft: number }> };
+    mounts: Array<{ destination: string; type: string; source: string; options?: string[] }>;
+    linux: { maskedPaths: string[]; readonlyPaths: string[] };
+    hostname: string;
+  };
+  assert.equal(spec.process.terminal, false);
+  assert.ok(spec.process.capabilities.bounding.includes('CAP_NET_BIND_SERVICE'));
+  assert.ok(!spec.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
+  assert.deepEqual(spec.process.rlimits.map((r) => [r.type, r.soft]), [['RLIMIT_NOFILE', 4096]]);
+  const dest = spec.mounts.map((m) => m.destination);
+  for (const d of ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup']) assert.ok(dest.includes(d), d);
+  assert.ok(spec.mounts.find((m) => m.destination === '/sys')!.options!.includes('ro'));
+  assert.equal(spec.mounts.find((m) => m.destination === '/etc/resolv.conf')!.source, '/r');
+  assert.equal(spec.mounts.find((m) => m.destination === '/etc/hosts')!.type, 'bind');
+  assert.ok(spec.linux.maskedPaths.includes('/proc/kcore') && spec.linux.readonlyPaths.includes('/proc/sys'));
+  assert.equal(spec.hostname, 'abc');
+});
+
+test('a named image user becomes numeric uid/gid in the spec', () => {
+  const spec = toOciSpec(input({ user: parseUser('nobody', 'nobody:x:65534:65534::/:/bin/false\n', '') })) as { process: { user: { uid: number; gid: number } } };
+  assert.deepEqual(spec.process.user, { uid: 65534, gid: 65534 });
 });

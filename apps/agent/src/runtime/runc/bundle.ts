@@ -17,6 +17,8 @@ export interface BundleInput {
   /** uid/gid resolved from the image's /etc/passwd for a named User. */
   user: { uid: number; gid: number };
   cgroupsPath: string;
+  /** RLIMIT_NOFILE (soft and hard) for the container's processes. */
+  nofile: number;
   /** Host files bind-mounted at /etc/hosts, /etc/hostname, /etc/resolv.conf. */
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
 }
@@ -25,6 +27,9 @@ export const DEFAULT_CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
+
+/** NOFILE_LIMIT: Docker's default open-files limit per container process (the runtime caps it at its own hard limit). */
+export const NOFILE_LIMIT = 1_048_576;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -52,8 +57,10 @@ export function mergeEnv(imageEnv: string[], taskEnv: string[], hostname: string
 export function parseUser(spec: string, passwd: string, group: string): { uid: number; gid: number } {
   if (!spec) return { uid: 0, gid: 0 };
   const [u, g] = spec.split(':');
-  const pw = passwd.split('\n').map((l) => l.split(':'));
-  const gr = group.split('\n').map((l) => l.split(':'));
+  if (!u || g === '') throw new InvalidSpecError(`image User "${spec}" must be user[:group]`);
+  const rows = (file: string) => file.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  const pw = rows(passwd);
+  const gr = rows(group);
   let uid: number;
   let gid: number | undefined;
   if (/^\d+$/.test(u!)) {
@@ -92,6 +99,7 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       env: mergeEnv(b.image.config?.Env ?? [], b.env, b.hostname),
       cwd: b.image.config?.WorkingDir || '/',
       capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: b.nofile, soft: b.nofile }],
       noNewPrivileges: false,
     },
     root: { path: 'rootfs', readonly: false },

@@ -10,18 +10,13 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import type { TaskSpec, LogLine } from '../../../../../libs/proto/messages.js';
 import type { ContainerStatus, LogOptions, Runtime, RuntimeConfig } from '../runtime.js';
-import { ContainerNotFoundError, RuntimeError } from '../errors.js';
+import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../errors.js';
 import { readLogs } from '../logs.js';
-import { ImageService } from '../../images/image-service.js';
+import { ImageService, type LocalImage } from '../../images/image-service.js';
 import { createNetworks, type NetworkRegistry } from '../../network/index.js';
-import { containerPaths, mountOverlay, RuncAdapter, unmount, type ContainerPaths } from './adapter.js';
-import { parseUser, toOciSpec } from './bundle.js';
+import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, unmount, type ContainerPaths } from './adapter.js';
+import { NOFILE_LIMIT, parseUser, toOciSpec } from './bundle.js';
 
-/** START_WAIT_MS bounds how long `runc create` may take to produce the container pid. */
-const START_WAIT_MS = 15_000;
-/** CREATE_POLL_*: the pid file is polled from 1 ms, doubling to 16 ms (runc create takes 20–200 ms). */
-const CREATE_POLL_MIN_MS = 1;
-const CREATE_POLL_MAX_MS = 16;
 /** EXIT_POLL_MS: safety re-check of the exit file while watching it with inotify. */
 const EXIT_POLL_MS = 2_000;
 /** EXIT_POLL_FALLBACK_MS: the polling period when the exit dir cannot be watched. */
@@ -29,14 +24,15 @@ const EXIT_POLL_FALLBACK_MS = 100;
 /** KILL_WAIT_MS: how long to wait for an exit after SIGKILL. */
 const KILL_WAIT_MS = 5_000;
 
+/** TASK_ID: task ids become directory and runc container names. */
+const TASK_ID = /^[a-z0-9]{1,64}$/;
+
 interface Record_ {
   spec: TaskSpec;
   address: string;
   startedAt: number;
   finishedAt: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function alive(pid: number): boolean {
   try {
@@ -52,6 +48,8 @@ export class RuncRuntime implements Runtime {
   private readonly runc: RuncAdapter;
   private readonly images: ImageService;
   private readonly networks: NetworkRegistry;
+  /** The container NOFILE limit: Docker's, capped by what this process may grant. */
+  private readonly nofile = hostNofileLimit().then((hard) => Math.min(NOFILE_LIMIT, hard ?? NOFILE_LIMIT));
 
   constructor(private readonly cfg: RuntimeConfig) {
     this.containersDir = path.join(cfg.stateDir, 'containers');
@@ -61,6 +59,7 @@ export class RuncRuntime implements Runtime {
   }
 
   private paths(id: string): ContainerPaths {
+    if (!TASK_ID.test(id)) throw new InvalidTaskIdError(id);
     return containerPaths(this.containersDir, id);
   }
 
@@ -86,6 +85,17 @@ export class RuncRuntime implements Runtime {
     const existing = await this.record(spec.id);
     if (existing) return;
     const image = await this.images.ensure(spec.image);
+    try {
+      await this.writeBundle(spec, p, image);
+    } catch (err) {
+      // Leave nothing half made: a retry starts from scratch instead of stacking mounts.
+      await unmount(path.join(p.bundle, 'rootfs')).catch(() => {});
+      await rm(p.dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private async writeBundle(spec: TaskSpec, p: ContainerPaths, image: LocalImage): Promise<void> {
     await mkdir(p.dir, { recursive: true });
     const rootfs = path.join(p.bundle, 'rootfs');
     for (const d of [rootfs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), p.exitDir, p.persistDir, path.join(p.dir, 'etc')]) {
@@ -101,7 +111,7 @@ export class RuncRuntime implements Runtime {
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
     const oci = toOciSpec({
       taskId: spec.id, hostname, command: spec.command, env: spec.env, network: spec.network, image: image.config, user,
-      cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc,
+      cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile,
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     await this.saveRecord(spec.id, { spec, address: '', startedAt: 0, finishedAt: 0 });
@@ -112,10 +122,20 @@ export class RuncRuntime implements Runtime {
     if (!rec) throw new ContainerNotFoundError(taskId);
     const p = this.paths(taskId);
     const driver = this.networks.get(rec.spec.network);
+    const cur = await this.status(taskId);
+    if (cur.state === 'running') return cur;
+    if (cur.state === 'exited' && rec.startedAt) throw new RuntimeError(`the container of task ${taskId} has already run (exit code ${cur.exitCode}); remove it first`);
+    if (cur.state !== 'prepared') {
+      // A start that failed, or an agent that died between create and start: begin again.
+      await this.runc.delete(taskId).catch(() => {});
+      await driver.detach(taskId).catch(() => {});
+    }
     // A failed earlier start may have left pid or exit files behind.
     await Promise.all([p.pidFile, p.conmonPidFile, path.join(p.exitDir, taskId)].map((f) => rm(f, { force: true })));
-    await this.runc.create(taskId, p);
-    const pid = await this.waitForPid(taskId, p);
+    const pid = await this.runc.create(taskId, p).catch(async (err: Error) => {
+      await this.runc.delete(taskId).catch(() => {});
+      throw err;
+    });
     try {
       if (driver.needsNamespace) {
         const { address } = await driver.attach(taskId, `/proc/${pid}/ns/net`);
@@ -125,25 +145,12 @@ export class RuncRuntime implements Runtime {
       await this.runc.start(taskId);
     } catch (err) {
       await this.runc.delete(taskId).catch(() => {});
+      await driver.detach(taskId).catch(() => {});
       throw err;
     }
     rec.startedAt = Date.now();
     await this.saveRecord(taskId, rec);
     return { state: 'running', pid, address: rec.address, startedAt: rec.startedAt, finishedAt: 0 };
-  }
-
-  private async waitForPid(taskId: string, p: ContainerPaths): Promise<number> {
-    const deadline = Date.now() + START_WAIT_MS;
-    for (let delay = CREATE_POLL_MIN_MS; Date.now() < deadline; delay = Math.min(delay * 2, CREATE_POLL_MAX_MS)) {
-      const raw = await readFile(p.pidFile, 'utf8').catch(() => '');
-      if (raw.trim()) return Number(raw.trim());
-      const code = await this.exitCode(p, taskId);
-      if (code !== undefined) break;
-      await sleep(delay);
-    }
-    const why = (await this.runc.lastError(p)) || 'runc create did not produce a container';
-    await this.runc.delete(taskId).catch(() => {});
-    throw new RuntimeError(`cannot create container: ${why}`);
   }
 
   async status(taskId: string): Promise<ContainerStatus> {
@@ -252,7 +259,7 @@ export class RuncRuntime implements Runtime {
 
   async list(): Promise<string[]> {
     const entries = await readdir(this.containersDir).catch(() => [] as string[]);
-    return entries.filter((e) => /^[a-z0-9]+$/.test(e));
+    return entries.filter((e) => TASK_ID.test(e));
   }
 
   async *logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine> {

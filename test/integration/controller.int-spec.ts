@@ -8,6 +8,8 @@ import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
 import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
 import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
 import { waitFor } from '../lab/sh.js';
+import { TaskStore, type StatusReport } from '../../apps/controller/src/store/store.module.js';
+import { TaskState } from '../../libs/common/src/index.js';
 
 const TOKEN = 'integration-token-0123456789';
 let db: TestDatabase;
@@ -119,4 +121,36 @@ test('two controller replicas scaling the same service at once create no duplica
   } finally {
     await second.close();
   }
+});
+
+test('agent status reports move tasks forward only, keeping exit code and address once known', async () => {
+  const tasks = app.get(TaskStore);
+  await sql(`INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "updatedAt") VALUES ('nodereportsaaaaaaaaaaaaa', 'reports', 'ready', now() + interval '1 hour', now())`);
+  await sql(`INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES
+    ('taskreport1', 'nodereportsaaaaaaaaaaaaa', 'busybox', '{}', '{}', $1, $2, now()),
+    ('taskreport2', 'nodereportsaaaaaaaaaaaaa', 'busybox', '{}', '{}', $1, $2, now()),
+    ('taskforeign', 'nodebbbbbbbbbbbbbbbbbbbbb', 'busybox', '{}', '{}', $1, $2, now())`, [TaskState.RUNNING, TaskState.ASSIGNED]);
+  const at = new Date('2026-01-02T03:04:05.678Z');
+  const r = (taskId: string, state: number, extra: Partial<StatusReport> = {}): StatusReport => ({ taskId, state, message: '', error: '', address: '', at, ...extra });
+  const out = await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [
+    r('taskreport1', TaskState.STARTING, { address: '10.1.2.3' }), r('taskreport1', TaskState.RUNNING),
+    r('taskreport2', TaskState.RUNNING), r('taskreport2', TaskState.FAILED, { exitCode: 3, error: 'exit status 3' }),
+    r('taskreport2', TaskState.STARTING), r('taskforeign', TaskState.RUNNING),
+  ]);
+  assert.equal(out.changed, 4);
+  const rows = await sql<{ id: string; state: number; address: string; exitCode: number | null; error: string; statusAt: Date; version: number }>(
+    `SELECT id, state, address, "exitCode", error, "statusAt", version FROM "Task" WHERE id LIKE 'task%' ORDER BY id`);
+  assert.deepEqual(rows.map((x) => [x.id, x.state, x.address, x.exitCode, x.error, x.version]), [
+    ['taskforeign', TaskState.ASSIGNED, '', null, '', 1],
+    ['taskreport1', TaskState.RUNNING, '10.1.2.3', null, '', 2],
+    ['taskreport2', TaskState.FAILED, '', 3, 'exit status 3', 2],
+  ]);
+  assert.equal((await sql<{ at: string }>(`SELECT "statusAt"::text AS at FROM "Task" WHERE id = 'taskreport1'`))[0]!.at, '2026-01-02 03:04:05.678');
+  // A later batch without address or exit code keeps the ones stored.
+  await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [r('taskreport1', TaskState.COMPLETE, { exitCode: 0 })]);
+  await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [r('taskreport1', TaskState.SHUTDOWN)]);
+  const after1 = await sql<{ state: number; address: string; exitCode: number }>(`SELECT state, address, "exitCode" FROM "Task" WHERE id = 'taskreport1'`);
+  assert.deepEqual(after1[0], { state: TaskState.COMPLETE, address: '10.1.2.3', exitCode: 0 }, 'nothing moves a task out of a terminal state');
+  const events = await sql<{ n: string }>(`SELECT count(*) AS n FROM "TaskEvent" WHERE "taskId" LIKE 'taskreport%'`);
+  assert.equal(Number(events[0]!.n), 5);
 });

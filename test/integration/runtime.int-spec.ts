@@ -134,6 +134,8 @@ function defineSuite(): void {
     assert.equal(now.state, 'running');
     assert.equal(now.address, st.address);
     assert.ok(now.pid && now.pid > 1);
+    const inNs = async (file: string) => (await sh('nsenter', [`--net=/proc/${now.pid}/ns/net`, 'cat', file])).stdout.trim();
+    assert.equal(await inNs('/proc/sys/net/ipv6/conf/eth0/disable_ipv6'), '1', 'eth0 has no IPv6');
     await waitFor('hello in the logs', async () => (await logText(rt, s.id)).includes('hello'), 5_000, 50);
     natBaseline = await rules();
     assert.match(natBaseline, new RegExp(`-A POSTROUTING -s 10\\.210\\.${octet}\\.0/24 .*MASQUERADE`));

@@ -11,6 +11,18 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { StateDb } from '../state/state-db.js';
 import { TaskManager, statusOf } from './task-manager.js';
 
+/**
+ * persisted says which states are written to the state db. After a restart
+ * init() asks the runtime about every task recorded at ACCEPTED or later, so
+ * the steps between (preparing, ready, starting, running) would add nothing
+ * to recovery; terminal states must be kept so a finished task is not run
+ * again. A task that had not reached ACCEPTED is simply assigned again by
+ * the controller's next full set.
+ */
+function persisted(state: number): boolean {
+  return state === TaskState.ACCEPTED || isTerminal(state);
+}
+
 export class Worker {
   private readonly managers = new Map<string, TaskManager>();
   private readonly removing = new Map<string, Promise<void>>();
@@ -20,7 +32,7 @@ export class Worker {
 
   private reporter = async (s: TaskStatus) => {
     const m = this.managers.get(s.taskId);
-    if (m) await this.db.putTask({ spec: m.spec, status: s });
+    if (m && persisted(s.state)) await this.db.putTask({ spec: m.spec, status: s });
     this.onStatus(s);
   };
 
@@ -75,7 +87,6 @@ export class Worker {
       }
       const fresh = new TaskManager(spec, statusOf(spec.id, TaskState.ASSIGNED), this.runtime, this.reporter);
       this.managers.set(spec.id, fresh);
-      await this.db.putTask({ spec, status: fresh.status });
       fresh.kick();
     }
     for (const [id, m] of this.managers) {

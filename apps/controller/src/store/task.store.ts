@@ -157,11 +157,20 @@ export class TaskStore {
         row.state = r.state;
         if (isTerminal(r.state) && row.serviceId) terminal.add(row.serviceId);
       }
-      for (const r of last.values()) {
-        await tx.task.update({
-          where: { id: r.taskId },
-          data: { state: r.state, message: r.message, error: r.error, ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.address ? { address: r.address } : {}), statusAt: r.at, version: { increment: 1 } },
-        });
+      const updates = [...last.values()];
+      // One statement for the whole batch: per-row updates cost a round trip each.
+      if (updates.length) {
+        await tx.$executeRaw`
+          UPDATE "Task" AS t SET
+            "state" = v.state, "message" = v.message, "error" = v.error,
+            "exitCode" = COALESCE(v.exit_code, t."exitCode"),
+            "address" = CASE WHEN v.address <> '' THEN v.address ELSE t."address" END,
+            "statusAt" = v.at, "version" = t."version" + 1, "updatedAt" = now() AT TIME ZONE 'UTC'
+          FROM unnest(${updates.map((r) => r.taskId)}::text[], ${updates.map((r) => r.state)}::int[], ${updates.map((r) => r.message)}::text[],
+                      ${updates.map((r) => r.error)}::text[], ${updates.map((r) => r.exitCode ?? null)}::int[], ${updates.map((r) => r.address)}::text[],
+                      ${updates.map((r) => r.at.toISOString())}::timestamp(3)[])
+            AS v(id, state, message, error, exit_code, address, at)
+          WHERE t."id" = v.id`;
       }
       const changed = events.length;
       if (events.length) await tx.taskEvent.createMany({ data: events });

@@ -18,7 +18,6 @@ export interface ContainerPaths {
   bundle: string;
   log: string;
   exitDir: string;
-  persistDir: string;
   pidFile: string;
   conmonPidFile: string;
   runcLog: string;
@@ -31,7 +30,6 @@ export function containerPaths(containersDir: string, id: string): ContainerPath
     bundle: path.join(dir, 'bundle'),
     log: path.join(dir, 'ctr.log'),
     exitDir: path.join(dir, 'exit'),
-    persistDir: path.join(dir, 'persist'),
     pidFile: path.join(dir, 'pid'),
     conmonPidFile: path.join(dir, 'conmon.pid'),
     runcLog: path.join(dir, 'runc.log'),
@@ -60,7 +58,7 @@ export class RuncAdapter {
     const args = [
       '--api-version', '1', '-c', id, '-u', id, '-n', id,
       '-r', this.runcPath, '-b', p.bundle, '-p', p.pidFile, '-P', p.conmonPidFile,
-      '-l', `k8s-file:${p.log}`, '--exit-dir', p.exitDir, '--persist-dir', p.persistDir,
+      '-l', `k8s-file:${p.log}`, '--exit-dir', p.exitDir,
       '--socket-dir-path', p.dir, '--runtime-arg', `--root=${this.runcRoot}`,
       '--runtime-arg', `--log=${p.runcLog}`, '--runtime-arg', '--log-format=json', '--log-level', 'error',
     ];
@@ -183,9 +181,16 @@ export async function hostNofileLimit(): Promise<number | undefined> {
   return m[2] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(m[2]);
 }
 
-export function mountOverlay(lower: string[], upper: string, work: string, target: string): Promise<void> {
-  const opts = `lowerdir=${[...lower].reverse().join(':')},upperdir=${upper},workdir=${work}`;
-  return sh('mount', ['-t', 'overlay', 'overlay', '-o', opts, target]);
+/**
+ * mountOverlay mounts the layers (lowest first) under <dir>/upper and
+ * <dir>/work at target. The options name directories relative to <dir>, as
+ * Docker's overlay2 does: the kernel shows them as given in every line of
+ * /proc/self/mountinfo, which runc reads on each call, so short options keep
+ * that cost down as containers add up.
+ */
+export function mountOverlay(lower: string[], dir: string, target: string): Promise<void> {
+  const lowers = [...lower].reverse().map((l) => path.relative(dir, l));
+  return sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lowers.join(':')},upperdir=upper,workdir=work`, target], RUNC_TIMEOUT_MS, dir);
 }
 
 export function unmount(target: string): Promise<void> {
@@ -195,9 +200,9 @@ export function unmount(target: string): Promise<void> {
   });
 }
 
-export function sh(cmd: string, args: string[], timeoutMs = RUNC_TIMEOUT_MS): Promise<void> {
+export function sh(cmd: string, args: string[], timeoutMs = RUNC_TIMEOUT_MS, cwd?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs }, (err, _o, stderr) => {
+    execFile(cmd, args, { timeout: timeoutMs, cwd }, (err, _o, stderr) => {
       if (err) reject(new RuntimeError(`${cmd} ${args[0] ?? ''}: ${(stderr || err.message).trim()}`));
       else resolve();
     });

@@ -35,7 +35,7 @@ test('host networking has no network namespace; others do', () => {
   assert.ok(!ns('host').includes('network'));
   assert.ok(ns('bridge').includes('network') && ns('none').includes('network'));
   assert.equal((toOciSpec(input({ network: 'host' })).linux as { sysctl?: object }).sysctl, undefined, 'never touch the host stack');
-  assert.equal((toOciSpec(input()).linux as { sysctl: Record<string, string> }).sysctl['net.ipv6.conf.all.disable_ipv6'], '1');
+  assert.equal((toOciSpec(input()).linux as { sysctl: Record<string, string> }).sysctl['net.ipv6.conf.default.disable_ipv6'], '1');
   const spec = toOciSpec(input()) as { process: { cwd: string; args: string[] }; linux: { cgroupsPath: string } };
   assert.equal(spec.process.cwd, '/srv');
   assert.equal(spec.linux.cgroupsPath, '/berth-x/t1');

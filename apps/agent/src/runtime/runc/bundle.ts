@@ -119,9 +119,11 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
     linux: {
       cgroupsPath: b.cgroupsPath,
       namespaces,
-      // Berth's networks are IPv4 only: like Docker on such networks, turn IPv6 off in the
-      // container's namespace (which also spares the kernel address autoconfiguration per container).
-      ...(b.network === 'host' ? {} : { sysctl: { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' } }),
+      // Berth's networks are IPv4 only: like Docker on such networks, interfaces added to the
+      // container get no IPv6 (which also spares the kernel address autoconfiguration per
+      // container). `default` covers every interface created after it, eth0 included, and
+      // unlike `all` its write needs no rtnl lock, which busy-retries under load.
+      ...(b.network === 'host' ? {} : { sysctl: { 'net.ipv6.conf.default.disable_ipv6': '1' } }),
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
         '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],

@@ -98,10 +98,10 @@ export class RuncRuntime implements Runtime {
   private async writeBundle(spec: TaskSpec, p: ContainerPaths, image: LocalImage): Promise<void> {
     await mkdir(p.dir, { recursive: true });
     const rootfs = path.join(p.bundle, 'rootfs');
-    for (const d of [rootfs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), p.exitDir, p.persistDir, path.join(p.dir, 'etc')]) {
+    for (const d of [rootfs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), p.exitDir, path.join(p.dir, 'etc')]) {
       await mkdir(d, { recursive: true });
     }
-    await mountOverlay(image.layerDirs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), rootfs);
+    await mountOverlay(image.layerDirs, p.dir, rootfs);
     const hostname = spec.id.slice(0, 12);
     const etc = { hosts: path.join(p.dir, 'etc', 'hosts'), hostname: path.join(p.dir, 'etc', 'hostname'), resolvConf: path.join(p.dir, 'etc', 'resolv.conf') };
     await writeFile(etc.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`);

@@ -9,6 +9,7 @@ import { resolveClientConfig } from './client/config.js';
 import { registerContainerCommands } from './commands/container.js';
 import { registerServiceCommands } from './commands/service.js';
 import { registerClusterCommands } from './commands/cluster.js';
+import { registerRegistryCommands } from './commands/registry.js';
 
 const program = new Command('berth')
   .description('Berth container cluster client')
@@ -25,9 +26,13 @@ const api = () => (client ??= new ApiClient(resolveClientConfig(program.opts()))
 registerContainerCommands(program, api);
 registerServiceCommands(program, api);
 registerClusterCommands(program, api);
+registerRegistryCommands(program, api);
 for (const c of program.commands) {
   c.exitOverride();
-  for (const sub of c.commands) sub.exitOverride();
+  for (const sub of c.commands) {
+    sub.exitOverride();
+    for (const leaf of sub.commands) leaf.exitOverride();
+  }
 }
 
 program.parseAsync(process.argv).catch((err) => {

@@ -54,3 +54,6 @@ export function parseImageRef(ref: string, defaultRegistry: string): ImageRef {
 export function formatImageRef(r: ImageRef): string {
   return `${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
 }
+
+/** REPOSITORY_NAME: a repository path as the OCI distribution spec allows it (lower case components joined by '/'). */
+export const REPOSITORY_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;

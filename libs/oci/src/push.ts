@@ -11,6 +11,8 @@ export class PushError extends Error {}
 
 export interface PushOptions {
   insecure?: boolean;
+  /** token: a registry bearer token with push and pull on the repository. */
+  token?: string;
 }
 
 function base(registry: string, opts: PushOptions): string {
@@ -29,18 +31,18 @@ async function explain(res: Response, what: string): Promise<PushError> {
   return new PushError(`${what} failed: HTTP ${res.status}${msg ? ` (${msg})` : ''}`);
 }
 
-async function call(url: string, init: RequestInit, what: string): Promise<Response> {
+async function call(url: string, init: RequestInit, what: string, token?: string): Promise<Response> {
   try {
-    return await fetch(url, init);
+    return await fetch(url, token ? { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } } : init);
   } catch (err) {
     throw new PushError(`${what}: cannot reach registry at ${new URL(url).host}: ${(err as Error).cause ?? (err as Error).message}`);
   }
 }
 
-async function pushBlob(root: string, repo: string, digest: string, size: number, body: () => NonNullable<RequestInit['body']>): Promise<void> {
-  const head = await call(`${root}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' }, 'blob check');
+async function pushBlob(root: string, repo: string, digest: string, size: number, body: () => NonNullable<RequestInit['body']>, token?: string): Promise<void> {
+  const head = await call(`${root}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' }, 'blob check', token);
   if (head.ok) return;
-  const start = await call(`${root}/v2/${repo}/blobs/uploads/`, { method: 'POST' }, 'upload start');
+  const start = await call(`${root}/v2/${repo}/blobs/uploads/`, { method: 'POST' }, 'upload start', token);
   if (start.status !== 202) throw await explain(start, 'upload start');
   const loc = start.headers.get('location');
   if (!loc) throw new PushError('registry sent no upload Location');
@@ -51,19 +53,19 @@ async function pushBlob(root: string, repo: string, digest: string, size: number
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     body: body(),
     duplex: 'half',
-  } as RequestInit, 'blob upload');
+  } as RequestInit, 'blob upload', token);
   if (put.status !== 201) throw await explain(put, `upload of ${digest}`);
 }
 
 export async function pushImage(registry: string, repository: string, tag: string, image: BuiltImage, opts: PushOptions = {}): Promise<string> {
   const root = base(registry, opts);
-  await pushBlob(root, repository, image.layer.digest, image.layer.size, () => Readable.toWeb(createReadStream(image.layer.path)) as unknown as NonNullable<RequestInit['body']>);
-  await pushBlob(root, repository, image.config.digest, image.config.bytes.length, () => image.config.bytes);
+  await pushBlob(root, repository, image.layer.digest, image.layer.size, () => Readable.toWeb(createReadStream(image.layer.path)) as unknown as NonNullable<RequestInit['body']>, opts.token);
+  await pushBlob(root, repository, image.config.digest, image.config.bytes.length, () => image.config.bytes, opts.token);
   const res = await call(`${root}/v2/${repository}/manifests/${tag}`, {
     method: 'PUT',
     headers: { 'content-type': image.manifest.mediaType },
     body: image.manifest.bytes,
-  }, 'manifest upload');
+  }, 'manifest upload', opts.token);
   if (res.status !== 201) throw await explain(res, 'manifest upload');
   return image.manifest.digest;
 }

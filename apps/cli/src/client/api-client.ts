@@ -21,7 +21,7 @@ export class ApiClient {
 
   constructor(private readonly cfg: ClientConfig) {}
 
-  async raw(method: string, path: string, body?: unknown, opts: { stream?: boolean } = {}): Promise<Response> {
+  async raw(method: string, path: string, body?: unknown, opts: { stream?: boolean; authorization?: string } = {}): Promise<Response> {
     const errors: string[] = [];
     for (let i = 0; i < this.cfg.hosts.length; i++) {
       const idx = (this.preferred + i) % this.cfg.hosts.length;
@@ -29,7 +29,7 @@ export class ApiClient {
       try {
         const res = await fetch(`${host}/api${path}`, {
           method,
-          headers: { authorization: `Bearer ${this.cfg.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: { authorization: opts.authorization ?? `Bearer ${this.cfg.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
           body: body !== undefined ? JSON.stringify(body) : undefined,
           signal: opts.stream ? undefined : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
@@ -62,6 +62,18 @@ export class ApiClient {
 
   get<T>(path: string): Promise<T> {
     return this.json<T>('GET', path);
+  }
+
+  /**
+   * registryToken asks the controllers' token endpoint for a cluster registry
+   * token: as the given registry user, or else as an admin (the API token
+   * is accepted as a registry password).
+   */
+  async registryToken(scopes: string[], user?: { username: string; password: string }): Promise<string> {
+    const basic = user ?? { username: 'berth', password: this.cfg.token };
+    const q = new URLSearchParams(scopes.map((s): [string, string] => ['scope', s]));
+    const res = await this.raw('GET', `/registry/token?${q}`, undefined, { authorization: `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}` });
+    return ((await res.json()) as { token: string }).token;
   }
 
   /** stream copies a text/plain response body to `out` as it arrives. */

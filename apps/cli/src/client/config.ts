@@ -4,7 +4,7 @@
  * 127.0.0.1:8080 with the token the local controller wrote to
  * /var/lib/berth/controller/admin-token.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -41,4 +41,33 @@ export function resolveClientConfig(flags: { host?: string; token?: string }, en
     }
   }
   return { hosts, token };
+}
+
+export interface RegistryLogin {
+  username: string;
+  password: string;
+}
+
+function configFile(home: string): string {
+  return path.join(home, '.berth', 'config.json');
+}
+
+/** registryLogin returns what `berth login SERVER` stored, if anything. */
+export function registryLogin(server: string, home = os.homedir()): RegistryLogin | undefined {
+  const file = readJson(configFile(home)) as { auths?: Record<string, RegistryLogin> };
+  return file.auths?.[server];
+}
+
+/** saveRegistryLogin stores (or with undefined, forgets) a login in ~/.berth/config.json, mode 0600. */
+export function saveRegistryLogin(server: string, login: RegistryLogin | undefined, home = os.homedir()): boolean {
+  const file = configFile(home);
+  const cfg = readJson(file) as Record<string, unknown> & { auths?: Record<string, RegistryLogin> };
+  const auths = { ...(cfg.auths ?? {}) };
+  const had = server in auths;
+  if (login) auths[server] = login;
+  else delete auths[server];
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify({ ...cfg, auths }, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return had;
 }

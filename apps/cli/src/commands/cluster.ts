@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
+import { registryLogin } from '../client/config.js';
 import type { Image, Info, Node } from '../client/types.js';
 import { shortId, size, table } from '../render/table.js';
 import { buildSingleLayerImage, pushImage } from '../../../../libs/oci/src/index.js';
@@ -39,9 +40,12 @@ export function registerClusterCommands(program: Command, api: () => ApiClient):
         throw new CliError((err as Error).message);
       }
       if (parsed.digest) throw new CliError('import needs REPO:TAG, not a digest');
+      // The cluster registry wants a push token: as the `berth login` user when there is one, else as admin.
+      const token = parsed.registry === info.registry
+        ? await api().registryToken([`repository:${parsed.repository}:pull,push`], registryLogin(parsed.registry)) : undefined;
       const built = await buildSingleLayerImage(path.resolve(tarPath)).catch((err: Error) => { throw new CliError(err.message); });
       try {
-        const digest = await pushImage(parsed.registry, parsed.repository, parsed.tag, built, { insecure: true });
+        const digest = await pushImage(parsed.registry, parsed.repository, parsed.tag, built, { insecure: true, token });
         process.stdout.write(`${parsed.registry}/${parsed.repository}:${parsed.tag}\n${digest}\n`);
       } catch (err) {
         throw new CliError((err as Error).message);

@@ -20,14 +20,17 @@ import { NodesController, NodesService } from './nodes/nodes.controller.js';
 import { TasksController, TasksService } from './tasks/tasks.controller.js';
 import { ClusterController, ClusterService } from './cluster/cluster.controller.js';
 import { ImagesController, ImagesService } from './images/images.controller.js';
+import { RegistryAccessModule } from '../registry/registry-access.module.js';
+import { RegistryTokenController } from './registry/registry-token.controller.js';
+import { RegistryAccessApi, RegistryController } from './registry/registry.controller.js';
 
 @Module({
-  imports: [DispatcherModule, CaModule, SchedulerModule],
-  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController],
+  imports: [DispatcherModule, CaModule, SchedulerModule, RegistryAccessModule],
+  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService,
+    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi,
   ],
 })
 export class ApiModule {}

@@ -43,6 +43,10 @@ export class BerthConfig {
   readonly adminToken: string | undefined;
   readonly replicaId: string;
   readonly queuePrefix: string;
+  readonly registryService: string;
+  readonly registryIssuer: string;
+  readonly registryTokenTtlS: number;
+  readonly secretKeyFile: string;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.databaseUrl = str(env, 'BERTH_DATABASE_URL', 'postgresql://berth:berth@127.0.0.1:5432/berth', /^postgres(ql)?:\/\//, 'a postgresql:// URL');
@@ -62,5 +66,9 @@ export class BerthConfig {
     }
     this.replicaId = str(env, 'BERTH_REPLICA_ID', `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`);
     this.queuePrefix = str(env, 'BERTH_QUEUE_PREFIX', 'berth', /^[\w-]{1,64}$/, 'letters, digits, - or _');
+    this.registryService = str(env, 'BERTH_REGISTRY_SERVICE', 'berth-registry', /^[\w.:-]{1,128}$/, 'letters, digits, dots, colons or dashes');
+    this.registryIssuer = str(env, 'BERTH_REGISTRY_ISSUER', 'berth-controller', /^[\w.:-]{1,128}$/, 'letters, digits, dots, colons or dashes');
+    this.registryTokenTtlS = int(env, 'BERTH_REGISTRY_TOKEN_TTL_S', 300, 30, 86_400);
+    this.secretKeyFile = str(env, 'BERTH_SECRET_KEY_FILE', `${this.stateDir}/secret.key`);
   }
 }

@@ -11,14 +11,16 @@ import { TaskStore } from './task.store.js';
 import { ContainerStore } from './container.store.js';
 import { TokenStore } from './token.store.js';
 import { CaStore } from './ca.store.js';
+import { RegistryStore } from './registry.store.js';
 
-const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore];
+const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore];
 
 @Global()
 @Module({ providers: STORES, exports: STORES })
 export class StoreModule {}
 
-export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore };
+export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore };
+export type { RegistryCredential, RegistryRepo, RegistryUser, RepoWithGrants } from './registry.store.js';
 export * from './resolve.js';
 export type { Node } from './node.store.js';
 export type { Task, TaskWithNames, Tx, StatusReport, NewTask } from './task.store.js';

@@ -13,7 +13,7 @@ export class ClusterService {
 
   async info() {
     const nodes = await this.nodes.list();
-    return { version: BERTH_VERSION, apiVersion: 'v1', registry: this.config.registry, replica: this.config.replicaId, nodes: { total: nodes.length, ready: nodes.filter((n) => n.status === 'ready').length } };
+    return { version: BERTH_VERSION, apiVersion: 'v1', registry: this.config.registry, registryService: this.config.registryService, replica: this.config.replicaId, nodes: { total: nodes.length, ready: nodes.filter((n) => n.status === 'ready').length } };
   }
 
   async joinToken() {

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine to what Berth needs, and does nothing that
 # is already done: Debian packages (Postgres, Redis, runc, conmon, CNI plugins,
-# iproute2, iptables, busybox-static, skopeo), Postgres and Redis running on
+# iproute2, iptables, busybox-static, skopeo; docker.io and docker-registry for
+# interop tests and benchmarks, never started as services), Postgres and Redis running on
 # loopback, the berth database and role, npm dependencies, the build and the
 # database migrations. Used by deploy/quickstart.sh and .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps attr util-linux)
+# Only tests and benchmarks use these; installed without starting their services.
+TOOL_PKGS=(docker.io docker-registry)
 say() { echo "[prereqs] $*"; }
 
 missing=()
@@ -17,6 +20,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+tools=()
+for p in "${TOOL_PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || tools+=("$p"); done
+if [ ${#tools[@]} -gt 0 ]; then
+  say "installing ${tools[*]} (for interop tests and benchmarks; their services stay off)"
+  export DEBIAN_FRONTEND=noninteractive
+  [ ${#missing[@]} -gt 0 ] || apt-get update -qq
+  # policy-rc.d keeps the packages' maintainer scripts from starting their daemons.
+  had_policy=0
+  if [ -e /usr/sbin/policy-rc.d ]; then had_policy=1; else printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+  apt-get install -y -qq "${tools[@]}" >/dev/null
+  if [ $had_policy = 0 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now docker.service docker.socket docker-registry.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # Postgres: start the packaged cluster when it is not running.

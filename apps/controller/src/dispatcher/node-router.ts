@@ -2,7 +2,9 @@
  * NodeRouter: reaches an agent whatever replica holds its session. Local
  * sessions are called directly; for others, the owner is looked up in Redis
  * (`<prefix>:session:<nodeId>` = replica id) and the request published on
- * that replica's channel. Log streams come back on a per-request channel.
+ * that replica's channel. Streams an agent answers a request with (log
+ * lines, and later pull progress and build output) come back on a
+ * per-request channel.
  * Redis holds only this routing: losing it loses no state.
  */
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
@@ -21,16 +23,23 @@ export class LogStreamError extends Error {}
 
 export interface LogReq { taskId: string; follow: boolean; tail: number }
 
+/** NodeRequest: what an agent can be asked for; it answers with a stream of chunks. */
+export type NodeRequest = { kind: 'logs' } & LogReq;
+
+/** StreamChunk: part of an answer; the last one has eof or an error. */
+export interface StreamChunk { items: unknown[]; eof: boolean; error: string }
+
 /** LocalSession is what a session on this replica offers the router. */
 export interface LocalSession {
   pushAssignments(): void;
-  streamLogs(req: LogReq, requestId: string, onLines: (lines: LogLine[], eof: boolean, error: string) => void): () => void;
+  /** openStream sends the request to the agent; returns a cancel function. */
+  openStream(req: NodeRequest, requestId: string, onChunk: (c: StreamChunk) => void): () => void;
 }
 
 type RouterMessage =
   | { type: 'notify'; nodeIds: string[] }
-  | { type: 'logs'; requestId: string; nodeId: string; req: LogReq }
-  | { type: 'logs-cancel'; requestId: string };
+  | { type: 'open'; requestId: string; nodeId: string; req: NodeRequest }
+  | { type: 'cancel'; requestId: string };
 
 @Injectable()
 export class NodeRouter implements OnModuleInit, OnModuleDestroy {
@@ -90,19 +99,19 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
   private onMessage(m: RouterMessage): void {
     if (m.type === 'notify') {
       for (const id of m.nodeIds) this.local.get(id)?.pushAssignments();
-    } else if (m.type === 'logs') {
-      const reply = `${this.config.queuePrefix}:logs:${m.requestId}`;
+    } else if (m.type === 'open') {
+      const reply = this.replyChannel(m.requestId);
       const s = this.local.get(m.nodeId);
       if (!s) {
-        void this.pub.publish(reply, JSON.stringify({ lines: [], eof: true, error: 'node not connected here' }));
+        void this.pub.publish(reply, JSON.stringify({ items: [], eof: true, error: 'node not connected here' } satisfies StreamChunk));
         return;
       }
-      const cancel = s.streamLogs(m.req, m.requestId, (lines, eof, error) => {
-        void this.pub.publish(reply, JSON.stringify({ lines, eof, error }));
-        if (eof) this.relays.delete(m.requestId);
+      const cancel = s.openStream(m.req, m.requestId, (c) => {
+        void this.pub.publish(reply, JSON.stringify(c));
+        if (c.eof || c.error) this.relays.delete(m.requestId);
       });
       this.relays.set(m.requestId, cancel);
-    } else if (m.type === 'logs-cancel') {
+    } else if (m.type === 'cancel') {
       this.relays.get(m.requestId)?.();
       this.relays.delete(m.requestId);
     }
@@ -126,31 +135,39 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
     for (const [replica, ids] of byReplica) await this.pub.publish(this.channel(replica), JSON.stringify({ type: 'notify', nodeIds: ids }));
   }
 
+  private replyChannel(requestId: string) { return `${this.config.queuePrefix}:reply:${requestId}`; }
+
   /** streamLogs yields a task's log lines from its node, wherever its session is. */
-  async *streamLogs(nodeId: string, req: LogReq, signal: AbortSignal): AsyncGenerator<LogLine> {
+  streamLogs(nodeId: string, req: LogReq, signal: AbortSignal): AsyncGenerator<LogLine> {
+    return this.stream<LogLine>(nodeId, { kind: 'logs', ...req }, signal);
+  }
+
+  /**
+   * stream sends a request to a node's agent, wherever its session is, and
+   * yields the items of its answer until eof. An error chunk throws
+   * LogStreamError with the agent's message; no session anywhere, or no
+   * answer from the replica said to hold it, is NodeUnavailableError.
+   */
+  async *stream<T>(nodeId: string, req: NodeRequest, signal: AbortSignal): AsyncGenerator<T> {
     const requestId = randomUUID();
-    const queue: Array<{ lines: LogLine[]; eof: boolean; error: string }> = [];
+    const queue: StreamChunk[] = [];
     let wake: (() => void) | undefined;
-    const push = (lines: LogLine[], eof: boolean, error: string) => {
-      queue.push({ lines, eof, error });
+    const push = (c: StreamChunk) => {
+      queue.push(c);
       wake?.();
     };
     let cancel: () => void;
     let sub: Redis | undefined;
     const s = this.local.get(nodeId);
-    if (s) cancel = s.streamLogs(req, requestId, push);
+    if (s) cancel = s.openStream(req, requestId, push);
     else {
       const owner = await this.pub.get(this.key(nodeId));
       if (!owner) throw new NodeUnavailableError(nodeId);
       sub = this.sub.duplicate();
-      const reply = `${this.config.queuePrefix}:logs:${requestId}`;
-      sub.on('message', (_c: string, raw: string) => {
-        const m = JSON.parse(raw) as { lines: LogLine[]; eof: boolean; error: string };
-        push(m.lines, m.eof, m.error);
-      });
-      await sub.subscribe(reply);
-      await this.pub.publish(this.channel(owner), JSON.stringify({ type: 'logs', requestId, nodeId, req }));
-      cancel = () => void this.pub.publish(this.channel(owner), JSON.stringify({ type: 'logs-cancel', requestId }));
+      sub.on('message', (_c: string, raw: string) => push(JSON.parse(raw) as StreamChunk));
+      await sub.subscribe(this.replyChannel(requestId));
+      await this.pub.publish(this.channel(owner), JSON.stringify({ type: 'open', requestId, nodeId, req } satisfies RouterMessage));
+      cancel = () => void this.pub.publish(this.channel(owner), JSON.stringify({ type: 'cancel', requestId } satisfies RouterMessage));
     }
     const onAbort = () => wake?.();
     signal.addEventListener('abort', onAbort);
@@ -169,7 +186,7 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
         first = false;
         const m = queue.shift()!;
         if (m.error) throw new LogStreamError(m.error);
-        yield* m.lines;
+        yield* m.items as T[];
         if (m.eof) return;
       }
     } finally {

@@ -7,11 +7,11 @@
  */
 import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { AgentMessage, ControllerMessage, LogLine, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
 import { NodeStore, TaskStore, type StatusReport } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
-import { NodeRouter, type LocalSession, type LogReq } from './node-router.js';
+import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
 import { toTaskSpec } from './assignments.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 
@@ -41,7 +41,8 @@ export class AgentSession implements LocalSession {
   private pushAgain = false;
   private closed = false;
   private safety?: NodeJS.Timeout;
-  private readonly logHandlers = new Map<string, (lines: LogLine[], eof: boolean, error: string) => void>();
+  /** Open request streams (logs, ...) by request id. */
+  private readonly streams = new Map<string, (c: StreamChunk) => void>();
   /** Statuses waiting to be applied; one application runs at a time, later batches merge. */
   private pendingStatuses: TaskStatus[] = [];
   private applying?: Promise<void>;
@@ -90,12 +91,15 @@ export class AgentSession implements LocalSession {
     } else if ('statuses' in m && m.statuses) {
       this.queueStatuses(m.statuses.statuses ?? []);
     } else if ('log' in m && m.log) {
-      const h = this.logHandlers.get(m.log.requestId);
-      if (h) {
-        h(m.log.lines ?? [], m.log.eof, m.log.error);
-        if (m.log.eof) this.logHandlers.delete(m.log.requestId);
-      }
+      this.answer(m.log.requestId, { items: m.log.lines ?? [], eof: m.log.eof, error: m.log.error });
     }
+  }
+
+  private answer(requestId: string, c: StreamChunk): void {
+    const h = this.streams.get(requestId);
+    if (!h) return;
+    h(c);
+    if (c.eof || c.error) this.streams.delete(requestId);
   }
 
   /**
@@ -144,20 +148,23 @@ export class AgentSession implements LocalSession {
       });
   }
 
-  streamLogs(req: LogReq, requestId: string, onLines: (lines: LogLine[], eof: boolean, error: string) => void): () => void {
-    this.logHandlers.set(requestId, onLines);
-    this.send({ logRequest: { requestId, taskId: req.taskId, follow: req.follow, tail: req.tail } });
-    return () => {
-      if (this.logHandlers.delete(requestId)) this.send({ logCancel: { requestId } });
-    };
+  openStream(req: NodeRequest, requestId: string, onChunk: (c: StreamChunk) => void): () => void {
+    this.streams.set(requestId, onChunk);
+    switch (req.kind) {
+      case 'logs':
+        this.send({ logRequest: { requestId, taskId: req.taskId, follow: req.follow, tail: req.tail } });
+        return () => {
+          if (this.streams.delete(requestId)) this.send({ logCancel: { requestId } });
+        };
+    }
   }
 
   end(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
     if (this.safety) clearInterval(this.safety);
-    for (const h of this.logHandlers.values()) h([], true, 'node disconnected');
-    this.logHandlers.clear();
+    for (const h of this.streams.values()) h({ items: [], eof: true, error: 'node disconnected' });
+    this.streams.clear();
     if (reason) this.log.warn(`node ${this.nodeId}: session closed: ${reason}`);
     void this.d.router.unregister(this.nodeId, this);
     try {

@@ -8,6 +8,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
 import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
 import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
+import { PullAuthResolver } from '../../apps/controller/src/dispatcher/pull-auth.js';
 import { fromJwk, verifyToken, type Jwk, type TokenClaims } from '../../libs/regauth/src/index.js';
 
 const TOKEN = 'registry-auth-token-0123456789';
@@ -110,4 +111,17 @@ test('credentials for other registries are stored sealed and listed without pass
   assert.ok(!rows[0]!.secret.includes('p4ssw0rd'), 'sealed at rest');
   assert.equal((await request(server).delete('/api/registry/credentials/registry.example:5000').set(auth)).status, 204);
   assert.equal((await request(server).delete('/api/registry/credentials/registry.example:5000').set(auth)).status, 404);
+});
+
+test('agents get a pull token for the cluster registry and stored credentials for others, per image', async () => {
+  const resolver = app.get(PullAuthResolver, { strict: false });
+  await request(server).put('/api/registry/credentials').set(auth).send({ registry: 'other.example', username: 'puller', password: 'pull-secret' }).expect(204);
+  const own = '127.0.0.1:1/team/app:1';
+  const got = await resolver.forImages([own, 'busybox', 'other.example/x/y:2', 'third.example/z:1', 'NOT A REF']);
+  const tokenOwn = got.get(own)!;
+  assert.deepEqual((await claimsOf(tokenOwn.bearerToken)).access, [{ type: 'repository', name: 'team/app', actions: ['pull'] }]);
+  assert.deepEqual((await claimsOf(got.get('busybox')!.bearerToken)).access[0]?.name, 'library/busybox', 'short names are the cluster registry');
+  assert.deepEqual(got.get('other.example/x/y:2'), { username: 'puller', password: 'pull-secret', bearerToken: '' });
+  assert.equal(got.has('third.example/z:1'), false);
+  assert.equal(got.has('NOT A REF'), false);
 });

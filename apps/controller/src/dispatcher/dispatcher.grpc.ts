@@ -14,6 +14,7 @@ import { CaService, JoinTokenService } from '../ca/ca.module.js';
 import { InvalidCsrError } from '../../../../libs/pki/src/index.js';
 import { NodeRouter } from './node-router.js';
 import { AgentSession } from './session.js';
+import { PullAuthResolver } from './pull-auth.js';
 
 @Controller()
 export class DispatcherGrpc {
@@ -27,6 +28,7 @@ export class DispatcherGrpc {
     private readonly queue: JobQueue,
     private readonly router: NodeRouter,
     private readonly config: BerthConfig,
+    private readonly pullAuth: PullAuthResolver,
   ) {}
 
   @GrpcMethod('Dispatcher', 'Join')
@@ -60,7 +62,7 @@ export class DispatcherGrpc {
     if (!nodeId) return void fail('a client certificate signed by the cluster CA is required');
     void this.nodes.get(nodeId).then((node) => {
       if (!node) return fail(`node ${nodeId} is not known to this cluster`);
-      new AgentSession(call, nodeId, { nodes: this.nodes, tasks: this.tasks, queue: this.queue, router: this.router, config: this.config }).run();
+      new AgentSession(call, nodeId, { nodes: this.nodes, tasks: this.tasks, queue: this.queue, router: this.router, config: this.config, pullAuth: this.pullAuth }).run();
     }, () => fail('node lookup failed'));
   }
 }

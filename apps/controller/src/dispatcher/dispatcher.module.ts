@@ -8,8 +8,10 @@ import { Module } from '@nestjs/common';
 import { CaModule } from '../ca/ca.module.js';
 import { DispatcherGrpc } from './dispatcher.grpc.js';
 import { NodeRouter } from './node-router.js';
+import { PullAuthResolver } from './pull-auth.js';
+import { RegistryAccessModule } from '../registry/registry-access.module.js';
 
-@Module({ imports: [CaModule], controllers: [DispatcherGrpc], providers: [NodeRouter], exports: [NodeRouter] })
+@Module({ imports: [CaModule, RegistryAccessModule], controllers: [DispatcherGrpc], providers: [NodeRouter, PullAuthResolver], exports: [NodeRouter] })
 export class DispatcherModule {}
 
 export { NodeRouter, NodeUnavailableError, LogStreamError } from './node-router.js';

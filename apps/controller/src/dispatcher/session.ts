@@ -13,6 +13,8 @@ import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
 import { toTaskSpec } from './assignments.js';
+import { TaskState } from '../../../../libs/common/src/index.js';
+import type { PullAuthResolver } from './pull-auth.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 
 export interface SessionDeps {
@@ -21,6 +23,7 @@ export interface SessionDeps {
   queue: JobQueue;
   router: NodeRouter;
   config: BerthConfig;
+  pullAuth: PullAuthResolver;
 }
 
 function toReport(s: TaskStatus): StatusReport {
@@ -137,7 +140,11 @@ export class AgentSession implements LocalSession {
     }
     this.pushing = true;
     this.d.tasks.forNode(this.nodeId)
-      .then((rows) => this.send({ assignments: { tasks: rows.map(toTaskSpec), sequence: ++this.sequence } }))
+      .then(async (rows) => {
+        const auth = await this.d.pullAuth.forImages(rows.filter((r) => r.desiredState <= TaskState.RUNNING).map((r) => r.image));
+        const tasks = rows.map((r) => ({ ...toTaskSpec(r), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
+        this.send({ assignments: { tasks, sequence: ++this.sequence } });
+      })
       .catch((err) => this.log.error(`assignments for ${this.nodeId}: ${(err as Error).message}`))
       .finally(() => {
         this.pushing = false;

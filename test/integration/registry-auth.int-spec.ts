@@ -72,6 +72,7 @@ test('tokens: anonymous pulls public repositories only; users get their grants; 
   assert.equal(granted.sub, 'alice');
   assert.deepEqual(granted.access, [{ type: 'repository', name: 'team/app', actions: ['pull', 'push'] }]);
 
+  assert.deepEqual((await claimsOf((await tokenFor(basic('alice', 'wonderland'), 'repository:*:pull')).body.token)).access, [], 'no wildcard for users');
   assert.equal((await tokenFor(basic('alice', 'wrong-password'), 'repository:team/app:pull')).status, 401);
   assert.equal((await tokenFor(basic('nobody', 'wonderland'), 'repository:team/app:pull')).status, 401);
   assert.equal((await request(server).get('/api/registry/token?service=other')).status, 400);

@@ -15,6 +15,10 @@ test('scopes parse as clients send them', () => {
   assert.ok(!allows(granted, 'repository', 'a', 'push'));
   assert.ok(!allows(granted, 'repository', 'b', 'pull'));
   assert.ok(allows(granted, 'registry', 'catalog', 'list'));
+  const any = [{ type: 'repository', name: '*', actions: ['pull'] }];
+  assert.ok(allows(any, 'repository', 'whatever/repo', 'pull'));
+  assert.ok(!allows(any, 'repository', 'whatever/repo', 'push'));
+  assert.ok(!allows(any, 'registry', 'catalog', 'pull'));
 });
 
 test('tokens verify with the public key and carry their access', async () => {

@@ -32,7 +32,11 @@ export function formatScope(a: Access): string {
   return `${a.type}:${a.name}:${a.actions.join(',')}`;
 }
 
-/** allows says whether the granted access list permits `action` on type/name. */
+/**
+ * allows says whether the granted access list permits `action` on type/name.
+ * A granted name `*` covers every name of its type: the controller signs such
+ * tokens only for itself and builders (pull any base image), never for users.
+ */
 export function allows(granted: Access[], type: string, name: string, action: string): boolean {
-  return granted.some((a) => a.type === type && a.name === name && (a.actions.includes(action) || a.actions.includes('*')));
+  return granted.some((a) => a.type === type && (a.name === name || a.name === '*') && (a.actions.includes(action) || a.actions.includes('*')));
 }

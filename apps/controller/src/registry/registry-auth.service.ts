@@ -12,6 +12,7 @@ import { RegistryStore, TokenStore } from '../store/store.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { exportSigningKey, importSigningKey, newSigningKey, signToken, toJwk, type Access, type Jwk } from '../../../../libs/regauth/src/index.js';
 import { verifyPassword } from './passwords.js';
+import { REPOSITORY_NAME } from '../../../../libs/common/src/index.js';
 
 /** ACTIONS: what a grant may hold. */
 export const REPO_ACTIONS = ['pull', 'push', 'delete'] as const;
@@ -70,7 +71,8 @@ export class RegistryAuthService implements OnModuleInit {
     const grants = caller.userId ? await this.store.grantsOf(caller.userId, repos) : new Map<string, string[]>();
     const out: Access[] = [];
     for (const a of requested) {
-      if (a.type !== 'repository') continue; // catalog and gc are for admins
+      // Catalog, gc and wildcard names are for admins (and the controller's own tokens).
+      if (a.type !== 'repository' || !REPOSITORY_NAME.test(a.name)) continue;
       const allowed = new Set(grants.get(a.name) ?? []);
       if (open.has(a.name)) allowed.add('pull');
       const actions = [...new Set(a.actions)].filter((x) => allowed.has(x));

@@ -42,15 +42,23 @@ export interface TaskSpec {
 export interface LogLine { timeMs: number; stream: string; text: string }
 export interface LogRequest { requestId: string; taskId: string; follow: boolean; tail: number }
 export interface LogChunk { requestId: string; lines: LogLine[]; eof: boolean; error: string }
+export interface BuildRequest {
+  requestId: string; contextBlob: string; registryToken: string; dockerfile: string; tag: string;
+  buildArgs: Record<string, string>; target: string; noCache: boolean;
+}
+export interface BuildOutput { requestId: string; lines: string[]; eof: boolean; error: string; imageDigest: string }
 
 export type AgentMessage =
   | { hello: { description: NodeDescription; tasks: TaskStatus[] }; msg?: 'hello' }
   | { heartbeat: Record<string, never>; msg?: 'heartbeat' }
   | { statuses: { statuses: TaskStatus[] }; msg?: 'statuses' }
-  | { log: LogChunk; msg?: 'log' };
+  | { log: LogChunk; msg?: 'log' }
+  | { buildOutput: BuildOutput; msg?: 'buildOutput' };
 
 export type ControllerMessage =
   | { accepted: { nodeId: string; heartbeatPeriodMs: number }; msg?: 'accepted' }
   | { assignments: { tasks: TaskSpec[]; sequence: number }; msg?: 'assignments' }
   | { logRequest: LogRequest; msg?: 'logRequest' }
-  | { logCancel: { requestId: string }; msg?: 'logCancel' };
+  | { logCancel: { requestId: string }; msg?: 'logCancel' }
+  | { buildRequest: BuildRequest; msg?: 'buildRequest' }
+  | { buildCancel: { requestId: string }; msg?: 'buildCancel' };

@@ -126,3 +126,18 @@ test('agents get a pull token for the cluster registry and stored credentials fo
   assert.equal(got.has('third.example/z:1'), false);
   assert.equal(got.has('NOT A REF'), false);
 });
+
+test('builds: bad input is a 400 naming the field; with no ready node, 503', async () => {
+  const bad = await request(server).post('/api/builds').set(auth).send({ context: 'nope', tag: 'a b', target: '-x', noCache: 'yes' });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(bad.body.error.details.map((d: { field: string }) => d.field).sort(), ['context', 'noCache', 'tag', 'target']);
+  const ctx = `sha256:${'0'.repeat(64)}`;
+  const other = await request(server).post('/api/builds').set(auth).send({ context: ctx, tag: 'elsewhere.example/x:1' });
+  assert.equal(other.status, 400);
+  assert.match(other.body.error.message, /cluster registry/);
+  const args = await request(server).post('/api/builds').set(auth).send({ context: ctx, tag: 'x:1', buildArgs: { 'BAD-NAME': 'v' } });
+  assert.equal(args.status, 400);
+  const none = await request(server).post('/api/builds').set(auth).send({ context: ctx, tag: 'x:1' });
+  assert.equal(none.status, 503);
+  assert.match(none.body.error.message, /no ready node/);
+});

@@ -10,6 +10,7 @@ import { registerContainerCommands } from './commands/container.js';
 import { registerServiceCommands } from './commands/service.js';
 import { registerClusterCommands } from './commands/cluster.js';
 import { registerRegistryCommands } from './commands/registry.js';
+import { registerBuildCommand } from './commands/build.js';
 
 const program = new Command('berth')
   .description('Berth container cluster client')
@@ -27,6 +28,7 @@ registerContainerCommands(program, api);
 registerServiceCommands(program, api);
 registerClusterCommands(program, api);
 registerRegistryCommands(program, api);
+registerBuildCommand(program, api);
 for (const c of program.commands) {
   c.exitOverride();
   for (const sub of c.commands) {

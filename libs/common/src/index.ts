@@ -4,3 +4,4 @@
  */
 export * from './task-state.js';
 export * from './image-ref.js';
+export * from './build-context.js';

@@ -39,7 +39,10 @@ async function call(url: string, init: RequestInit, what: string, token?: string
   }
 }
 
-async function pushBlob(root: string, repo: string, digest: string, size: number, body: () => NonNullable<RequestInit['body']>, token?: string): Promise<void> {
+/** pushBlob uploads one blob unless the registry has it; `registry` is HOST:PORT or a URL. */
+export async function pushBlob(registry: string, repo: string, digest: string, size: number, body: () => NonNullable<RequestInit['body']>, opts: PushOptions = {}): Promise<void> {
+  const root = base(registry, opts);
+  const token = opts.token;
   const head = await call(`${root}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' }, 'blob check', token);
   if (head.ok) return;
   const start = await call(`${root}/v2/${repo}/blobs/uploads/`, { method: 'POST' }, 'upload start', token);
@@ -57,10 +60,15 @@ async function pushBlob(root: string, repo: string, digest: string, size: number
   if (put.status !== 201) throw await explain(put, `upload of ${digest}`);
 }
 
+/** fileBody streams a file as a fetch request body. */
+export function fileBody(file: string): NonNullable<RequestInit['body']> {
+  return Readable.toWeb(createReadStream(file)) as unknown as NonNullable<RequestInit['body']>;
+}
+
 export async function pushImage(registry: string, repository: string, tag: string, image: BuiltImage, opts: PushOptions = {}): Promise<string> {
   const root = base(registry, opts);
-  await pushBlob(root, repository, image.layer.digest, image.layer.size, () => Readable.toWeb(createReadStream(image.layer.path)) as unknown as NonNullable<RequestInit['body']>, opts.token);
-  await pushBlob(root, repository, image.config.digest, image.config.bytes.length, () => image.config.bytes, opts.token);
+  await pushBlob(root, repository, image.layer.digest, image.layer.size, () => fileBody(image.layer.path), opts);
+  await pushBlob(root, repository, image.config.digest, image.config.bytes.length, () => image.config.bytes, opts);
   const res = await call(`${root}/v2/${repository}/manifests/${tag}`, {
     method: 'PUT',
     headers: { 'content-type': image.manifest.mediaType },

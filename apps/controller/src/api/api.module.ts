@@ -23,14 +23,15 @@ import { ImagesController, ImagesService } from './images/images.controller.js';
 import { RegistryAccessModule } from '../registry/registry-access.module.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
 import { RegistryAccessApi, RegistryController } from './registry/registry.controller.js';
+import { BuildsController, BuildsService } from './builds/builds.controller.js';
 
 @Module({
   imports: [DispatcherModule, CaModule, SchedulerModule, RegistryAccessModule],
-  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController],
+  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi,
+    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService,
   ],
 })
 export class ApiModule {}

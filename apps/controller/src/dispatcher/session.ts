@@ -95,6 +95,9 @@ export class AgentSession implements LocalSession {
       this.queueStatuses(m.statuses.statuses ?? []);
     } else if ('log' in m && m.log) {
       this.answer(m.log.requestId, { items: m.log.lines ?? [], eof: m.log.eof, error: m.log.error });
+    } else if ('buildOutput' in m && m.buildOutput) {
+      const o = m.buildOutput;
+      this.answer(o.requestId, { items: [{ lines: o.lines ?? [], imageDigest: o.imageDigest }], eof: o.eof, error: o.error });
     }
   }
 
@@ -163,6 +166,13 @@ export class AgentSession implements LocalSession {
         return () => {
           if (this.streams.delete(requestId)) this.send({ logCancel: { requestId } });
         };
+      case 'build': {
+        const { kind: _, ...build } = req;
+        this.send({ buildRequest: { requestId, ...build } });
+        return () => {
+          if (this.streams.delete(requestId)) this.send({ buildCancel: { requestId } });
+        };
+      }
     }
   }
 

@@ -81,10 +81,18 @@ export class RegistryAuthService implements OnModuleInit {
     return out;
   }
 
-  async issue(subject: string, access: Access[]): Promise<IssuedToken> {
-    const ttlS = this.config.registryTokenTtlS;
+  async issue(subject: string, access: Access[], ttlS = this.config.registryTokenTtlS): Promise<IssuedToken> {
     const { token, claims } = await signToken(this.key!.privateKey, this.key!.kid, { iss: this.config.registryIssuer, sub: subject, aud: this.config.registryService, ttlS, access });
     return { token, expiresIn: ttlS, issuedAt: new Date(claims.iat * 1000).toISOString() };
+  }
+
+  /**
+   * builderToken lets a build pull its context and any base image from the
+   * cluster registry and push its result, for as long as a build may take.
+   */
+  async builderToken(target: string, contextRepository: string, ttlS: number): Promise<string> {
+    const access = [{ type: 'repository', name: '*', actions: ['pull'] }, { type: 'repository', name: contextRepository, actions: ['pull'] }, { type: 'repository', name: target, actions: ['pull', 'push'] }];
+    return (await this.issue('berth-builder', access, ttlS)).token;
   }
 
   /** pullToken is what an agent gets with a task whose image is in the cluster's registry. */

@@ -14,18 +14,22 @@ export const ErrorCode = {
   SIZE_INVALID: 400,
   UNSUPPORTED: 405,
   RANGE_INVALID: 416,
+  UNAUTHORIZED: 401,
+  DENIED: 403,
+  TOO_MANY_REQUESTS: 429,
+  UNKNOWN: 500,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCode;
 
 export class RegistryError extends Error {
-  constructor(readonly code: ErrorCodeName, message: string, readonly detail?: unknown) {
+  constructor(readonly code: ErrorCodeName, message: string, readonly detail?: unknown, readonly extra: { status?: number; headers?: Record<string, string> } = {}) {
     super(message);
   }
 }
 
 export function sendError(res: ServerResponse, err: RegistryError, head = false): void {
   const body = JSON.stringify({ errors: [{ code: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }] });
-  res.writeHead(ErrorCode[err.code], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(err.extra.status ?? ErrorCode[err.code], { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...err.extra.headers });
   res.end(head ? undefined : body);
 }

@@ -6,6 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isValidDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '../../../../libs/oci/src/index.js';
 import { BlobStore, DigestMismatchError, UploadOffsetError } from '../storage/blob-store.js';
 import { RegistryError } from './errors.js';
+import { AuthError, type TokenAuth } from '../auth/token-auth.js';
+import { allows, type Access } from '../../../../libs/regauth/src/index.js';
+import type { GarbageCollector } from '../storage/gc.js';
 
 const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
@@ -29,20 +32,52 @@ function checkDigest(d: string | null): string {
   return d;
 }
 
+/** actionsFor: what a method needs on a repository (writes need pull too, as Distribution has it). */
+function actionsFor(method: string): string[] {
+  if (method === 'GET' || method === 'HEAD') return ['pull'];
+  if (method === 'DELETE') return ['delete'];
+  return ['pull', 'push'];
+}
+
 export class Routes {
-  constructor(private readonly store: BlobStore) {}
+  constructor(private readonly store: BlobStore, private readonly auth?: TokenAuth, private readonly gc?: GarbageCollector) {}
+
+  /** authorize checks the token for `needs` when auth is on; returns what the token grants (undefined: auth off). */
+  private async authorize(req: IncomingMessage, needs: Access[]): Promise<Access[] | undefined> {
+    if (!this.auth) return undefined;
+    try {
+      return await this.auth.check(req, needs);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      if (err.status === 503) throw new RegistryError('UNKNOWN', err.message, undefined, { status: 503 });
+      const denied = /does not grant/.test(err.message);
+      throw new RegistryError(denied ? 'DENIED' : 'UNAUTHORIZED', denied ? `requested access to the resource is denied: ${err.message}` : err.message, undefined,
+        { status: 401, headers: { 'www-authenticate': err.challenge! } });
+    }
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://registry');
     const method = req.method ?? 'GET';
     res.setHeader('docker-distribution-api-version', 'registry/2.0');
-    if (url.pathname === '/v2/' || url.pathname === '/v2') return this.json(res, 200, {});
-    if (url.pathname === '/v2/_catalog' && method === 'GET') return this.catalog(url, res);
+    if (url.pathname === '/v2/' || url.pathname === '/v2') {
+      await this.authorize(req, []);
+      return this.json(res, 200, {});
+    }
+    if (url.pathname === '/v2/_catalog' && method === 'GET') {
+      await this.authorize(req, [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
+      return this.catalog(url, res);
+    }
+    if (url.pathname === '/admin/gc' && method === 'POST' && this.gc) {
+      await this.authorize(req, [{ type: 'registry', name: 'gc', actions: ['*'] }]);
+      return this.json(res, 200, await this.gc.run());
+    }
     const m = ROUTE_RE.exec(url.pathname);
     if (!m) throw new RegistryError('UNSUPPORTED', `no route for ${method} ${url.pathname}`);
     const [, name, uploadId, blobDigest, reference] = m;
     if (!NAME_RE.test(name!) || name!.length > 255) throw new RegistryError('NAME_INVALID', `invalid repository name "${name}"`);
-    if (uploadId !== undefined) return this.upload(method, name!, uploadId, url, req, res);
+    const granted = await this.authorize(req, [{ type: 'repository', name: name!, actions: actionsFor(method) }]);
+    if (uploadId !== undefined) return this.upload(method, name!, uploadId, url, req, res, granted);
     if (blobDigest !== undefined) return this.blob(method, name!, blobDigest, req, res);
     if (reference !== undefined) return this.manifest(method, name!, reference, req, res);
     if (method !== 'GET') throw new RegistryError('UNSUPPORTED', `${method} not allowed on tags`);
@@ -89,6 +124,8 @@ export class Routes {
     if (method !== 'GET' && method !== 'HEAD') throw new RegistryError('UNSUPPORTED', `${method} not allowed on blobs`);
     const info = await this.store.statBlob(name, digest);
     if (!info) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} unknown to repository ${name}`);
+    // A HEAD is how a pushing client learns it can skip an upload: keep the blob through GC's grace period.
+    if (method === 'HEAD') await this.store.touchBlob(name, digest);
     const headers: Record<string, string | number> = { 'docker-content-digest': digest, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (range) {
@@ -109,11 +146,13 @@ export class Routes {
     return { location: `/v2/${name}/blobs/uploads/${id}`, range: `0-${Math.max(0, size - 1)}`, 'docker-upload-uuid': id };
   }
 
-  private async upload(method: string, name: string, id: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async upload(method: string, name: string, id: string, url: URL, req: IncomingMessage, res: ServerResponse, granted?: Access[]): Promise<void> {
     if (method === 'POST' && id === '') {
       const mount = url.searchParams.get('mount');
       const from = url.searchParams.get('from');
-      if (mount && from && NAME_RE.test(from) && (await this.store.statBlob(from, checkDigest(mount)))) {
+      // A mount needs pull on the source; without it the client gets a plain upload, as the spec says.
+      const mayRead = (repo: string) => !granted || allows(granted, 'repository', repo, 'pull');
+      if (mount && from && NAME_RE.test(from) && mayRead(from) && (await this.store.statBlob(from, checkDigest(mount)))) {
         await this.store.linkBlob(name, mount);
         return this.empty(res, 201, { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount });
       }
@@ -182,11 +221,12 @@ export class Routes {
         if (!known) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references ${d}, which repository ${name} does not have`, { digest: d });
       }
       await this.store.putManifest(name, digest, parsed.mediaType, bytes, byDigest ? undefined : reference);
-      return this.empty(res, 201, { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest });
+      const subject = parsed.kind === 'manifest' ? parsed.manifest.subject?.digest : undefined;
+      return this.empty(res, 201, { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest, ...(subject ? { 'oci-subject': subject } : {}) });
     }
     if (method === 'DELETE') {
-      if (!byDigest) throw new RegistryError('UNSUPPORTED', 'delete manifests by digest');
-      if (!(await this.store.deleteManifest(name, reference))) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} unknown`);
+      const gone = byDigest ? await this.store.deleteManifest(name, reference) : await this.store.untag(name, reference);
+      if (!gone) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${name}:${reference} unknown`);
       return this.empty(res, 202, {});
     }
     if (method !== 'GET' && method !== 'HEAD') throw new RegistryError('UNSUPPORTED', `${method} not allowed on manifests`);

@@ -33,11 +33,34 @@ export interface BlobStore {
   commitUpload(repo: string, id: string, digest: string): Promise<BlobInfo>;
   cancelUpload(repo: string, id: string): Promise<boolean>;
 
+  /** touchBlob marks a repository's use of a blob as recent (GC spares it for its grace period). */
+  touchBlob(repo: string, digest: string): Promise<void>;
+
   putManifest(repo: string, digest: string, mediaType: string, bytes: Buffer, tag?: string): Promise<void>;
   getManifest(repo: string, reference: string): Promise<{ digest: string; mediaType: string; bytes: Buffer } | undefined>;
   deleteManifest(repo: string, digest: string): Promise<boolean>;
+  /** untag removes a tag, keeping the manifest; false when the tag does not exist. */
+  untag(repo: string, tag: string): Promise<boolean>;
+  /** revisions lists the manifest digests a repository keeps (tagged or not). */
+  revisions(repo: string): Promise<string[]>;
   listTags(repo: string): Promise<string[] | undefined>;
   listRepositories(): Promise<string[]>;
+}
+
+/** StoredBlob: a blob with the newest time any repository used it (for GC's grace period). */
+export interface StoredBlob {
+  digest: string;
+  size: number;
+  lastUsedMs: number;
+}
+
+/** Garbage collection needs to see and remove blobs, and to expire abandoned uploads. */
+export interface CollectableStore extends BlobStore {
+  blobs(): AsyncIterable<StoredBlob>;
+  /** deleteBlob removes a blob and every repository's link to it. */
+  deleteBlob(digest: string): Promise<void>;
+  /** expireUploads cancels uploads idle for longer than maxIdleMs; returns how many. */
+  expireUploads(maxIdleMs: number): Promise<number>;
 }
 
 export class UploadOffsetError extends Error {}

@@ -9,12 +9,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { BlobInfo, BlobStore, DigestMismatchError, UploadInfo, UploadOffsetError } from './blob-store.js';
+import { BlobInfo, CollectableStore, DigestMismatchError, StoredBlob, UploadInfo, UploadOffsetError } from './blob-store.js';
 
 const hexOf = (digest: string) => digest.slice('sha256:'.length);
 
@@ -29,7 +29,7 @@ async function atomicWrite(file: string, data: string | Buffer): Promise<void> {
   await rename(tmp, file);
 }
 
-export class FsBlobStore implements BlobStore {
+export class FsBlobStore implements CollectableStore {
   constructor(private readonly root: string) {}
 
   private blobPath(digest: string) { return path.join(this.root, 'blobs', 'sha256', hexOf(digest)); }
@@ -54,6 +54,11 @@ export class FsBlobStore implements BlobStore {
 
   async linkBlob(repo: string, digest: string): Promise<void> {
     await atomicWrite(this.linkPath(repo, digest), digest);
+  }
+
+  async touchBlob(repo: string, digest: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.linkPath(repo, digest), now, now).catch(() => {});
   }
 
   async unlinkBlob(repo: string, digest: string): Promise<boolean> {
@@ -140,6 +145,67 @@ export class FsBlobStore implements BlobStore {
     }
     await rm(rev, { force: true });
     return true;
+  }
+
+  async untag(repo: string, tag: string): Promise<boolean> {
+    const p = path.join(this.repoDir(repo), '_manifests', 'tags', tag);
+    if (!(await exists(p))) return false;
+    await rm(p, { force: true });
+    return true;
+  }
+
+  async revisions(repo: string): Promise<string[]> {
+    const names = await readdir(path.join(this.repoDir(repo), '_manifests', 'revisions')).catch(() => [] as string[]);
+    return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  async *blobs(): AsyncIterable<StoredBlob> {
+    const dir = path.join(this.root, 'blobs', 'sha256');
+    const links = new Map<string, number>();
+    for (const repo of await this.listRepositoryDirs()) {
+      const ld = path.join(this.repoDir(repo), '_layers');
+      for (const n of await readdir(ld).catch(() => [] as string[])) {
+        const st = await stat(path.join(ld, n)).catch(() => undefined);
+        if (st) links.set(n, Math.max(links.get(n) ?? 0, st.mtimeMs));
+      }
+    }
+    for (const n of await readdir(dir).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{64}$/.test(n)) continue;
+      const st = await stat(path.join(dir, n)).catch(() => undefined);
+      if (st) yield { digest: `sha256:${n}`, size: st.size, lastUsedMs: Math.max(st.mtimeMs, links.get(n) ?? 0) };
+    }
+  }
+
+  async deleteBlob(digest: string): Promise<void> {
+    for (const repo of await this.listRepositoryDirs()) await rm(this.linkPath(repo, digest), { force: true });
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  async expireUploads(maxIdleMs: number): Promise<number> {
+    const dir = path.join(this.root, 'uploads');
+    let n = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!/^[0-9a-f-]{36}$/.test(name)) continue;
+      const st = await stat(path.join(dir, name)).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > maxIdleMs) {
+        await rm(path.join(dir, name), { force: true });
+        await rm(path.join(dir, `${name}.repo`), { force: true });
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** listRepositoryDirs lists every repository with a directory (with or without manifests). */
+  private async listRepositoryDirs(): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (dir: string, prefix: string[]): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      if (entries.some((e) => e.name === '_layers' || e.name === '_manifests')) out.push(prefix.join('/'));
+      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await walk(path.join(dir, e.name), [...prefix, e.name]);
+    };
+    await walk(path.join(this.root, 'repositories'), []);
+    return out;
   }
 
   async listTags(repo: string): Promise<string[] | undefined> {

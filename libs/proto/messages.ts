@@ -37,7 +37,10 @@ export interface TaskSpec {
   network: string;
   desiredState: number;
   stopGraceMs: number;
+  pullAuth?: PullAuth;
 }
+
+export interface PullAuth { username: string; password: string; bearerToken: string }
 
 export interface LogLine { timeMs: number; stream: string; text: string }
 export interface LogRequest { requestId: string; taskId: string; follow: boolean; tail: number }

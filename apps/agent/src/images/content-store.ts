@@ -35,8 +35,8 @@ export class ContentStore {
     return readFile(this.path(digest));
   }
 
-  /** ingest writes `data` as blob `digest`, verifying digest and (when >= 0) size. */
-  async ingest(digest: string, expectedSize: number, data: Readable): Promise<void> {
+  /** ingest writes `data` as blob `digest`, verifying digest and (when >= 0) size; onBytes sees the running total. */
+  async ingest(digest: string, expectedSize: number, data: Readable, onBytes?: (total: number) => void): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const tmp = `${this.path(digest)}.ingest-${randomUUID()}`;
     const h = createHash('sha256');
@@ -46,6 +46,7 @@ export class ContentStore {
         transform(chunk: Buffer, _e, cb) {
           h.update(chunk);
           size += chunk.length;
+          onBytes?.(size);
           cb(null, chunk);
         },
       }), createWriteStream(tmp));

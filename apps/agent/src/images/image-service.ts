@@ -11,13 +11,39 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ContentStore } from './content-store.js';
-import { RegistryClient } from './registry-client.js';
+import { RegistryClient, type PullCredentials } from './registry-client.js';
 import { unpackLayer } from './unpack.js';
 import { parseImageRef, formatImageRef, type ImageConfig } from './oci.js';
 import { ImageNotFoundError } from '../runtime/errors.js';
 
 /** LayerMismatchError: an image whose layers do not match its config's diff_ids. */
 export class LayerMismatchError extends Error {}
+
+/** PullProgress: one layer's state during a pull (bytes for downloads). */
+export interface PullProgress {
+  layer: string;
+  phase: 'waiting' | 'downloading' | 'extracting' | 'done' | 'exists';
+  current: number;
+  total: number;
+}
+
+export interface EnsureOptions {
+  auth?: PullCredentials;
+  onProgress?: (p: PullProgress) => void;
+}
+
+/** FETCH_CONCURRENCY: blobs downloaded at once per pull. */
+const FETCH_CONCURRENCY = 3;
+/** PROGRESS_EVERY_MS: the least time between two download progress reports of a layer. */
+const PROGRESS_EVERY_MS = 100;
+
+/** eachLimited runs fn over items, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
 
 export interface LocalImage {
   reference: string;
@@ -46,16 +72,19 @@ export class ImageService {
     return path.join(this.stateDir, 'layers', diffId.slice('sha256:'.length));
   }
 
-  async ensure(image: string): Promise<LocalImage> {
+  async ensure(image: string, opts: EnsureOptions = {}): Promise<LocalImage> {
     // A malformed reference throws InvalidImageRefError naming what is wrong.
     const ref = parseImageRef(image, '');
     if (!ref.registry) throw new ImageNotFoundError(image);
     const reference = formatImageRef(ref);
     const local = await this.local(reference);
-    if (local) return local;
+    if (local) {
+      for (const d of local.layerDirs) opts.onProgress?.({ layer: `sha256:${path.basename(d)}`, phase: 'exists', current: 0, total: 0 });
+      return local;
+    }
     let p = this.inflight.get(reference);
     if (!p) {
-      p = this.pull(reference).finally(() => this.inflight.delete(reference));
+      p = this.pull(reference, opts).finally(() => this.inflight.delete(reference));
       this.inflight.set(reference, p);
     }
     return p;
@@ -69,17 +98,32 @@ export class ImageService {
     return img;
   }
 
-  private async pull(reference: string): Promise<LocalImage> {
+  private async pull(reference: string, opts: EnsureOptions): Promise<LocalImage> {
     const ref = parseImageRef(reference, '');
-    const { digest, manifest } = await this.client.resolve(ref, reference);
-    const fetchBlob = async (d: string, size: number) => {
-      if (!(await this.content.has(d))) await this.content.ingest(d, size, await this.client.blob(ref, d));
+    const { digest, manifest } = await this.client.resolve(ref, reference, opts.auth);
+    const report = opts.onProgress ?? (() => {});
+    const isLayer = new Set(manifest.layers.map((l) => l.digest));
+    for (const l of manifest.layers) report({ layer: l.digest, phase: 'waiting', current: 0, total: l.size });
+    const fetchBlob = async ({ digest: d, size }: { digest: string; size: number }) => {
+      if (await this.content.has(d)) return;
+      let last = 0;
+      const onBytes = isLayer.has(d) ? (n: number) => {
+        if (Date.now() - last < PROGRESS_EVERY_MS && n < size) return;
+        last = Date.now();
+        report({ layer: d, phase: 'downloading', current: n, total: size });
+      } : undefined;
+      await this.content.ingest(d, size, await this.client.blob(ref, d, opts.auth), onBytes);
     };
-    await Promise.all([manifest.config, ...manifest.layers].map((l) => fetchBlob(l.digest, l.size)));
+    await eachLimited([manifest.config, ...manifest.layers], FETCH_CONCURRENCY, fetchBlob);
     const config = JSON.parse((await this.content.readBytes(manifest.config.digest)).toString('utf8')) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) throw new LayerMismatchError(`${reference}: config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
-    const layerDirs = await Promise.all(manifest.layers.map((l, i) => this.unpackOnce(l.digest, diffIds[i]!)));
+    const layerDirs = await Promise.all(manifest.layers.map(async (l, i) => {
+      report({ layer: l.digest, phase: 'extracting', current: l.size, total: l.size });
+      const dir = await this.unpackOnce(l.digest, diffIds[i]!);
+      report({ layer: l.digest, phase: 'done', current: l.size, total: l.size });
+      return dir;
+    }));
     const img: LocalImage = { reference, manifestDigest: digest, config, layerDirs };
     const rec = this.recordPath(reference);
     await mkdir(path.dirname(rec), { recursive: true });

@@ -1,8 +1,11 @@
 /**
  * RegistryClient: the pull side of the OCI Distribution API. Resolves a
  * reference to a linux/amd64 image manifest (through an index when there is
- * one) and streams blobs. Answers an anonymous Bearer challenge so public
- * repositories of token-auth registries work.
+ * one) and streams blobs. Authenticates as the registry asks: a bearer token
+ * handed over with the task is used as is; a Bearer challenge is answered
+ * at its realm (with the task's user name and password as Basic credentials,
+ * or anonymously); a Basic challenge with the credentials. Credentials live
+ * in memory only, for the pull that brought them.
  */
 import { Readable } from 'node:stream';
 import {
@@ -17,6 +20,13 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const NOT_FOUND_CODES = new Set(['NAME_UNKNOWN', 'MANIFEST_UNKNOWN']);
 
 export class PullError extends Error {}
+
+/** PullCredentials: what a task brings for its image's registry (all empty: anonymous). */
+export interface PullCredentials {
+  username: string;
+  password: string;
+  bearerToken: string;
+}
 
 /** errorCodes reads the `errors[].code` list of a Distribution error body, [] when there is none. */
 async function errorCodes(res: Response): Promise<string[]> {
@@ -37,13 +47,15 @@ export class RegistryClient {
     return `${this.insecure.includes(ref.registry) ? 'http' : 'https'}://${ref.registry}`;
   }
 
-  private async get(ref: ImageRef, urlPath: string, accept?: string): Promise<Response> {
+  private async get(ref: ImageRef, urlPath: string, accept?: string, creds?: PullCredentials): Promise<Response> {
     const url = `${this.base(ref)}${urlPath}`;
+    const key = `${ref.registry}/${ref.repository}`;
+    if (creds?.bearerToken) this.tokens.set(key, `Bearer ${creds.bearerToken}`);
     const send = async () => {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
-      const tok = this.tokens.get(`${ref.registry}/${ref.repository}`);
-      if (tok) headers.authorization = `Bearer ${tok}`;
+      const auth = this.tokens.get(key);
+      if (auth) headers.authorization = auth;
       try {
         return await fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       } catch (err) {
@@ -53,13 +65,24 @@ export class RegistryClient {
     let res = await send();
     if (res.status === 401) {
       await res.body?.cancel().catch(() => {});
-      await this.authenticate(ref, res.headers.get('www-authenticate') ?? '');
+      await this.authenticate(ref, res.headers.get('www-authenticate') ?? '', creds);
       res = await send();
+      if (res.status === 401 || res.status === 403) {
+        const codes = await errorCodes(res);
+        throw new PullError(`registry ${ref.registry} denied pulling ${ref.repository}${creds?.username || creds?.bearerToken ? ' with the credentials given' : ' anonymously (private repository? store credentials with `berth login`)'}${codes.length ? ` (${codes.join(', ')})` : ''}`);
+      }
     }
     return res;
   }
 
-  private async authenticate(ref: ImageRef, challenge: string): Promise<void> {
+  private async authenticate(ref: ImageRef, challenge: string, creds?: PullCredentials): Promise<void> {
+    const key = `${ref.registry}/${ref.repository}`;
+    const basic = creds?.username ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
+    if (/^Basic\b/i.test(challenge)) {
+      if (!basic) throw new PullError(`registry ${ref.registry} requires credentials (store them with \`berth login ${ref.registry}\`)`);
+      this.tokens.set(key, basic);
+      return;
+    }
     const m = /^Bearer\s+(.*)$/i.exec(challenge);
     if (!m) throw new PullError(`registry ${ref.registry} requires credentials`);
     const params = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
@@ -67,19 +90,19 @@ export class RegistryClient {
     const u = new URL(params.realm);
     if (params.service) u.searchParams.set('service', params.service);
     u.searchParams.set('scope', params.scope ?? `repository:${ref.repository}:pull`);
-    const res = await fetch(u, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((e) => {
+    const res = await fetch(u, { headers: basic ? { authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((e) => {
       throw new PullError(`token endpoint ${u.host}: ${(e as Error).message}`);
     });
-    if (!res.ok) throw new PullError(`registry ${ref.registry} refused anonymous pull (HTTP ${res.status})`);
+    if (!res.ok) throw new PullError(`registry ${ref.registry}: the token endpoint refused ${basic ? 'the credentials' : 'an anonymous pull'} (HTTP ${res.status})`);
     const body = (await res.json()) as { token?: string; access_token?: string };
-    this.tokens.set(`${ref.registry}/${ref.repository}`, body.token ?? body.access_token ?? '');
+    this.tokens.set(key, `Bearer ${body.token ?? body.access_token ?? ''}`);
   }
 
   /** resolve returns the platform manifest, its digest and raw bytes. */
-  async resolve(ref: ImageRef, display: string): Promise<{ digest: string; manifest: ImageManifest; bytes: Buffer }> {
+  async resolve(ref: ImageRef, display: string, creds?: PullCredentials): Promise<{ digest: string; manifest: ImageManifest; bytes: Buffer }> {
     let reference = ref.digest || ref.tag;
     for (let depth = 0; depth < 2; depth++) {
-      const res = await this.get(ref, `/v2/${ref.repository}/manifests/${reference}`, MANIFEST_ACCEPT);
+      const res = await this.get(ref, `/v2/${ref.repository}/manifests/${reference}`, MANIFEST_ACCEPT, creds);
       if (!res.ok) {
         const codes = await errorCodes(res);
         if (res.status === 404 || codes.some((c) => NOT_FOUND_CODES.has(c))) throw new ImageNotFoundError(display);
@@ -91,14 +114,17 @@ export class RegistryClient {
       const parsed = parseManifest(bytes, res.headers.get('content-type') ?? '');
       if (parsed.kind === 'manifest') return { digest, manifest: parsed.manifest, bytes };
       const d = selectPlatform(parsed.index);
-      if (!d) throw new PullError(`${display} has no linux/amd64 image`);
+      if (!d) {
+        const have = parsed.index.manifests.map((x) => (x.platform ? `${x.platform.os}/${x.platform.architecture}${x.platform.variant ? `/${x.platform.variant}` : ''}` : 'unknown')).join(', ');
+        throw new PullError(`${display} has no linux/amd64 image (it has: ${have || 'none'})`);
+      }
       reference = d.digest;
     }
     throw new PullError(`${display}: nested image index`);
   }
 
-  async blob(ref: ImageRef, digest: string): Promise<Readable> {
-    const res = await this.get(ref, `/v2/${ref.repository}/blobs/${digest}`);
+  async blob(ref: ImageRef, digest: string, creds?: PullCredentials): Promise<Readable> {
+    const res = await this.get(ref, `/v2/${ref.repository}/blobs/${digest}`, undefined, creds);
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => {});
       throw new PullError(`registry ${ref.registry}: blob ${digest}: HTTP ${res.status}`);

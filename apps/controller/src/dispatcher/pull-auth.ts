@@ -8,12 +8,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '../config/berth-config.js';
 import { CredentialsService, RegistryAuthService } from '../registry/registry-access.module.js';
 import { parseImageRef } from '../../../../libs/common/src/index.js';
+import type { PullAuth } from '../../../../libs/proto/messages.js';
 
-export interface PullAuth {
-  username: string;
-  password: string;
-  bearerToken: string;
-}
+export type { PullAuth };
 
 @Injectable()
 export class PullAuthResolver {

@@ -84,7 +84,7 @@ export class RuncRuntime implements Runtime {
     const p = this.paths(spec.id);
     const existing = await this.record(spec.id);
     if (existing) return;
-    const image = await this.images.ensure(spec.image);
+    const image = await this.images.ensure(spec.image, { auth: spec.pullAuth });
     try {
       await this.writeBundle(spec, p, image);
     } catch (err) {

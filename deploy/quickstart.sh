@@ -31,12 +31,16 @@ wait_for() { # what, seconds, command...
 
 # The admin API token: made once, kept where the local CLI looks for it.
 [ -s "$LIB/controller/admin-token" ] || { umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$LIB/controller/admin-token"; }
-start registry node "$REPO/dist/apps/registry/src/main.js" --listen "$REGISTRY" --root "$LIB/registry"
+# The registry takes tokens signed by the controller (Docker's token auth): anonymous
+# clients may pull public repositories only; `berth registry user add` makes logins.
+start registry node "$REPO/dist/apps/registry/src/main.js" --listen "$REGISTRY" --root "$LIB/registry" \
+  --auth-realm "http://$API/api/registry/token" --auth-service berth-registry --auth-issuer berth-controller \
+  --auth-jwks "http://$API/api/registry/jwks"
 start controller env BERTH_API_HOST=127.0.0.1 BERTH_API_PORT=8080 BERTH_GRPC_PORT=$GRPC_PORT \
   BERTH_ADVERTISE_ADDR=127.0.0.1 BERTH_REGISTRY=$REGISTRY BERTH_STATE_DIR="$LIB/controller" NO_COLOR=1 \
   BERTH_ADMIN_TOKEN="$(cat "$LIB/controller/admin-token")" \
   node --no-deprecation "$REPO/dist/apps/controller/src/main.js"
-wait_for "the registry" 30 curl -sf "http://$REGISTRY/v2/"
+wait_for "the registry" 30 sh -c "curl -s -o /dev/null -w '%{http_code}' 'http://$REGISTRY/v2/' | grep -q 401"
 wait_for "the controller" 60 curl -sf -o /dev/null "http://$API/api/openapi.json"
 
 export BERTH_HOST=$API BERTH_TOKEN=$(cat "$LIB/controller/admin-token")

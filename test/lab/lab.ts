@@ -67,7 +67,10 @@ export class Lab {
     await client.end();
     await createBridge();
     for (let n = 1; n <= this.opts.hosts; n++) await createHost(n);
-    this.registryProc = startProcess('registry', 'node', [path.join(DIST, 'registry/src/main.js'), '--listen', this.registry, '--root', path.join(this.runDir, 'registry')], path.join(this.runDir, 'registry.log'));
+    // Token auth as in production: the first controller signs, the registry verifies with its JWKS.
+    const ctl = `http://127.0.0.1:${this.controllers[0]!.api}/api/registry`;
+    this.registryProc = startProcess('registry', 'node', [path.join(DIST, 'registry/src/main.js'), '--listen', this.registry, '--root', path.join(this.runDir, 'registry'),
+      '--auth-realm', `${ctl}/token`, '--auth-service', 'berth-registry', '--auth-issuer', 'berth-controller', '--auth-jwks', `${ctl}/jwks`], path.join(this.runDir, 'registry.log'));
     for (let i = 0; i < this.controllers.length; i++) await this.startController(i);
     await waitFor('controllers to answer', async () => (await Promise.all(this.controllers.map((_, i) => this.api('GET', '/info', undefined, i).then((r) => r.status === 200, () => false)))).every(Boolean), 30_000);
     this.joinToken = (await this.api('GET', '/join-token')).body.token;
@@ -85,7 +88,7 @@ export class Lab {
       BERTH_DATABASE_URL: this.dbUrl(), BERTH_QUEUE_PREFIX: `lab-${this.id}`, BERTH_API_HOST: '127.0.0.1', BERTH_API_PORT: String(c.api),
       BERTH_GRPC_PORT: String(c.grpc), BERTH_ADVERTISE_ADDR: LAB_GATEWAY, BERTH_REGISTRY: this.registry, BERTH_ADMIN_TOKEN: this.token,
       BERTH_STATE_DIR: path.join(this.runDir, `controller${i}`), BERTH_NODE_DOWN_MS: String(this.opts.nodeDownMs ?? 3000),
-      BERTH_HEARTBEAT_MS: '500', BERTH_REPLICA_ID: `lab-${this.id}-c${i}`,
+      BERTH_HEARTBEAT_MS: '500', BERTH_REPLICA_ID: `lab-${this.id}-c${i}`, BERTH_SECRET_KEY_FILE: path.join(this.runDir, 'secret.key'),
     };
   }
 

@@ -141,8 +141,8 @@ export class Lab {
     return (await this.api('GET', '/nodes')).body;
   }
 
-  cli(args: string[], timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env = { ...process.env, BERTH_HOST: this.controllers.map((c) => `127.0.0.1:${c.api}`).join(','), BERTH_TOKEN: this.token };
+  cli(args: string[], timeoutMs = 60_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env = { ...process.env, BERTH_HOST: this.controllers.map((c) => `127.0.0.1:${c.api}`).join(','), BERTH_TOKEN: this.token, ...extraEnv };
     return sh('node', ['--no-deprecation', path.join(DIST, 'cli/src/main.js'), ...args], { env, timeoutMs, allowFail: true });
   }
 

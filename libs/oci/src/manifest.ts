@@ -41,6 +41,8 @@ export interface ImageConfig {
     Volumes?: Record<string, object>;
     StopSignal?: string;
     Labels?: Record<string, string>;
+    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+    Shell?: string[];
   };
   rootfs: { type: 'layers'; diff_ids: string[] };
   history?: Array<Record<string, unknown>>;

@@ -35,6 +35,28 @@ export class ContentStore {
     return readFile(this.path(digest));
   }
 
+  /** put stores a stream whose digest is not known beforehand; returns digest and size. */
+  async put(data: Readable): Promise<{ digest: string; size: number }> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = path.join(this.dir, `.put-${randomUUID()}`);
+    const h = createHash('sha256');
+    let size = 0;
+    try {
+      await pipeline(data, new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          h.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      }), createWriteStream(tmp));
+      const digest = `sha256:${h.digest('hex')}`;
+      await rename(tmp, this.path(digest));
+      return { digest, size };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
   /** ingest writes `data` as blob `digest`, verifying digest and (when >= 0) size; onBytes sees the running total. */
   async ingest(digest: string, expectedSize: number, data: Readable, onBytes?: (total: number) => void): Promise<void> {
     await mkdir(this.dir, { recursive: true });

@@ -51,10 +51,12 @@ export interface LocalImage {
   config: ImageConfig;
   /** Layer directories, bottom layer first. */
   layerDirs: string[];
+  /** The manifest's layer blobs, bottom first (what a build on top of this image pushes). */
+  layers: Array<{ digest: string; size: number; mediaType: string; diffId: string }>;
 }
 
 export class ImageService {
-  private readonly content: ContentStore;
+  readonly content: ContentStore;
   private readonly client: RegistryClient;
   private readonly inflight = new Map<string, Promise<LocalImage>>();
   private readonly unpacking = new Map<string, Promise<string>>();
@@ -94,6 +96,7 @@ export class ImageService {
     const raw = await readFile(this.recordPath(reference), 'utf8').catch(() => undefined);
     if (!raw) return undefined;
     const img = JSON.parse(raw) as LocalImage;
+    if (!Array.isArray(img.layers)) return undefined; // recorded by an older agent: pull again
     for (const d of img.layerDirs) if (!(await stat(d).catch(() => undefined))) return undefined;
     return img;
   }
@@ -124,7 +127,8 @@ export class ImageService {
       report({ layer: l.digest, phase: 'done', current: l.size, total: l.size });
       return dir;
     }));
-    const img: LocalImage = { reference, manifestDigest: digest, config, layerDirs };
+    const layers = manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: diffIds[i]! }));
+    const img: LocalImage = { reference, manifestDigest: digest, config, layerDirs, layers };
     const rec = this.recordPath(reference);
     await mkdir(path.dirname(rec), { recursive: true });
     await writeFile(`${rec}.tmp`, JSON.stringify(img));

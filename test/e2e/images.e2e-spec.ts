@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { Lab } from '../lab/lab.js';
 import { sh, waitFor } from '../lab/sh.js';
 import { dockerMissingReason, startDockerd, type Dockerd } from '../fixtures/dockerd.js';
@@ -86,5 +87,39 @@ describe('images', { timeout: 600_000 }, () => {
     const pushed = await lab.cli(['image', 'import', tar, 'team/app:imported'], 60_000, { HOME: home });
     assert.equal(pushed.code, 0, pushed.stderr);
     await waitFor('the tag listed', async () => (await lab.cli(['image', 'ls'])).stdout.includes('imported'), 10_000);
+  });
+
+  test('berth build runs on one host, pushes, and the image runs on the other; a failing RUN fails the build', async () => {
+    const ctx = path.join(lab.runDir, 'ctx');
+    await mkdir(path.join(ctx, 'secret'), { recursive: true });
+    await writeFile(path.join(ctx, 'message.txt'), 'built by berth\n');
+    await writeFile(path.join(ctx, 'secret', 'key'), 'do not send\n');
+    await writeFile(path.join(ctx, '.dockerignore'), 'secret\n');
+    await writeFile(path.join(ctx, 'Dockerfile'), [
+      'FROM busybox', 'ARG NAME=nobody', 'COPY message.txt /msg', 'RUN echo "hello $NAME" >> /msg && test ! -e /secret',
+      'CMD ["sh", "-c", "cat /msg; while true; do sleep 1; done"]', '',
+    ].join('\n'));
+    const built = await lab.cli(['build', '-t', 'team/app:built', '--build-arg', 'NAME=cluster', ctx], 300_000);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.match(built.stdout, /Step 1\/5 : FROM busybox/);
+    assert.match(built.stdout, /Successfully tagged .*team\/app:built/);
+    const builder = [1, 2].find((n) => lab.agentLog(n).includes('built '));
+    assert.ok(builder, 'an agent logged the build');
+    const svc = await lab.cli(['service', 'create', '--name', 'built', '--replicas', '2', `${lab.registry}/team/app:built`]);
+    assert.equal(svc.code, 0, svc.stderr);
+    const logs = await waitFor('both replicas print the built file', async () => {
+      const l = await lab.cli(['service', 'logs', 'built']);
+      return (l.stdout.match(/hello cluster/g) ?? []).length >= 2 ? l.stdout : undefined;
+    }, 90_000);
+    assert.match(logs, new RegExp(`built\\.\\d@h${builder === 1 ? 2 : 1} \\| hello cluster`), 'it runs on the host that did not build it');
+    assert.match(logs, /built by berth/);
+
+    await writeFile(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo going down && exit 3\n');
+    const failed = await lab.cli(['build', '-t', 'team/app:broken', ctx], 300_000);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /going down/);
+    assert.match(failed.stderr, /returned a non-zero code: 3/);
+    const tags = await lab.cli(['image', 'ls']);
+    assert.doesNotMatch(tags.stdout, /broken/);
   });
 });

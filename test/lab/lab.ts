@@ -6,6 +6,7 @@
  * its own database, queue prefix, state dirs, runc roots and cgroup parents.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +100,15 @@ export class Lab {
   async stopController(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = this.controllers[i]!.proc;
     if (p) await stopProcess(p, signal);
+  }
+
+  /** agentLog is what host n's agent has logged so far. */
+  agentLog(n: number): string {
+    try {
+      return readFileSync(`${this.hostDir(n)}.log`, 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   hostDir(n: number): string {

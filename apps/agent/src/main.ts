@@ -12,6 +12,11 @@ import { Session } from './session/session.js';
 import { join, JoinRefusedError } from './session/identity.js';
 import { Backoff } from './session/backoff.js';
 import { describeHost } from './node/facts.js';
+import { ImageService } from './images/image-service.js';
+import { Builder } from './build/builder.js';
+import { BuildService } from './build/build-service.js';
+import { hostNofileLimit } from './runtime/runc/adapter.js';
+import { NOFILE_LIMIT } from './runtime/runc/bundle.js';
 
 function log(level: string, m: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${m}\n`);
@@ -39,10 +44,14 @@ async function main(): Promise<void> {
     await db.saveIdentity(identity);
     log('info', `joined the cluster as node ${identity.nodeId}`);
   }
-  const runtime = await createRuntime(cfg);
+  const images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
+  const runtime = await createRuntime(cfg, images);
+  const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
+  const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, insecureRegistries: cfg.insecureRegistries });
+  const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);
   let session: Session | undefined;
   const worker = new Worker(runtime, db, (s) => session?.report(s), (m) => log('info', m));
-  session = new Session(cfg.controllers, identity, worker, runtime, describe, log);
+  session = new Session(cfg.controllers, identity, worker, runtime, describe, log, builds);
   await worker.init();
   const stop = new AbortController();
   const onSignal = () => {

@@ -7,12 +7,14 @@
 import { mkdir } from 'node:fs/promises';
 import type { Runtime, RuntimeConfig } from './runtime.js';
 import { RuncRuntime } from './runc/runc-runtime.js';
+import type { ImageService } from '../images/image-service.js';
 
 export * from './runtime.js';
 export * from './errors.js';
 
-export async function createRuntime(config: RuntimeConfig): Promise<Runtime> {
+/** createRuntime: `images` shares one image store with other users of it (the builder). */
+export async function createRuntime(config: RuntimeConfig, images?: ImageService): Promise<Runtime> {
   await mkdir(config.stateDir, { recursive: true });
   await mkdir(config.runcRoot, { recursive: true });
-  return new RuncRuntime(config);
+  return new RuncRuntime(config, images);
 }

@@ -8,10 +8,11 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadDispatcher } from '../../../../libs/proto/loader.js';
-import type { AgentMessage, ControllerMessage, LogLine, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, BuildOutput, ControllerMessage, LogLine, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Identity } from '../state/state-db.js';
 import type { Worker } from '../worker/worker.js';
+import type { BuildService } from '../build/build-service.js';
 import { Backoff, jittered } from './backoff.js';
 
 /** STATUS_FLUSH_MS: status changes are batched this long before they go up. */
@@ -36,6 +37,7 @@ export class Session {
     private readonly runtime: Runtime,
     private readonly describe: () => NodeDescription,
     private readonly log: (level: string, m: string) => void,
+    private readonly builds?: BuildService,
   ) {}
 
   /** report queues a status for the current session (the state db keeps it for the next Hello otherwise). */
@@ -68,7 +70,7 @@ export class Session {
     const creds = grpc.credentials.createSsl(Buffer.from(this.id.caPem), Buffer.from(this.id.keyPem), Buffer.from(this.id.certPem), { checkServerIdentity: () => undefined });
     const client = new this.Client(addr, creds, { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 });
     const call: Call = client.Session();
-    const logStreams = new Map<string, AbortController>();
+    const requests = new Map<string, AbortController>();
     let established = false;
     let heartbeat: NodeJS.Timeout | undefined;
     let lastSeq = -1;
@@ -78,7 +80,7 @@ export class Session {
         if (finished) return;
         finished = true;
         if (heartbeat) clearTimeout(heartbeat);
-        for (const c of logStreams.values()) c.abort();
+        for (const c of requests.values()) c.abort();
         if (this.call === call) this.call = undefined;
         signal.removeEventListener('abort', onAbort);
         call.cancel();
@@ -110,11 +112,26 @@ export class Session {
           this.assigning = this.assigning.then(() => this.worker.assign(tasks ?? [])).catch((err) => this.log('error', `assignments: ${(err as Error).message}`));
         } else if ('logRequest' in m && m.logRequest) {
           const ctl = new AbortController();
-          logStreams.set(m.logRequest.requestId, ctl);
+          requests.set(m.logRequest.requestId, ctl);
           void this.streamLogs(call, m.logRequest.requestId, m.logRequest.taskId, m.logRequest.follow, m.logRequest.tail, ctl.signal)
-            .finally(() => logStreams.delete(m.logRequest.requestId));
+            .finally(() => requests.delete(m.logRequest.requestId));
         } else if ('logCancel' in m && m.logCancel) {
-          logStreams.get(m.logCancel.requestId)?.abort();
+          requests.get(m.logCancel.requestId)?.abort();
+        } else if ('buildRequest' in m && m.buildRequest) {
+          const req = m.buildRequest;
+          const ctl = new AbortController();
+          requests.set(req.requestId, ctl);
+          const send = (o: BuildOutput) => {
+            try {
+              call.write({ buildOutput: o });
+            } catch {
+              /* the session ended; the build was aborted with it */
+            }
+          };
+          if (!this.builds) send({ requestId: req.requestId, lines: [], eof: true, error: 'this agent does not build images', imageDigest: '' });
+          else void this.builds.handle(req, send, ctl.signal).finally(() => requests.delete(req.requestId));
+        } else if ('buildCancel' in m && m.buildCancel) {
+          requests.get(m.buildCancel.requestId)?.abort();
         }
       });
       call.write({ hello: { description: this.describe(), tasks: this.worker.statuses() } });

@@ -51,10 +51,10 @@ export class RuncRuntime implements Runtime {
   /** The container NOFILE limit: Docker's, capped by what this process may grant. */
   private readonly nofile = hostNofileLimit().then((hard) => Math.min(NOFILE_LIMIT, hard ?? NOFILE_LIMIT));
 
-  constructor(private readonly cfg: RuntimeConfig) {
+  constructor(private readonly cfg: RuntimeConfig, images?: ImageService) {
     this.containersDir = path.join(cfg.stateDir, 'containers');
     this.runc = new RuncAdapter(cfg.runcRoot);
-    this.images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
+    this.images = images ?? new ImageService(cfg.stateDir, cfg.insecureRegistries);
     this.networks = createNetworks(cfg.cniPath, { bridgeName: cfg.bridgeName, subnet: cfg.bridgeSubnet, stateDir: cfg.stateDir });
   }
 

@@ -156,6 +156,15 @@ RUN exit 1
   assert.equal(img.layerDirs.length, 2, 'scratch + two COPY layers');
 });
 
+test('a symlink in the image cannot aim a COPY or WORKDIR out of the rootfs', { skip }, async () => {
+  const marker = `/tmp/berth-escape-${id}`;
+  const df = `FROM busybox\nRUN ln -s / /escape\nCOPY app/hello.txt /escape${marker}\nWORKDIR /escape${marker}-dir\n`;
+  const { result } = await build(df, 'test/escape:1');
+  assert.equal(existsSync(marker), false, 'nothing written on the host');
+  assert.equal(existsSync(`${marker}-dir`), false, 'no directory made on the host');
+  assert.equal((await runImage(result.tag, ['cat', marker])).trim(), 'hello from the context', 'it landed inside the image');
+});
+
 test('a failing RUN shows its output and exit code, and nothing is pushed', { skip }, async () => {
   const lines: string[] = [];
   await writeFile(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo about to fail && exit 7\n');

@@ -22,6 +22,7 @@ import { layerFromUpper } from './diff.js';
 import { openReadView, openSnapshot, type Snapshot } from './snapshot.js';
 import { runStep } from './run-step.js';
 import { copyInto, CopyError, hashSources, resolveSources } from './copy-step.js';
+import { scopedPath } from './scoped-path.js';
 
 export class BuildError extends Error {}
 
@@ -249,7 +250,7 @@ export class Builder {
         const dir = x(ins.args.trim());
         c.WorkingDir = path.posix.isAbsolute(dir) ? path.posix.normalize(dir) : path.posix.join(c.WorkingDir || '/', dir);
         return this.layerStep(state, `WORKDIR ${c.WorkingDir}`, ctx, async (snap) => {
-          await mkdir(path.join(snap.merged, c.WorkingDir!), { recursive: true });
+          await mkdir(await scopedPath(snap.merged, c.WorkingDir!), { recursive: true });
         }, true);
       }
       case 'RUN': {

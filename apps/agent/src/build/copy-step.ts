@@ -9,10 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, cp, lchown, lstat, mkdir, open, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { unpackLayer } from '../images/unpack.js';
 import { parseUser } from '../runtime/runc/bundle.js';
+import { scopedPath } from './scoped-path.js';
 
 export class CopyError extends Error {}
 
@@ -89,10 +90,34 @@ async function isArchive(file: string): Promise<boolean> {
   }
 }
 
-async function chownTree(p: string, uid: number, gid: number): Promise<void> {
-  await lchown(p, uid, gid);
-  const st = await lstat(p);
-  if (st.isDirectory()) for (const n of await readdir(p)) await chownTree(path.join(p, n), uid, gid);
+/**
+ * copyTree copies `src` to `destRel` inside the rootfs (a directory's
+ * contents when `contentsOnly`), resolving every destination in scope, so a
+ * symlink already in the image can never redirect a write out of it.
+ */
+async function copyTree(src: string, destRel: string, rootfs: string, owner: { uid: number; gid: number }, mode: number | undefined, contentsOnly = false): Promise<void> {
+  const st = await lstat(src);
+  if (st.isDirectory()) {
+    const dest = await scopedPath(rootfs, destRel);
+    if (!contentsOnly || !(await lstat(dest).catch(() => undefined))) {
+      await mkdir(dest, { recursive: true });
+      await lchown(dest, owner.uid, owner.gid);
+      await chmod(dest, mode ?? st.mode & 0o7777);
+    }
+    for (const n of (await readdir(src)).sort()) await copyTree(path.join(src, n), path.posix.join(destRel, n), rootfs, owner, mode);
+    return;
+  }
+  const dest = await scopedPath(rootfs, destRel);
+  await mkdir(path.dirname(dest), { recursive: true });
+  await rm(dest, { force: true, recursive: true });
+  if (st.isSymbolicLink()) await symlink(await readlink(src), dest);
+  else if (st.isFile()) await copyFile(src, dest);
+  else return; // fifos, sockets and devices are not copied
+  await lchown(dest, owner.uid, owner.gid);
+  if (!st.isSymbolicLink()) {
+    await chmod(dest, mode ?? st.mode & 0o7777);
+    await utimes(dest, st.atime, st.mtime);
+  }
 }
 
 export interface CopyInput {
@@ -110,7 +135,7 @@ export interface CopyInput {
 export async function copyInto(c: CopyInput): Promise<void> {
   const destAbs = path.posix.isAbsolute(c.dest) ? c.dest : path.posix.join(c.workingDir || '/', c.dest);
   const destIsDir = c.dest.endsWith('/') || c.sources.length > 1;
-  const readEtc = (f: string) => readFile(path.join(c.rootfs, 'etc', f), 'utf8').catch(() => '');
+  const readEtc = async (f: string) => readFile(await scopedPath(c.rootfs, `/etc/${f}`), 'utf8').catch(() => '');
   let owner = { uid: 0, gid: 0 };
   if (c.chown) {
     try {
@@ -121,28 +146,19 @@ export async function copyInto(c: CopyInput): Promise<void> {
   }
   const mode = c.chmod !== undefined ? parseInt(c.chmod, 8) : undefined;
   if (c.chmod !== undefined && (!/^[0-7]{3,4}$/.test(c.chmod))) throw new CopyError(`--chmod=${c.chmod}: must be an octal mode`);
-  // Resolve the destination inside the rootfs without following its symlinks out of it.
-  const inRoot = (p: string) => path.join(c.rootfs, path.posix.normalize(`/${p}`));
+  // Resolve destinations inside the rootfs; its symlinks never lead out of it.
+  const inRoot = (p: string) => scopedPath(c.rootfs, p);
   for (const src of c.sources) {
     const st = await lstat(src);
     if (c.extract && st.isFile() && (await isArchive(src))) {
-      const target = inRoot(destAbs);
+      const target = await inRoot(destAbs);
       await mkdir(target, { recursive: true });
       await unpackLayer(createReadStream(src), target);
       continue;
     }
-    const target = st.isDirectory() ? inRoot(destAbs) : destIsDir || (await lstat(inRoot(destAbs)).catch(() => undefined))?.isDirectory() ? inRoot(path.posix.join(destAbs, path.basename(src))) : inRoot(destAbs);
-    await mkdir(st.isDirectory() ? target : path.dirname(target), { recursive: true });
-    if (st.isDirectory()) {
-      for (const n of await readdir(src)) {
-        await cp(path.join(src, n), path.join(target, n), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, force: true });
-        await chownTree(path.join(target, n), owner.uid, owner.gid);
-        if (mode !== undefined) await chmod(path.join(target, n), mode);
-      }
-    } else {
-      await cp(src, target, { verbatimSymlinks: true, preserveTimestamps: true, force: true });
-      await lchown(target, owner.uid, owner.gid);
-      if (mode !== undefined && !st.isSymbolicLink()) await chmod(target, mode);
-    }
+    const destStat = await lstat(await inRoot(destAbs)).catch(() => undefined);
+    const target = st.isDirectory() ? await inRoot(destAbs) : destIsDir || destStat?.isDirectory() ? await inRoot(path.posix.join(destAbs, path.basename(src))) : await inRoot(destAbs);
+    const destRel = path.posix.join('/', path.relative(c.rootfs, target));
+    await copyTree(src, destRel, c.rootfs, owner, mode, st.isDirectory());
   }
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ImageConfig } from '../images/oci.js';
 import { parseUser, toOciSpec } from '../runtime/runc/bundle.js';
+import { scopedPath } from './scoped-path.js';
 
 export interface RunStepInput {
   id: string;
@@ -29,7 +30,7 @@ const HIDDEN_MOUNTS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'
 
 export async function runStep(s: RunStepInput, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
   await mkdir(s.bundleDir, { recursive: true });
-  const readEtc = (f: string) => readFile(path.join(s.rootfs, 'etc', f), 'utf8').catch(() => '');
+  const readEtc = async (f: string) => readFile(await scopedPath(s.rootfs, `/etc/${f}`), 'utf8').catch(() => '');
   const user = parseUser(s.user, await readEtc('passwd'), await readEtc('group'));
   const etc = path.join(s.bundleDir, 'etc');
   const image: ImageConfig = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { WorkingDir: s.workingDir } };

@@ -100,3 +100,25 @@ test('a zstd layer is refused with a clear error', () => withDir(async (dir) => 
   const zstd = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
   await assert.rejects(unpackLayer(Readable.from([zstd]), path.join(dir, 'l')), UnsupportedLayerError);
 }));
+
+test('hostile layers are refused: absolute paths, traversal, writes through symlinks, escaping hardlinks, device nodes', () => withDir(async (dir) => {
+  const outside = path.join(dir, 'outside');
+  await writeFile(path.join(dir, 'secret'), 'secret');
+  const cases: Array<[string, Entry[], RegExp]> = [
+    ['absolute path', [{ name: '/etc/passwd', body: 'x' }], /absolute path/],
+    ['traversal', [{ name: 'a/../../outside', body: 'x' }], /path traversal/],
+    ['write through a symlinked dir', [{ name: 'evil', type: 'symlink', linkname: dir }, { name: 'evil/outside', body: 'x' }], /through symlink evil/],
+    ['write through a relative symlink', [{ name: 'up', type: 'symlink', linkname: '../..' }, { name: 'up/outside', body: 'x' }], /through symlink up/],
+    ['hardlink out of the layer', [{ name: 'h', type: 'link', linkname: '../secret' }], /path traversal/],
+    ['hardlink through a symlink', [{ name: 'd', type: 'symlink', linkname: dir }, { name: 'h', type: 'link', linkname: 'd/secret' }], /through symlink d/],
+    ['character device', [{ name: 'dev/mem', type: 'character-device' }], /device node/],
+    ['block device', [{ name: 'dev/sda', type: 'block-device' }], /device node/],
+    ['whiteout through a symlink', [{ name: 'w', type: 'symlink', linkname: dir }, { name: 'w/.wh.secret', body: '' }], /through symlink w/],
+  ];
+  for (const [what, entries, re] of cases) {
+    const dest = path.join(dir, `l-${what.replace(/\W/g, '-')}`);
+    await assert.rejects(unpackLayer(Readable.from([await makeTar(entries)]), dest), (e: Error) => e instanceof UnsafeLayerError && re.test(e.message), what);
+    await assert.rejects(stat(outside), /ENOENT/, `${what}: nothing written outside`);
+    assert.equal(await readFile(path.join(dir, 'secret'), 'utf8'), 'secret', `${what}: nothing outside changed`);
+  }
+}));

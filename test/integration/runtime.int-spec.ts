@@ -164,6 +164,20 @@ function defineSuite(): void {
     await assertGone(s.id);
   });
 
+  test("the image's StopSignal stops it, its WorkingDir is made, and pull credentials never reach the disk", needsImage, async () => {
+    const custom = await pushBusybox(registry!, dir, 'test/sigint', 'v1', undefined, { stopSignal: 'SIGINT', workingDir: '/made/by/berth' });
+    const s = { ...spec(['sh', '-c', 'trap "echo got INT; exit 5" INT; pwd; while true; do sleep 0.1; done'], 'none', custom), pullAuth: { username: '', password: '', bearerToken: 'secret-token-never-stored' } };
+    await run(s);
+    await waitFor('pwd printed', async () => (await logText(rt, s.id)).includes('/made/by/berth'), 5_000, 50);
+    await rt.stop(s.id, 10_000);
+    assert.equal((await rt.status(s.id)).exitCode, 5, 'stopped by SIGINT, not TERM');
+    assert.match(await logText(rt, s.id), /got INT/);
+    const leaked = (await sh('grep', ['-rl', 'secret-token-never-stored', cfg.stateDir], { allowFail: true })).stdout.trim();
+    assert.equal(leaked, '', 'no credentials on disk');
+    await rt.remove(s.id);
+    await assertGone(s.id);
+  });
+
   test('exit code 3 is reported by wait and status', needsImage, async () => {
     const s = spec(['sh', '-c', 'exit 3']);
     await run(s);

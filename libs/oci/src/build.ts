@@ -26,6 +26,7 @@ export interface BuildOptions {
   entrypoint?: string[];
   env?: string[];
   workingDir?: string;
+  stopSignal?: string;
 }
 
 /** DEFAULT_PATH is the PATH Docker puts in images that set none. */
@@ -71,6 +72,7 @@ export async function buildSingleLayerImage(rootfsTar: string, opts: BuildOption
       ...(opts.cmd ? { Cmd: opts.cmd } : { Cmd: ['sh'] }),
       ...(opts.entrypoint ? { Entrypoint: opts.entrypoint } : {}),
       ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
+      ...(opts.stopSignal ? { StopSignal: opts.stopSignal } : {}),
     },
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created_by: 'berth image import', created: new Date(st.mtimeMs).toISOString() }],

@@ -13,7 +13,7 @@ import { chmod, copyFile, lchown, lstat, mkdir, open, readdir, readFile, readlin
 import path from 'node:path';
 import { unpackLayer } from '../images/unpack.js';
 import { parseUser } from '../runtime/runc/bundle.js';
-import { scopedPath } from './scoped-path.js';
+import { scopedPath } from '../runtime/scoped-path.js';
 
 export class CopyError extends Error {}
 

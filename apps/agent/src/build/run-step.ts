@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ImageConfig } from '../images/oci.js';
 import { parseUser, toOciSpec } from '../runtime/runc/bundle.js';
-import { scopedPath } from './scoped-path.js';
+import { scopedPath } from '../runtime/scoped-path.js';
 
 export interface RunStepInput {
   id: string;

@@ -23,6 +23,12 @@ function persisted(state: number): boolean {
   return state === TaskState.ACCEPTED || isTerminal(state);
 }
 
+/** withoutCredentials: what of a spec may be stored — never its pull credentials. */
+function withoutCredentials(spec: TaskSpec): TaskSpec {
+  const { pullAuth: _, ...rest } = spec;
+  return rest;
+}
+
 export class Worker {
   private readonly managers = new Map<string, TaskManager>();
   private readonly removing = new Map<string, Promise<void>>();
@@ -32,7 +38,7 @@ export class Worker {
 
   private reporter = async (s: TaskStatus) => {
     const m = this.managers.get(s.taskId);
-    if (m && persisted(s.state)) await this.db.putTask({ spec: m.spec, status: s });
+    if (m && persisted(s.state)) await this.db.putTask({ spec: withoutCredentials(m.spec), status: s });
     this.onStatus(s);
   };
 
@@ -53,7 +59,7 @@ export class Worker {
           await this.runtime.remove(rec.spec.id).catch(() => {});
           status = statusOf(rec.spec.id, TaskState.ACCEPTED);
         }
-        await this.db.putTask({ spec: rec.spec, status });
+        await this.db.putTask({ spec: withoutCredentials(rec.spec), status });
       }
       const m = new TaskManager(rec.spec, status, this.runtime, this.reporter);
       this.managers.set(rec.spec.id, m);

@@ -65,3 +65,12 @@ test('a named image user becomes numeric uid/gid in the spec', () => {
   const spec = toOciSpec(input({ user: parseUser('nobody', 'nobody:x:65534:65534::/:/bin/false\n', '') })) as { process: { user: { uid: number; gid: number } } };
   assert.deepEqual(spec.process.user, { uid: 65534, gid: 65534 });
 });
+
+test('image StopSignal names become runc kill names', async () => {
+  const { stopSignalName } = await import('./runc-runtime.js');
+  assert.equal(stopSignalName(undefined), 'TERM');
+  assert.equal(stopSignalName('SIGINT'), 'INT');
+  assert.equal(stopSignalName('quit'), 'QUIT');
+  assert.equal(stopSignalName('9'), 'KILL');
+  assert.equal(stopSignalName('SIGBOGUS'), 'TERM');
+});

@@ -8,6 +8,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { scopedPath } from '../scoped-path.js';
 import type { TaskSpec, LogLine } from '../../../../../libs/proto/messages.js';
 import type { ContainerStatus, LogOptions, Runtime, RuntimeConfig } from '../runtime.js';
 import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../errors.js';
@@ -29,9 +31,22 @@ const TASK_ID = /^[a-z0-9]{1,64}$/;
 
 interface Record_ {
   spec: TaskSpec;
+  /** The image's StopSignal (runc's name for it), TERM when it has none. */
+  stopSignal?: string;
   address: string;
   startedAt: number;
   finishedAt: number;
+}
+
+/** stopSignalName turns an image StopSignal (SIGINT, INT, 2) into runc kill's name; TERM when unset or unknown. */
+export function stopSignalName(s: string | undefined): string {
+  if (!s) return 'TERM';
+  const name = s.toUpperCase().replace(/^SIG/, '');
+  if (/^\d+$/.test(name)) {
+    const byNumber = Object.entries(osConstants.signals).find(([, n]) => n === Number(name));
+    return byNumber ? byNumber[0].replace(/^SIG/, '') : 'TERM';
+  }
+  return `SIG${name}` in osConstants.signals ? name : 'TERM';
 }
 
 function alive(pid: number): boolean {
@@ -102,6 +117,9 @@ export class RuncRuntime implements Runtime {
       await mkdir(d, { recursive: true });
     }
     await mountOverlay(image.layerDirs, p.dir, rootfs);
+    // As Docker does, a WorkingDir the image names but lacks is made (in the container's own layer).
+    const cwd = image.config.config?.WorkingDir;
+    if (cwd) await mkdir(await scopedPath(rootfs, cwd), { recursive: true });
     const hostname = spec.id.slice(0, 12);
     const etc = { hosts: path.join(p.dir, 'etc', 'hosts'), hostname: path.join(p.dir, 'etc', 'hostname'), resolvConf: path.join(p.dir, 'etc', 'resolv.conf') };
     await writeFile(etc.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
@@ -114,7 +132,9 @@ export class RuncRuntime implements Runtime {
       cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile,
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
-    await this.saveRecord(spec.id, { spec, address: '', startedAt: 0, finishedAt: 0 });
+    // Pull credentials are for the pull only: they never reach the disk.
+    const { pullAuth: _, ...kept } = spec;
+    await this.saveRecord(spec.id, { spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0 });
   }
 
   async start(taskId: string): Promise<ContainerStatus> {
@@ -228,7 +248,8 @@ export class RuncRuntime implements Runtime {
     const st = await this.status(taskId);
     if (st.state !== 'running' && st.state !== 'created') return;
     const p = this.paths(taskId);
-    await this.runc.kill(taskId, 'TERM').catch(() => {});
+    const signal = (await this.record(taskId))?.stopSignal ?? 'TERM';
+    await this.runc.kill(taskId, signal).catch(() => {});
     if ((await this.waitExit(p, taskId, graceMs)) !== undefined) return this.markFinished(taskId);
     await this.runc.kill(taskId, 'KILL', true).catch(() => {});
     await this.waitExit(p, taskId, KILL_WAIT_MS);

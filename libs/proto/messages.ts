@@ -49,6 +49,10 @@ export interface BuildRequest {
   requestId: string; contextBlob: string; registryToken: string; dockerfile: string; tag: string;
   buildArgs: Record<string, string>; target: string; noCache: boolean;
 }
+export interface LayerProgress { layer: string; phase: string; current: number; total: number }
+export interface PullRequest { requestId: string; image: string; auth?: PullAuth }
+export interface PullProgress { requestId: string; layers: LayerProgress[]; eof: boolean; error: string; digest: string }
+export interface PruneResult { requestId: string; removedImages: string[]; bytesFreed: number; error: string }
 export interface BuildOutput { requestId: string; lines: string[]; eof: boolean; error: string; imageDigest: string }
 
 export type AgentMessage =
@@ -56,7 +60,9 @@ export type AgentMessage =
   | { heartbeat: Record<string, never>; msg?: 'heartbeat' }
   | { statuses: { statuses: TaskStatus[] }; msg?: 'statuses' }
   | { log: LogChunk; msg?: 'log' }
-  | { buildOutput: BuildOutput; msg?: 'buildOutput' };
+  | { buildOutput: BuildOutput; msg?: 'buildOutput' }
+  | { pullProgress: PullProgress; msg?: 'pullProgress' }
+  | { pruneResult: PruneResult; msg?: 'pruneResult' };
 
 export type ControllerMessage =
   | { accepted: { nodeId: string; heartbeatPeriodMs: number }; msg?: 'accepted' }
@@ -64,4 +70,6 @@ export type ControllerMessage =
   | { logRequest: LogRequest; msg?: 'logRequest' }
   | { logCancel: { requestId: string }; msg?: 'logCancel' }
   | { buildRequest: BuildRequest; msg?: 'buildRequest' }
-  | { buildCancel: { requestId: string }; msg?: 'buildCancel' };
+  | { buildCancel: { requestId: string }; msg?: 'buildCancel' }
+  | { pullRequest: PullRequest; msg?: 'pullRequest' }
+  | { pruneRequest: { requestId: string }; msg?: 'pruneRequest' };

@@ -122,4 +122,25 @@ describe('images', { timeout: 600_000 }, () => {
     const tags = await lab.cli(['image', 'ls']);
     assert.doesNotMatch(tags.stdout, /broken/);
   });
+
+  test('image pull shows per-layer progress on every node; prune removes only what no container uses', async () => {
+    const pulled = await lab.cli(['image', 'pull', 'team/app:imported'], 120_000);
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.deepEqual(pulled.stdout.trim().split('\n').map((l) => l.split(':')[0]).sort(), ['h1', 'h2']);
+    assert.match(pulled.stderr, /h[12]: [0-9a-f]{12}: (Pull complete|Already exists)/);
+    const missing = await lab.cli(['image', 'pull', '--node', 'h1', 'team/nothing:1'], 60_000);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /pull failed on h1: .*(not found|denied)/);
+    const before = await lab.cli(['service', 'ps', 'built']);
+    const prune = await lab.cli(['image', 'prune'], 120_000);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.match(prune.stdout, /h1: removed \d+ image\(s\)/);
+    assert.match(prune.stdout, /team\/app:imported/, 'the pulled but unused image went');
+    assert.doesNotMatch(prune.stdout, /team\/app:(built|skopeo)/, 'images of containers stay, running or not');
+    const after = await lab.cli(['service', 'ps', 'built']);
+    assert.equal((after.stdout.match(/running/g) ?? []).length, (before.stdout.match(/running/g) ?? []).length, 'running containers are untouched');
+    const again = await lab.cli(['run', '--network', 'none', `${lab.registry}/team/app:built`, 'cat', '/msg'], 120_000);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /hello cluster/);
+  });
 });

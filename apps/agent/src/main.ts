@@ -13,6 +13,11 @@ import { join, JoinRefusedError } from './session/identity.js';
 import { Backoff } from './session/backoff.js';
 import { describeHost } from './node/facts.js';
 import { ImageService } from './images/image-service.js';
+import { ImageGc } from './images/image-gc.js';
+import { ImageRequests } from './images/image-requests.js';
+
+/** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
+const IMAGE_GC_CHECK_MS = 60_000;
 import { Builder } from './build/builder.js';
 import { BuildService } from './build/build-service.js';
 import { hostNofileLimit } from './runtime/runc/adapter.js';
@@ -51,7 +56,10 @@ async function main(): Promise<void> {
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);
   let session: Session | undefined;
   const worker = new Worker(runtime, db, (s) => session?.report(s), (m) => log('info', m));
-  session = new Session(cfg.controllers, identity, worker, runtime, describe, log, builds);
+  const gc = new ImageGc(images, async () => worker.images(), (m) => log('info', m));
+  const gcTimer = setInterval(() => void gc.pruneIfLow(cfg.imageGcLowPercent).catch((err: Error) => log('warn', `image gc: ${err.message}`)), IMAGE_GC_CHECK_MS);
+  gcTimer.unref();
+  session = new Session(cfg.controllers, identity, worker, runtime, describe, log, builds, new ImageRequests(images, gc));
   await worker.init();
   const stop = new AbortController();
   const onSignal = () => {

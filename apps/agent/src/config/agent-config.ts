@@ -16,12 +16,14 @@ export interface AgentConfig extends RuntimeConfig {
   hostname: string;
   addr: string;
   labels: Record<string, string>;
+  /** Unused images are removed when less than this share of the state dir's disk is free. */
+  imageGcLowPercent: number;
 }
 
 const ADDR_RE = /^[\w.\-[\]:]+:\d{1,5}$/;
 export const USAGE = `usage: berth-agent --controller HOST:PORT[,HOST:PORT...] --token TOKEN [--state-dir DIR] [--hostname NAME]
        [--addr IP] [--label K=V]... [--runc-root DIR] [--cgroup-parent NAME] [--bridge-name NAME]
-       [--bridge-subnet CIDR] [--cni-path DIR] [--insecure-registry HOST:PORT]...`;
+       [--bridge-subnet CIDR] [--cni-path DIR] [--insecure-registry HOST:PORT]... [--image-gc-low-percent N]`;
 
 function list(v: string | undefined): string[] {
   return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -36,7 +38,7 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
         controller: { type: 'string' }, token: { type: 'string' }, 'state-dir': { type: 'string' }, hostname: { type: 'string' },
         addr: { type: 'string' }, label: { type: 'string', multiple: true }, 'runc-root': { type: 'string' }, 'cgroup-parent': { type: 'string' },
         'bridge-name': { type: 'string' }, 'bridge-subnet': { type: 'string' }, 'cni-path': { type: 'string' },
-        'insecure-registry': { type: 'string', multiple: true }, help: { type: 'boolean' },
+        'insecure-registry': { type: 'string', multiple: true }, 'image-gc-low-percent': { type: 'string' }, help: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -63,7 +65,11 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   if (!/^[\w.-]{1,128}$/.test(cgroupParent)) throw new AgentConfigError(`--cgroup-parent: "${cgroupParent}" must be a single path component`);
   const addr = values.addr ?? env.BERTH_ADDR ?? '';
   if (addr && !/^\d+\.\d+\.\d+\.\d+$/.test(addr)) throw new AgentConfigError(`--addr: "${addr}" is not an IPv4 address`);
+  const gcRaw = values['image-gc-low-percent'] ?? env.BERTH_IMAGE_GC_LOW_PERCENT ?? '10';
+  const imageGcLowPercent = Number(gcRaw);
+  if (!/^\d{1,2}$/.test(gcRaw)) throw new AgentConfigError(`--image-gc-low-percent: "${gcRaw}" must be a whole percentage from 0 to 99 (0: never)`);
   return {
+    imageGcLowPercent,
     controllers, token: values.token ?? env.BERTH_JOIN_TOKEN ?? '', stateDir, hostname, addr, labels,
     runcRoot: path.resolve(values['runc-root'] ?? env.BERTH_RUNC_ROOT ?? path.join(stateDir, 'runc')),
     cgroupParent, bridgeName, bridgeSubnet: subnet, cniPath: values['cni-path'] ?? env.BERTH_CNI_PATH ?? '/usr/lib/cni',

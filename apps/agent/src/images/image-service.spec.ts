@@ -115,3 +115,24 @@ test('a layer that does not match the config diff_id is refused and leaves no la
   const layers = await readdir(path.dirname(images.layerDir(second.diffId))).catch(() => [] as string[]);
   assert.deepEqual(layers, []);
 });
+
+test('image GC removes images no task uses, with their layers and blobs, and keeps the rest', async () => {
+  const { ImageGc } = await import('./image-gc.js');
+  const images = await fresh();
+  const used = await images.ensure(ref('lib/img:v1'));
+  const other = await reg.addImage('lib/other', 'v1', { 'bin/other': 'other content' });
+  await images.ensure(ref('lib/other:v1'));
+  let inUse = [ref('lib/img:v1')];
+  const gc = new ImageGc(images, async () => inUse);
+  assert.equal(await gc.pruneIfLow(0), undefined, '0%: never');
+  const r = await gc.prune();
+  assert.deepEqual(r.removedImages, [ref('lib/other:v1')]);
+  assert.ok(r.bytesFreed > 0);
+  assert.deepEqual(await readdir(path.join(images.stateDir, 'layers')), used.layerDirs.map((d) => path.basename(d)));
+  assert.ok(!(await images.content.has(other.layerDigest)), 'its blob went too');
+  assert.equal((await images.ensure(ref('lib/img:v1'))).manifestDigest, used.manifestDigest, 'the used image is still local');
+  inUse = [];
+  const low = await gc.pruneIfLow(100);
+  assert.deepEqual(low?.removedImages, [ref('lib/img:v1')], 'under disk pressure (100%: always) unused images go');
+  assert.deepEqual(await readdir(path.join(images.stateDir, 'layers')), []);
+});

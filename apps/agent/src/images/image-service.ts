@@ -61,12 +61,22 @@ export class ImageService {
   private readonly inflight = new Map<string, Promise<LocalImage>>();
   private readonly unpacking = new Map<string, Promise<string>>();
 
-  constructor(private readonly stateDir: string, insecureRegistries: string[]) {
+  constructor(readonly stateDir: string, insecureRegistries: string[]) {
     this.content = new ContentStore(stateDir);
     this.client = new RegistryClient(insecureRegistries);
   }
 
-  private recordPath(reference: string): string {
+  /** canonical is the form a reference is recorded under. */
+  static canonical(image: string): string {
+    return formatImageRef(parseImageRef(image, ''));
+  }
+
+  /** pulling resolves once no pull is in flight (GC waits for it). */
+  async pulling(): Promise<void> {
+    await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  recordPath(reference: string): string {
     return path.join(this.stateDir, 'images', `${createHash('sha256').update(reference).digest('hex')}.json`);
   }
 
@@ -81,7 +91,7 @@ export class ImageService {
     const reference = formatImageRef(ref);
     const local = await this.local(reference);
     if (local) {
-      for (const d of local.layerDirs) opts.onProgress?.({ layer: `sha256:${path.basename(d)}`, phase: 'exists', current: 0, total: 0 });
+      for (const l of local.layers) opts.onProgress?.({ layer: l.digest, phase: 'exists', current: l.size, total: l.size });
       return local;
     }
     let p = this.inflight.get(reference);

@@ -8,11 +8,12 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { loadDispatcher } from '../../../../libs/proto/loader.js';
-import type { AgentMessage, BuildOutput, ControllerMessage, LogLine, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, BuildOutput, ControllerMessage, LogLine, NodeDescription, PruneResult, PullProgress, TaskStatus } from '../../../../libs/proto/messages.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Identity } from '../state/state-db.js';
 import type { Worker } from '../worker/worker.js';
 import type { BuildService } from '../build/build-service.js';
+import type { ImageRequests } from '../images/image-requests.js';
 import { Backoff, jittered } from './backoff.js';
 
 /** STATUS_FLUSH_MS: status changes are batched this long before they go up. */
@@ -38,6 +39,7 @@ export class Session {
     private readonly describe: () => NodeDescription,
     private readonly log: (level: string, m: string) => void,
     private readonly builds?: BuildService,
+    private readonly imageRequests?: ImageRequests,
   ) {}
 
   /** report queues a status for the current session (the state db keeps it for the next Hello otherwise). */
@@ -71,6 +73,14 @@ export class Session {
     const client = new this.Client(addr, creds, { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 });
     const call: Call = client.Session();
     const requests = new Map<string, AbortController>();
+    /** write answers a request; after the session ended there is no one to answer. */
+    const write = (m: AgentMessage) => {
+      try {
+        call.write(m);
+      } catch {
+        /* the session ended; its requests were aborted with it */
+      }
+    };
     let established = false;
     let heartbeat: NodeJS.Timeout | undefined;
     let lastSeq = -1;
@@ -121,17 +131,21 @@ export class Session {
           const req = m.buildRequest;
           const ctl = new AbortController();
           requests.set(req.requestId, ctl);
-          const send = (o: BuildOutput) => {
-            try {
-              call.write({ buildOutput: o });
-            } catch {
-              /* the session ended; the build was aborted with it */
-            }
-          };
+          const send = (o: BuildOutput) => write({ buildOutput: o });
           if (!this.builds) send({ requestId: req.requestId, lines: [], eof: true, error: 'this agent does not build images', imageDigest: '' });
           else void this.builds.handle(req, send, ctl.signal).finally(() => requests.delete(req.requestId));
         } else if ('buildCancel' in m && m.buildCancel) {
           requests.get(m.buildCancel.requestId)?.abort();
+        } else if ('pullRequest' in m && m.pullRequest) {
+          const req = m.pullRequest;
+          const send = (o: PullProgress) => write({ pullProgress: o });
+          if (!this.imageRequests) send({ requestId: req.requestId, layers: [], eof: true, error: 'this agent does not pull on request', digest: '' });
+          else void this.imageRequests.pull(req, send);
+        } else if ('pruneRequest' in m && m.pruneRequest) {
+          const id = m.pruneRequest.requestId;
+          const send = (o: PruneResult) => write({ pruneResult: o });
+          if (!this.imageRequests) send({ requestId: id, removedImages: [], bytesFreed: 0, error: 'this agent does not prune on request' });
+          else void this.imageRequests.prune(id, send);
         }
       });
       call.write({ hello: { description: this.describe(), tasks: this.worker.statuses() } });

@@ -79,6 +79,11 @@ export class Worker {
     await Promise.all(this.removing.values());
   }
 
+  /** images lists the images of every task this agent manages (in use, or about to be). */
+  images(): string[] {
+    return [...this.managers.values()].map((m) => m.spec.image);
+  }
+
   statuses(): TaskStatus[] {
     return [...this.managers.values()].map((m) => m.status);
   }

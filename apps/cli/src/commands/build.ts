@@ -12,6 +12,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
 import type { Info } from '../client/types.js';
 import { ContextError, packContext } from '../build/context.js';
+import { readNdjson } from '../client/ndjson.js';
 import { fileBody, pushBlob } from '../../../../libs/oci/src/index.js';
 import { BUILD_CONTEXT_REPOSITORY } from '../../../../libs/common/src/index.js';
 
@@ -55,23 +56,11 @@ export function registerBuildCommand(program: Command, api: () => ApiClient): vo
       }, { stream: true });
       let result: { digest: string; tag: string } | undefined;
       let failure = '';
-      let buf = '';
-      const handle = (line: string) => {
-        if (!line.trim()) return;
-        const m = JSON.parse(line) as { stream?: string; error?: string; aux?: { digest: string; tag: string } };
+      await readNdjson(res, (m: { stream?: string; error?: string; aux?: { digest: string; tag: string } }) => {
         if (m.stream !== undefined && !o.quiet) process.stdout.write(m.stream);
         if (m.error) failure = m.error;
         if (m.aux) result = m.aux;
-      };
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += Buffer.from(chunk).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          handle(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-        }
-      }
-      handle(buf);
+      });
       if (failure || !result) throw new CliError(failure || 'the build ended without a result');
       process.stdout.write(o.quiet ? `${result.digest}\n` : `Successfully built ${result.digest}\nSuccessfully tagged ${result.tag}\n`);
     });

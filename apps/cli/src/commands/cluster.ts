@@ -7,6 +7,8 @@ import { CliError } from '../client/api-client.js';
 import { registryLogin } from '../client/config.js';
 import type { Image, Info, Node } from '../client/types.js';
 import { shortId, size, table } from '../render/table.js';
+import { PullProgressView } from '../render/progress.js';
+import { readNdjson } from '../client/ndjson.js';
 import { buildSingleLayerImage, pushImage } from '../../../../libs/oci/src/index.js';
 import { parseImageRef } from '../../../../libs/common/src/index.js';
 
@@ -52,6 +54,30 @@ export function registerClusterCommands(program: Command, api: () => ApiClient):
       } finally {
         await rm(path.dirname(built.layer.path), { recursive: true, force: true });
       }
+    });
+  image.command('pull').description('make an image present on every ready node (or one), with per-layer progress').argument('<image>')
+    .option('--node <node>', 'only this node')
+    .action(async (ref: string, o: { node?: string }) => {
+      const res = await api().raw('POST', '/images/pull', { image: ref, ...(o.node ? { node: o.node } : {}) }, { stream: true });
+      const view = new PullProgressView(process.stderr, !o.node);
+      const failures: string[] = [];
+      const done: string[] = [];
+      await readNdjson(res, (m: { node: string; layer?: string; phase?: string; current?: number; total?: number; status?: string; digest?: string; image?: string; error?: string }) => {
+        if (m.error) failures.push(`${m.node}: ${m.error}`);
+        else if (m.status === 'done') done.push(`${m.node}: ${m.image} ${m.digest}`);
+        else if (m.layer) view.update({ node: m.node, layer: m.layer, phase: m.phase ?? '', current: m.current ?? 0, total: m.total ?? 0 });
+      });
+      for (const d of done) process.stdout.write(`${d}\n`);
+      if (failures.length) throw new CliError(`pull failed on ${failures.join('; ')}`);
+    });
+  image.command('prune').description('remove images no container uses, on every ready node (or one)').option('--node <node>', 'only this node')
+    .action(async (o: { node?: string }) => {
+      const results = await api().json<Array<{ node: string; removedImages?: string[]; bytesFreed?: number; error?: string }>>('POST', '/images/prune', o.node ? { node: o.node } : {});
+      for (const r of results) {
+        if (r.error) process.stderr.write(`${r.node}: ${r.error}\n`);
+        else process.stdout.write(`${r.node}: removed ${r.removedImages!.length} image(s)${r.removedImages!.length ? ` (${r.removedImages!.join(', ')})` : ''}, reclaimed ${size(r.bytesFreed ?? 0)}\n`);
+      }
+      if (results.some((r) => r.error)) throw new CliError('prune failed on some nodes');
     });
   image.command('ls').description('list images').option('--json', 'JSON output')
     .action(async (o: { json?: boolean }) => {

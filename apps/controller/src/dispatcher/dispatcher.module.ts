@@ -11,8 +11,9 @@ import { NodeRouter } from './node-router.js';
 import { PullAuthResolver } from './pull-auth.js';
 import { RegistryAccessModule } from '../registry/registry-access.module.js';
 
-@Module({ imports: [CaModule, RegistryAccessModule], controllers: [DispatcherGrpc], providers: [NodeRouter, PullAuthResolver], exports: [NodeRouter] })
+@Module({ imports: [CaModule, RegistryAccessModule], controllers: [DispatcherGrpc], providers: [NodeRouter, PullAuthResolver], exports: [NodeRouter, PullAuthResolver] })
 export class DispatcherModule {}
 
 export { NodeRouter, NodeUnavailableError, LogStreamError } from './node-router.js';
 export { taskName } from './assignments.js';
+export { PullAuthResolver } from './pull-auth.js';

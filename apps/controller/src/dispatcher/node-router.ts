@@ -11,7 +11,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { BerthConfig } from '../config/berth-config.js';
-import type { BuildRequest, LogLine } from '../../../../libs/proto/messages.js';
+import type { BuildRequest, LogLine, PullAuth } from '../../../../libs/proto/messages.js';
 import { REMOTE_LOG_ANSWER_MS, SESSION_KEY_TTL_FACTOR } from './tunables.js';
 
 export class NodeUnavailableError extends Error {
@@ -24,7 +24,11 @@ export class LogStreamError extends Error {}
 export interface LogReq { taskId: string; follow: boolean; tail: number }
 
 /** NodeRequest: what an agent can be asked for; it answers with a stream of chunks. */
-export type NodeRequest = ({ kind: 'logs' } & LogReq) | ({ kind: 'build' } & Omit<BuildRequest, 'requestId'>);
+export type NodeRequest =
+  | ({ kind: 'logs' } & LogReq)
+  | ({ kind: 'build' } & Omit<BuildRequest, 'requestId'>)
+  | { kind: 'pull'; image: string; auth?: PullAuth }
+  | { kind: 'prune' };
 
 /** StreamChunk: part of an answer; the last one has eof or an error. */
 export interface StreamChunk { items: unknown[]; eof: boolean; error: string }

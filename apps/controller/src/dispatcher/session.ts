@@ -95,6 +95,12 @@ export class AgentSession implements LocalSession {
       this.queueStatuses(m.statuses.statuses ?? []);
     } else if ('log' in m && m.log) {
       this.answer(m.log.requestId, { items: m.log.lines ?? [], eof: m.log.eof, error: m.log.error });
+    } else if ('pullProgress' in m && m.pullProgress) {
+      const p = m.pullProgress;
+      this.answer(p.requestId, { items: [{ layers: p.layers ?? [], digest: p.digest }], eof: p.eof, error: p.error });
+    } else if ('pruneResult' in m && m.pruneResult) {
+      const r = m.pruneResult;
+      this.answer(r.requestId, { items: [{ removedImages: r.removedImages ?? [], bytesFreed: r.bytesFreed }], eof: true, error: r.error });
     } else if ('buildOutput' in m && m.buildOutput) {
       const o = m.buildOutput;
       this.answer(o.requestId, { items: [{ lines: o.lines ?? [], imageDigest: o.imageDigest }], eof: o.eof, error: o.error });
@@ -166,6 +172,12 @@ export class AgentSession implements LocalSession {
         return () => {
           if (this.streams.delete(requestId)) this.send({ logCancel: { requestId } });
         };
+      case 'pull':
+        this.send({ pullRequest: { requestId, image: req.image, auth: req.auth } });
+        return () => void this.streams.delete(requestId);
+      case 'prune':
+        this.send({ pruneRequest: { requestId } });
+        return () => void this.streams.delete(requestId);
       case 'build': {
         const { kind: _, ...build } = req;
         this.send({ buildRequest: { requestId, ...build } });

@@ -81,3 +81,29 @@ test('an image pushed by berth is read by skopeo, and skopeo copies it', async (
   const cat = (await (await fetch(`${base}/v2/_catalog?n=1`)).json()) as { repositories: string[] };
   assert.equal(cat.repositories.length, 1);
 });
+
+test('indexes and Docker manifest lists are stored with their media type; children must exist; pagination and catalog', async () => {
+  const cfg = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+  await fetch(`${base}/v2/multi/app/blobs/uploads/?digest=${sha(cfg)}`, { method: 'POST', body: cfg });
+  const child = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: sha(cfg), size: cfg.length }, layers: [] });
+  const put = (ref: string, body: string, type: string) => fetch(`${base}/v2/multi/app/manifests/${ref}`, { method: 'PUT', body, headers: { 'content-type': type } });
+  assert.equal((await put('amd64', child, 'application/vnd.docker.distribution.manifest.v2+json')).status, 201);
+  const list = (digest: string) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', manifests: [{ mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest, size: child.length, platform: { os: 'linux', architecture: 'amd64' } }] });
+  const missing = await put('broken', list(sha('no such manifest')), 'application/vnd.docker.distribution.manifest.list.v2+json');
+  assert.equal(missing.status, 400);
+  assert.equal(((await missing.json()) as { errors: Array<{ code: string }> }).errors[0]!.code, 'MANIFEST_BLOB_UNKNOWN');
+  assert.equal((await put('multi', list(sha(child)), 'application/vnd.docker.distribution.manifest.list.v2+json')).status, 201);
+  const got = await fetch(`${base}/v2/multi/app/manifests/multi`);
+  assert.equal(got.headers.get('content-type'), 'application/vnd.docker.distribution.manifest.list.v2+json');
+  assert.equal(got.headers.get('docker-content-digest'), sha(list(sha(child))));
+  const odd = await put('odd', JSON.stringify({ schemaVersion: 2, mediaType: 'application/x-unknown', config: {} }), 'application/x-unknown');
+  assert.equal(((await odd.json()) as { errors: Array<{ code: string }> }).errors[0]!.code, 'MANIFEST_INVALID');
+  for (const t of ['b', 'c', 'd']) assert.equal((await put(t, child, 'application/vnd.docker.distribution.manifest.v2+json')).status, 201);
+  const page1 = await fetch(`${base}/v2/multi/app/tags/list?n=2`);
+  assert.deepEqual(((await page1.json()) as { tags: string[] }).tags, ['amd64', 'b']);
+  assert.equal(page1.headers.get('link'), '</v2/multi/app/tags/list?last=b&n=2>; rel="next"');
+  const page2 = (await (await fetch(`${base}/v2/multi/app/tags/list?n=2&last=b`)).json()) as { tags: string[] };
+  assert.deepEqual(page2.tags, ['c', 'd']);
+  const cat = (await (await fetch(`${base}/v2/_catalog`)).json()) as { repositories: string[] };
+  assert.ok(cat.repositories.includes('multi/app'));
+});

@@ -35,32 +35,13 @@ export class ContentStore {
     return readFile(this.path(digest));
   }
 
-  /** put stores a stream whose digest is not known beforehand; returns digest and size. */
-  async put(data: Readable): Promise<{ digest: string; size: number }> {
+  /**
+   * store streams `data` to a temp file, hashing it; `accept` sees digest and
+   * size and may throw; then the file becomes the blob. Never a partial blob.
+   */
+  private async store(data: Readable, accept: (digest: string, size: number) => void, onBytes?: (total: number) => void): Promise<{ digest: string; size: number }> {
     await mkdir(this.dir, { recursive: true });
-    const tmp = path.join(this.dir, `.put-${randomUUID()}`);
-    const h = createHash('sha256');
-    let size = 0;
-    try {
-      await pipeline(data, new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          h.update(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      }), createWriteStream(tmp));
-      const digest = `sha256:${h.digest('hex')}`;
-      await rename(tmp, this.path(digest));
-      return { digest, size };
-    } finally {
-      await rm(tmp, { force: true });
-    }
-  }
-
-  /** ingest writes `data` as blob `digest`, verifying digest and (when >= 0) size; onBytes sees the running total. */
-  async ingest(digest: string, expectedSize: number, data: Readable, onBytes?: (total: number) => void): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tmp = `${this.path(digest)}.ingest-${randomUUID()}`;
+    const tmp = path.join(this.dir, `.ingest-${randomUUID()}`);
     const h = createHash('sha256');
     let size = 0;
     try {
@@ -72,12 +53,25 @@ export class ContentStore {
           cb(null, chunk);
         },
       }), createWriteStream(tmp));
-      const actual = `sha256:${h.digest('hex')}`;
-      if (actual !== digest) throw new DigestMismatchError(`blob ${digest}: content digest is ${actual}`);
-      if (expectedSize >= 0 && size !== expectedSize) throw new DigestMismatchError(`blob ${digest}: size ${size}, manifest says ${expectedSize}`);
+      const digest = `sha256:${h.digest('hex')}`;
+      accept(digest, size);
       await rename(tmp, this.path(digest));
+      return { digest, size };
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /** put stores a stream whose digest is not known beforehand; returns digest and size. */
+  put(data: Readable): Promise<{ digest: string; size: number }> {
+    return this.store(data, () => {});
+  }
+
+  /** ingest writes `data` as blob `digest`, verifying digest and (when >= 0) size; onBytes sees the running total. */
+  async ingest(digest: string, expectedSize: number, data: Readable, onBytes?: (total: number) => void): Promise<void> {
+    await this.store(data, (actual, size) => {
+      if (actual !== digest) throw new DigestMismatchError(`blob ${digest}: content digest is ${actual}`);
+      if (expectedSize >= 0 && size !== expectedSize) throw new DigestMismatchError(`blob ${digest}: size ${size}, manifest says ${expectedSize}`);
+    }, onBytes);
   }
 }

@@ -139,6 +139,9 @@ describe('images', { timeout: 600_000 }, () => {
     assert.doesNotMatch(prune.stdout, /team\/app:(built|skopeo)/, 'images of containers stay, running or not');
     const after = await lab.cli(['service', 'ps', 'built']);
     assert.equal((after.stdout.match(/running/g) ?? []).length, (before.stdout.match(/running/g) ?? []).length, 'running containers are untouched');
+    const gc = await lab.cli(['registry', 'gc'], 120_000);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stdout, /"blobsRemoved":\d+/);
     const again = await lab.cli(['run', '--network', 'none', `${lab.registry}/team/app:built`, 'cat', '/msg'], 120_000);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /hello cluster/);

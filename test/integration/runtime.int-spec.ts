@@ -178,6 +178,19 @@ function defineSuite(): void {
     await assertGone(s.id);
   });
 
+  test("the image's VOLUMEs become per-container volumes seeded from the image and removed with it", needsImage, async () => {
+    const img = await pushBusybox(registry!, dir, 'test/vol', 'v1', undefined, { volumes: ['/etc'] });
+    const s = spec(['sh', '-c', 'echo kept > /etc/volume-test; grep -c root /etc/passwd; sleep 30'], 'none', img);
+    await run(s);
+    await waitFor('output', async () => /^1$/m.test(await logText(rt, s.id)), 5_000, 50);
+    const cdir = path.join(cfg.stateDir, 'containers', s.id);
+    await waitFor('written to the volume', async () => existsSync(path.join(cdir, 'volumes', '0', 'volume-test')), 5_000, 50);
+    assert.equal(existsSync(path.join(cdir, 'upper', 'etc', 'volume-test')), false, 'not in the container layer');
+    await rt.stop(s.id, 0);
+    await rt.remove(s.id);
+    await assertGone(s.id);
+  });
+
   test('exit code 3 is reported by wait and status', needsImage, async () => {
     const s = spec(['sh', '-c', 'exit 3']);
     await run(s);

@@ -27,6 +27,7 @@ export interface BuildOptions {
   env?: string[];
   workingDir?: string;
   stopSignal?: string;
+  volumes?: string[];
 }
 
 /** DEFAULT_PATH is the PATH Docker puts in images that set none. */
@@ -73,6 +74,7 @@ export async function buildSingleLayerImage(rootfsTar: string, opts: BuildOption
       ...(opts.entrypoint ? { Entrypoint: opts.entrypoint } : {}),
       ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
       ...(opts.stopSignal ? { StopSignal: opts.stopSignal } : {}),
+      ...(opts.volumes?.length ? { Volumes: Object.fromEntries(opts.volumes.map((v) => [v, {}])) } : {}),
     },
     rootfs: { type: 'layers', diff_ids: [diffId] },
     history: [{ created_by: 'berth image import', created: new Date(st.mtimeMs).toISOString() }],

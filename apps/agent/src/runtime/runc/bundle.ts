@@ -21,6 +21,8 @@ export interface BundleInput {
   nofile: number;
   /** Host files bind-mounted at /etc/hosts, /etc/hostname, /etc/resolv.conf. */
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
+  /** Host directories bind-mounted read-write (the image's VOLUMEs, anonymous per container). */
+  volumes?: Array<{ source: string; destination: string }>;
 }
 
 export const DEFAULT_CAPS = [
@@ -115,6 +117,7 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       bind(b.etcFiles.hosts, '/etc/hosts'),
       bind(b.etcFiles.hostname, '/etc/hostname'),
       bind(b.etcFiles.resolvConf, '/etc/resolv.conf'),
+      ...(b.volumes ?? []).map((v) => bind(v.source, v.destination)),
     ],
     linux: {
       cgroupsPath: b.cgroupsPath,

@@ -6,7 +6,7 @@
  * from there and from runc's own state.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { scopedPath } from '../scoped-path.js';
@@ -16,7 +16,7 @@ import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../err
 import { readLogs } from '../logs.js';
 import { ImageService, type LocalImage } from '../../images/image-service.js';
 import { createNetworks, type NetworkRegistry } from '../../network/index.js';
-import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, unmount, type ContainerPaths } from './adapter.js';
+import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, sh, unmount, type ContainerPaths } from './adapter.js';
 import { NOFILE_LIMIT, parseUser, toOciSpec } from './bundle.js';
 
 /** EXIT_POLL_MS: safety re-check of the exit file while watching it with inotify. */
@@ -127,14 +127,34 @@ export class RuncRuntime implements Runtime {
     await writeFile(etc.resolvConf, spec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
     const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
+    const volumes = await this.anonymousVolumes(p, rootfs, Object.keys(image.config.config?.Volumes ?? {}));
     const oci = toOciSpec({
       taskId: spec.id, hostname, command: spec.command, env: spec.env, network: spec.network, image: image.config, user,
-      cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile,
+      cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile, volumes,
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     // Pull credentials are for the pull only: they never reach the disk.
     const { pullAuth: _, ...kept } = spec;
     await this.saveRecord(spec.id, { spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0 });
+  }
+
+  /**
+   * anonymousVolumes gives each VOLUME of the image a fresh directory of the
+   * container's own (under its dir, so removing the container removes it),
+   * seeded with what the image has at that path, as Docker's anonymous volumes are.
+   */
+  private async anonymousVolumes(p: ContainerPaths, rootfs: string, paths: string[]): Promise<Array<{ source: string; destination: string }>> {
+    const out: Array<{ source: string; destination: string }> = [];
+    for (const [i, dest] of paths.entries()) {
+      if (!path.posix.isAbsolute(dest)) continue;
+      const source = path.join(p.dir, 'volumes', String(i));
+      await mkdir(source, { recursive: true });
+      const inImage = await scopedPath(rootfs, dest);
+      // cp -a keeps owners, modes, links and times, as the image has them.
+      if ((await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, source]);
+      out.push({ source, destination: dest });
+    }
+    return out;
   }
 
   async start(taskId: string): Promise<ContainerStatus> {

@@ -1,7 +1,8 @@
-// unpackLayer specs: hostile layers are rejected whole; whiteouts become overlay whiteouts.
+// unpackLayer specs: every kind of hostile layer is rejected whole with nothing written outside;
+// whiteouts and opaque dirs, stacked with overlayfs, hide exactly what the OCI image spec says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,27 +45,85 @@ test('a normal layer unpacks with files, dirs, symlinks and hardlinks, and its d
   assert.equal((await stat(path.join(dir, 'l/bin/ash'))).nlink, 2);
 }));
 
+/**
+ * Hostile layers, one per way out. `OUT` in a name or link is replaced by a directory
+ * outside the layer; after the rejection that directory must still be empty.
+ */
 const hostile: Array<[string, Entry[]]> = [
-  ['absolute path', [{ name: '/etc/passwd', body: 'x' }]],
+  ['an absolute path', [{ name: '/OUT/abs', body: 'x' }]],
   ['.. traversal', [{ name: 'a/../../escape', body: 'x' }]],
-  ['write through a symlink', [{ name: 'evil', type: 'symlink', linkname: '/tmp' }, { name: 'evil/owned', body: 'x' }]],
-  ['hardlink out of the layer', [{ name: 'h', type: 'link', linkname: '../../etc/passwd' }]],
-  ['device node', [{ name: 'dev/sda', type: 'block-device' }]],
+  ['a leading .. component', [{ name: '../escape', body: 'x' }]],
+  ['a write through an absolute symlink', [{ name: 'evil', type: 'symlink', linkname: 'OUT' }, { name: 'evil/owned', body: 'x' }]],
+  ['a write through a relative symlink climbing out', [{ name: 'up', type: 'symlink', linkname: '../../../../../../../../OUT' }, { name: 'up/owned', body: 'x' }]],
+  ['a write through a symlink deep in the path', [{ name: 'd/', type: 'directory' }, { name: 'd/s', type: 'symlink', linkname: 'OUT' }, { name: 'd/s/sub/owned', body: 'x' }]],
+  ['a write through a chain of symlinks', [{ name: 'l2', type: 'symlink', linkname: 'OUT' }, { name: 'l1', type: 'symlink', linkname: 'l2' }, { name: 'l1/owned', body: 'x' }]],
+  ['a directory created through a symlink', [{ name: 'evil', type: 'symlink', linkname: 'OUT' }, { name: 'evil/newdir/', type: 'directory' }]],
+  ['a hardlink climbing out', [{ name: 'h', type: 'link', linkname: '../../etc/passwd' }]],
+  ['a hardlink to an absolute path', [{ name: 'h', type: 'link', linkname: '/etc/passwd' }]],
+  ['a hardlink through a symlink', [{ name: 'etc', type: 'symlink', linkname: '/etc' }, { name: 'h', type: 'link', linkname: 'etc/passwd' }]],
+  ['a hardlink placed through a symlink', [{ name: 'f', body: 'x' }, { name: 'evil', type: 'symlink', linkname: 'OUT' }, { name: 'evil/h', type: 'link', linkname: 'f' }]],
+  ['a whiteout through a symlink', [{ name: 'evil', type: 'symlink', linkname: 'OUT' }, { name: 'evil/.wh.victim', body: '' }]],
+  ['an opaque marker through a symlink', [{ name: 'evil', type: 'symlink', linkname: 'OUT' }, { name: 'evil/.wh..wh..opq', body: '' }]],
+  ['a whiteout of ..', [{ name: 'a/', type: 'directory' }, { name: 'a/.wh...', body: '' }]],
+  ['a block device', [{ name: 'dev/sda', type: 'block-device' }]],
+  ['a character device', [{ name: 'dev/mem', type: 'character-device' }]],
 ];
 
 for (const [what, entries] of hostile) {
-  test(`a layer with ${what} is rejected`, () => withDir(async (dir) => {
-    await assert.rejects(unpackLayer(Readable.from([await makeTar(entries)]), path.join(dir, 'l')), UnsafeLayerError);
-    await assert.rejects(stat('/tmp/owned'));
+  test(`a layer with ${what} is rejected and nothing lands outside it`, () => withDir(async (dir) => {
+    const out = path.join(dir, 'outside');
+    await mkdir(out);
+    const fix = (v?: string) => v?.replace('OUT', out.slice(v.startsWith('/') ? 1 : 0));
+    const t = await makeTar(entries.map((e) => ({ ...e, name: fix(e.name)!, linkname: fix(e.linkname) })));
+    await assert.rejects(unpackLayer(Readable.from([t]), path.join(dir, 'l')), UnsafeLayerError);
+    assert.deepEqual(await readdir(out), []);
   }));
 }
 
-test('whiteouts and opaque dirs become overlayfs whiteouts', () => withDir(async (dir) => {
-  const t = await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/.wh.gone', body: '' }, { name: 'var/', type: 'directory' }, { name: 'var/.wh..wh..opq', body: '' }]);
+test('a hardlink to a directory is rejected', () => withDir(async (dir) => {
+  const t = await makeTar([{ name: 'd/', type: 'directory' }, { name: 'h', type: 'link', linkname: 'd' }]);
+  await assert.rejects(unpackLayer(Readable.from([t]), path.join(dir, 'l')), /hardlink h to directory d/);
+}));
+
+test('a whiteout never hides an entry of its own layer, in either order', () => withDir(async (dir) => {
+  const t = await makeTar([{ name: 'a', body: 'kept a' }, { name: '.wh.a', body: '' }, { name: '.wh.b', body: '' }, { name: 'b', body: 'kept b' }]);
   await unpackLayer(Readable.from([t]), path.join(dir, 'l'));
-  const st = await stat(path.join(dir, 'l/etc/gone'));
+  assert.equal(await readFile(path.join(dir, 'l/a'), 'utf8'), 'kept a');
+  assert.equal(await readFile(path.join(dir, 'l/b'), 'utf8'), 'kept b');
+}));
+
+test('stacked as overlay lower dirs, whiteouts and opaque dirs hide exactly what the image spec says', () => withDir(async (dir) => {
+  const lower = await makeTar([
+    { name: 'etc/', type: 'directory' }, { name: 'etc/gone', body: 'old' }, { name: 'etc/stays', body: 'old' },
+    { name: 'var/', type: 'directory' }, { name: 'var/old1', body: 'old' }, { name: 'var/sub/', type: 'directory' }, { name: 'var/sub/old2', body: 'old' },
+    { name: 'dir/', type: 'directory' }, { name: 'dir/inside', body: 'old' },
+  ]);
+  const upper = await makeTar([
+    { name: 'etc/', type: 'directory' }, { name: 'etc/.wh.gone', body: '' },
+    { name: 'var/', type: 'directory' }, { name: 'var/.wh..wh..opq', body: '' }, { name: 'var/new', body: 'new' },
+    { name: '.wh.dir', body: '' },
+  ]);
+  await unpackLayer(Readable.from([gzipSync(lower)]), path.join(dir, 'lower'));
+  await unpackLayer(Readable.from([upper]), path.join(dir, 'upper'));
+  const merged = path.join(dir, 'merged');
+  await mkdir(merged);
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${dir}/upper:${dir}/lower`, merged]);
+  try {
+    assert.deepEqual((await readdir(path.join(merged, 'etc'))).sort(), ['stays']);
+    assert.deepEqual((await readdir(path.join(merged, 'var'))).sort(), ['new']);
+    assert.ok(!(await readdir(merged)).includes('dir'));
+  } finally {
+    execFileSync('umount', [merged]);
+  }
+  const st = await stat(path.join(dir, 'upper/etc/gone'));
   assert.ok(st.isCharacterDevice() && st.rdev === 0, 'whiteout is a 0:0 char device');
-  assert.equal(execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', path.join(dir, 'l/var')]).toString(), 'y');
+  assert.equal(execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', path.join(dir, 'upper/var')]).toString(), 'y');
+}));
+
+test('reserved .wh..wh. entries other than the opaque marker are skipped', () => withDir(async (dir) => {
+  const t = await makeTar([{ name: '.wh..wh.plnk/', type: 'directory' }, { name: 'f', body: 'x' }]);
+  await unpackLayer(Readable.from([t]), path.join(dir, 'l'));
+  assert.deepEqual(await readdir(path.join(dir, 'l')), ['f']);
 }));
 
 test('cleanName normalises and refuses escapes', () => {

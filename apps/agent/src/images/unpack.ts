@@ -4,7 +4,9 @@
  * symlinks, hardlinks leaving the layer and device nodes reject the whole
  * layer. OCI whiteouts become overlayfs whiteouts (`.wh.x` → a 0:0 char
  * device, `.wh..wh..opq` → the trusted.overlay.opaque xattr) so layers can
- * be stacked as overlay lower dirs. Returns the diff_id (sha256 of the tar).
+ * be stacked as overlay lower dirs; as the image spec says, a whiteout hides
+ * lower layers only, never an entry of its own layer. Returns the diff_id
+ * (sha256 of the uncompressed tar).
  */
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -110,15 +112,23 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
   const dir = path.dirname(rel);
   const mtime = h.mtime ?? new Date(0);
   if (base === '.wh..wh..opq') {
+    // Opaque dir: lower layers' entries of `dir` are hidden; this layer's own entries stay.
     await ensureParent(root, rel);
     const target = path.join(root, dir);
+    const st = await lstat(target).catch(() => undefined);
+    if (st && !st.isDirectory()) throw new UnsafeLayerError(`opaque marker ${rel} below a non-directory`);
     await mkdir(target, { recursive: true });
     await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', target]);
     return;
   }
+  if (base.startsWith('.wh..wh.')) return; // other reserved AUFS metadata (.wh..wh.plnk…) carries nothing for overlay
   if (base.startsWith('.wh.')) {
-    const victim = path.join(dir, base.slice(4));
+    const name = base.slice(4);
+    if (name === '' || name === '.' || name === '..') throw new UnsafeLayerError(`invalid whiteout ${rel}`);
+    const victim = path.join(dir, name);
     await ensureParent(root, victim);
+    // A whiteout hides lower layers only: if this layer has the entry itself, the entry already hides them.
+    if (await lstat(path.join(root, victim)).catch(() => undefined)) return;
     await run('mknod', [path.join(root, victim), 'c', '0', '0']);
     return;
   }
@@ -144,6 +154,7 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
       await checkParents(root, target);
       const tst = await lstat(path.join(root, target)).catch(() => undefined);
       if (!tst) throw new UnsafeLayerError(`hardlink ${rel} to missing ${target}`);
+      if (tst.isDirectory()) throw new UnsafeLayerError(`hardlink ${rel} to directory ${target}`);
       await link(path.join(root, target), full);
       // The inode already carries its owner, mode and times; touching it
       // through `full` could follow a symlink out of the layer.

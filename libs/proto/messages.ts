@@ -38,7 +38,10 @@ export interface TaskSpec {
   desiredState: number;
   stopGraceMs: number;
   pullAuth?: PullAuth;
+  networkConfig?: NetworkConfig;
 }
+
+export interface NetworkConfig { name: string; driver: string; bridge: string; subnet: string; gateway: string; ipRange: string; internal: boolean }
 
 export interface PullAuth { username: string; password: string; bearerToken: string }
 

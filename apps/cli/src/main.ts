@@ -11,6 +11,7 @@ import { registerServiceCommands } from './commands/service.js';
 import { registerClusterCommands } from './commands/cluster.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerBuildCommand } from './commands/build.js';
+import { registerNetworkCommands } from './commands/network.js';
 
 const program = new Command('berth')
   .description('Berth container cluster client')
@@ -29,6 +30,7 @@ registerServiceCommands(program, api);
 registerClusterCommands(program, api);
 registerRegistryCommands(program, api);
 registerBuildCommand(program, api);
+registerNetworkCommands(program, api);
 for (const c of program.commands) {
   c.exitOverride();
   for (const sub of c.commands) {

@@ -5,3 +5,4 @@
 export * from './task-state.js';
 export * from './image-ref.js';
 export * from './build-context.js';
+export * from './cidr.js';

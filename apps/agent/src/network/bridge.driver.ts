@@ -1,13 +1,17 @@
 /**
- * BridgeDriver: the host's default `bridge` network. The CNI bridge plugin
- * makes the Linux bridge, the veth pair and the gateway; host-local hands
- * out addresses from the configured subnet (its state inside the agent's
- * state dir, so agents sharing a machine never share leases). Outbound NAT
- * is one MASQUERADE rule for the subnet that this driver installs once per
- * host, instead of the plugin's per-container chains, which the plugin can
- * only remove while the container's namespace still exists.
+ * BridgeDriver: a local-scope bridge network on this host — the default
+ * `bridge` network or a user-defined one. The CNI bridge plugin makes the
+ * Linux bridge, the veth pair and the gateway; host-local hands out
+ * addresses from the subnet (its state inside the agent's state dir, so
+ * agents sharing a machine never share leases). This driver adds what no
+ * plugin does: one MASQUERADE rule for the subnet (none for internal
+ * networks), and isolation — traffic from one Berth bridge to another is
+ * dropped (chains BERTH-ISOLATION-1/2, as Docker's), and an internal
+ * network forwards nothing in or out. A user-defined network's bridge and
+ * rules are removed when its last container on this host goes.
  */
 import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CniAdapter, type CniConfList } from './cni.adapter.js';
@@ -16,43 +20,93 @@ import type { Attachment, NetworkDriver } from './network-driver.js';
 const run = promisify(execFile);
 
 export interface BridgeConfig {
+  /** Network name as users see it (`bridge` for the default one). */
+  name?: string;
   bridgeName: string;
   subnet: string;
+  gateway?: string;
+  ipRange?: string;
+  internal?: boolean;
   stateDir: string;
+  /** Remove the bridge and its rules when its last container leaves (user-defined networks). */
+  removeWhenIdle?: boolean;
+}
+
+const ISO1 = 'BERTH-ISOLATION-1';
+const ISO2 = 'BERTH-ISOLATION-2';
+
+async function iptables(args: string[]): Promise<void> {
+  await run('iptables', ['-w', '5', ...args]);
+}
+
+/** ensureRule adds a rule unless it exists (`-C`); `insert` puts it first. */
+async function ensureRule(table: string, chain: string, spec: string[], insert = false): Promise<void> {
+  const exists = await iptables(['-t', table, '-C', chain, ...spec]).then(() => true, () => false);
+  if (!exists) await iptables(['-t', table, insert ? '-I' : '-A', chain, ...(insert ? ['1'] : []), ...spec]);
+}
+
+async function deleteRule(table: string, chain: string, spec: string[]): Promise<void> {
+  await iptables(['-t', table, '-D', chain, ...spec]).catch(() => {});
 }
 
 export class BridgeDriver implements NetworkDriver {
-  readonly name = 'bridge';
+  readonly name: string;
   readonly needsNamespace = true;
   private readonly conf: CniConfList;
-  private natReady?: Promise<void>;
+  private hostReady?: Promise<void>;
 
   constructor(private readonly cni: CniAdapter, private readonly cfg: BridgeConfig) {
+    this.name = cfg.name ?? 'bridge';
+    const range: Record<string, string> = { subnet: cfg.subnet };
+    if (cfg.gateway) range.gateway = cfg.gateway;
+    if (cfg.ipRange) Object.assign(range, hostRange(cfg.ipRange, cfg.subnet));
     this.conf = {
       cniVersion: '1.0.0',
       name: `berth-${cfg.bridgeName}`,
       plugins: [{
         type: 'bridge', bridge: cfg.bridgeName, isGateway: true, ipMasq: false, hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: cfg.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(cfg.stateDir, 'cni', 'ipam') },
+        ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(cfg.stateDir, 'cni', 'ipam') },
       }],
     };
   }
 
-  private ensureNat(): Promise<void> {
-    this.natReady ??= (async () => {
-      const spec = ['POSTROUTING', '-s', this.cfg.subnet, '!', '-o', this.cfg.bridgeName, '-m', 'comment', '--comment', `berth ${this.cfg.bridgeName}`, '-j', 'MASQUERADE'];
-      const exists = await run('iptables', ['-w', '5', '-t', 'nat', '-C', ...spec]).then(() => true, () => false);
-      if (!exists) await run('iptables', ['-w', '5', '-t', 'nat', '-A', ...spec]);
+  private natSpec(): string[] {
+    return ['POSTROUTING', '-s', this.cfg.subnet, '!', '-o', this.cfg.bridgeName, '-m', 'comment', '--comment', `berth ${this.cfg.bridgeName}`, '-j', 'MASQUERADE'];
+  }
+
+  private isolationRules(): Array<[string, string[], boolean]> {
+    const br = this.cfg.bridgeName;
+    const rules: Array<[string, string[], boolean]> = [
+      [ISO1, ['-i', br, '!', '-o', br, '-j', ISO2], false],
+      [ISO2, ['-o', br, '-j', 'DROP'], true],
+    ];
+    if (this.cfg.internal) {
+      rules.push([ISO1, ['-i', br, '!', '-o', br, '-j', 'DROP'], true], [ISO1, ['-o', br, '!', '-i', br, '-j', 'DROP'], true]);
+    }
+    return rules;
+  }
+
+  /** ensureHost installs this network's NAT and isolation rules once per agent run. */
+  private ensureHost(): Promise<void> {
+    this.hostReady ??= (async () => {
+      for (const chain of [ISO1, ISO2]) await iptables(['-N', chain]).catch(() => {});
+      await ensureRule('filter', 'FORWARD', ['-j', ISO1], true);
+      for (const [chain, spec, insert] of this.isolationRules()) await ensureRule('filter', chain, spec, insert);
+      if (!this.cfg.internal) {
+        const [chain, ...spec] = this.natSpec();
+        await ensureRule('nat', chain!, spec);
+      }
     })().catch((err) => {
-      this.natReady = undefined;
+      this.hostReady = undefined;
       throw err;
     });
-    return this.natReady;
+    return this.hostReady;
   }
 
   async attach(containerId: string, netnsPath: string): Promise<Attachment> {
     // Loopback needs no plugin: runc brings `lo` up in the namespaces it creates.
-    const [res] = await Promise.all([this.cni.add(this.conf, containerId, netnsPath, 'eth0'), this.ensureNat()]);
+    await this.ensureHost();
+    const res = await this.cni.add(this.conf, containerId, netnsPath, 'eth0');
     const ip = res.ips?.[0]?.address ?? '';
     return { address: ip.split('/')[0] ?? '' };
   }
@@ -61,5 +115,36 @@ export class BridgeDriver implements NetworkDriver {
     // Without a namespace the bridge plugin only releases the lease; the veth
     // went away with the namespace.
     await this.cni.del(this.conf, containerId, netnsPath, 'eth0');
+    if (this.cfg.removeWhenIdle && !(await this.inUse())) await this.removeHost();
   }
+
+  /** inUse: does any container still hold a lease on this network here? */
+  private async inUse(): Promise<boolean> {
+    const dir = path.join(this.cfg.stateDir, 'cni', 'ipam', this.conf.name);
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    return entries.some((e) => /^\d+\.\d+\.\d+\.\d+$/.test(e));
+  }
+
+  /** removeHost deletes the bridge and this network's rules. */
+  private async removeHost(): Promise<void> {
+    this.hostReady = undefined;
+    for (const [chain, spec] of this.isolationRules()) await deleteRule('filter', chain, spec);
+    const [chain, ...spec] = this.natSpec();
+    await deleteRule('nat', chain!, spec);
+    await run('ip', ['link', 'del', this.cfg.bridgeName]).catch(() => {});
+  }
+}
+
+/** hostRange turns an ip-range CIDR into host-local's inclusive rangeStart/rangeEnd, never the subnet's own network or broadcast address. */
+function hostRange(ipRange: string, subnet: string): { rangeStart: string; rangeEnd: string } {
+  const parse = (c: string) => {
+    const [ip, bits] = c.split('/');
+    return { base: ip!.split('.').reduce((n, o) => n * 256 + Number(o), 0), size: 2 ** (32 - Number(bits)) };
+  };
+  const r = parse(ipRange);
+  const sub = parse(subnet);
+  const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+  const first = Math.max(r.base, sub.base + 1);
+  const last = Math.min(r.base + r.size - 1, sub.base + sub.size - 2);
+  return { rangeStart: toIp(first), rangeEnd: toIp(last) };
 }

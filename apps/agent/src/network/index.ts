@@ -1,17 +1,21 @@
 /**
- * network/: container networking on one host. Owns CNI plugin calls and the
- * host's NAT rule for the default bridge; must not touch runc or mounts. The
- * runtime asks it for a driver by network name.
+ * network/: container networking on one host. Owns CNI plugin calls, the
+ * host's bridges and their NAT and isolation rules; must not touch runc or
+ * mounts. The runtime asks it for a driver by network name (with the
+ * settings of a user-defined network, which the task carries).
  */
 import { CniAdapter } from './cni.adapter.js';
 import { BridgeDriver, type BridgeConfig } from './bridge.driver.js';
 import { HostDriver } from './host.driver.js';
 import { NoneDriver } from './none.driver.js';
-import { NetworkRegistry } from './network-driver.js';
+import { NetworkRegistry, type UserNetwork } from './network-driver.js';
 
 export * from './network-driver.js';
 
 export function createNetworks(cniPath: string, bridge: BridgeConfig): NetworkRegistry {
   const cni = new CniAdapter(cniPath);
-  return new NetworkRegistry().register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());
+  const user = (n: UserNetwork) => new BridgeDriver(cni, {
+    name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true,
+  });
+  return new NetworkRegistry(user).register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());
 }

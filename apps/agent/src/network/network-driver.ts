@@ -25,22 +25,40 @@ export interface NetworkDriver {
 }
 
 export class UnknownNetworkError extends Error {
-  constructor(name: string) {
-    super(`network "${name}" is not known on this host (bridge, host, none)`);
+  constructor(name: string, why = 'not known on this host (bridge, host, none, or one created with berth network create)') {
+    super(`network "${name}" is ${why}`);
   }
+}
+
+/** UserNetwork: what the controller sends about a user-defined network with each task. */
+export interface UserNetwork {
+  name: string;
+  driver: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  ipRange: string;
+  internal: boolean;
 }
 
 export class NetworkRegistry {
   private readonly drivers = new Map<string, NetworkDriver>();
+
+  /** make builds the driver of a user-defined network the first time a task needs it. */
+  constructor(private readonly make?: (n: UserNetwork) => NetworkDriver) {}
 
   register(d: NetworkDriver): this {
     this.drivers.set(d.name, d);
     return this;
   }
 
-  get(name: string): NetworkDriver {
+  get(name: string, user?: UserNetwork): NetworkDriver {
     const d = this.drivers.get(name);
-    if (!d) throw new UnknownNetworkError(name);
-    return d;
+    if (d) return d;
+    if (!user || !this.make) throw new UnknownNetworkError(name);
+    if (user.driver !== 'bridge') throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
+    const made = this.make(user);
+    this.drivers.set(name, made);
+    return made;
   }
 }

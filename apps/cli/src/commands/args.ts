@@ -11,8 +11,9 @@ export function envArg(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
+/** networkArg checks the shape of a network name; whether it exists is the controller's answer. */
 export function networkArg(v: string): string {
-  if (!['bridge', 'host', 'none'].includes(v)) throw new InvalidArgumentError(`"${v}" must be bridge, host or none`);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(v)) throw new InvalidArgumentError(`"${v}" is not a network name (bridge, host, none or one from berth network ls)`);
   return v;
 }
 

@@ -25,7 +25,7 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     .option('-d, --detach', 'print the container id and return')
     .option('--name <name>', 'container name')
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
-    .option('--network <net>', 'bridge, host or none', networkArg, 'bridge')
+    .option('--network <net>', 'bridge, host, none or a network from berth network ls', networkArg, 'bridge')
     .option('--rm', 'remove the container when it exits')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()

@@ -11,7 +11,7 @@ export function registerServiceCommands(program: Command, api: () => ApiClient):
   svc.command('create').description('create a service').requiredOption('--name <name>', 'service name')
     .option('--replicas <n>', 'number of tasks', intArg('--replicas', 0, 10000), 1)
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
-    .option('--network <net>', 'bridge, host or none', networkArg, 'bridge')
+    .option('--network <net>', 'bridge, host, none or a network from berth network ls', networkArg, 'bridge')
     .argument('<image>').argument('[command...]').passThroughOptions()
     .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: string }) => {
       const s = await api().json<Service>('POST', '/services', { name: o.name, image, replicas: o.replicas, command, env: o.env, network: o.network });

@@ -24,14 +24,15 @@ import { RegistryAccessModule } from '../registry/registry-access.module.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
 import { RegistryAccessApi, RegistryController } from './registry/registry.controller.js';
 import { BuildsController, BuildsService } from './builds/builds.controller.js';
+import { NetworksController, NetworksService } from './networks/networks.controller.js';
 
 @Module({
   imports: [DispatcherModule, CaModule, SchedulerModule, RegistryAccessModule],
-  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController],
+  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController, NetworksController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService,
+    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService, NetworksService,
   ],
 })
 export class ApiModule {}

@@ -47,6 +47,7 @@ export class BerthConfig {
   readonly registryIssuer: string;
   readonly registryTokenTtlS: number;
   readonly secretKeyFile: string;
+  readonly networkPool: string;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.databaseUrl = str(env, 'BERTH_DATABASE_URL', 'postgresql://berth:berth@127.0.0.1:5432/berth', /^postgres(ql)?:\/\//, 'a postgresql:// URL');
@@ -70,5 +71,6 @@ export class BerthConfig {
     this.registryIssuer = str(env, 'BERTH_REGISTRY_ISSUER', 'berth-controller', /^[\w.:-]{1,128}$/, 'letters, digits, dots, colons or dashes');
     this.registryTokenTtlS = int(env, 'BERTH_REGISTRY_TOKEN_TTL_S', 300, 30, 86_400);
     this.secretKeyFile = str(env, 'BERTH_SECRET_KEY_FILE', `${this.stateDir}/secret.key`);
+    this.networkPool = str(env, 'BERTH_NETWORK_POOL', '10.211.0.0/16', /^\d+\.\d+\.\d+\.\d+\/(1[0-9]|2[0-4]|[89])$/, 'an IPv4 CIDR from /8 to /24');
   }
 }

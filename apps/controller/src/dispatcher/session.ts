@@ -8,7 +8,7 @@
 import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
-import { NodeStore, TaskStore, type StatusReport } from '../store/store.module.js';
+import { NetworkStore, NodeStore, TaskStore, type StatusReport } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
@@ -24,6 +24,7 @@ export interface SessionDeps {
   router: NodeRouter;
   config: BerthConfig;
   pullAuth: PullAuthResolver;
+  networks: NetworkStore;
 }
 
 function toReport(s: TaskStatus): StatusReport {
@@ -151,7 +152,14 @@ export class AgentSession implements LocalSession {
     this.d.tasks.forNode(this.nodeId)
       .then(async (rows) => {
         const auth = await this.d.pullAuth.forImages(rows.filter((r) => r.desiredState <= TaskState.RUNNING).map((r) => r.image));
-        const tasks = rows.map((r) => ({ ...toTaskSpec(r), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
+        const nets = new Map((await this.d.networks.byNames([...new Set(rows.map((r) => r.network))])).map((n) => [n.name, n]));
+        const tasks = rows.map((r) => {
+          const n = nets.get(r.network);
+          return {
+            ...toTaskSpec(r), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}),
+            ...(n ? { networkConfig: { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal } } : {}),
+          };
+        });
         this.send({ assignments: { tasks, sequence: ++this.sequence } });
       })
       .catch((err) => this.log.error(`assignments for ${this.nodeId}: ${(err as Error).message}`))

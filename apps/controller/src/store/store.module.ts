@@ -12,14 +12,16 @@ import { ContainerStore } from './container.store.js';
 import { TokenStore } from './token.store.js';
 import { CaStore } from './ca.store.js';
 import { RegistryStore } from './registry.store.js';
+import { NetworkStore } from './network.store.js';
 
-const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore];
+const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore];
 
 @Global()
 @Module({ providers: STORES, exports: STORES })
 export class StoreModule {}
 
-export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore };
+export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore };
+export type { Network, NewNetwork } from './network.store.js';
 export type { RegistryCredential, RegistryRepo, RegistryUser, RepoWithGrants } from './registry.store.js';
 export * from './resolve.js';
 export type { Node } from './node.store.js';

@@ -95,7 +95,7 @@ export class RuncRuntime implements Runtime {
   }
 
   async prepare(spec: TaskSpec): Promise<void> {
-    this.networks.get(spec.network); // reject unknown networks before any work
+    this.networks.get(spec.network, spec.networkConfig); // reject unknown networks before any work
     const p = this.paths(spec.id);
     const existing = await this.record(spec.id);
     if (existing) return;
@@ -161,7 +161,7 @@ export class RuncRuntime implements Runtime {
     const rec = await this.record(taskId);
     if (!rec) throw new ContainerNotFoundError(taskId);
     const p = this.paths(taskId);
-    const driver = this.networks.get(rec.spec.network);
+    const driver = this.networks.get(rec.spec.network, rec.spec.networkConfig);
     const cur = await this.status(taskId);
     if (cur.state === 'running') return cur;
     if (cur.state === 'exited' && rec.startedAt) throw new RuntimeError(`the container of task ${taskId} has already run (exit code ${cur.exitCode}); remove it first`);
@@ -292,7 +292,7 @@ export class RuncRuntime implements Runtime {
       await this.runc.delete(taskId).catch((err: Error) => {
         if (!/does not exist|not exist/.test(err.message)) throw err;
       });
-      await this.networks.get(rec.spec.network).detach(taskId).catch(() => {});
+      await this.networks.get(rec.spec.network, rec.spec.networkConfig).detach(taskId).catch(() => {});
     }
     await unmount(path.join(p.bundle, 'rootfs'));
     await rm(p.dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { BerthConfig } from '../../config/berth-config.js';
 import { TaskState, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
+import { NetworksService } from '../networks/networks.controller.js';
 import type { CreateContainerDto } from './container.dto.js';
 
 /** WAIT_POLL_MS: how often `wait` re-reads the task; WAIT_MAX_MS bounds one wait request. */
@@ -22,10 +23,12 @@ export class ContainersService {
   constructor(
     private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly scheduler: SchedulerService,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
+    private readonly networks: NetworksService,
   ) {}
 
   async create(dto: CreateContainerDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
+    await this.networks.check(dto.network ?? 'bridge');
     const c = await this.containers.create({
       name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge', autoRemove: dto.autoRemove ?? false,
     });

@@ -1,7 +1,6 @@
 /** Request DTOs of the services API. */
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
-export const NETWORKS = ['bridge', 'host', 'none'];
 export const ENV_RE = /^[^=\s][^=]*=[\s\S]*$/;
 
 /** ContainerSpecDto: what to run, shared by services and one-off containers. */
@@ -15,7 +14,7 @@ export class ContainerSpecDto {
   @IsOptional() @IsArray() @ArrayMaxSize(256) @Matches(ENV_RE, { each: true, message: 'env entries must look like KEY=VALUE' })
   env?: string[];
 
-  @IsOptional() @IsIn(NETWORKS, { message: `network must be one of ${NETWORKS.join(', ')}` })
+  @IsOptional() @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'network must be a network name (berth network ls)' })
   network?: string;
 }
 

@@ -8,6 +8,7 @@ import { BerthConfig } from '../../config/berth-config.js';
 import { formatImageRef, parseImageRef } from '../../../../../libs/common/src/index.js';
 import { mapService, mapTask } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
+import { NetworksService } from '../networks/networks.controller.js';
 import type { CreateServiceDto, ScaleServiceDto } from './service.dto.js';
 
 @Injectable()
@@ -15,10 +16,12 @@ export class ServicesService {
   constructor(
     private readonly services: ServiceStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
+    private readonly networks: NetworksService,
   ) {}
 
   async create(dto: CreateServiceDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
+    await this.networks.check(dto.network ?? 'bridge');
     const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge' });
     await this.queue.reconcileService(s.id);
     return mapService({ ...s, running: 0 });

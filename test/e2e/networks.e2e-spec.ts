@@ -1,0 +1,73 @@
+// End-to-end networks on a lab host: user-defined bridge networks connect their own containers,
+// are isolated from each other and from the default bridge, internal ones reach nothing outside,
+// and a removed network leaves no bridge or rule behind.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from '../lab/lab.js';
+import { sh, waitFor } from '../lab/sh.js';
+import { hostNs, LAB_GATEWAY } from '../lab/net.js';
+
+let lab: Lab;
+
+async function runDetached(name: string, network: string): Promise<string> {
+  const r = await lab.cli(['run', '-d', '--name', name, '--network', network, 'busybox', 'sleep', '600']);
+  assert.equal(r.code, 0, r.stderr);
+  return waitFor(`${name} has an address`, async () => {
+    const c = JSON.parse((await lab.cli(['inspect', name])).stdout || '{}') as { address?: string; state?: string };
+    return c.state === 'running' && c.address ? c.address : undefined;
+  }, 60_000);
+}
+
+/** reach pings `ip` once from a fresh container on `network`: true when it answered. */
+async function reach(network: string, ip: string): Promise<boolean> {
+  const r = await lab.cli(['run', '--rm', '--network', network, 'busybox', 'ping', '-c', '1', '-W', '1', ip], 60_000);
+  return r.code === 0;
+}
+
+describe('networks', { timeout: 600_000 }, () => {
+  before(async () => {
+    lab = await Lab.start({ hosts: 1, controllers: 1 });
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  test('containers reach each other on their network only; internal networks reach nothing outside', async () => {
+    for (const args of [['front'], ['back', '--subnet', '10.44.0.0/24'], ['vault', '--internal']]) {
+      const r = await lab.cli(['network', 'create', ...args]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const ls = await lab.cli(['network', 'ls']);
+    assert.match(ls.stdout, /front +bridge +local +10\.211\.0\.0\/24/);
+    const front = await runDetached('f1', 'front');
+    const back = await runDetached('b1', 'back');
+    const vault = await runDetached('v1', 'vault');
+    const dflt = await runDetached('d1', 'bridge');
+    assert.match(back, /^10\.44\.0\.\d+$/);
+    assert.ok(await reach('front', front), 'same network');
+    assert.ok(await reach('vault', vault), 'same internal network');
+    assert.ok(!(await reach('back', front)), 'back cannot reach front');
+    assert.ok(!(await reach('front', back)), 'front cannot reach back');
+    assert.ok(!(await reach('bridge', front)), 'the default bridge cannot reach front');
+    assert.ok(!(await reach('front', dflt)), 'front cannot reach the default bridge');
+    assert.ok(await reach('front', LAB_GATEWAY), 'front goes out through NAT');
+    assert.ok(!(await reach('vault', LAB_GATEWAY)), 'an internal network does not');
+    assert.ok(!(await reach('front', vault)), 'nor can anyone reach into it');
+  });
+
+  test('a network in use stays; removed with its last container, it leaves no bridge or rule on the host', async () => {
+    const busy = await lab.cli(['network', 'rm', 'front']);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /in use/);
+    const bridge = (JSON.parse((await lab.cli(['network', 'inspect', 'front'])).stdout) as { id: string }).id.slice(0, 12);
+    assert.equal((await sh('ip', ['-n', hostNs(1), 'link', 'show', `br-${bridge}`], { allowFail: true })).code, 0, 'the bridge exists while used');
+    for (const c of ['f1', 'b1', 'v1', 'd1']) assert.equal((await lab.cli(['rm', '-f', c])).code, 0);
+    await waitFor('front unused', async () => (await lab.cli(['network', 'rm', 'front'])).code === 0, 30_000, 500);
+    await waitFor('the bridge gone', async () => (await sh('ip', ['-n', hostNs(1), 'link', 'show', `br-${bridge}`], { allowFail: true })).code !== 0, 30_000, 200);
+    const rules = (await sh('ip', ['netns', 'exec', hostNs(1), 'iptables-save'])).stdout;
+    assert.doesNotMatch(rules, new RegExp(`br-${bridge}`), 'no iptables rule mentions it');
+    const pruned = await lab.cli(['network', 'prune']);
+    assert.match(pruned.stdout, /back[\s\S]*vault|vault[\s\S]*back/);
+  });
+});

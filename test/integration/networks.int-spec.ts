@@ -1,0 +1,89 @@
+// The networks API on the real Postgres: built-ins listed, user-defined bridge networks created
+// with allocated or given addressing, every bad input a 4xx naming the field, in-use networks kept.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import type { INestApplication } from '@nestjs/common';
+import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
+import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
+import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
+
+const TOKEN = 'networks-token-0123456789';
+let db: TestDatabase;
+let app: INestApplication;
+let server: Parameters<typeof request>[0];
+const auth = { authorization: `Bearer ${TOKEN}` };
+const post = (body: object) => request(server).post('/api/networks').set(auth).send(body);
+
+before(async () => {
+  db = await createTestDatabase();
+  app = await createControllerApp(new BerthConfig({
+    BERTH_DATABASE_URL: db.url, BERTH_QUEUE_PREFIX: db.prefix, BERTH_GRPC_PORT: '0', BERTH_ADMIN_TOKEN: TOKEN,
+    BERTH_STATE_DIR: `/tmp/${db.prefix}`, BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_REGISTRY: '127.0.0.1:1', BERTH_NETWORK_POOL: '10.77.0.0/23',
+  }));
+  server = app.getHttpServer();
+});
+
+after(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+test('create with pool or given addressing; ls shows built-ins first; inspect by name or id prefix', async () => {
+  const a = await post({ name: 'front' });
+  assert.equal(a.status, 201);
+  assert.deepEqual([a.body.driver, a.body.subnet, a.body.gateway, a.body.internal], ['bridge', '10.77.0.0/24', '10.77.0.1', false]);
+  const b = await post({ name: 'back', subnet: '10.88.0.0/24', gateway: '10.88.0.254', ipRange: '10.88.0.128/25', internal: true });
+  assert.equal(b.status, 201, JSON.stringify(b.body));
+  assert.deepEqual([b.body.subnet, b.body.gateway, b.body.ipRange, b.body.internal], ['10.88.0.0/24', '10.88.0.254', '10.88.0.128/25', true]);
+  const c = await post({ name: 'third' });
+  assert.equal(c.body.subnet, '10.77.1.0/24', 'the next free block');
+  assert.equal((await post({ name: 'fourth' })).status, 409, 'pool exhausted');
+  const ls = await request(server).get('/api/networks').set(auth);
+  assert.deepEqual(ls.body.map((n: { name: string }) => n.name), ['bridge', 'host', 'none', 'back', 'front', 'third']);
+  assert.equal((await request(server).get(`/api/networks/${a.body.id.slice(0, 6)}`).set(auth)).body.name, 'front');
+  assert.equal((await request(server).get('/api/networks/host').set(auth)).body.builtin, true);
+  assert.equal((await request(server).get('/api/networks/nope').set(auth)).status, 404);
+});
+
+test('bad input is a 4xx naming the field, and creates nothing', async () => {
+  const cases: Array<[object, number, string | RegExp]> = [
+    [{ name: 'x1', subnet: '10.88.0.128/25' }, 400, /subnet: 10.88.0.128\/25 overlaps 10.88.0.0\/24/],
+    [{ name: 'x2', subnet: '10.210.5.0/24' }, 400, /overlaps 10.210.0.0\/16/],
+    [{ name: 'x3', subnet: '10.99.0.1/24' }, 400, /host bits set/],
+    [{ name: 'x4', subnet: 'banana' }, 400, /not an IPv4 CIDR/],
+    [{ name: 'x5', subnet: '10.99.0.0/24', gateway: '10.98.0.1' }, 400, /gateway: 10.98.0.1 is not a host address/],
+    [{ name: 'x6', subnet: '10.99.0.0/24', ipRange: '10.98.0.0/25' }, 400, /ipRange: 10.98.0.0\/25 is not inside/],
+    [{ name: 'x7', gateway: '10.99.0.1' }, 400, /needs the subnet/],
+    [{ name: 'front' }, 409, /already exists/],
+    [{ name: 'bridge' }, 409, /built in/],
+    [{ name: 'x8', driver: 'overlay' }, 400, /not available yet/],
+    [{ name: '-bad' }, 400, /name must start/],
+    [{ name: 'x9', driver: 'weird' }, 400, /driver must be/],
+  ];
+  for (const [body, status, re] of cases) {
+    const r = await post(body);
+    assert.equal(r.status, status, JSON.stringify(body));
+    assert.match(r.body.error.message, re instanceof RegExp ? re : new RegExp(re));
+  }
+  const names = (await request(server).get('/api/networks').set(auth)).body.map((n: { name: string }) => n.name);
+  assert.ok(!names.some((n: string) => /^x\d$/.test(n)), 'nothing half-created');
+});
+
+test('services and containers need a network that exists; a network in use cannot be removed', async () => {
+  const bad = await request(server).post('/api/services').set(auth).send({ name: 'svc', image: 'busybox', replicas: 1, network: 'missing' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.details[0].field, 'network');
+  assert.equal((await request(server).post('/api/containers').set(auth).send({ image: 'busybox', network: 'missing' })).status, 400);
+  assert.equal((await request(server).post('/api/services').set(auth).send({ name: 'svc', image: 'busybox', replicas: 2, network: 'front' })).status, 201);
+  await new Promise((r) => setTimeout(r, 500));
+  const busy = await request(server).delete('/api/networks/front').set(auth);
+  assert.equal(busy.status, 409);
+  assert.match(busy.body.error.message, /in use by 2 tasks/);
+  assert.equal((await request(server).delete('/api/networks/bridge').set(auth)).status, 400);
+  assert.equal((await request(server).delete('/api/networks/third').set(auth)).status, 204);
+  assert.equal((await request(server).delete('/api/services/svc').set(auth)).status, 204);
+  await new Promise((r) => setTimeout(r, 1000));
+  const pruned = await request(server).post('/api/networks/prune').set(auth);
+  assert.deepEqual(pruned.body.removed.sort(), ['back', 'front']);
+});

@@ -39,7 +39,10 @@ export interface TaskSpec {
   stopGraceMs: number;
   pullAuth?: PullAuth;
   networkConfig?: NetworkConfig;
+  ports?: PortMapping[];
 }
+
+export interface PortMapping { hostPort: number; containerPort: number; protocol: string }
 
 export interface NetworkConfig { name: string; driver: string; bridge: string; subnet: string; gateway: string; ipRange: string; internal: boolean }
 

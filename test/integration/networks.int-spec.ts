@@ -87,3 +87,24 @@ test('services and containers need a network that exists; a network in use canno
   const pruned = await request(server).post('/api/networks/prune').set(auth);
   assert.deepEqual(pruned.body.removed.sort(), ['back', 'front']);
 });
+
+test('published ports: stored per task in one form, refused on host and none, each host port once', async () => {
+  const c = await request(server).post('/api/containers').set(auth).send({ image: 'busybox', publish: ['8081:80', '5353:53/udp'] });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  assert.deepEqual(c.body.ports, ['8081:80/tcp', '5353:53/udp']);
+  const cases: Array<[object, RegExp]> = [
+    [{ image: 'busybox', network: 'host', publish: ['80:80'] }, /ports are published on bridge networks/],
+    [{ image: 'busybox', publish: ['80'] }, /give the host port too/],
+    [{ image: 'busybox', publish: ['80:80', '80:81'] }, /published twice/],
+    [{ image: 'busybox', publish: ['70000:80'] }, /from 1 to 65535/],
+    [{ image: 'busybox', publish: ['a:b'] }, /HOSTPORT:CONTAINERPORT/],
+  ];
+  for (const [body, re] of cases) {
+    const r = await request(server).post('/api/containers').set(auth).send(body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.body.error.details[0].field, 'publish');
+    assert.match(r.body.error.message, re);
+  }
+  const svc = await request(server).post('/api/services').set(auth).send({ name: 'pub', image: 'busybox', replicas: 1, publish: ['9090:90'] });
+  assert.deepEqual(svc.body.ports, ['9090:90/tcp']);
+});

@@ -6,3 +6,4 @@ export * from './task-state.js';
 export * from './image-ref.js';
 export * from './build-context.js';
 export * from './cidr.js';
+export * from './ports.js';

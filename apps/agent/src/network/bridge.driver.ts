@@ -15,7 +15,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CniAdapter, type CniConfList } from './cni.adapter.js';
-import type { Attachment, NetworkDriver } from './network-driver.js';
+import type { Attachment, NetworkDriver, PortMapping } from './network-driver.js';
 
 const run = promisify(execFile);
 
@@ -103,18 +103,25 @@ export class BridgeDriver implements NetworkDriver {
     return this.hostReady;
   }
 
-  async attach(containerId: string, netnsPath: string): Promise<Attachment> {
+  /** withPorts adds the portmap plugin (DNAT from the host's addresses) when the container publishes ports. */
+  private withPorts(ports: PortMapping[] = []): CniConfList {
+    if (!ports.length) return this.conf;
+    const portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol }));
+    return { ...this.conf, plugins: [...this.conf.plugins, { type: 'portmap', capabilities: { portMappings: true }, snat: true, runtimeConfig: { portMappings } }] };
+  }
+
+  async attach(containerId: string, netnsPath: string, ports?: PortMapping[]): Promise<Attachment> {
     // Loopback needs no plugin: runc brings `lo` up in the namespaces it creates.
     await this.ensureHost();
-    const res = await this.cni.add(this.conf, containerId, netnsPath, 'eth0');
+    const res = await this.cni.add(this.withPorts(ports), containerId, netnsPath, 'eth0');
     const ip = res.ips?.[0]?.address ?? '';
     return { address: ip.split('/')[0] ?? '' };
   }
 
-  async detach(containerId: string, netnsPath = ''): Promise<void> {
+  async detach(containerId: string, netnsPath = '', ports?: PortMapping[]): Promise<void> {
     // Without a namespace the bridge plugin only releases the lease; the veth
-    // went away with the namespace.
-    await this.cni.del(this.conf, containerId, netnsPath, 'eth0');
+    // went away with the namespace. portmap removes the container's DNAT rules.
+    await this.cni.del(this.withPorts(ports), containerId, netnsPath, 'eth0');
     if (this.cfg.removeWhenIdle && !(await this.inUse())) await this.removeHost();
   }
 

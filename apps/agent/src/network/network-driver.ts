@@ -10,6 +10,10 @@
  *   host    the host's own stack: no namespace, nothing to do
  *   none    loopback only
  */
+import type { PortMapping } from '../../../../libs/proto/messages.js';
+
+export type { PortMapping };
+
 export interface Attachment {
   /** IPv4 address without prefix, "" when the container has none. */
   address: string;
@@ -19,9 +23,9 @@ export interface NetworkDriver {
   readonly name: string;
   /** needsNamespace is false only for host networking. */
   readonly needsNamespace: boolean;
-  attach(containerId: string, netnsPath: string): Promise<Attachment>;
+  attach(containerId: string, netnsPath: string, ports?: PortMapping[]): Promise<Attachment>;
   /** netnsPath is given while the namespace still exists; DEL must work without it. */
-  detach(containerId: string, netnsPath?: string): Promise<void>;
+  detach(containerId: string, netnsPath?: string, ports?: PortMapping[]): Promise<void>;
 }
 
 export class UnknownNetworkError extends Error {

@@ -1,6 +1,7 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../client/api-client.js';
+import { parsePublish } from '../../../../libs/common/src/index.js';
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -8,6 +9,16 @@ export function collect(v: string, prev: string[] = []): string[] {
 
 export function envArg(v: string, prev: string[] = []): string[] {
   if (!/^[^=\s][^=]*=/.test(v)) throw new InvalidArgumentError(`"${v}" must be KEY=VALUE`);
+  return [...prev, v];
+}
+
+/** publishArg collects HOSTPORT:CONTAINERPORT[/tcp|udp] values, failing on a malformed one. */
+export function publishArg(v: string, prev: string[] = []): string[] {
+  try {
+    parsePublish(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
   return [...prev, v];
 }
 

@@ -4,7 +4,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
 import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { envArg, intArg, networkArg } from './args.js';
+import { envArg, intArg, networkArg, publishArg } from './args.js';
 
 const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
 /** START_WAIT_MS: how long `berth run` waits for the container to start (image pulls included). */
@@ -26,11 +26,12 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     .option('--name <name>', 'container name')
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
     .option('--network <net>', 'bridge, host, none or a network from berth network ls', networkArg, 'bridge')
+    .option('-p, --publish <HOST:CONTAINER[/proto]>', 'publish a port on the host the container runs on (repeatable)', publishArg, [])
     .option('--rm', 'remove the container when it exits')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()
-    .action(async (image: string, command: string[], o: { detach?: boolean; name?: string; env: string[]; network: string; rm?: boolean }) => {
-      const c = await api().json<Container>('POST', '/containers', { image, command, env: o.env, network: o.network, ...(o.name ? { name: o.name } : {}), autoRemove: !!o.rm });
+    .action(async (image: string, command: string[], o: { detach?: boolean; name?: string; env: string[]; network: string; publish: string[]; rm?: boolean }) => {
+      const c = await api().json<Container>('POST', '/containers', { image, command, env: o.env, network: o.network, publish: o.publish, ...(o.name ? { name: o.name } : {}), autoRemove: !!o.rm });
       if (o.detach) return void process.stdout.write(`${c.id}\n`);
       const started = await waitStarted(api(), c.id);
       if (started.state === 'rejected') {

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import type { ApiClient } from '../client/api-client.js';
 import type { Service, Task } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { envArg, intArg, networkArg, parseScale } from './args.js';
+import { envArg, intArg, networkArg, parseScale, publishArg } from './args.js';
 
 export function registerServiceCommands(program: Command, api: () => ApiClient): void {
   const svc = program.command('service').description('manage replicated services');
@@ -12,9 +12,10 @@ export function registerServiceCommands(program: Command, api: () => ApiClient):
     .option('--replicas <n>', 'number of tasks', intArg('--replicas', 0, 10000), 1)
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
     .option('--network <net>', 'bridge, host, none or a network from berth network ls', networkArg, 'bridge')
+    .option('-p, --publish <HOST:CONTAINER[/proto]>', "publish a port on each task's host (one task per host holds it; repeatable)", publishArg, [])
     .argument('<image>').argument('[command...]').passThroughOptions()
-    .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: string }) => {
-      const s = await api().json<Service>('POST', '/services', { name: o.name, image, replicas: o.replicas, command, env: o.env, network: o.network });
+    .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: string; publish: string[] }) => {
+      const s = await api().json<Service>('POST', '/services', { name: o.name, image, replicas: o.replicas, command, env: o.env, network: o.network, publish: o.publish });
       process.stdout.write(`${s.id}\n`);
     });
 

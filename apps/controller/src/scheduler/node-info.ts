@@ -8,10 +8,14 @@ export interface NodeInfo {
   activeTasks: number;
   /** Non-terminal tasks per service id. */
   tasksByService: Map<string, number>;
+  /** Host ports published by its non-terminal tasks ("tcp/8080"). */
+  usedPorts?: Set<string>;
 }
 
 export interface TaskToPlace {
   id: string;
   version: number;
   serviceId: string | null;
+  /** Host ports the task publishes ("tcp/8080"): a node can give each to one task. */
+  ports?: string[];
 }

@@ -42,3 +42,14 @@ test('down, paused and drained nodes are skipped, with a reason when nothing fit
   const mixed = schedule([makeNode({ id: 'a', status: 'down' }), makeNode({ id: 'ok' })], makeTasks(2));
   assert.deepEqual(perNode(mixed), { ok: 2 });
 });
+
+test('a published host port goes to one task per node; the rest wait with the reason', () => {
+  const nodes = [makeNode({ id: 'a' }), makeNode({ id: 'b', usedPorts: new Set(['tcp/9090']) })];
+  const tasks = makeTasks(3, 'web').map((t) => ({ ...t, ports: ['tcp/8080'] }));
+  const plan = schedule(nodes, tasks);
+  assert.deepEqual(plan.placements.map((p) => p.nodeId).sort(), ['a', 'b']);
+  assert.equal(plan.unplaced.length, 1);
+  assert.match(plan.unplaced[0]!.reason, /2 nodes have the published port in use/);
+  const udp = schedule([makeNode({ usedPorts: new Set(['tcp/8080']) })], [{ ...makeTasks(1, 'dns')[0]!, ports: ['udp/8080'] }]);
+  assert.equal(udp.placements.length, 1, 'the same number on another protocol is free');
+});

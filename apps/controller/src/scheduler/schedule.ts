@@ -26,7 +26,7 @@ function serviceKey(t: TaskToPlace): string {
 
 export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new Pipeline()): Plan {
   const plan: Plan = { placements: [], unplaced: [], metrics: [] };
-  const view = nodes.map((n) => ({ ...n, tasksByService: new Map(n.tasksByService) }));
+  const view = nodes.map((n) => ({ ...n, tasksByService: new Map(n.tasksByService), usedPorts: new Set(n.usedPorts) }));
   for (const t of tasks) {
     pipeline.setTask(t);
     const feasible = view.filter((n) => pipeline.process(n));
@@ -44,6 +44,7 @@ export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new
     }
     best.activeTasks++;
     best.tasksByService.set(key, (best.tasksByService.get(key) ?? 0) + 1);
+    for (const p of t.ports ?? []) best.usedPorts.add(p);
     plan.placements.push({ taskId: t.id, version: t.version, nodeId: best.id });
   }
   return plan;

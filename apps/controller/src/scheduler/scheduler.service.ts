@@ -10,6 +10,12 @@ import { NodeStore, TaskStore } from '../store/store.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { schedule } from './schedule.js';
 import type { NodeInfo } from './node-info.js';
+import { hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
+
+/** portKeys turns stored published ports into the scheduler's host-port keys. */
+export function portKeys(ports: string[]): string[] {
+  return ports.map((p) => hostPortKey(parsePublish(p)));
+}
 
 @Injectable()
 export class SchedulerService {
@@ -24,7 +30,7 @@ export class SchedulerService {
       const waiting = await this.tasks.unplaced(tx);
       if (!waiting.length) return [];
       const counts = await this.tasks.activeCounts(tx);
-      const infos: NodeInfo[] = nodes.map((n) => ({ id: n.id, hostname: n.hostname, status: n.status, availability: n.availability, activeTasks: 0, tasksByService: new Map() }));
+      const infos: NodeInfo[] = nodes.map((n) => ({ id: n.id, hostname: n.hostname, status: n.status, availability: n.availability, activeTasks: 0, tasksByService: new Map(), usedPorts: new Set<string>() }));
       const byId = new Map(infos.map((i) => [i.id, i]));
       for (const c of counts) {
         const info = byId.get(c.nodeId);
@@ -32,7 +38,8 @@ export class SchedulerService {
         info.activeTasks += c.n;
         if (c.serviceId) info.tasksByService.set(c.serviceId, (info.tasksByService.get(c.serviceId) ?? 0) + c.n);
       }
-      const plan = schedule(infos, waiting.map((t) => ({ id: t.id, version: t.version, serviceId: t.serviceId })));
+      for (const u of await this.tasks.publishedPorts(tx)) byId.get(u.nodeId)?.usedPorts!.add(u.port);
+      const plan = schedule(infos, waiting.map((t) => ({ id: t.id, version: t.version, serviceId: t.serviceId, ports: portKeys(t.ports ?? []) })));
       const byNode = new Map<string, Array<{ taskId: string; version: number }>>();
       for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version }]);
       const placed = new Set<string>();

@@ -15,14 +15,15 @@ export class ContainerStore {
   constructor(private readonly db: PrismaService) {}
 
   /** create inserts the container and its NEW task together; returns both. */
-  async create(c: { name: string; image: string; command: string[]; env: string[]; network: string; autoRemove: boolean }): Promise<ContainerWithTask> {
+  async create(c: { name: string; image: string; command: string[]; env: string[]; network: string; ports: string[]; autoRemove: boolean }): Promise<ContainerWithTask> {
     const id = newId();
     if (!c.name) c = { ...c, name: `c-${id.slice(0, 10)}` };
+    const { ports, ...row } = c;
     try {
       return await this.db.container.create({
         data: {
-          id, ...c,
-          task: { create: { id: newId(), image: c.image, command: c.command, env: c.env, network: c.network, desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } } } },
+          id, ...row,
+          task: { create: { id: newId(), image: c.image, command: c.command, env: c.env, network: c.network, ports, desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } } } },
         },
         include: WITH_TASK,
       });

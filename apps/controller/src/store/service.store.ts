@@ -18,7 +18,7 @@ function isUniqueViolation(err: unknown): boolean {
 export class ServiceStore {
   constructor(private readonly db: PrismaService) {}
 
-  async create(s: { name: string; image: string; replicas: number; command: string[]; env: string[]; network: string }): Promise<Service> {
+  async create(s: { name: string; image: string; replicas: number; command: string[]; env: string[]; network: string; ports: string[] }): Promise<Service> {
     try {
       return await this.db.service.create({ data: { id: newId(), ...s } });
     } catch (err) {

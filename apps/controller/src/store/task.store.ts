@@ -7,7 +7,7 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
 import type { Prisma, Task } from './generated/client.js';
-import { TaskState, isTerminal, taskStateName } from '../../../../libs/common/src/index.js';
+import { TaskState, hostPortKey, isTerminal, parsePublish, taskStateName } from '../../../../libs/common/src/index.js';
 
 export type { Task };
 export type TaskWithNames = Task & { service: { name: string } | null; container: { name: string } | null; node: { hostname: string } | null };
@@ -36,6 +36,7 @@ export interface NewTask {
   command: string[];
   env: string[];
   network: string;
+  ports: string[];
 }
 
 @Injectable()
@@ -95,6 +96,12 @@ export class TaskStore {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
       return fn(tx);
     }, TX_OPTIONS);
+  }
+
+  /** publishedPorts lists the host ports ("tcp/8080") held by placed, non-terminal tasks, per node. */
+  async publishedPorts(tx: Tx): Promise<Array<{ nodeId: string; port: string }>> {
+    const rows = await tx.task.findMany({ where: { nodeId: { not: null }, state: { lt: TaskState.COMPLETE }, ports: { isEmpty: false } }, select: { nodeId: true, ports: true } });
+    return rows.flatMap((r) => (r.ports ?? []).map((p) => ({ nodeId: r.nodeId!, port: hostPortKey(parsePublish(p)) })));
   }
 
   /** unplaced lists tasks waiting for a node. */

@@ -168,7 +168,7 @@ export class RuncRuntime implements Runtime {
     if (cur.state !== 'prepared') {
       // A start that failed, or an agent that died between create and start: begin again.
       await this.runc.delete(taskId).catch(() => {});
-      await driver.detach(taskId).catch(() => {});
+      await driver.detach(taskId, '', rec.spec.ports).catch(() => {});
     }
     // A failed earlier start may have left pid or exit files behind.
     await Promise.all([p.pidFile, p.conmonPidFile, path.join(p.exitDir, taskId)].map((f) => rm(f, { force: true })));
@@ -178,14 +178,14 @@ export class RuncRuntime implements Runtime {
     });
     try {
       if (driver.needsNamespace) {
-        const { address } = await driver.attach(taskId, `/proc/${pid}/ns/net`);
+        const { address } = await driver.attach(taskId, `/proc/${pid}/ns/net`, rec.spec.ports);
         rec.address = address;
         if (address) await writeFile(path.join(p.dir, 'etc', 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${address}\t${taskId.slice(0, 12)}\n`);
       }
       await this.runc.start(taskId);
     } catch (err) {
       await this.runc.delete(taskId).catch(() => {});
-      await driver.detach(taskId).catch(() => {});
+      await driver.detach(taskId, '', rec.spec.ports).catch(() => {});
       throw err;
     }
     rec.startedAt = Date.now();
@@ -292,7 +292,7 @@ export class RuncRuntime implements Runtime {
       await this.runc.delete(taskId).catch((err: Error) => {
         if (!/does not exist|not exist/.test(err.message)) throw err;
       });
-      await this.networks.get(rec.spec.network, rec.spec.networkConfig).detach(taskId).catch(() => {});
+      await this.networks.get(rec.spec.network, rec.spec.networkConfig).detach(taskId, '', rec.spec.ports).catch(() => {});
     }
     await unmount(path.join(p.bundle, 'rootfs'));
     await rm(p.dir, { recursive: true, force: true });

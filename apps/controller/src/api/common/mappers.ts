@@ -7,7 +7,7 @@ export function mapTask(t: TaskWithNames) {
   return {
     id: t.id, name: taskName(t), serviceId: t.serviceId, containerId: t.containerId, slot: t.slot, nodeId: t.nodeId,
     node: t.node?.hostname ?? '', image: t.image, state: taskStateName(t.state), desiredState: taskStateName(t.desiredState),
-    message: t.message, error: t.error, exitCode: t.exitCode, address: t.address,
+    message: t.message, error: t.error, exitCode: t.exitCode, address: t.address, ports: t.ports ?? [],
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(), statusAt: t.statusAt.toISOString(),
   };
 }
@@ -18,13 +18,13 @@ export function mapContainer(c: ContainerWithTask) {
     id: c.id, name: c.name, image: c.image, command: c.command, env: c.env, network: c.network, autoRemove: c.autoRemove,
     createdAt: c.createdAt.toISOString(), state: t ? taskStateName(t.state) : 'removed', desiredState: t ? taskStateName(t.desiredState) : 'remove',
     nodeId: t?.nodeId ?? null, node: t?.node?.hostname ?? '', exitCode: t?.exitCode ?? null, message: t?.message ?? '',
-    error: t?.error ?? '', address: t?.address ?? '', taskId: t?.id ?? null,
+    error: t?.error ?? '', address: t?.address ?? '', ports: t?.ports ?? [], taskId: t?.id ?? null,
   };
 }
 
 export function mapService(s: ServiceWithCounts) {
   return {
-    id: s.id, name: s.name, image: s.image, command: s.command, env: s.env, network: s.network, replicas: s.replicas,
+    id: s.id, name: s.name, image: s.image, command: s.command, env: s.env, network: s.network, ports: s.ports ?? [], replicas: s.replicas,
     running: s.running, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString(),
   };
 }

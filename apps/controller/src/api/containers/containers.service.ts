@@ -28,9 +28,9 @@ export class ContainersService {
 
   async create(dto: CreateContainerDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
-    await this.networks.check(dto.network ?? 'bridge');
+    const ports = await this.networks.checkPublish(dto.network ?? 'bridge', dto.publish ?? []);
     const c = await this.containers.create({
-      name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge', autoRemove: dto.autoRemove ?? false,
+      name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge', ports, autoRemove: dto.autoRemove ?? false,
     });
     await this.scheduler.scheduleAll();
     return mapContainer((await this.containers.get(c.id))!);

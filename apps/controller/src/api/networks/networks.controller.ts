@@ -10,7 +10,7 @@ import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Injectabl
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { CidrError, contains, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '../../../../../libs/common/src/index.js';
+import { CidrError, contains, formatCidr, formatPublish, hostPortKey, intToIp, ipToInt, nextFree, overlaps, parseCidr, parsePublish, within, type PortError } from '../../../../../libs/common/src/index.js';
 import { FieldValidationError } from '../common/validation.js';
 import { CreateNetworkDto } from './network.dto.js';
 
@@ -110,6 +110,28 @@ export class NetworksService {
       }
     }
     return { removed };
+  }
+
+  /**
+   * checkPublish checks the network (check) and the ports to publish on it;
+   * returns them in stored form. Ports are published on bridge networks only.
+   */
+  async checkPublish(network: string, publish: string[]): Promise<string[]> {
+    await this.check(network);
+    if (!publish.length) return [];
+    if (network === 'host' || network === 'none') throw fieldError('publish', `ports are published on bridge networks; ${network} has ${network === 'host' ? "the host's own ports already" : 'no network'}`);
+    const seen = new Set<string>();
+    return publish.map((p) => {
+      let m;
+      try {
+        m = parsePublish(p);
+      } catch (err) {
+        throw fieldError('publish', (err as PortError).message);
+      }
+      if (seen.has(hostPortKey(m))) throw fieldError('publish', `host port ${m.hostPort}/${m.protocol} is published twice`);
+      seen.add(hostPortKey(m));
+      return formatPublish(m);
+    });
   }
 
   /** check fails with a 400 naming `network` when it is neither built in nor created. */

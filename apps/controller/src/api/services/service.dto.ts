@@ -16,6 +16,9 @@ export class ContainerSpecDto {
 
   @IsOptional() @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'network must be a network name (berth network ls)' })
   network?: string;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Matches(/^(\d{1,5}:)?\d{1,5}(\/[a-z]+)?$/, { each: true, message: 'publish entries must look like HOSTPORT:CONTAINERPORT[/tcp|udp]' })
+  publish?: string[];
 }
 
 export class CreateServiceDto extends ContainerSpecDto {

@@ -21,8 +21,8 @@ export class ServicesService {
 
   async create(dto: CreateServiceDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
-    await this.networks.check(dto.network ?? 'bridge');
-    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge' });
+    const ports = await this.networks.checkPublish(dto.network ?? 'bridge', dto.publish ?? []);
+    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge', ports });
     await this.queue.reconcileService(s.id);
     return mapService({ ...s, running: 0 });
   }

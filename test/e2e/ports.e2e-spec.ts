@@ -1,0 +1,59 @@
+// End-to-end published ports: a service publishing 8080 gets one task per host, each reached
+// from another host's namespace at its host's address; extra replicas wait with the reason;
+// removing the service removes the DNAT rules.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from '../lab/lab.js';
+import { sh, waitFor } from '../lab/sh.js';
+import { hostAddr, hostNs } from '../lab/net.js';
+
+let lab: Lab;
+type Task = { name: string; node: string; state: string; message: string };
+
+/** fetchFrom GETs / from host:port inside host n's namespace (busybox nc: its static wget crashes in a netns). */
+async function fetchFrom(n: number, host: string, port: number): Promise<{ code: number; stdout: string }> {
+  const r = await sh('ip', ['netns', 'exec', hostNs(n), 'bash', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 ${host} ${port}`], { allowFail: true, timeoutMs: 10_000 });
+  return { code: r.code === 0 && r.stdout.includes('200 OK') ? 0 : 1, stdout: r.stdout };
+}
+
+describe('published ports', { timeout: 600_000 }, () => {
+  before(async () => {
+    lab = await Lab.start({ hosts: 2, controllers: 1 });
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  test('one task per host holds the port; each answers at its host address from the other host', async () => {
+    const bad = await lab.cli(['service', 'create', '--name', 'x', '--network', 'host', '-p', '8080:80', 'busybox']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /ports are published on bridge networks/);
+    const r = await lab.cli(['service', 'create', '--name', 'web', '--replicas', '3', '-p', '8080:80', 'busybox', 'sh', '-c',
+      'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']);
+    assert.equal(r.code, 0, r.stderr);
+    const tasks = await waitFor('2 running, 1 waiting', async () => {
+      const t = (await lab.api<Task[]>('GET', '/services/web/tasks')).body;
+      return t.filter((x) => x.state === 'running').length === 2 && t.some((x) => x.state === 'pending') ? t : undefined;
+    }, 60_000);
+    assert.match(tasks.find((t) => t.state === 'pending')!.message, /published port in use/);
+    assert.deepEqual(tasks.filter((t) => t.state === 'running').map((t) => t.node).sort(), ['h1', 'h2']);
+    for (const [from, to] of [[2, 1], [1, 2]] as const) {
+      const got = await waitFor(`h${to}:8080 from h${from}`, async () => {
+        const res = await fetchFrom(from, hostAddr(to), 8080);
+        return res.code === 0 ? res.stdout : undefined;
+      }, 20_000, 250);
+      assert.match(got, /^hello from [0-9a-z]{12}$/m);
+    }
+  });
+
+  test('removing the service removes its port rules', async () => {
+    assert.equal((await lab.cli(['service', 'rm', 'web'])).code, 0);
+    await waitFor('no containers', async () => [...(await lab.containers(1)).values(), ...(await lab.containers(2)).values()].length === 0, 30_000, 250);
+    for (const n of [1, 2]) {
+      const rules = (await sh('ip', ['netns', 'exec', hostNs(n), 'iptables-save', '-t', 'nat'])).stdout;
+      assert.doesNotMatch(rules, /dport 8080/, `h${n} has no DNAT for 8080 left`);
+    }
+    assert.notEqual((await fetchFrom(2, hostAddr(1), 8080)).code, 0);
+  });
+});

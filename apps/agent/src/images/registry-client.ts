@@ -13,8 +13,11 @@ import {
 } from './oci.js';
 import { ImageNotFoundError } from '../runtime/errors.js';
 
-/** REQUEST_TIMEOUT_MS bounds each registry round trip (not a whole blob download). */
+/** REQUEST_TIMEOUT_MS bounds the wait for each registry answer's headers (not a whole blob download). */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** BLOB_STALL_MS: how long a blob download may go without a byte. */
+const BLOB_STALL_MS = 60_000;
 
 /** Distribution error codes that mean the repository or the tag does not exist. */
 const NOT_FOUND_CODES = new Set(['NAME_UNKNOWN', 'MANIFEST_UNKNOWN']);
@@ -57,7 +60,14 @@ export class RegistryClient {
       const auth = this.tokens.get(key);
       if (auth) headers.authorization = auth;
       try {
-        return await fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        // The deadline covers the answer's headers only: a large layer may take longer to stream.
+        const ctl = new AbortController();
+        const timer = setTimeout(() => ctl.abort(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+        try {
+          return await fetch(url, { headers, signal: ctl.signal });
+        } finally {
+          clearTimeout(timer);
+        }
       } catch (err) {
         throw new PullError(`cannot reach registry ${ref.registry}: ${String((err as Error).cause ?? (err as Error).message)}`);
       }
@@ -129,6 +139,15 @@ export class RegistryClient {
       await res.body?.cancel().catch(() => {});
       throw new PullError(`registry ${ref.registry}: blob ${digest}: HTTP ${res.status}`);
     }
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    // A download may be long, but never silent for long: a stalled one fails instead of hanging.
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => body.destroy(new PullError(`registry ${ref.registry}: blob ${digest} stalled for ${BLOB_STALL_MS / 1000} s`)), BLOB_STALL_MS);
+    };
+    arm();
+    body.on('data', arm).on('close', () => clearTimeout(timer));
+    return body;
   }
 }

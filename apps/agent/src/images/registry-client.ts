@@ -7,7 +7,7 @@
  * or anonymously); a Basic challenge with the credentials. Credentials live
  * in memory only, for the pull that brought them.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import {
   MANIFEST_ACCEPT, parseManifest, selectPlatform, digestOf, type ImageManifest, type ImageRef,
 } from './oci.js';
@@ -142,12 +142,27 @@ export class RegistryClient {
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     // A download may be long, but never silent for long: a stalled one fails instead of hanging.
     let timer: NodeJS.Timeout | undefined;
+    const guard = new Transform({
+      transform(chunk, _e, cb) {
+        arm();
+        cb(null, chunk);
+      },
+      flush(cb) {
+        clearTimeout(timer);
+        cb();
+      },
+    });
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => body.destroy(new PullError(`registry ${ref.registry}: blob ${digest} stalled for ${BLOB_STALL_MS / 1000} s`)), BLOB_STALL_MS);
+      timer = setTimeout(() => {
+        const err = new PullError(`registry ${ref.registry}: blob ${digest} stalled for ${BLOB_STALL_MS / 1000} s`);
+        body.destroy(err);
+        guard.destroy(err);
+      }, BLOB_STALL_MS);
     };
     arm();
-    body.on('data', arm).on('close', () => clearTimeout(timer));
-    return body;
+    body.on('error', (err) => guard.destroy(err));
+    guard.on('close', () => clearTimeout(timer));
+    return body.pipe(guard);
   }
 }

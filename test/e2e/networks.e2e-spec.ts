@@ -70,4 +70,29 @@ describe('networks', { timeout: 600_000 }, () => {
     const pruned = await lab.cli(['network', 'prune']);
     assert.match(pruned.stdout, /back[\s\S]*vault|vault[\s\S]*back/);
   });
+
+  test('on a user-defined network, service, task and container names resolve, and follow scaling', async () => {
+    assert.equal((await lab.cli(['network', 'create', 'app'])).code, 0);
+    assert.equal((await lab.cli(['service', 'create', '--name', 'api', '--replicas', '2', '--network', 'app', 'busybox', 'sleep', '600'])).code, 0);
+    const lookup = async (name: string) => {
+      const r = await lab.cli(['run', '--rm', '--network', 'app', 'busybox', 'nslookup', name], 60_000);
+      return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!).sort() : undefined;
+    };
+    const addresses = async () => (await lab.api<Array<{ state: string; address: string }>>('GET', '/services/api/tasks')).body.filter((t) => t.state === 'running').map((t) => t.address).sort();
+    const two = await waitFor('2 tasks with addresses', async () => ((await addresses()).length === 2 ? addresses() : undefined), 60_000);
+    assert.deepEqual(await lookup('api'), two, 'the service name lists every task');
+    assert.equal((await lookup('api.1'))?.length, 1, 'a task name resolves');
+    const db = await runDetached('db', 'app');
+    assert.deepEqual(await lookup('db'), [db], 'a container name resolves');
+    assert.equal(await lookup('nothing-here'), undefined, 'an unknown name does not');
+    assert.equal((await lab.cli(['service', 'scale', 'api=3'])).code, 0);
+    const three = await waitFor('3 tasks', async () => ((await addresses()).length === 3 ? addresses() : undefined), 60_000);
+    const t0 = Date.now();
+    await waitFor('the name follows the scale-up', async () => JSON.stringify(await lookup('api')) === JSON.stringify(three), 10_000, 100);
+    assert.ok(Date.now() - t0 < 5_000);
+    assert.equal((await lab.cli(['service', 'scale', 'api=1'])).code, 0);
+    await waitFor('the name follows the scale-down', async () => (await lookup('api'))?.length === 1, 30_000, 200);
+    const other = await lab.cli(['run', '--rm', '--network', 'bridge', 'busybox', 'nslookup', 'api'], 60_000);
+    assert.notEqual(other.code, 0, 'names are per network: the default bridge has none');
+  });
 });

@@ -15,7 +15,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CniAdapter, type CniConfList } from './cni.adapter.js';
-import type { Attachment, NetworkDriver, PortMapping } from './network-driver.js';
+import type { AttachOptions, Attachment, NetworkDriver, PortMapping } from './network-driver.js';
+import { EmbeddedDns } from './dns/resolver.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +31,8 @@ export interface BridgeConfig {
   stateDir: string;
   /** Remove the bridge and its rules when its last container leaves (user-defined networks). */
   removeWhenIdle?: boolean;
+  /** Serve the network's names on its gateway (user-defined networks). */
+  dns?: boolean;
 }
 
 const ISO1 = 'BERTH-ISOLATION-1';
@@ -54,6 +57,9 @@ export class BridgeDriver implements NetworkDriver {
   readonly needsNamespace = true;
   private readonly conf: CniConfList;
   private hostReady?: Promise<void>;
+  private resolver?: EmbeddedDns;
+  /** This host's containers on the network: id → names and address (the resolver's table). */
+  private readonly members = new Map<string, { names: string[]; address: string }>();
 
   constructor(private readonly cni: CniAdapter, private readonly cfg: BridgeConfig) {
     this.name = cfg.name ?? 'bridge';
@@ -110,18 +116,37 @@ export class BridgeDriver implements NetworkDriver {
     return { ...this.conf, plugins: [...this.conf.plugins, { type: 'portmap', capabilities: { portMappings: true }, snat: true, runtimeConfig: { portMappings } }] };
   }
 
-  async attach(containerId: string, netnsPath: string, ports?: PortMapping[]): Promise<Attachment> {
+  async attach(containerId: string, netnsPath: string, opts: AttachOptions = {}): Promise<Attachment> {
     // Loopback needs no plugin: runc brings `lo` up in the namespaces it creates.
     await this.ensureHost();
-    const res = await this.cni.add(this.withPorts(ports), containerId, netnsPath, 'eth0');
-    const ip = res.ips?.[0]?.address ?? '';
-    return { address: ip.split('/')[0] ?? '' };
+    const res = await this.cni.add(this.withPorts(opts.ports), containerId, netnsPath, 'eth0');
+    const address = (res.ips?.[0]?.address ?? '').split('/')[0] ?? '';
+    await this.restore(containerId, address, opts);
+    return { address };
   }
 
-  async detach(containerId: string, netnsPath = '', ports?: PortMapping[]): Promise<void> {
+  async restore(containerId: string, address: string, opts: AttachOptions = {}): Promise<void> {
+    if (!this.cfg.dns || !address) return;
+    this.members.set(containerId, { names: opts.names ?? [], address });
+    await this.publishNames();
+  }
+
+  /** publishNames rebuilds the resolver's table and starts it (the bridge has its gateway address by now). */
+  private async publishNames(): Promise<void> {
+    const table = new Map<string, string[]>();
+    for (const m of this.members.values()) for (const n of m.names) table.set(n.toLowerCase(), [...(table.get(n.toLowerCase()) ?? []), m.address]);
+    if (!this.resolver && this.members.size) {
+      const r = new EmbeddedDns(this.cfg.gateway ?? '');
+      await r.start().then(() => (this.resolver = r), () => {});
+    }
+    this.resolver?.setRecords(table);
+  }
+
+  async detach(containerId: string, netnsPath = '', opts: AttachOptions = {}): Promise<void> {
+    if (this.members.delete(containerId)) await this.publishNames();
     // Without a namespace the bridge plugin only releases the lease; the veth
     // went away with the namespace. portmap removes the container's DNAT rules.
-    await this.cni.del(this.withPorts(ports), containerId, netnsPath, 'eth0');
+    await this.cni.del(this.withPorts(opts.ports), containerId, netnsPath, 'eth0');
     if (this.cfg.removeWhenIdle && !(await this.inUse())) await this.removeHost();
   }
 
@@ -135,6 +160,8 @@ export class BridgeDriver implements NetworkDriver {
   /** removeHost deletes the bridge and this network's rules. */
   private async removeHost(): Promise<void> {
     this.hostReady = undefined;
+    this.resolver?.stop();
+    this.resolver = undefined;
     for (const [chain, spec] of this.isolationRules()) await deleteRule('filter', chain, spec);
     const [chain, ...spec] = this.natSpec();
     await deleteRule('nat', chain!, spec);

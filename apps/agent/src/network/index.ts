@@ -15,7 +15,7 @@ export * from './network-driver.js';
 export function createNetworks(cniPath: string, bridge: BridgeConfig): NetworkRegistry {
   const cni = new CniAdapter(cniPath);
   const user = (n: UserNetwork) => new BridgeDriver(cni, {
-    name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true,
+    name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true, dns: true,
   });
   return new NetworkRegistry(user).register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());
 }

@@ -14,6 +14,13 @@ import type { PortMapping } from '../../../../libs/proto/messages.js';
 
 export type { PortMapping };
 
+export interface AttachOptions {
+  /** Ports published on the host's addresses. */
+  ports?: PortMapping[];
+  /** Names the container answers to on the network (task, container and service names). */
+  names?: string[];
+}
+
 export interface Attachment {
   /** IPv4 address without prefix, "" when the container has none. */
   address: string;
@@ -23,9 +30,11 @@ export interface NetworkDriver {
   readonly name: string;
   /** needsNamespace is false only for host networking. */
   readonly needsNamespace: boolean;
-  attach(containerId: string, netnsPath: string, ports?: PortMapping[]): Promise<Attachment>;
+  attach(containerId: string, netnsPath: string, opts?: AttachOptions): Promise<Attachment>;
   /** netnsPath is given while the namespace still exists; DEL must work without it. */
-  detach(containerId: string, netnsPath?: string, ports?: PortMapping[]): Promise<void>;
+  detach(containerId: string, netnsPath?: string, opts?: AttachOptions): Promise<void>;
+  /** restore takes back a running container's attachment after an agent restart (names, not plumbing). */
+  restore?(containerId: string, address: string, opts?: AttachOptions): Promise<void>;
 }
 
 export class UnknownNetworkError extends Error {

@@ -16,5 +16,7 @@ export * from './errors.js';
 export async function createRuntime(config: RuntimeConfig, images?: ImageService): Promise<Runtime> {
   await mkdir(config.stateDir, { recursive: true });
   await mkdir(config.runcRoot, { recursive: true });
-  return new RuncRuntime(config, images);
+  const rt = new RuncRuntime(config, images);
+  await rt.restoreNetworks();
+  return rt;
 }

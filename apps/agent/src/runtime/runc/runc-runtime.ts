@@ -15,7 +15,7 @@ import type { ContainerStatus, LogOptions, Runtime, RuntimeConfig } from '../run
 import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../errors.js';
 import { readLogs } from '../logs.js';
 import { ImageService, type LocalImage } from '../../images/image-service.js';
-import { createNetworks, type NetworkRegistry } from '../../network/index.js';
+import { createNetworks, type AttachOptions, type NetworkRegistry } from '../../network/index.js';
 import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, sh, unmount, type ContainerPaths } from './adapter.js';
 import { NOFILE_LIMIT, parseUser, toOciSpec } from './bundle.js';
 
@@ -47,6 +47,13 @@ export function stopSignalName(s: string | undefined): string {
     return byNumber ? byNumber[0].replace(/^SIG/, '') : 'TERM';
   }
   return `SIG${name}` in osConstants.signals ? name : 'TERM';
+}
+
+/** attachOptions: what a network needs to know about a task's container (published ports, DNS names). */
+function attachOptions(spec: TaskSpec): AttachOptions {
+  const names = [spec.name, spec.id.slice(0, 12)];
+  if (spec.serviceId) names.push(spec.name.replace(/\.\d+$/, ''));
+  return { ports: spec.ports, names: [...new Set(names.filter(Boolean))] };
 }
 
 function alive(pid: number): boolean {
@@ -124,7 +131,9 @@ export class RuncRuntime implements Runtime {
     const etc = { hosts: path.join(p.dir, 'etc', 'hosts'), hostname: path.join(p.dir, 'etc', 'hostname'), resolvConf: path.join(p.dir, 'etc', 'resolv.conf') };
     await writeFile(etc.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
     await writeFile(etc.hostname, `${hostname}\n`);
-    await writeFile(etc.resolvConf, spec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+    // A user-defined network's own resolver answers its names and forwards the rest.
+    const resolv = spec.networkConfig ? `nameserver ${spec.networkConfig.gateway}\noptions ndots:0\n` : spec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    await writeFile(etc.resolvConf, resolv);
     const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
     const volumes = await this.anonymousVolumes(p, rootfs, Object.keys(image.config.config?.Volumes ?? {}));
@@ -157,6 +166,15 @@ export class RuncRuntime implements Runtime {
     return out;
   }
 
+  /** restoreNetworks gives networks back the running containers they had before an agent restart. */
+  async restoreNetworks(): Promise<void> {
+    for (const id of await this.list()) {
+      const rec = await this.record(id).catch(() => undefined);
+      if (!rec?.address || !rec.startedAt || (await this.status(id)).state !== 'running') continue;
+      await this.networks.get(rec.spec.network, rec.spec.networkConfig).restore?.(id, rec.address, attachOptions(rec.spec)).catch(() => {});
+    }
+  }
+
   async start(taskId: string): Promise<ContainerStatus> {
     const rec = await this.record(taskId);
     if (!rec) throw new ContainerNotFoundError(taskId);
@@ -168,7 +186,7 @@ export class RuncRuntime implements Runtime {
     if (cur.state !== 'prepared') {
       // A start that failed, or an agent that died between create and start: begin again.
       await this.runc.delete(taskId).catch(() => {});
-      await driver.detach(taskId, '', rec.spec.ports).catch(() => {});
+      await driver.detach(taskId, '', attachOptions(rec.spec)).catch(() => {});
     }
     // A failed earlier start may have left pid or exit files behind.
     await Promise.all([p.pidFile, p.conmonPidFile, path.join(p.exitDir, taskId)].map((f) => rm(f, { force: true })));
@@ -178,14 +196,14 @@ export class RuncRuntime implements Runtime {
     });
     try {
       if (driver.needsNamespace) {
-        const { address } = await driver.attach(taskId, `/proc/${pid}/ns/net`, rec.spec.ports);
+        const { address } = await driver.attach(taskId, `/proc/${pid}/ns/net`, attachOptions(rec.spec));
         rec.address = address;
         if (address) await writeFile(path.join(p.dir, 'etc', 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${address}\t${taskId.slice(0, 12)}\n`);
       }
       await this.runc.start(taskId);
     } catch (err) {
       await this.runc.delete(taskId).catch(() => {});
-      await driver.detach(taskId, '', rec.spec.ports).catch(() => {});
+      await driver.detach(taskId, '', attachOptions(rec.spec)).catch(() => {});
       throw err;
     }
     rec.startedAt = Date.now();
@@ -292,7 +310,7 @@ export class RuncRuntime implements Runtime {
       await this.runc.delete(taskId).catch((err: Error) => {
         if (!/does not exist|not exist/.test(err.message)) throw err;
       });
-      await this.networks.get(rec.spec.network, rec.spec.networkConfig).detach(taskId, '', rec.spec.ports).catch(() => {});
+      await this.networks.get(rec.spec.network, rec.spec.networkConfig).detach(taskId, '', attachOptions(rec.spec)).catch(() => {});
     }
     await unmount(path.join(p.bundle, 'rootfs'));
     await rm(p.dir, { recursive: true, force: true });

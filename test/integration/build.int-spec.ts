@@ -140,6 +140,14 @@ test('changing one file re-runs only the steps from the COPY that reads it', { s
   assert.equal(c.lines.filter((l) => l.includes('Running in')).length, 2, '--no-cache runs everything');
 });
 
+test("a rebuilt tag replaces the builder host's local copy of it", { skip }, async () => {
+  const first = await build('FROM busybox\nRUN echo one > /v\n', 'test/retag:1');
+  assert.equal((await images.ensure(first.result.tag)).manifestDigest, first.result.manifestDigest);
+  const second = await build('FROM busybox\nRUN echo two > /v\n', 'test/retag:1');
+  assert.notEqual(second.result.manifestDigest, first.result.manifestDigest);
+  assert.equal((await images.ensure(second.result.tag)).manifestDigest, second.result.manifestDigest, 'not the stale local copy');
+});
+
 test('multi-stage: COPY --from an earlier stage, --target stops early, scratch bases', { skip }, async () => {
   const df = `FROM busybox AS tools
 RUN mkdir /out && echo built-in-stage-one > /out/artifact

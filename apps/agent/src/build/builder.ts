@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ImageService, LocalImage } from '../images/image-service.js';
+import { ImageService, type LocalImage } from '../images/image-service.js';
 import type { PullCredentials } from '../images/registry-client.js';
 import { MediaType, parseImageRef, type ImageConfig } from '../images/oci.js';
 import { fileBody, pushBlob, PushError } from '../../../../libs/oci/src/index.js';
@@ -406,6 +406,8 @@ export class Builder {
       throw new BuildError(`cannot reach registry ${ref.registry}: ${String(err.cause ?? err.message)}`);
     });
     if (res.status !== 201) throw new BuildError(`pushing the manifest of ${ref.repository}:${ref.tag} failed: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+    // This host may hold an older image under the same tag: forget it, so the next run pulls the new one.
+    await rm(this.deps.images.recordPath(ImageService.canonical(`${ref.registry}/${ref.repository}:${ref.tag}`)), { force: true });
     return { manifestDigest, imageId: configDigest, tag: `${ref.registry}/${ref.repository}:${ref.tag}` };
   }
 }

@@ -40,11 +40,12 @@ export interface TaskSpec {
   pullAuth?: PullAuth;
   networkConfig?: NetworkConfig;
   ports?: PortMapping[];
+  ip?: string;
 }
 
 export interface PortMapping { hostPort: number; containerPort: number; protocol: string }
 
-export interface NetworkConfig { name: string; driver: string; bridge: string; subnet: string; gateway: string; ipRange: string; internal: boolean }
+export interface NetworkConfig { name: string; driver: string; bridge: string; subnet: string; gateway: string; ipRange: string; internal: boolean; options?: Record<string, string> }
 
 export interface PullAuth { username: string; password: string; bearerToken: string }
 

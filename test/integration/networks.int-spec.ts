@@ -3,6 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import pg from 'pg';
+import { waitFor } from '../lab/sh.js';
 import type { INestApplication } from '@nestjs/common';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
 import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
@@ -107,4 +109,24 @@ test('published ports: stored per task in one form, refused on host and none, ea
   }
   const svc = await request(server).post('/api/services').set(auth).send({ name: 'pub', image: 'busybox', replicas: 1, publish: ['9090:90'] });
   assert.deepEqual(svc.body.ports, ['9090:90/tcp']);
+});
+
+test('macvlan networks: the controller gives each task a unique address, lowest first, until the subnet is full', async () => {
+  const n = await post({ name: 'seg', driver: 'macvlan', subnet: '10.66.0.0/29', options: { parent: 'eth0' } });
+  assert.equal(n.status, 201, JSON.stringify(n.body));
+  assert.deepEqual([n.body.scope, n.body.gateway, n.body.options], ['cluster', '10.66.0.1', { parent: 'eth0', mode: 'bridge' }]);
+  assert.equal((await request(server).post('/api/services').set(auth).send({ name: 'mv', image: 'busybox', replicas: 6, network: 'seg' })).status, 201);
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const ips = await waitFor('6 tasks', async () => {
+      const rows = (await c.query(`SELECT ip FROM "Task" WHERE network = 'seg' ORDER BY ip`)).rows as Array<{ ip: string }>;
+      return rows.length === 6 ? rows.map((r) => r.ip) : undefined;
+    }, 10_000);
+    assert.deepEqual(ips, ['', '10.66.0.2', '10.66.0.3', '10.66.0.4', '10.66.0.5', '10.66.0.6'], 'five host addresses, the sixth task none');
+  } finally {
+    await c.end();
+  }
+  assert.equal((await post({ name: 'seg2', driver: 'macvlan', subnet: '10.67.0.0/24', internal: true, options: { parent: 'eth0' } })).status, 400);
+  assert.equal((await post({ name: 'br2', options: { parent: 'eth0' } })).status, 400, 'bridge networks take no options');
 });

@@ -8,14 +8,17 @@ import { CniAdapter } from './cni.adapter.js';
 import { BridgeDriver, type BridgeConfig } from './bridge.driver.js';
 import { HostDriver } from './host.driver.js';
 import { NoneDriver } from './none.driver.js';
-import { NetworkRegistry, type UserNetwork } from './network-driver.js';
+import { NetworkRegistry, type NetworkDriver, type UserNetwork } from './network-driver.js';
+import { MacvlanDriver } from './macvlan.driver.js';
 
 export * from './network-driver.js';
 
 export function createNetworks(cniPath: string, bridge: BridgeConfig): NetworkRegistry {
   const cni = new CniAdapter(cniPath);
-  const user = (n: UserNetwork) => new BridgeDriver(cni, {
-    name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true, dns: true,
-  });
+  const user = (n: UserNetwork): NetworkDriver => n.driver === 'macvlan'
+    ? new MacvlanDriver(cni, { name: n.name, parent: n.options?.parent ?? '', mode: n.options?.mode ?? 'bridge', subnet: n.subnet, gateway: n.gateway })
+    : new BridgeDriver(cni, {
+      name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true, dns: true,
+    });
   return new NetworkRegistry(user).register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());
 }

@@ -19,6 +19,8 @@ export interface AttachOptions {
   ports?: PortMapping[];
   /** Names the container answers to on the network (task, container and service names). */
   names?: string[];
+  /** The address the controller allocated the task (cluster-scoped networks). */
+  ip?: string;
 }
 
 export interface Attachment {
@@ -52,6 +54,7 @@ export interface UserNetwork {
   gateway: string;
   ipRange: string;
   internal: boolean;
+  options?: Record<string, string>;
 }
 
 export class NetworkRegistry {
@@ -69,7 +72,7 @@ export class NetworkRegistry {
     const d = this.drivers.get(name);
     if (d) return d;
     if (!user || !this.make) throw new UnknownNetworkError(name);
-    if (user.driver !== 'bridge') throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
+    if (user.driver !== 'bridge' && user.driver !== 'macvlan') throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
     const made = this.make(user);
     this.drivers.set(name, made);
     return made;

@@ -1,5 +1,5 @@
 /** `berth network` verbs: create, ls, inspect, rm, prune. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { ApiClient } from '../client/api-client.js';
 import { shortId, table } from '../render/table.js';
 
@@ -8,14 +8,19 @@ interface NetworkView { id: string; name: string; driver: string; scope: string;
 export function registerNetworkCommands(program: Command, api: () => ApiClient): void {
   const net = program.command('network').description('manage networks');
   net.command('create').description('create a network').argument('<name>')
-    .option('-d, --driver <driver>', 'bridge (overlay and macvlan are not available yet)', 'bridge')
+    .option('-d, --driver <driver>', 'bridge or macvlan (overlay is not available yet)', 'bridge')
+    .option('-o, --opt <KEY=VALUE>', 'driver option, e.g. parent=eth0 or mode=bridge for macvlan (repeatable)', (v: string, prev: Record<string, string> = {}) => {
+      const i = v.indexOf('=');
+      if (i < 1) throw new InvalidArgumentError(`"${v}" must be KEY=VALUE`);
+      return { ...prev, [v.slice(0, i)]: v.slice(i + 1) };
+    }, {})
     .option('--subnet <cidr>', 'subnet, e.g. 10.30.0.0/24 (default: the next free /24 of the pool)')
     .option('--gateway <ip>', 'gateway address inside the subnet')
     .option('--ip-range <cidr>', 'allocate container addresses from this part of the subnet')
     .option('--internal', 'no traffic in or out of the network')
-    .action(async (name: string, o: { driver: string; subnet?: string; gateway?: string; ipRange?: string; internal?: boolean }) => {
+    .action(async (name: string, o: { driver: string; opt: Record<string, string>; subnet?: string; gateway?: string; ipRange?: string; internal?: boolean }) => {
       const n = await api().json<NetworkView>('POST', '/networks', {
-        name, driver: o.driver, ...(o.subnet ? { subnet: o.subnet } : {}), ...(o.gateway ? { gateway: o.gateway } : {}), ...(o.ipRange ? { ipRange: o.ipRange } : {}), ...(o.internal ? { internal: true } : {}),
+        name, driver: o.driver, ...(Object.keys(o.opt).length ? { options: o.opt } : {}), ...(o.subnet ? { subnet: o.subnet } : {}), ...(o.gateway ? { gateway: o.gateway } : {}), ...(o.ipRange ? { ipRange: o.ipRange } : {}), ...(o.internal ? { internal: true } : {}),
       });
       process.stdout.write(`${n.id}\n`);
     });

@@ -13,6 +13,6 @@ export function toTaskSpec(t: TaskWithNames): TaskSpec {
   return {
     id: t.id, name: taskName(t), serviceId: t.serviceId ?? '', slot: t.slot, image: t.image, command: t.command,
     env: t.env, network: t.network, desiredState: t.desiredState, stopGraceMs: STOP_GRACE_MS,
-    ports: (t.ports ?? []).map(parsePublish),
+    ports: (t.ports ?? []).map(parsePublish), ip: t.ip ?? '',
   };
 }

@@ -157,7 +157,7 @@ export class AgentSession implements LocalSession {
           const n = nets.get(r.network);
           return {
             ...toTaskSpec(r), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}),
-            ...(n ? { networkConfig: { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal } } : {}),
+            ...(n ? { networkConfig: { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> } } : {}),
           };
         });
         this.send({ assignments: { tasks, sequence: ++this.sequence } });

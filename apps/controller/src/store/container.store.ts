@@ -2,6 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
+import { allocateAddresses } from './network.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Container } from './generated/client.js';
 import type { TaskWithNames } from './task.store.js';
@@ -20,13 +21,13 @@ export class ContainerStore {
     if (!c.name) c = { ...c, name: `c-${id.slice(0, 10)}` };
     const { ports, ...row } = c;
     try {
-      return await this.db.container.create({
+      return await this.db.$transaction(async (tx) => tx.container.create({
         data: {
           id, ...row,
-          task: { create: { id: newId(), image: c.image, command: c.command, env: c.env, network: c.network, ports, desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } } } },
+          task: { create: { id: newId(), image: c.image, command: c.command, env: c.env, network: c.network, ports, ip: (await allocateAddresses(tx, c.network, 1))[0]!, desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } } } },
         },
         include: WITH_TASK,
-      });
+      }));
     } catch (err) {
       if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`container name "${c.name}" is already in use`);
       throw err;

@@ -3,10 +3,40 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
-import type { Network } from './generated/client.js';
-import { TaskState } from '../../../../libs/common/src/index.js';
+import type { Network, Prisma } from './generated/client.js';
+import { TaskState, intToIp, ipToInt, nextAddress, parseCidr } from '../../../../libs/common/src/index.js';
 
 export type { Network };
+
+/** CLUSTER_DRIVERS: drivers whose addresses the controller allocates per task, cluster-wide. */
+export const CLUSTER_DRIVERS = new Set(['macvlan']);
+
+/**
+ * allocateAddresses gives `count` tasks addresses on a cluster-scoped network,
+ * inside the caller's transaction and under a per-network lock: the lowest
+ * free ones not held by a task that has not ended. "" for a network the
+ * controller does not address (bridge, host, none) or when the subnet is full.
+ */
+export async function allocateAddresses(tx: Prisma.TransactionClient, network: string, count: number): Promise<string[]> {
+  const n = await tx.network.findFirst({ where: { name: network, builtin: false } });
+  if (!n || !CLUSTER_DRIVERS.has(n.driver) || count === 0) return Array.from({ length: count }, () => '');
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`ipam:${network}`}))`;
+  const held = await tx.task.findMany({ where: { network, state: { lt: TaskState.COMPLETE }, ip: { not: '' } }, select: { ip: true } });
+  const taken = new Set(held.map((t) => ipToInt(t.ip)));
+  const subnet = parseCidr(n.subnet);
+  const range = n.ipRange ? parseCidr(n.ipRange) : undefined;
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const ip = nextAddress(subnet, ipToInt(n.gateway), taken, range);
+    if (ip === undefined) {
+      out.push('');
+      continue;
+    }
+    taken.add(ip);
+    out.push(intToIp(ip));
+  }
+  return out;
+}
 
 export interface NewNetwork {
   name: string;
@@ -15,6 +45,7 @@ export interface NewNetwork {
   gateway: string;
   ipRange: string;
   internal: boolean;
+  options: Record<string, string>;
 }
 
 @Injectable()

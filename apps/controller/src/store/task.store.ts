@@ -6,6 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
+import { allocateAddresses } from './network.store.js';
 import type { Prisma, Task } from './generated/client.js';
 import { TaskState, hostPortKey, isTerminal, parsePublish, taskStateName } from '../../../../libs/common/src/index.js';
 
@@ -74,7 +75,9 @@ export class TaskStore {
   /** createMany inserts new tasks and their NEW events in two statements; returns their ids. */
   async createMany(tx: Tx, tasks: NewTask[], message = 'created'): Promise<string[]> {
     if (!tasks.length) return [];
-    const rows = tasks.map((t) => ({ id: newId(), ...t, desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
+    const byNetwork = new Map<string, string[]>();
+    for (const net of new Set(tasks.map((t) => t.network))) byNetwork.set(net, await allocateAddresses(tx, net, tasks.filter((t) => t.network === net).length));
+    const rows = tasks.map((t) => ({ id: newId(), ...t, ip: byNetwork.get(t.network)!.shift() ?? '', desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
     await tx.task.createMany({ data: rows });
     await tx.taskEvent.createMany({ data: rows.map((r) => ({ taskId: r.id, state: TaskState.NEW, message })) });
     return rows.map((r) => r.id);

@@ -53,7 +53,7 @@ export function stopSignalName(s: string | undefined): string {
 function attachOptions(spec: TaskSpec): AttachOptions {
   const names = [spec.name, spec.id.slice(0, 12)];
   if (spec.serviceId) names.push(spec.name.replace(/\.\d+$/, ''));
-  return { ports: spec.ports, names: [...new Set(names.filter(Boolean))] };
+  return { ports: spec.ports, names: [...new Set(names.filter(Boolean))], ip: spec.ip || undefined };
 }
 
 function alive(pid: number): boolean {
@@ -132,7 +132,7 @@ export class RuncRuntime implements Runtime {
     await writeFile(etc.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
     await writeFile(etc.hostname, `${hostname}\n`);
     // A user-defined network's own resolver answers its names and forwards the rest.
-    const resolv = spec.networkConfig ? `nameserver ${spec.networkConfig.gateway}\noptions ndots:0\n` : spec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    const resolv = spec.networkConfig?.driver === 'bridge' ? `nameserver ${spec.networkConfig.gateway}\noptions ndots:0\n` : spec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
     await writeFile(etc.resolvConf, resolv);
     const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));

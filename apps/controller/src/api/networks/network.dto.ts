@@ -1,5 +1,5 @@
 /** Request DTOs of the networks API. */
-import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -21,4 +21,8 @@ export class CreateNetworkDto {
 
   @IsOptional() @IsBoolean()
   internal?: boolean;
+
+  /** Driver options: macvlan takes parent (the host interface) and mode. */
+  @IsOptional() @IsObject({ message: 'options must be an object of name: value' })
+  options?: Record<string, string>;
 }

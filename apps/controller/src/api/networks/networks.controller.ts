@@ -1,14 +1,16 @@
 /**
  * NetworksController: /api/networks. The built-in bridge, host and none
  * networks are listed with the user-defined ones, which are stored rows.
- * This version creates local-scope bridge networks: each host that runs a
- * task on one gets its own Linux bridge (NAT out unless internal, isolated
- * from other networks); subnets come from BERTH_NETWORK_POOL unless given
- * and never overlap. Overlay and macvlan are refused as not available yet.
+ * Bridge networks are local-scope: each host that runs a task on one gets
+ * its own Linux bridge (NAT out unless internal, isolated from other
+ * networks); subnets come from BERTH_NETWORK_POOL unless given and never
+ * overlap. Macvlan networks are cluster-scoped: containers sit on the parent
+ * interface's segment and the controller gives each task its address.
+ * Overlay is refused as not available yet.
  */
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Injectable, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
+import { CLUSTER_DRIVERS, ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { CidrError, contains, formatCidr, formatPublish, hostPortKey, intToIp, ipToInt, nextFree, overlaps, parseCidr, parsePublish, within, type PortError } from '../../../../../libs/common/src/index.js';
 import { FieldValidationError } from '../common/validation.js';
@@ -23,7 +25,32 @@ function fieldError(field: string, message: string): FieldValidationError {
 }
 
 function view(n: Network) {
-  return { id: n.id, name: n.name, driver: n.driver, scope: 'local', subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, builtin: false, createdAt: n.createdAt };
+  return {
+    id: n.id, name: n.name, driver: n.driver, scope: CLUSTER_DRIVERS.has(n.driver) ? 'cluster' : 'local', subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange,
+    internal: n.internal, options: n.options ?? {}, builtin: false, createdAt: n.createdAt,
+  };
+}
+
+const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'];
+
+/** driverOptions validates the options a driver takes; returns them normalised. */
+function driverOptions(driver: string, dto: CreateNetworkDto): Record<string, string> {
+  const o = dto.options ?? {};
+  if (driver !== 'macvlan') {
+    if (Object.keys(o).length) throw fieldError('options', `${driver} networks take no options`);
+    return {};
+  }
+  for (const [k, v] of Object.entries(o)) {
+    if (!['parent', 'mode', 'macvlan_mode'].includes(k)) throw fieldError('options', `unknown macvlan option "${k}" (parent, mode)`);
+    if (typeof v !== 'string') throw fieldError('options', `option ${k} must be a string`);
+  }
+  const parent = o.parent ?? '';
+  if (!/^[\w.-]{1,15}$/.test(parent)) throw fieldError('options', 'macvlan needs -o parent=IFACE (the host interface on the segment)');
+  const mode = o.mode ?? o.macvlan_mode ?? 'bridge';
+  if (!MACVLAN_MODES.includes(mode)) throw fieldError('options', `macvlan mode must be one of ${MACVLAN_MODES.join(', ')}`);
+  if (!dto.subnet) throw fieldError('subnet', "macvlan networks need the segment's subnet (--subnet)");
+  if (dto.internal) throw fieldError('internal', 'macvlan networks cannot be internal');
+  return { parent, mode };
 }
 
 function builtinView(name: string) {
@@ -82,12 +109,13 @@ export class NetworksService {
         throw fieldError('ipRange', (err as CidrError).message);
       }
     }
-    return { name: dto.name, driver: 'bridge', subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false };
+    return { name: dto.name, driver: dto.driver ?? 'bridge', subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, options: driverOptions(dto.driver ?? 'bridge', dto) };
   }
 
   async create(dto: CreateNetworkDto) {
     const driver = dto.driver ?? 'bridge';
-    if (driver !== 'bridge') throw fieldError('driver', `${driver} networks are not available yet (bridge only in this version)`);
+    if (driver === 'overlay') throw fieldError('driver', 'overlay networks are not available yet (bridge and macvlan are)');
+    driverOptions(driver, dto);
     if ((BUILTIN_NETWORKS as readonly string[]).includes(dto.name)) throw new ConflictError(`network ${dto.name} is built in`);
     return view(await this.store.create(dto.name, (taken) => this.settings(dto, taken)));
   }
@@ -120,6 +148,8 @@ export class NetworksService {
     await this.check(network);
     if (!publish.length) return [];
     if (network === 'host' || network === 'none') throw fieldError('publish', `ports are published on bridge networks; ${network} has ${network === 'host' ? "the host's own ports already" : 'no network'}`);
+    const [user] = await this.store.byNames([network]);
+    if (user && user.driver !== 'bridge') throw fieldError('publish', `ports are published on bridge networks; on ${user.driver} network ${network} the container has its own address`);
     const seen = new Set<string>();
     return publish.map((p) => {
       let m;

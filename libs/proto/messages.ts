@@ -43,6 +43,7 @@ export interface TaskSpec {
   ip?: string;
 }
 
+export interface OverlayPeers { network: string; peers: Array<{ ip: string; vtep: string }> }
 export interface PortMapping { hostPort: number; containerPort: number; protocol: string }
 
 export interface NetworkConfig { name: string; driver: string; bridge: string; subnet: string; gateway: string; ipRange: string; internal: boolean; options?: Record<string, string> }
@@ -73,7 +74,7 @@ export type AgentMessage =
 
 export type ControllerMessage =
   | { accepted: { nodeId: string; heartbeatPeriodMs: number }; msg?: 'accepted' }
-  | { assignments: { tasks: TaskSpec[]; sequence: number }; msg?: 'assignments' }
+  | { assignments: { tasks: TaskSpec[]; sequence: number; overlays?: OverlayPeers[] }; msg?: 'assignments' }
   | { logRequest: LogRequest; msg?: 'logRequest' }
   | { logCancel: { requestId: string }; msg?: 'logCancel' }
   | { buildRequest: BuildRequest; msg?: 'buildRequest' }

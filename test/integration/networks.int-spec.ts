@@ -59,7 +59,7 @@ test('bad input is a 4xx naming the field, and creates nothing', async () => {
     [{ name: 'x7', gateway: '10.99.0.1' }, 400, /needs the subnet/],
     [{ name: 'front' }, 409, /already exists/],
     [{ name: 'bridge' }, 409, /built in/],
-    [{ name: 'x8', driver: 'overlay' }, 400, /not available yet/],
+    [{ name: 'x8', driver: 'overlay', options: { parent: 'eth0' } }, 400, /overlay networks take no options/],
     [{ name: '-bad' }, 400, /name must start/],
     [{ name: 'x9', driver: 'weird' }, 400, /driver must be/],
   ];
@@ -129,4 +129,7 @@ test('macvlan networks: the controller gives each task a unique address, lowest 
   }
   assert.equal((await post({ name: 'seg2', driver: 'macvlan', subnet: '10.67.0.0/24', internal: true, options: { parent: 'eth0' } })).status, 400);
   assert.equal((await post({ name: 'br2', options: { parent: 'eth0' } })).status, 400, 'bridge networks take no options');
+  const o1 = await post({ name: 'ov1', driver: 'overlay', subnet: '10.68.0.0/24' });
+  const o2 = await post({ name: 'ov2', driver: 'overlay', subnet: '10.69.0.0/24' });
+  assert.deepEqual([o1.body.scope, o1.body.options.vni, o2.body.options.vni], ['cluster', '4096', '4097'], 'each overlay its own VXLAN id');
 });

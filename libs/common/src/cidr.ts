@@ -31,6 +31,11 @@ export function parseCidr(s: string): Cidr {
   return { base: ip, prefix, size };
 }
 
+/** macFor: the MAC a container has on a cluster-scoped network, from its address (as Docker derives 02:42:…). */
+export function macFor(ip: string): string {
+  return ['02', '42', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
 export function formatCidr(c: Cidr): string {
   return `${intToIp(c.base)}/${c.prefix}`;
 }

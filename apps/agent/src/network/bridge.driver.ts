@@ -55,13 +55,13 @@ async function deleteRule(table: string, chain: string, spec: string[]): Promise
 export class BridgeDriver implements NetworkDriver {
   readonly name: string;
   readonly needsNamespace = true;
-  private readonly conf: CniConfList;
+  protected readonly conf: CniConfList;
   private hostReady?: Promise<void>;
   private resolver?: EmbeddedDns;
   /** This host's containers on the network: id → names and address (the resolver's table). */
   private readonly members = new Map<string, { names: string[]; address: string }>();
 
-  constructor(private readonly cni: CniAdapter, private readonly cfg: BridgeConfig) {
+  constructor(protected readonly cni: CniAdapter, protected readonly cfg: BridgeConfig) {
     this.name = cfg.name ?? 'bridge';
     const range: Record<string, string> = { subnet: cfg.subnet };
     if (cfg.gateway) range.gateway = cfg.gateway;
@@ -109,6 +109,14 @@ export class BridgeDriver implements NetworkDriver {
     return this.hostReady;
   }
 
+  /** confFor is the CNI chain for one container (overlay networks give it a fixed address). */
+  protected confFor(opts: AttachOptions): CniConfList {
+    return this.withPorts(opts.ports);
+  }
+
+  /** afterAttach runs once the bridge exists (overlay networks add their VXLAN device). */
+  protected async afterAttach(): Promise<void> {}
+
   /** withPorts adds the portmap plugin (DNAT from the host's addresses) when the container publishes ports. */
   private withPorts(ports: PortMapping[] = []): CniConfList {
     if (!ports.length) return this.conf;
@@ -119,7 +127,8 @@ export class BridgeDriver implements NetworkDriver {
   async attach(containerId: string, netnsPath: string, opts: AttachOptions = {}): Promise<Attachment> {
     // Loopback needs no plugin: runc brings `lo` up in the namespaces it creates.
     await this.ensureHost();
-    const res = await this.cni.add(this.withPorts(opts.ports), containerId, netnsPath, 'eth0');
+    const res = await this.cni.add(this.confFor(opts), containerId, netnsPath, 'eth0');
+    await this.afterAttach();
     const address = (res.ips?.[0]?.address ?? '').split('/')[0] ?? '';
     await this.restore(containerId, address, opts);
     return { address };
@@ -146,19 +155,19 @@ export class BridgeDriver implements NetworkDriver {
     if (this.members.delete(containerId)) await this.publishNames();
     // Without a namespace the bridge plugin only releases the lease; the veth
     // went away with the namespace. portmap removes the container's DNAT rules.
-    await this.cni.del(this.withPorts(opts.ports), containerId, netnsPath, 'eth0');
+    await this.cni.del(this.confFor(opts), containerId, netnsPath, 'eth0');
     if (this.cfg.removeWhenIdle && !(await this.inUse())) await this.removeHost();
   }
 
   /** inUse: does any container still hold a lease on this network here? */
-  private async inUse(): Promise<boolean> {
+  protected async inUse(): Promise<boolean> {
     const dir = path.join(this.cfg.stateDir, 'cni', 'ipam', this.conf.name);
     const entries = await readdir(dir).catch(() => [] as string[]);
     return entries.some((e) => /^\d+\.\d+\.\d+\.\d+$/.test(e));
   }
 
   /** removeHost deletes the bridge and this network's rules. */
-  private async removeHost(): Promise<void> {
+  protected async removeHost(): Promise<void> {
     this.hostReady = undefined;
     this.resolver?.stop();
     this.resolver = undefined;

@@ -10,6 +10,7 @@ import { HostDriver } from './host.driver.js';
 import { NoneDriver } from './none.driver.js';
 import { NetworkRegistry, type NetworkDriver, type UserNetwork } from './network-driver.js';
 import { MacvlanDriver } from './macvlan.driver.js';
+import { OverlayDriver } from './overlay.driver.js';
 
 export * from './network-driver.js';
 
@@ -17,7 +18,10 @@ export function createNetworks(cniPath: string, bridge: BridgeConfig): NetworkRe
   const cni = new CniAdapter(cniPath);
   const user = (n: UserNetwork): NetworkDriver => n.driver === 'macvlan'
     ? new MacvlanDriver(cni, { name: n.name, parent: n.options?.parent ?? '', mode: n.options?.mode ?? 'bridge', subnet: n.subnet, gateway: n.gateway })
-    : new BridgeDriver(cni, {
+    : n.driver === 'overlay' ? new OverlayDriver(cni, {
+      name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true,
+      vni: Number(n.options?.vni ?? 0), vxlanName: n.bridge.replace(/^br-/, 'vx-'),
+    }) : new BridgeDriver(cni, {
       name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true, dns: true,
     });
   return new NetworkRegistry(user).register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());

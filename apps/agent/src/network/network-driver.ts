@@ -37,6 +37,8 @@ export interface NetworkDriver {
   detach(containerId: string, netnsPath?: string, opts?: AttachOptions): Promise<void>;
   /** restore takes back a running container's attachment after an agent restart (names, not plumbing). */
   restore?(containerId: string, address: string, opts?: AttachOptions): Promise<void>;
+  /** setPeers: where the network's containers on other hosts are (overlay networks). */
+  setPeers?(peers: Array<{ ip: string; vtep: string }>): Promise<void>;
 }
 
 export class UnknownNetworkError extends Error {
@@ -72,9 +74,19 @@ export class NetworkRegistry {
     const d = this.drivers.get(name);
     if (d) return d;
     if (!user || !this.make) throw new UnknownNetworkError(name);
-    if (user.driver !== 'bridge' && user.driver !== 'macvlan') throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
+    if (!['bridge', 'macvlan', 'overlay'].includes(user.driver)) throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
     const made = this.make(user);
     this.drivers.set(name, made);
+    const peers = this.pendingPeers.get(name);
+    if (peers) void made.setPeers?.(peers);
     return made;
+  }
+
+  private readonly pendingPeers = new Map<string, Array<{ ip: string; vtep: string }>>();
+
+  /** setPeers hands an overlay's peer table to its driver, or keeps it until the driver exists. */
+  async setPeers(network: string, peers: Array<{ ip: string; vtep: string }>): Promise<void> {
+    this.pendingPeers.set(network, peers);
+    await this.drivers.get(network)?.setPeers?.(peers);
   }
 }

@@ -56,6 +56,8 @@ export interface Runtime {
   remove(taskId: string): Promise<void>;
   list(): Promise<string[]>;
   logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine>;
+  /** setOverlayPeers: the controller's peer tables of the overlay networks this host has tasks on. */
+  setOverlayPeers?(overlays: Array<{ network: string; peers: Array<{ ip: string; vtep: string }> }>): Promise<void>;
 }
 
 /** RuntimeConfig is everything a runtime needs to know about its host. */

@@ -119,7 +119,11 @@ export class Session {
           const { tasks, sequence } = m.assignments;
           if (sequence <= lastSeq) return;
           lastSeq = sequence;
-          this.assigning = this.assigning.then(() => this.worker.assign(tasks ?? [])).catch((err) => this.log('error', `assignments: ${(err as Error).message}`));
+          const overlays = m.assignments.overlays ?? [];
+          this.assigning = this.assigning.then(async () => {
+            await this.worker.assign(tasks ?? []);
+            await this.runtime.setOverlayPeers?.(overlays);
+          }).catch((err) => this.log('error', `assignments: ${(err as Error).message}`));
         } else if ('logRequest' in m && m.logRequest) {
           const ctl = new AbortController();
           requests.set(m.logRequest.requestId, ctl);

@@ -134,8 +134,11 @@ export class AgentSession implements LocalSession {
   }
 
   private async applyStatuses(statuses: TaskStatus[]): Promise<void> {
-    const { terminalServices } = await this.d.tasks.applyReports(this.nodeId, statuses.map(toReport));
+    const { terminalServices, networks } = await this.d.tasks.applyReports(this.nodeId, statuses.map(toReport));
     for (const s of terminalServices) await this.d.queue.reconcileService(s);
+    // Overlay peers changed: every node on those networks gets its new peer table.
+    const overlays = (await this.d.networks.byNames(networks.filter((n) => n !== 'bridge' && n !== 'host' && n !== 'none'))).filter((n) => n.driver === 'overlay').map((n) => n.name);
+    if (overlays.length) await this.d.router.notifyNodes(await this.d.tasks.nodesOf({ network: { in: overlays }, state: { lt: TaskState.COMPLETE } }));
   }
 
   private send(m: ControllerMessage): void {
@@ -160,7 +163,10 @@ export class AgentSession implements LocalSession {
             ...(n ? { networkConfig: { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> } } : {}),
           };
         });
-        this.send({ assignments: { tasks, sequence: ++this.sequence } });
+        const overlayNets = [...nets.values()].filter((n) => n.driver === 'overlay').map((n) => n.name);
+        const members = await this.d.networks.overlayMembers(overlayNets);
+        const overlays = overlayNets.map((network) => ({ network, peers: members.filter((m) => m.network === network && m.nodeId !== this.nodeId).map((m) => ({ ip: m.ip, vtep: m.vtep })) }));
+        this.send({ assignments: { tasks, sequence: ++this.sequence, overlays } });
       })
       .catch((err) => this.log.error(`assignments for ${this.nodeId}: ${(err as Error).message}`))
       .finally(() => {

@@ -9,7 +9,10 @@ import { TaskState, intToIp, ipToInt, nextAddress, parseCidr } from '../../../..
 export type { Network };
 
 /** CLUSTER_DRIVERS: drivers whose addresses the controller allocates per task, cluster-wide. */
-export const CLUSTER_DRIVERS = new Set(['macvlan']);
+export const CLUSTER_DRIVERS = new Set(['macvlan', 'overlay']);
+
+/** FIRST_VNI: overlay VXLAN ids start here (low ids are left to other users of VXLAN). */
+export const FIRST_VNI = 4096;
 
 /**
  * allocateAddresses gives `count` tasks addresses on a cluster-scoped network,
@@ -81,6 +84,16 @@ export class NetworkStore {
         throw err;
       }
     });
+  }
+
+  /** overlayMembers lists the running tasks of overlay networks with their address and their node's address. */
+  async overlayMembers(networks: string[]): Promise<Array<{ network: string; ip: string; nodeId: string; vtep: string }>> {
+    if (!networks.length) return [];
+    const rows = await this.db.task.findMany({
+      where: { network: { in: networks }, state: TaskState.RUNNING, ip: { not: '' }, nodeId: { not: null } },
+      select: { network: true, ip: true, nodeId: true, node: { select: { addr: true } } },
+    });
+    return rows.map((r) => ({ network: r.network, ip: r.ip, nodeId: r.nodeId!, vtep: r.node?.addr ?? '' }));
   }
 
   /** usersOf counts the tasks not yet ended that are attached to a network. */

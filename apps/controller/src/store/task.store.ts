@@ -148,10 +148,10 @@ export class TaskStore {
    * forward moves only, stale or foreign reports ignored. Returns the
    * services whose tasks reached a terminal state.
    */
-  async applyReports(nodeId: string, reports: StatusReport[]): Promise<{ terminalServices: string[]; changed: number }> {
-    if (!reports.length) return { terminalServices: [], changed: 0 };
+  async applyReports(nodeId: string, reports: StatusReport[]): Promise<{ terminalServices: string[]; changed: number; networks: string[] }> {
+    if (!reports.length) return { terminalServices: [], changed: 0, networks: [] };
     return this.db.$transaction(async (tx) => {
-      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true } });
+      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true, network: true } });
       const byId = new Map(rows.map((r) => [r.id, r]));
       const terminal = new Set<string>();
       const events: Prisma.TaskEventCreateManyInput[] = [];
@@ -184,7 +184,8 @@ export class TaskStore {
       }
       const changed = events.length;
       if (events.length) await tx.taskEvent.createMany({ data: events });
-      return { terminalServices: [...terminal], changed };
+      const networks = [...new Set(rows.filter((r) => last.has(r.id)).map((r) => r.network))];
+      return { terminalServices: [...terminal], changed, networks };
     }, TX_OPTIONS);
   }
 }

@@ -166,6 +166,11 @@ export class RuncRuntime implements Runtime {
     return out;
   }
 
+  /** setOverlayPeers passes the controller's overlay peer tables to the networks. */
+  async setOverlayPeers(overlays: Array<{ network: string; peers: Array<{ ip: string; vtep: string }> }>): Promise<void> {
+    for (const o of overlays) await this.networks.setPeers(o.network, o.peers ?? []);
+  }
+
   /** restoreNetworks gives networks back the running containers they had before an agent restart. */
   async restoreNetworks(): Promise<void> {
     for (const id of await this.list()) {

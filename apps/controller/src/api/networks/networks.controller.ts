@@ -10,7 +10,7 @@
  */
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Injectable, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CLUSTER_DRIVERS, ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
+import { CLUSTER_DRIVERS, ConflictError, FIRST_VNI, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { CidrError, contains, formatCidr, formatPublish, hostPortKey, intToIp, ipToInt, nextFree, overlaps, parseCidr, parsePublish, within, type PortError } from '../../../../../libs/common/src/index.js';
 import { FieldValidationError } from '../common/validation.js';
@@ -40,6 +40,7 @@ function driverOptions(driver: string, dto: CreateNetworkDto): Record<string, st
     if (Object.keys(o).length) throw fieldError('options', `${driver} networks take no options`);
     return {};
   }
+
   for (const [k, v] of Object.entries(o)) {
     if (!['parent', 'mode', 'macvlan_mode'].includes(k)) throw fieldError('options', `unknown macvlan option "${k}" (parent, mode)`);
     if (typeof v !== 'string') throw fieldError('options', `option ${k} must be a string`);
@@ -109,12 +110,15 @@ export class NetworksService {
         throw fieldError('ipRange', (err as CidrError).message);
       }
     }
-    return { name: dto.name, driver: dto.driver ?? 'bridge', subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, options: driverOptions(dto.driver ?? 'bridge', dto) };
+    const driver = dto.driver ?? 'bridge';
+    const options = driverOptions(driver, dto);
+    // An overlay's VXLAN id: the next one no network holds.
+    if (driver === 'overlay') options.vni = String(Math.max(FIRST_VNI - 1, ...taken.map((t) => Number((t.options as Record<string, string> | null)?.vni ?? 0))) + 1);
+    return { name: dto.name, driver, subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, options };
   }
 
   async create(dto: CreateNetworkDto) {
     const driver = dto.driver ?? 'bridge';
-    if (driver === 'overlay') throw fieldError('driver', 'overlay networks are not available yet (bridge and macvlan are)');
     driverOptions(driver, dto);
     if ((BUILTIN_NETWORKS as readonly string[]).includes(dto.name)) throw new ConflictError(`network ${dto.name} is built in`);
     return view(await this.store.create(dto.name, (taken) => this.settings(dto, taken)));

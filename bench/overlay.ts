@@ -1,0 +1,82 @@
+/**
+ * Overlay: two lab hosts, one task each on an overlay network. iperf3 TCP
+ * throughput (5 s) and ping RTT (20 pings) between the two containers'
+ * namespaces (iperf3 runs from the host inside them with nsenter), then the
+ * same between the two host namespaces directly (the underlay), in one run;
+ * and task start → reachable from another host's container (p50 of 10).
+ * Prints JSON. Targets: ≥ 90 % of the underlay's throughput, ≤ +50 µs RTT,
+ * start → reachable p50 ≤ 200 ms.
+ */
+import { Lab } from '../test/lab/lab.js';
+import { sh, waitFor } from '../test/lab/sh.js';
+import { hostAddr, hostNs } from '../test/lab/net.js';
+import { percentile } from './common.js';
+
+type Task = { node: string; state: string; address: string; id: string };
+
+async function taskPid(lab: Lab, host: number, taskId: string): Promise<number> {
+  return (await lab.containers(host)).get(taskId)!.pid;
+}
+
+/** inNet runs a command in a network namespace (a path under /proc or /run/netns). */
+function inNet(ns: string, cmd: string[], timeoutMs = 30_000) {
+  return sh('nsenter', [`--net=${ns}`, ...cmd], { timeoutMs });
+}
+
+async function iperf(serverNs: string, clientNs: string, serverIp: string): Promise<number> {
+  const server = sh('nsenter', [`--net=${serverNs}`, 'iperf3', '-s', '-1', '-p', '5201'], { timeoutMs: 30_000, allowFail: true });
+  await new Promise((r) => setTimeout(r, 500));
+  const out = JSON.parse((await inNet(clientNs, ['iperf3', '-c', serverIp, '-p', '5201', '-t', '5', '-J'])).stdout) as { end: { sum_received: { bits_per_second: number } } };
+  await server;
+  return out.end.sum_received.bits_per_second / 1e9;
+}
+
+async function rttUs(fromNs: string, ip: string): Promise<number> {
+  const out = (await inNet(fromNs, ['busybox', 'ping', '-c', '20', '-i', '0.05', '-q', ip])).stdout;
+  const m = /= [\d.]+\/([\d.]+)\//.exec(out);
+  return Math.round(Number(m?.[1] ?? NaN) * 1000);
+}
+
+async function main(): Promise<void> {
+  const lab = await Lab.start({ hosts: 2, controllers: 1 });
+  try {
+    await lab.cli(['network', 'create', '-d', 'overlay', 'ov']);
+    await lab.cli(['service', 'create', '--name', 'pair', '--replicas', '2', '--network', 'ov', 'busybox', 'sleep', '3600']);
+    const tasks = await waitFor('2 running', async () => {
+      const t = (await lab.api<Task[]>('GET', '/services/pair/tasks')).body.filter((x) => x.state === 'running' && x.address);
+      return t.length === 2 ? t : undefined;
+    }, 60_000);
+    const [a, b] = [tasks.find((t) => t.node === 'h1')!, tasks.find((t) => t.node === 'h2')!];
+    const nsA = `/proc/${await taskPid(lab, 1, a.id)}/ns/net`;
+    const nsB = `/proc/${await taskPid(lab, 2, b.id)}/ns/net`;
+    await waitFor('overlay up', async () => (await inNet(nsA, ['busybox', 'ping', '-c', '1', '-W', '1', b.address]).catch(() => undefined)) !== undefined, 10_000, 200);
+    const overlayGbps = await iperf(nsB, nsA, b.address);
+    const underlayGbps = await iperf(`/run/netns/${hostNs(2)}`, `/run/netns/${hostNs(1)}`, hostAddr(2));
+    const overlayRtt = await rttUs(nsA, b.address);
+    const underlayRtt = await rttUs(`/run/netns/${hostNs(1)}`, hostAddr(2));
+    // Start → reachable: a new task on h2 answering a ping from the container on h1.
+    const samples: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      const r = await lab.api<{ id: string; taskId: string }>('POST', '/containers', { image: 'busybox', command: ['sleep', '600'], network: 'ov' });
+      const ip = await waitFor('address', async () => {
+        const c = (await lab.api<{ address: string; node: string }>('GET', `/containers/${r.body.id}`)).body;
+        return c.address ? c : undefined;
+      }, 30_000, 10);
+      const from = ip.node === 'h1' ? nsB : nsA;
+      await waitFor('reachable', async () => (await inNet(from, ['busybox', 'ping', '-c', '1', '-W', '1', ip.address]).then(() => true, () => false)), 30_000, 10);
+      samples.push(performance.now() - t0);
+      await lab.api('DELETE', `/containers/${r.body.id}?force=true`);
+    }
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    console.log(JSON.stringify({
+      bench: 'overlay', overlay_gbps: r2(overlayGbps), underlay_gbps: r2(underlayGbps), throughput_ratio: r2(overlayGbps / underlayGbps),
+      overlay_rtt_us: overlayRtt, underlay_rtt_us: underlayRtt, rtt_overhead_us: overlayRtt - underlayRtt,
+      start_to_reachable_p50_ms: Math.round(percentile(samples, 50)), targets: { throughput_ratio: 0.9, rtt_overhead_us: 50, start_to_reachable_p50_ms: 200 },
+    }));
+  } finally {
+    await lab.stop();
+  }
+}
+
+void main();

@@ -86,11 +86,15 @@ export class NetworkStore {
     });
   }
 
-  /** overlayMembers lists the running tasks of overlay networks with their address and their node's address. */
+  /**
+   * overlayMembers lists the placed, not yet ended tasks of overlay networks with their
+   * address and their node's: a task is in its peers' tables before its container starts,
+   * so it is reachable the moment it runs.
+   */
   async overlayMembers(networks: string[]): Promise<Array<{ network: string; ip: string; nodeId: string; vtep: string }>> {
     if (!networks.length) return [];
     const rows = await this.db.task.findMany({
-      where: { network: { in: networks }, state: TaskState.RUNNING, ip: { not: '' }, nodeId: { not: null } },
+      where: { network: { in: networks }, state: { gte: TaskState.ASSIGNED, lt: TaskState.COMPLETE }, ip: { not: '' }, nodeId: { not: null } },
       select: { network: true, ip: true, nodeId: true, node: { select: { addr: true } } },
     });
     return rows.map((r) => ({ network: r.network, ip: r.ip, nodeId: r.nodeId!, vtep: r.node?.addr ?? '' }));

@@ -61,12 +61,12 @@ describe('networks', { timeout: 600_000 }, () => {
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, /in use/);
     const bridge = (JSON.parse((await lab.cli(['network', 'inspect', 'front'])).stdout) as { id: string }).id.slice(0, 12);
-    assert.equal((await sh('ip', ['-n', hostNs(1), 'link', 'show', `br-${bridge}`], { allowFail: true })).code, 0, 'the bridge exists while used');
+    assert.equal((await sh('ip', ['-n', hostNs(1), 'link', 'show', `bn-${bridge}`], { allowFail: true })).code, 0, 'the bridge exists while used');
     for (const c of ['f1', 'b1', 'v1', 'd1']) assert.equal((await lab.cli(['rm', '-f', c])).code, 0);
     await waitFor('front unused', async () => (await lab.cli(['network', 'rm', 'front'])).code === 0, 30_000, 500);
-    await waitFor('the bridge gone', async () => (await sh('ip', ['-n', hostNs(1), 'link', 'show', `br-${bridge}`], { allowFail: true })).code !== 0, 30_000, 200);
+    await waitFor('the bridge gone', async () => (await sh('ip', ['-n', hostNs(1), 'link', 'show', `bn-${bridge}`], { allowFail: true })).code !== 0, 30_000, 200);
     const rules = (await sh('ip', ['netns', 'exec', hostNs(1), 'iptables-save'])).stdout;
-    assert.doesNotMatch(rules, new RegExp(`br-${bridge}`), 'no iptables rule mentions it');
+    assert.doesNotMatch(rules, new RegExp(`bn-${bridge}`), 'no iptables rule mentions it');
     const pruned = await lab.cli(['network', 'prune']);
     assert.match(pruned.stdout, /back[\s\S]*vault|vault[\s\S]*back/);
   });

@@ -20,7 +20,7 @@ export function createNetworks(cniPath: string, bridge: BridgeConfig): NetworkRe
     ? new MacvlanDriver(cni, { name: n.name, parent: n.options?.parent ?? '', mode: n.options?.mode ?? 'bridge', subnet: n.subnet, gateway: n.gateway })
     : n.driver === 'overlay' ? new OverlayDriver(cni, {
       name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true,
-      vni: Number(n.options?.vni ?? 0), vxlanName: n.bridge.replace(/^br-/, 'vx-'),
+      vni: Number(n.options?.vni ?? 0), vxlanName: `vx-${n.bridge.slice(3)}`,
     }) : new BridgeDriver(cni, {
       name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir: bridge.stateDir, removeWhenIdle: true, dns: true,
     });

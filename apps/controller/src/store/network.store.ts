@@ -78,7 +78,8 @@ export class NetworkStore {
       const n = pick(all);
       const id = newId();
       try {
-        return await tx.network.create({ data: { id, ...n, bridge: `br-${id.slice(0, 12)}` } });
+        // "bn-": never a name Docker gives its bridges (br-…), so the two never share one on a host.
+        return await tx.network.create({ data: { id, ...n, bridge: `bn-${id.slice(0, 12)}` } });
       } catch (err) {
         if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`network ${n.name} already exists`);
         throw err;

@@ -3,8 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../lab/lab.js';
-import { sh, waitFor } from '../lab/sh.js';
-import { hostNs } from '../lab/net.js';
+import { waitFor } from '../lab/sh.js';
+import { httpGet } from '../lab/net.js';
 
 let lab: Lab;
 type Task = { name: string; node: string; state: string; address: string; error: string };
@@ -48,10 +48,7 @@ describe('macvlan', { timeout: 600_000 }, () => {
     assert.deepEqual(tasks.map((t) => t.node).sort(), ['h1', 'h2']);
     for (const t of tasks) {
       const other = t.node === 'h1' ? 2 : 1;
-      const got = await waitFor(`${t.address} from h${other}`, async () => {
-        const r = await sh('ip', ['netns', 'exec', hostNs(other), 'bash', '-c', `printf 'GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | busybox nc -w 2 ${t.address} 80`], { allowFail: true, timeoutMs: 10_000 });
-        return r.stdout.includes('200 OK') ? r.stdout : undefined;
-      }, 20_000, 250);
+      const got = await waitFor(`${t.address} from h${other}`, async () => (await httpGet(other, t.address, 80)) || undefined, 20_000, 250);
       assert.match(got, /hello from [0-9a-z]{12}/);
     }
     assert.equal((await lab.cli(['service', 'scale', 'mv=3'])).code, 0);

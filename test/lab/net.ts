@@ -47,3 +47,12 @@ export async function leftoverNamespaces(): Promise<string[]> {
   const { stdout } = await sh('ip', ['netns', 'list'], { allowFail: true });
   return stdout.split('\n').map((l) => l.split(' ')[0]!).filter((ns) => ns.startsWith(NS_PREFIX));
 }
+
+/**
+ * httpGet asks host:port for / from inside host n's namespace with busybox nc
+ * (busybox's static wget crashes inside a netns); resolves with the reply, "" when none.
+ */
+export async function httpGet(n: number, host: string, port: number): Promise<string> {
+  const r = await sh('ip', ['netns', 'exec', hostNs(n), 'bash', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 ${host} ${port}`], { allowFail: true, timeoutMs: 10_000 });
+  return r.stdout.includes('200 OK') ? r.stdout : '';
+}

@@ -24,6 +24,12 @@ async function reach(network: string, ip: string): Promise<boolean> {
   return r.code === 0;
 }
 
+/** lookupAddrs resolves a name from a fresh container on network `app`. */
+async function lookupAddrs(name: string): Promise<string[]> {
+  const r = await lab.cli(['run', '--rm', '--network', 'app', 'busybox', 'nslookup', name], 60_000);
+  return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!) : [];
+}
+
 describe('networks', { timeout: 600_000 }, () => {
   before(async () => {
     lab = await Lab.start({ hosts: 1, controllers: 1 });
@@ -94,5 +100,25 @@ describe('networks', { timeout: 600_000 }, () => {
     await waitFor('the name follows the scale-down', async () => (await lookup('api'))?.length === 1, 30_000, 200);
     const other = await lab.cli(['run', '--rm', '--network', 'bridge', 'busybox', 'nslookup', 'api'], 60_000);
     assert.notEqual(other.code, 0, 'names are per network: the default bridge has none');
+  });
+
+  test('a restarted agent removes network leftovers no container uses, and nothing else', async () => {
+    const ns = hostNs(1);
+    const ip = (...args: string[]) => sh('ip', ['-n', ns, ...args]);
+    await ip('link', 'add', 'bn-stale0000000', 'type', 'bridge');
+    await ip('link', 'add', 'vx-orphan000000', 'type', 'vxlan', 'id', '999', 'dstport', '4789');
+    await ip('link', 'add', 'br-notours00000', 'type', 'bridge');
+    await sh('ip', ['netns', 'exec', ns, 'iptables', '-w', '5', '-A', 'BERTH-ISOLATION-2', '-o', 'bn-stale0000000', '-j', 'DROP']);
+    const before = await lab.cli(['service', 'ps', 'api']);
+    await lab.stopAgent(1);
+    lab.startAgent(1);
+    await waitFor('h1 ready again', async () => (await lab.nodes()).every((n) => n.status === 'ready'), 30_000, 200);
+    await waitFor('leftovers gone', async () => (await ip('link', 'show', 'bn-stale0000000').catch(() => undefined)) === undefined, 15_000, 200);
+    assert.equal(await ip('link', 'show', 'vx-orphan000000').then(() => 'present', () => 'gone'), 'gone');
+    assert.equal(await ip('link', 'show', 'br-notours00000').then(() => 'present', () => 'gone'), 'present', "another program's bridge stays");
+    assert.doesNotMatch((await sh('ip', ['netns', 'exec', ns, 'iptables-save'])).stdout, /bn-stale0000000/);
+    assert.equal((await lab.cli(['service', 'ps', 'api'])).stdout.match(/running/g)?.length, before.stdout.match(/running/g)?.length, 'running containers untouched');
+    assert.deepEqual((await lookupAddrs('api')).length, 1, 'names still served after the restart');
+    await ip('link', 'del', 'br-notours00000');
   });
 });

@@ -14,6 +14,7 @@ import { Backoff } from './session/backoff.js';
 import { describeHost } from './node/facts.js';
 import { ImageService } from './images/image-service.js';
 import { ImageGc } from './images/image-gc.js';
+import { reconcileStale } from './network/reconcile.js';
 import { ImageRequests } from './images/image-requests.js';
 
 /** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   }
   const images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
   const runtime = await createRuntime(cfg, images);
+  await reconcileStale((m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
   const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, insecureRegistries: cfg.insecureRegistries });
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);

@@ -24,6 +24,8 @@ export interface TaskStatus {
   exitCode: number;
   address: string;
   timestampMs: number;
+  /** network name → the container's address on it (networks that give one). */
+  addresses?: Record<string, string>;
 }
 
 export interface TaskSpec {
@@ -34,16 +36,20 @@ export interface TaskSpec {
   image: string;
   command: string[];
   env: string[];
-  network: string;
+  /** In order; the first has the default route. */
+  networks: NetworkAttachment[];
   desiredState: number;
   stopGraceMs: number;
   pullAuth?: PullAuth;
-  networkConfig?: NetworkConfig;
   ports?: PortMapping[];
-  ip?: string;
+  serviceName?: string;
+  vip?: string;
 }
 
-export interface OverlayPeers { network: string; peers: Array<{ ip: string; vtep: string }> }
+export interface NetworkAttachment { name: string; aliases?: string[]; ip?: string; config?: NetworkConfig }
+
+export interface OverlayPeer { ip: string; vtep: string; names?: string[]; service?: string; vip?: string }
+export interface OverlayPeers { network: string; peers: OverlayPeer[] }
 export interface PortMapping { hostPort: number; containerPort: number; protocol: string }
 
 export interface NetworkConfig { name: string; driver: string; bridge: string; subnet: string; gateway: string; ipRange: string; internal: boolean; options?: Record<string, string> }

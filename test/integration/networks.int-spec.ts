@@ -120,7 +120,7 @@ test('macvlan networks: the controller gives each task a unique address, lowest 
   await c.connect();
   try {
     const ips = await waitFor('6 tasks', async () => {
-      const rows = (await c.query(`SELECT ip FROM "Task" WHERE network = 'seg' ORDER BY ip`)).rows as Array<{ ip: string }>;
+      const rows = (await c.query(`SELECT COALESCE(networks->0->>'ip', '') AS ip FROM "Task" WHERE networks @> '[{"name":"seg"}]' ORDER BY ip`)).rows as Array<{ ip: string }>;
       return rows.length === 6 ? rows.map((r) => r.ip) : undefined;
     }, 10_000);
     assert.deepEqual(ips, ['', '10.66.0.2', '10.66.0.3', '10.66.0.4', '10.66.0.5', '10.66.0.6'], 'five host addresses, the sixth task none');
@@ -132,4 +132,79 @@ test('macvlan networks: the controller gives each task a unique address, lowest 
   const o1 = await post({ name: 'ov1', driver: 'overlay', subnet: '10.68.0.0/24' });
   const o2 = await post({ name: 'ov2', driver: 'overlay', subnet: '10.69.0.0/24' });
   assert.deepEqual([o1.body.scope, o1.body.options.vni, o2.body.options.vni], ['cluster', '4096', '4097'], 'each overlay its own VXLAN id');
+});
+
+test('several networks per container and service, with aliases; every bad combination a 400 naming the field', async () => {
+  for (const name of ['multi-a', 'multi-b']) assert.equal((await post({ name })).status, 201);
+  const ov = await post({ name: 'multi-ov', driver: 'overlay', subnet: '10.70.0.0/24' });
+  assert.equal(ov.body.attachable, false, 'overlays are for services unless created attachable');
+  const c = await request(server).post('/api/containers').set(auth).send({ image: 'busybox', networks: [{ name: 'multi-a', aliases: ['db', 'primary.db'] }, { name: 'multi-b' }] });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  assert.deepEqual(c.body.networks.map((n: { name: string; aliases: string[] }) => [n.name, n.aliases]), [['multi-a', ['db', 'primary.db']], ['multi-b', []]]);
+  const cases: Array<[object, string, RegExp]> = [
+    [{ network: 'multi-a', networks: [{ name: 'multi-b' }] }, 'networks', /not both/],
+    [{ networks: [] }, 'networks', /at least one/],
+    [{ networks: [{ name: 'multi-a' }, { name: 'multi-a' }] }, 'networks', /given twice/],
+    [{ networks: [{ name: 'host' }, { name: 'multi-a' }] }, 'networks', /host network cannot be combined/],
+    [{ networks: [{ name: 'bridge', aliases: ['x'] }] }, 'networks', /aliases are for user-defined networks/],
+    [{ networks: [{ name: 'multi-a', aliases: ['bad_alias!'] }] }, 'networks.0.aliases', /DNS names/],
+    [{ networks: [{ name: 'nope' }] }, 'network', /not found/],
+    [{ networks: [{ name: 'multi-ov' }] }, 'network', /not attachable/],
+  ];
+  for (const [extra, field, re] of cases) {
+    const r = await request(server).post('/api/containers').set(auth).send({ image: 'busybox', ...extra });
+    assert.equal(r.status, 400, JSON.stringify(extra));
+    assert.equal(r.body.error.details[0].field, field, JSON.stringify(r.body));
+    assert.match(r.body.error.message, re);
+  }
+  // Services may join any overlay; tasks get addresses there and the service a virtual IP.
+  const svc = await request(server).post('/api/services').set(auth).send({ name: 'multi', image: 'busybox', replicas: 2, networks: [{ name: 'multi-ov', aliases: ['m'] }, { name: 'multi-a' }] });
+  assert.equal(svc.status, 201, JSON.stringify(svc.body));
+  assert.deepEqual([svc.body.endpointMode, svc.body.vip], ['vip', '10.212.0.1']);
+  const rr = await request(server).post('/api/services').set(auth).send({ name: 'multi-rr', image: 'busybox', replicas: 1, network: 'multi-a', endpointMode: 'dnsrr' });
+  assert.deepEqual([rr.body.endpointMode, rr.body.vip], ['dnsrr', '']);
+  const plain = await request(server).post('/api/services').set(auth).send({ name: 'multi-plain', image: 'busybox', replicas: 1 });
+  assert.equal(plain.body.vip, '', 'no virtual IP on the default bridge, which has no names');
+  assert.equal((await request(server).post('/api/services').set(auth).send({ name: 'x', image: 'busybox', replicas: 1, endpointMode: 'round' })).status, 400);
+  const tasks = await waitFor('2 tasks', async () => {
+    const t = (await request(server).get('/api/services/multi/tasks').set(auth)).body as Array<{ networks: Array<{ name: string; aliases: string[]; address: string }> }>;
+    return t.length === 2 ? t : undefined;
+  }, 10_000);
+  assert.deepEqual(tasks.map((t) => t.networks[0]!.address).sort(), ['10.70.0.2', '10.70.0.3']);
+  assert.deepEqual(tasks[0]!.networks.map((n) => n.name), ['multi-ov', 'multi-a']);
+  assert.equal((await post({ name: 'clash', subnet: '10.212.3.0/24' })).status, 400, 'the VIP pool is no network subnet');
+});
+
+test('network connect / disconnect: stored on the container and its task, with errors for what cannot be', async () => {
+  const c = await request(server).post('/api/containers').set(auth).send({ image: 'busybox', name: 'hopper', network: 'multi-a' });
+  assert.equal(c.status, 201);
+  const ov2 = await post({ name: 'att-ov', driver: 'overlay', subnet: '10.71.0.0/24', attachable: true });
+  assert.equal(ov2.body.attachable, true);
+  const con = await request(server).post('/api/networks/att-ov/connect').set(auth).send({ container: 'hopper', aliases: ['hop'] });
+  assert.equal(con.status, 200, JSON.stringify(con.body));
+  assert.deepEqual(con.body.networks.map((n: { name: string; aliases: string[]; address: string }) => [n.name, n.aliases, n.address]), [['multi-a', [], ''], ['att-ov', ['hop'], '10.71.0.2']]);
+  const cases: Array<[string, object, number, RegExp]> = [
+    ['att-ov/connect', { container: 'hopper' }, 409, /already connected/],
+    ['multi-ov/connect', { container: 'hopper' }, 400, /not attachable/],
+    ['host/connect', { container: 'hopper' }, 400, /host network/],
+    ['nope/connect', { container: 'hopper' }, 404, /nope/],
+    ['multi-b/connect', { container: 'ghost' }, 404, /ghost/],
+    ['multi-b/disconnect', { container: 'hopper' }, 409, /not connected/],
+    ['multi-b/connect', { container: 'hopper', aliases: ['-x'] }, 400, /DNS names/],
+  ];
+  for (const [path, body, status, re] of cases) {
+    const r = await request(server).post(`/api/networks/${path}`).set(auth).send(body);
+    assert.equal(r.status, status, `${path} ${JSON.stringify(r.body)}`);
+    assert.match(r.body.error.message, re);
+  }
+  assert.equal((await request(server).delete('/api/networks/att-ov').set(auth)).status, 409, 'in use by the connected container');
+  const dis = await request(server).post('/api/networks/att-ov/disconnect').set(auth).send({ container: 'hopper' });
+  assert.equal(dis.status, 200);
+  assert.deepEqual(dis.body.networks.map((n: { name: string }) => n.name), ['multi-a']);
+  assert.equal((await request(server).delete('/api/networks/att-ov').set(auth)).status, 204, 'free once disconnected');
+  const pub = await request(server).post('/api/containers').set(auth).send({ image: 'busybox', name: 'porter', network: 'multi-a', publish: ['8181:80'] });
+  assert.equal(pub.status, 201);
+  const leave = await request(server).post('/api/networks/multi-a/disconnect').set(auth).send({ container: 'porter' });
+  assert.equal(leave.status, 409);
+  assert.match(leave.body.error.message, /publishes ports through network multi-a/);
 });

@@ -58,7 +58,7 @@ function defineSuite(): void {
   let natBaseline = '';
 
   const spec = (command: string[], network = 'bridge', img = image): TaskSpec => ({
-    id: `rt${randomBytes(6).toString('hex')}`, name: 'rt', serviceId: '', slot: 0, image: img, command, env: ['GREETING=hello'], network, desiredState: 0, stopGraceMs: 1000,
+    id: `rt${randomBytes(6).toString('hex')}`, name: 'rt', serviceId: '', slot: 0, image: img, command, env: ['GREETING=hello'], networks: [{ name: network }], desiredState: 0, stopGraceMs: 1000,
   });
   const run = async (s: TaskSpec) => {
     await rt.prepare(s);

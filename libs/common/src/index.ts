@@ -7,3 +7,4 @@ export * from './image-ref.js';
 export * from './build-context.js';
 export * from './cidr.js';
 export * from './ports.js';
+export * from './attachments.js';

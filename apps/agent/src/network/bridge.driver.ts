@@ -15,8 +15,9 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CniAdapter, type CniConfList } from './cni.adapter.js';
-import type { AttachOptions, Attachment, NetworkDriver, PortMapping } from './network-driver.js';
+import type { AttachOptions, Attachment, NameLookup, NetworkDriver, PortMapping } from './network-driver.js';
 import { EmbeddedDns } from './dns/resolver.js';
+import { Endpoints } from './endpoints.js';
 
 const run = promisify(execFile);
 
@@ -31,8 +32,8 @@ export interface BridgeConfig {
   stateDir: string;
   /** Remove the bridge and its rules when its last container leaves (user-defined networks). */
   removeWhenIdle?: boolean;
-  /** Serve the network's names on its gateway (user-defined networks). */
-  dns?: boolean;
+  /** Serve names (this one's, and the asking container's other networks') on its gateway: user-defined networks. */
+  lookup?: NameLookup;
 }
 
 const ISO1 = 'BERTH-ISOLATION-1';
@@ -58,8 +59,8 @@ export class BridgeDriver implements NetworkDriver {
   protected readonly conf: CniConfList;
   private hostReady?: Promise<void>;
   private resolver?: EmbeddedDns;
-  /** This host's containers on the network: id → names and address (the resolver's table). */
-  private readonly members = new Map<string, { names: string[]; address: string }>();
+  /** Who is on the network: its names and VIP rules (user-defined networks only). */
+  protected readonly endpoints?: Endpoints;
 
   constructor(protected readonly cni: CniAdapter, protected readonly cfg: BridgeConfig) {
     this.name = cfg.name ?? 'bridge';
@@ -74,6 +75,19 @@ export class BridgeDriver implements NetworkDriver {
         ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(cfg.stateDir, 'cni', 'ipam') },
       }],
     };
+    if (cfg.lookup) this.endpoints = new Endpoints(`BERTH-VIP-${cfg.bridgeName.slice(3)}`);
+  }
+
+  lookup(name: string): string[] | undefined {
+    return this.endpoints?.lookup(name);
+  }
+
+  memberAt(address: string): string | undefined {
+    return this.endpoints?.memberAt(address);
+  }
+
+  isMember(containerId: string): boolean {
+    return !!this.endpoints?.has(containerId);
   }
 
   private natSpec(): string[] {
@@ -111,7 +125,11 @@ export class BridgeDriver implements NetworkDriver {
 
   /** confFor is the CNI chain for one container (overlay networks give it a fixed address). */
   protected confFor(opts: AttachOptions): CniConfList {
-    return this.withPorts(opts.ports);
+    const conf = this.withPorts(opts.ports);
+    if (opts.primary !== false) return conf;
+    // Not the container's first network: its subnet only, no default route.
+    const [bridge, ...rest] = conf.plugins;
+    return { ...conf, plugins: [{ ...bridge, ipam: { ...(bridge!.ipam as object), routes: [] } }, ...rest] };
   }
 
   /** afterAttach runs once the bridge exists (overlay networks add their VXLAN device). */
@@ -127,35 +145,28 @@ export class BridgeDriver implements NetworkDriver {
   async attach(containerId: string, netnsPath: string, opts: AttachOptions = {}): Promise<Attachment> {
     // Loopback needs no plugin: runc brings `lo` up in the namespaces it creates.
     await this.ensureHost();
-    const res = await this.cni.add(this.confFor(opts), containerId, netnsPath, 'eth0');
+    const res = await this.cni.add(this.confFor(opts), containerId, netnsPath, opts.ifName ?? 'eth0');
     await this.afterAttach();
     const address = (res.ips?.[0]?.address ?? '').split('/')[0] ?? '';
-    await this.restore(containerId, address, opts);
-    return { address };
+    await this.restore(containerId, address, { ...opts, netns: netnsPath });
+    return { address, gateway: res.ips?.[0]?.gateway ?? this.cfg.gateway };
   }
 
+  /** restore (and attach) enter the container in the network's names and VIP rules, and start its resolver. */
   async restore(containerId: string, address: string, opts: AttachOptions = {}): Promise<void> {
-    if (!this.cfg.dns || !address) return;
-    this.members.set(containerId, { names: opts.names ?? [], address });
-    await this.publishNames();
-  }
-
-  /** publishNames rebuilds the resolver's table and starts it (the bridge has its gateway address by now). */
-  private async publishNames(): Promise<void> {
-    const table = new Map<string, string[]>();
-    for (const m of this.members.values()) for (const n of m.names) table.set(n.toLowerCase(), [...(table.get(n.toLowerCase()) ?? []), m.address]);
-    if (!this.resolver && this.members.size) {
-      const r = new EmbeddedDns(this.cfg.gateway ?? '');
+    if (!this.endpoints || !address) return;
+    if (!this.resolver) {
+      const r = new EmbeddedDns(this.cfg.gateway ?? '', (name, client) => this.cfg.lookup!(this.name, name, client));
       await r.start().then(() => (this.resolver = r), () => {});
     }
-    this.resolver?.setRecords(table);
+    await this.endpoints.set(containerId, { names: opts.names ?? [], address, service: opts.service, netns: opts.netns });
   }
 
   async detach(containerId: string, netnsPath = '', opts: AttachOptions = {}): Promise<void> {
-    if (this.members.delete(containerId)) await this.publishNames();
+    await this.endpoints?.remove(containerId);
     // Without a namespace the bridge plugin only releases the lease; the veth
     // went away with the namespace. portmap removes the container's DNAT rules.
-    await this.cni.del(this.confFor(opts), containerId, netnsPath, 'eth0');
+    await this.cni.del(this.confFor(opts), containerId, netnsPath, opts.ifName ?? 'eth0');
     if (this.cfg.removeWhenIdle && !(await this.inUse())) await this.removeHost();
   }
 

@@ -28,14 +28,14 @@ export class MacvlanDriver implements NetworkDriver {
     return this.cfg.name;
   }
 
-  private conf(ip: string): CniConfList {
+  private conf(ip: string, primary = true): CniConfList {
     const prefix = this.cfg.subnet.split('/')[1];
     return {
       cniVersion: '1.0.0',
       name: `berth-mv-${this.cfg.name}`,
       plugins: [{
         type: 'macvlan', master: this.cfg.parent, mode: this.cfg.mode,
-        ipam: { type: 'static', addresses: [{ address: `${ip}/${prefix}`, gateway: this.cfg.gateway }], routes: [{ dst: '0.0.0.0/0', gw: this.cfg.gateway }] },
+        ipam: { type: 'static', addresses: [{ address: `${ip}/${prefix}`, gateway: this.cfg.gateway }], routes: primary ? [{ dst: '0.0.0.0/0', gw: this.cfg.gateway }] : [] },
       }],
     };
   }
@@ -43,12 +43,12 @@ export class MacvlanDriver implements NetworkDriver {
   async attach(containerId: string, netnsPath: string, opts: AttachOptions = {}): Promise<Attachment> {
     if (!opts.ip) throw new RuntimeError(`no address for this task on macvlan network ${this.cfg.name} (its subnet may be full)`);
     if (!existsSync(`/sys/class/net/${this.cfg.parent}`)) throw new RuntimeError(`macvlan network ${this.cfg.name}: parent interface ${this.cfg.parent} does not exist on this host`);
-    const res = await this.cni.add(this.conf(opts.ip), containerId, netnsPath, 'eth0');
+    const res = await this.cni.add(this.conf(opts.ip, opts.primary !== false), containerId, netnsPath, opts.ifName ?? 'eth0');
     return { address: (res.ips?.[0]?.address ?? opts.ip).split('/')[0] ?? opts.ip };
   }
 
   async detach(containerId: string, netnsPath = '', opts: AttachOptions = {}): Promise<void> {
     // The interface lives in the container's namespace and goes with it; DEL tidies what is left.
-    await this.cni.del(this.conf(opts.ip || this.cfg.gateway), containerId, netnsPath, 'eth0');
+    await this.cni.del(this.conf(opts.ip || this.cfg.gateway, opts.primary !== false), containerId, netnsPath, opts.ifName ?? 'eth0');
   }
 }

@@ -15,17 +15,37 @@ import type { PortMapping } from '../../../../libs/proto/messages.js';
 export type { PortMapping };
 
 export interface AttachOptions {
+  /** The interface's name in the container (eth0 for its first network). */
+  ifName?: string;
+  /** The container's first network: the one with its default route. Default true. */
+  primary?: boolean;
   /** Ports published on the host's addresses. */
   ports?: PortMapping[];
-  /** Names the container answers to on the network (task, container and service names). */
+  /** Names the container answers to on the network (task and container names, short id, aliases). */
   names?: string[];
+  /** A service task's service, and its virtual IP ("" with endpoint mode dnsrr). */
+  service?: { name: string; vip: string };
   /** The address the controller allocated the task (cluster-scoped networks). */
   ip?: string;
+  /** The container's network namespace, while it runs (for its VIP rules). */
+  netns?: string;
+}
+
+/** OverlayPeer: a task of a cluster-scoped network as the controller describes it. */
+export interface Peer {
+  ip: string;
+  /** Its host's address; "" for this host's own tasks. */
+  vtep: string;
+  names?: string[];
+  service?: string;
+  vip?: string;
 }
 
 export interface Attachment {
   /** IPv4 address without prefix, "" when the container has none. */
   address: string;
+  /** The network's gateway, when the plugin reports one. */
+  gateway?: string;
 }
 
 export interface NetworkDriver {
@@ -37,8 +57,14 @@ export interface NetworkDriver {
   detach(containerId: string, netnsPath?: string, opts?: AttachOptions): Promise<void>;
   /** restore takes back a running container's attachment after an agent restart (names, not plumbing). */
   restore?(containerId: string, address: string, opts?: AttachOptions): Promise<void>;
-  /** setPeers: where the network's containers on other hosts are (overlay networks). */
-  setPeers?(peers: Array<{ ip: string; vtep: string }>): Promise<void>;
+  /** setPeers: the network's tasks cluster-wide (overlay networks). */
+  setPeers?(peers: Peer[]): Promise<void>;
+  /** lookup answers a name from this network's records: undefined when it has none. */
+  lookup?(name: string): string[] | undefined;
+  /** memberAt: the container on this host that has `address` on this network. */
+  memberAt?(address: string): string | undefined;
+  /** isMember: is the container attached to this network here? */
+  isMember?(containerId: string): boolean;
 }
 
 export class UnknownNetworkError extends Error {
@@ -59,11 +85,32 @@ export interface UserNetwork {
   options?: Record<string, string>;
 }
 
+/** Names: answers a name asked on `network` by `client`, from every network the client is on here. */
+export type NameLookup = (network: string, name: string, client: string) => string[] | undefined;
+
 export class NetworkRegistry {
   private readonly drivers = new Map<string, NetworkDriver>();
 
   /** make builds the driver of a user-defined network the first time a task needs it. */
-  constructor(private readonly make?: (n: UserNetwork) => NetworkDriver) {}
+  constructor(private readonly make?: (n: UserNetwork, lookup: NameLookup) => NetworkDriver) {}
+
+  /**
+   * lookup: as Docker's embedded DNS, a container resolves the names of every
+   * network it is on, whichever network's resolver it asks: the asked network first.
+   */
+  readonly lookup: NameLookup = (network, name, client) => {
+    const asked = this.drivers.get(network);
+    const own = asked?.lookup?.(name);
+    if (own) return own;
+    const id = asked?.memberAt?.(client);
+    if (!id) return undefined;
+    for (const d of this.drivers.values()) {
+      if (d === asked || !d.isMember?.(id)) continue;
+      const found = d.lookup?.(name);
+      if (found) return found;
+    }
+    return undefined;
+  };
 
   register(d: NetworkDriver): this {
     this.drivers.set(d.name, d);
@@ -75,17 +122,17 @@ export class NetworkRegistry {
     if (d) return d;
     if (!user || !this.make) throw new UnknownNetworkError(name);
     if (!['bridge', 'macvlan', 'overlay'].includes(user.driver)) throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
-    const made = this.make(user);
+    const made = this.make(user, this.lookup);
     this.drivers.set(name, made);
     const peers = this.pendingPeers.get(name);
     if (peers) void made.setPeers?.(peers);
     return made;
   }
 
-  private readonly pendingPeers = new Map<string, Array<{ ip: string; vtep: string }>>();
+  private readonly pendingPeers = new Map<string, Peer[]>();
 
   /** setPeers hands an overlay's peer table to its driver, or keeps it until the driver exists. */
-  async setPeers(network: string, peers: Array<{ ip: string; vtep: string }>): Promise<void> {
+  async setPeers(network: string, peers: Peer[]): Promise<void> {
     this.pendingPeers.set(network, peers);
     await this.drivers.get(network)?.setPeers?.(peers);
   }

@@ -6,13 +6,15 @@
  * allocated and a MAC derived from it; the controller's peer table (address
  * and host of every task elsewhere on the network) becomes FDB entries (MAC
  * → remote host) and neighbour entries (address → MAC) on the VXLAN device,
- * so containers on different hosts share the subnet with no flooding.
+ * so containers on different hosts share the subnet with no flooding. The
+ * same table carries every task's names and service, so names and virtual
+ * IPs resolve cluster-wide.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { BridgeDriver, type BridgeConfig } from './bridge.driver.js';
 import type { CniAdapter, CniConfList } from './cni.adapter.js';
-import type { AttachOptions } from './network-driver.js';
+import type { AttachOptions, Peer } from './network-driver.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { macFor } from '../../../../libs/common/src/index.js';
 
@@ -27,7 +29,7 @@ export interface OverlayConfig extends BridgeConfig {
 }
 
 export class OverlayDriver extends BridgeDriver {
-  private peers: Array<{ ip: string; vtep: string }> = [];
+  private peers: Peer[] = [];
   private applied = new Map<string, string>();
   private ready = false;
 
@@ -42,7 +44,10 @@ export class OverlayDriver extends BridgeDriver {
     return {
       ...this.conf,
       plugins: [
-        { ...bridge, mtu: MTU, ipam: { type: 'static', addresses: [{ address: `${opts.ip}/${prefix}`, gateway: this.ov.gateway }], routes: [{ dst: '0.0.0.0/0', gw: this.ov.gateway }] } },
+        {
+          ...bridge, mtu: MTU,
+          ipam: { type: 'static', addresses: [{ address: `${opts.ip}/${prefix}`, gateway: this.ov.gateway }], routes: opts.primary === false ? [] : [{ dst: '0.0.0.0/0', gw: this.ov.gateway }] },
+        },
         { type: 'tuning', mac: macFor(opts.ip) },
       ],
     };
@@ -62,9 +67,10 @@ export class OverlayDriver extends BridgeDriver {
   }
 
   /** setPeers takes the controller's table for this network and programs it once the device exists. */
-  async setPeers(peers: Array<{ ip: string; vtep: string }>): Promise<void> {
+  async setPeers(peers: Peer[]): Promise<void> {
     this.peers = peers;
     if (this.ready) await this.program();
+    await this.endpoints?.setPeers(peers);
   }
 
   private async program(): Promise<void> {

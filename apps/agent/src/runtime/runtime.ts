@@ -24,7 +24,7 @@
  *                  agent can re-adopt them (nomad's RecoverTask).
  *   logs(id, ...)  the container's log lines (CRI log format on disk).
  */
-import type { TaskSpec, LogLine } from '../../../../libs/proto/messages.js';
+import type { LogLine, OverlayPeers, TaskSpec } from '../../../../libs/proto/messages.js';
 
 export type ContainerState = 'absent' | 'prepared' | 'created' | 'running' | 'exited';
 
@@ -34,8 +34,10 @@ export interface ContainerStatus {
   exitCode?: number;
   /** Host pid of the container's init process while running. */
   pid?: number;
-  /** The container's IPv4 address on its network, "" when none. */
+  /** The container's IPv4 address on its first network, "" when none. */
   address: string;
+  /** network name → the container's address there. */
+  addresses?: Record<string, string>;
   /** When the container started / exited (Unix ms), 0 when unknown. */
   startedAt: number;
   finishedAt: number;
@@ -57,7 +59,9 @@ export interface Runtime {
   list(): Promise<string[]>;
   logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine>;
   /** setOverlayPeers: the controller's peer tables of the overlay networks this host has tasks on. */
-  setOverlayPeers?(overlays: Array<{ network: string; peers: Array<{ ip: string; vtep: string }> }>): Promise<void>;
+  setOverlayPeers?(overlays: OverlayPeers[]): Promise<void>;
+  /** updateNetworks: connect and disconnect a container to match the spec's networks (in place when running). */
+  updateNetworks?(spec: TaskSpec): Promise<{ addresses: Record<string, string>; errors: string[] }>;
 }
 
 /** RuntimeConfig is everything a runtime needs to know about its host. */

@@ -11,6 +11,11 @@ import { advance } from './advance.js';
 
 export type Reporter = (status: TaskStatus) => Promise<void>;
 
+/** networksKey: what of a spec's networks the container's plumbing depends on. */
+function networksKey(spec: TaskSpec): string {
+  return JSON.stringify(spec.networks.map((a) => [a.name, a.aliases ?? [], a.ip ?? '']));
+}
+
 export function statusOf(taskId: string, state: number, extra: Partial<TaskStatus> = {}): TaskStatus {
   return { taskId, state, message: taskStateName(state), error: '', hasExitCode: false, exitCode: 0, address: '', timestampMs: Date.now(), ...extra };
 }
@@ -20,16 +25,33 @@ export class TaskManager {
   private again = false;
   private waitAbort?: AbortController;
   private closed = false;
+  private networksChanged = false;
 
   constructor(public spec: TaskSpec, public status: TaskStatus, private readonly runtime: Runtime, private readonly report: Reporter) {}
 
   update(spec: TaskSpec): void {
     const changed = spec.desiredState !== this.spec.desiredState;
+    const moved = networksKey(spec) !== networksKey(this.spec);
     this.spec = spec;
-    if (changed) {
+    if (moved) this.networksChanged = true;
+    if (changed || moved) {
       this.waitAbort?.abort();
       this.kick();
     }
+  }
+
+  /**
+   * applyNetworks connects and disconnects the container as the spec now says
+   * (network connect/disconnect) and reports RUNNING again with its addresses,
+   * and with what failed as the message.
+   */
+  private async applyNetworks(): Promise<void> {
+    this.networksChanged = false;
+    if (!this.runtime.updateNetworks || this.status.state > TaskState.RUNNING || this.status.state < TaskState.READY) return;
+    const { addresses, errors } = await this.runtime.updateNetworks(this.spec).catch((err: Error) => ({ addresses: this.status.addresses ?? {}, errors: [err.message] }));
+    if (this.status.state !== TaskState.RUNNING) return;
+    this.status = statusOf(this.spec.id, TaskState.RUNNING, { address: this.status.address, addresses, message: errors.join('; ') || 'networks updated' });
+    await this.report(this.status);
   }
 
   kick(): void {
@@ -62,6 +84,7 @@ export class TaskManager {
 
   private async drive(): Promise<void> {
     for (let steps = 0; steps < 16 && !this.closed; steps++) {
+      if (this.networksChanged) await this.applyNetworks();
       const action = advance(this.status.state, this.spec.desiredState);
       switch (action) {
         case 'none':
@@ -82,7 +105,7 @@ export class TaskManager {
           await this.set(TaskState.STARTING);
           try {
             const st = await this.runtime.start(this.spec.id);
-            await this.set(TaskState.RUNNING, { address: st.address, message: 'started' });
+            await this.set(TaskState.RUNNING, { address: st.address, addresses: st.addresses ?? {}, message: 'started' });
           } catch (err) {
             return this.set(TaskState.REJECTED, { error: (err as Error).message, message: 'starting failed' });
           }

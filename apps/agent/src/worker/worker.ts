@@ -48,7 +48,7 @@ export class Worker {
       let status = rec.status;
       if (!isTerminal(status.state) && status.state >= TaskState.ACCEPTED) {
         const st = await this.runtime.status(rec.spec.id);
-        if (st.state === 'running') status = statusOf(rec.spec.id, TaskState.RUNNING, { address: st.address, message: 'started' });
+        if (st.state === 'running') status = statusOf(rec.spec.id, TaskState.RUNNING, { address: st.address, addresses: st.addresses ?? {}, message: 'started' });
         else if (st.state === 'exited') {
           const code = st.exitCode ?? 0;
           status = code === 0 ? statusOf(rec.spec.id, TaskState.COMPLETE, { hasExitCode: true, exitCode: 0 })

@@ -1,7 +1,7 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../client/api-client.js';
-import { parsePublish } from '../../../../libs/common/src/index.js';
+import { ALIAS, NETWORK_NAME, parseNetworkFlag, parsePublish, type Attachment } from '../../../../libs/common/src/index.js';
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -24,8 +24,34 @@ export function publishArg(v: string, prev: string[] = []): string[] {
 
 /** networkArg checks the shape of a network name; whether it exists is the controller's answer. */
 export function networkArg(v: string): string {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(v)) throw new InvalidArgumentError(`"${v}" is not a network name (bridge, host, none or one from berth network ls)`);
+  if (!NETWORK_NAME.test(v)) throw new InvalidArgumentError(`"${v}" is not a network name (bridge, host, none or one from berth network ls)`);
   return v;
+}
+
+/** networksArg collects `--network NAME` or `--network name=NAME,alias=A` values (repeatable). */
+export function networksArg(v: string, prev: Attachment[] = []): Attachment[] {
+  let a: Attachment;
+  try {
+    a = parseNetworkFlag(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  networkArg(a.name);
+  for (const alias of a.aliases ?? []) aliasArg(alias);
+  return [...prev, a];
+}
+
+/** aliasArg collects DNS names given with --network-alias / --alias. */
+export function aliasArg(v: string, prev: string[] = []): string[] {
+  if (!ALIAS.test(v)) throw new InvalidArgumentError(`"${v}" is not a DNS name (letters, digits and -, dot-separated)`);
+  return [...prev, v];
+}
+
+/** attachmentsBody: the request's networks from --network and --network-alias (aliases apply to the first network, as Docker's). */
+export function attachmentsBody(networks: Attachment[], aliases: string[]): { networks: Attachment[] } {
+  const list = networks.length ? networks.map((n) => ({ ...n })) : [{ name: 'bridge' }];
+  if (aliases.length) list[0] = { ...list[0]!, aliases: [...(list[0]!.aliases ?? []), ...aliases] };
+  return { networks: list };
 }
 
 export function intArg(name: string, min: number, max: number) {

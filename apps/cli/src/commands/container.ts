@@ -4,7 +4,8 @@ import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
 import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { envArg, intArg, networkArg, publishArg } from './args.js';
+import { aliasArg, attachmentsBody, envArg, intArg, networksArg, publishArg } from './args.js';
+import type { Attachment } from '../../../../libs/common/src/index.js';
 
 const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
 /** START_WAIT_MS: how long `berth run` waits for the container to start (image pulls included). */
@@ -25,13 +26,16 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     .option('-d, --detach', 'print the container id and return')
     .option('--name <name>', 'container name')
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
-    .option('--network <net>', 'bridge, host, none or a network from berth network ls', networkArg, 'bridge')
+    .option('--network <net>', 'bridge, host, none or a network from berth network ls, or name=NET,alias=A (repeatable; the first has the default route)', networksArg, [])
+    .option('--network-alias <name>', 'another name for the container on its first network (repeatable)', aliasArg, [])
     .option('-p, --publish <HOST:CONTAINER[/proto]>', 'publish a port on the host the container runs on (repeatable)', publishArg, [])
     .option('--rm', 'remove the container when it exits')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()
-    .action(async (image: string, command: string[], o: { detach?: boolean; name?: string; env: string[]; network: string; publish: string[]; rm?: boolean }) => {
-      const c = await api().json<Container>('POST', '/containers', { image, command, env: o.env, network: o.network, publish: o.publish, ...(o.name ? { name: o.name } : {}), autoRemove: !!o.rm });
+    .action(async (image: string, command: string[], o: { detach?: boolean; name?: string; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; rm?: boolean }) => {
+      const c = await api().json<Container>('POST', '/containers', {
+        image, command, env: o.env, ...attachmentsBody(o.network, o.networkAlias), publish: o.publish, ...(o.name ? { name: o.name } : {}), autoRemove: !!o.rm,
+      });
       if (o.detach) return void process.stdout.write(`${c.id}\n`);
       const started = await waitStarted(api(), c.id);
       if (started.state === 'rejected') {

@@ -1,9 +1,10 @@
 /** `berth service` verbs: create, ls, ps, scale, logs, rm, inspect. */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { ApiClient } from '../client/api-client.js';
 import type { Service, Task } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { envArg, intArg, networkArg, parseScale, publishArg } from './args.js';
+import { aliasArg, attachmentsBody, envArg, intArg, networksArg, parseScale, publishArg } from './args.js';
+import type { Attachment } from '../../../../libs/common/src/index.js';
 
 export function registerServiceCommands(program: Command, api: () => ApiClient): void {
   const svc = program.command('service').description('manage replicated services');
@@ -11,11 +12,18 @@ export function registerServiceCommands(program: Command, api: () => ApiClient):
   svc.command('create').description('create a service').requiredOption('--name <name>', 'service name')
     .option('--replicas <n>', 'number of tasks', intArg('--replicas', 0, 10000), 1)
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
-    .option('--network <net>', 'bridge, host, none or a network from berth network ls', networkArg, 'bridge')
+    .option('--network <net>', 'bridge, host, none or a network from berth network ls, or name=NET,alias=A (repeatable; the first has the default route)', networksArg, [])
+    .option('--network-alias <name>', "another name for the service's tasks on its first network (repeatable)", aliasArg, [])
+    .option('--endpoint-mode <mode>', 'vip: the service name gives one virtual IP balanced over the tasks; dnsrr: the tasks\' addresses', (v: string) => {
+      if (v !== 'vip' && v !== 'dnsrr') throw new InvalidArgumentError('--endpoint-mode must be vip or dnsrr');
+      return v;
+    }, 'vip')
     .option('-p, --publish <HOST:CONTAINER[/proto]>', "publish a port on each task's host (one task per host holds it; repeatable)", publishArg, [])
     .argument('<image>').argument('[command...]').passThroughOptions()
-    .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: string; publish: string[] }) => {
-      const s = await api().json<Service>('POST', '/services', { name: o.name, image, replicas: o.replicas, command, env: o.env, network: o.network, publish: o.publish });
+    .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; endpointMode: string }) => {
+      const s = await api().json<Service>('POST', '/services', {
+        name: o.name, image, replicas: o.replicas, command, env: o.env, ...attachmentsBody(o.network, o.networkAlias), publish: o.publish, endpointMode: o.endpointMode,
+      });
       process.stdout.write(`${s.id}\n`);
     });
 

@@ -24,7 +24,9 @@ import { RegistryAccessModule } from '../registry/registry-access.module.js';
 import { RegistryTokenController } from './registry/registry-token.controller.js';
 import { RegistryAccessApi, RegistryController } from './registry/registry.controller.js';
 import { BuildsController, BuildsService } from './builds/builds.controller.js';
-import { NetworksController, NetworksService } from './networks/networks.controller.js';
+import { NetworksController } from './networks/networks.controller.js';
+import { NetworksService } from './networks/networks.service.js';
+import { AttachmentsService } from './networks/attachments.service.js';
 
 @Module({
   imports: [DispatcherModule, CaModule, SchedulerModule, RegistryAccessModule],
@@ -32,7 +34,7 @@ import { NetworksController, NetworksService } from './networks/networks.control
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService, NetworksService,
+    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService, NetworksService, AttachmentsService,
   ],
 })
 export class ApiModule {}

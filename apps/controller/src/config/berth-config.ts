@@ -48,6 +48,8 @@ export class BerthConfig {
   readonly registryTokenTtlS: number;
   readonly secretKeyFile: string;
   readonly networkPool: string;
+  /** Services' virtual IPs come from here; no network's subnet may overlap it. */
+  readonly vipPool: string;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.databaseUrl = str(env, 'BERTH_DATABASE_URL', 'postgresql://berth:berth@127.0.0.1:5432/berth', /^postgres(ql)?:\/\//, 'a postgresql:// URL');
@@ -72,5 +74,6 @@ export class BerthConfig {
     this.registryTokenTtlS = int(env, 'BERTH_REGISTRY_TOKEN_TTL_S', 300, 30, 86_400);
     this.secretKeyFile = str(env, 'BERTH_SECRET_KEY_FILE', `${this.stateDir}/secret.key`);
     this.networkPool = str(env, 'BERTH_NETWORK_POOL', '10.211.0.0/16', /^\d+\.\d+\.\d+\.\d+\/(1[0-9]|2[0-4]|[89])$/, 'an IPv4 CIDR from /8 to /24');
+    this.vipPool = str(env, 'BERTH_VIP_POOL', '10.212.0.0/16', /^\d+\.\d+\.\d+\.\d+\/(1[0-9]|2[0-4]|[89])$/, 'an IPv4 CIDR from /8 to /24');
   }
 }

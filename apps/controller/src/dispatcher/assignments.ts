@@ -1,18 +1,43 @@
-/** toTaskSpec: a task row as the proto's TaskSpec (the agent's view of it). */
-import type { TaskSpec } from '../../../../libs/proto/messages.js';
-import type { TaskWithNames } from '../store/store.module.js';
+/** The agent's view of tasks: task rows as the proto's TaskSpec, and the overlay peer tables. */
+import type { OverlayPeers, TaskSpec } from '../../../../libs/proto/messages.js';
+import type { Network, OverlayMember, TaskWithNames } from '../store/store.module.js';
 import { STOP_GRACE_MS } from './tunables.js';
-import { parsePublish } from '../../../../libs/common/src/index.js';
+import { asAttachments, parsePublish } from '../../../../libs/common/src/index.js';
 
 export function taskName(t: Pick<TaskWithNames, 'service' | 'container' | 'slot' | 'id'>): string {
   if (t.service) return `${t.service.name}.${t.slot}`;
   return t.container?.name ?? t.id;
 }
 
-export function toTaskSpec(t: TaskWithNames): TaskSpec {
+/** toTaskSpec: a task row as the agent sees it; `nets` holds the user-defined networks it is on. */
+export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Map()): TaskSpec {
+  const networks = asAttachments(t.networks).map((a) => {
+    const n = nets.get(a.name);
+    return {
+      name: a.name, aliases: a.aliases ?? [], ip: a.ip ?? '',
+      ...(n ? { config: { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> } } : {}),
+    };
+  });
   return {
     id: t.id, name: taskName(t), serviceId: t.serviceId ?? '', slot: t.slot, image: t.image, command: t.command,
-    env: t.env, network: t.network, desiredState: t.desiredState, stopGraceMs: STOP_GRACE_MS,
-    ports: (t.ports ?? []).map(parsePublish), ip: t.ip ?? '',
+    env: t.env, networks, desiredState: t.desiredState, stopGraceMs: STOP_GRACE_MS,
+    ports: (t.ports ?? []).map(parsePublish), serviceName: t.service?.name ?? '', vip: t.service?.vip ?? '',
   };
+}
+
+/**
+ * overlayPeers: for each overlay network, every placed task on it (on any node) with
+ * its address, its host's ("" for the receiving node's own tasks: no tunnel to them),
+ * the names the network's resolvers give it and its service's virtual IP.
+ */
+export function overlayPeers(networks: string[], members: OverlayMember[], self: string): OverlayPeers[] {
+  return networks.map((network) => ({
+    network,
+    peers: members.flatMap((m) => {
+      const a = m.networks.find((x) => x.name === network);
+      if (!a?.ip) return [];
+      const names = [taskName(m), m.id.slice(0, 12), ...(a.aliases ?? [])];
+      return [{ ip: a.ip, vtep: m.nodeId === self ? '' : m.vtep, names, service: m.service?.name ?? '', vip: m.service?.vip ?? '' }];
+    }),
+  }));
 }

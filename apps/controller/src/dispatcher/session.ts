@@ -8,12 +8,12 @@
 import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
-import { NetworkStore, NodeStore, TaskStore, type StatusReport } from '../store/store.module.js';
+import { NetworkStore, NodeStore, TaskStore, onNetwork, type StatusReport } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
-import { toTaskSpec } from './assignments.js';
-import { TaskState } from '../../../../libs/common/src/index.js';
+import { overlayPeers, toTaskSpec } from './assignments.js';
+import { TaskState, networkNames } from '../../../../libs/common/src/index.js';
 import type { PullAuthResolver } from './pull-auth.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 
@@ -30,8 +30,14 @@ export interface SessionDeps {
 function toReport(s: TaskStatus): StatusReport {
   return {
     taskId: s.taskId, state: s.state, message: s.message, error: s.error, address: s.address,
+    // Addresses are known once a task runs; earlier states carry none and must not clear them.
+    ...(s.state >= TaskState.RUNNING && s.addresses ? { addresses: sortedKeys(s.addresses) } : {}),
     ...(s.hasExitCode ? { exitCode: s.exitCode } : {}), at: s.timestampMs ? new Date(s.timestampMs) : new Date(),
   };
+}
+
+function sortedKeys(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function describe(d: NodeDescription) {
@@ -138,7 +144,7 @@ export class AgentSession implements LocalSession {
     for (const s of terminalServices) await this.d.queue.reconcileService(s);
     // Overlay peers changed: every node on those networks gets its new peer table.
     const overlays = (await this.d.networks.byNames(networks.filter((n) => n !== 'bridge' && n !== 'host' && n !== 'none'))).filter((n) => n.driver === 'overlay').map((n) => n.name);
-    if (overlays.length) await this.d.router.notifyNodes(await this.d.tasks.nodesOf({ network: { in: overlays }, state: { lt: TaskState.COMPLETE } }));
+    if (overlays.length) await this.d.router.notifyNodes(await this.d.tasks.nodesOf({ OR: overlays.map((n) => ({ networks: onNetwork(n) })), state: { lt: TaskState.COMPLETE } }));
   }
 
   private send(m: ControllerMessage): void {
@@ -155,17 +161,10 @@ export class AgentSession implements LocalSession {
     this.d.tasks.forNode(this.nodeId)
       .then(async (rows) => {
         const auth = await this.d.pullAuth.forImages(rows.filter((r) => r.desiredState <= TaskState.RUNNING).map((r) => r.image));
-        const nets = new Map((await this.d.networks.byNames([...new Set(rows.map((r) => r.network))])).map((n) => [n.name, n]));
-        const tasks = rows.map((r) => {
-          const n = nets.get(r.network);
-          return {
-            ...toTaskSpec(r), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}),
-            ...(n ? { networkConfig: { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> } } : {}),
-          };
-        });
+        const nets = new Map((await this.d.networks.byNames([...new Set(rows.flatMap((r) => networkNames(r.networks)))])).map((n) => [n.name, n]));
+        const tasks = rows.map((r) => ({ ...toTaskSpec(r, nets), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
         const overlayNets = [...nets.values()].filter((n) => n.driver === 'overlay').map((n) => n.name);
-        const members = await this.d.networks.overlayMembers(overlayNets);
-        const overlays = overlayNets.map((network) => ({ network, peers: members.filter((m) => m.network === network && m.nodeId !== this.nodeId).map((m) => ({ ip: m.ip, vtep: m.vtep })) }));
+        const overlays = overlayPeers(overlayNets, await this.d.networks.overlayMembers(overlayNets), this.nodeId);
         this.send({ assignments: { tasks, sequence: ++this.sequence, overlays } });
       })
       .catch((err) => this.log.error(`assignments for ${this.nodeId}: ${(err as Error).message}`))

@@ -2,29 +2,34 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
-import { allocateAddresses } from './network.store.js';
+import { withAddresses } from './network.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Container } from './generated/client.js';
 import type { TaskWithNames } from './task.store.js';
-import { TaskState } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, type Attachment } from '../../../../libs/common/src/index.js';
 
 export type ContainerWithTask = Container & { task: TaskWithNames | null };
-const WITH_TASK = { task: { include: { service: { select: { name: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } } } as const;
+const WITH_TASK = { task: { include: { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } } } as const;
 
 @Injectable()
 export class ContainerStore {
   constructor(private readonly db: PrismaService) {}
 
   /** create inserts the container and its NEW task together; returns both. */
-  async create(c: { name: string; image: string; command: string[]; env: string[]; network: string; ports: string[]; autoRemove: boolean }): Promise<ContainerWithTask> {
+  async create(c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; autoRemove: boolean }): Promise<ContainerWithTask> {
     const id = newId();
     if (!c.name) c = { ...c, name: `c-${id.slice(0, 10)}` };
-    const { ports, ...row } = c;
+    const { ports, networks, ...row } = c;
     try {
       return await this.db.$transaction(async (tx) => tx.container.create({
         data: {
-          id, ...row,
-          task: { create: { id: newId(), image: c.image, command: c.command, env: c.env, network: c.network, ports, ip: (await allocateAddresses(tx, c.network, 1))[0]!, desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } } } },
+          id, ...row, networks: networks as object[],
+          task: {
+            create: {
+              id: newId(), image: c.image, command: c.command, env: c.env, networks: (await withAddresses(tx, [networks]))[0]! as object[], ports,
+              desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } },
+            },
+          },
         },
         include: WITH_TASK,
       }));
@@ -45,6 +50,29 @@ export class ContainerStore {
 
   list(all: boolean): Promise<ContainerWithTask[]> {
     return this.db.container.findMany({ where: all ? {} : { task: { state: { lt: TaskState.COMPLETE } } }, include: WITH_TASK, orderBy: { createdAt: 'desc' } });
+  }
+
+  /**
+   * setNetworks changes a container's networks (network connect/disconnect) and its
+   * task's, giving a new cluster-scoped attachment its address; `change` sees the
+   * current list and returns the new one or throws. Locked per container.
+   */
+  async setNetworks(id: string, change: (current: Attachment[]) => Attachment[]): Promise<ContainerWithTask> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`container:${id}`}))`;
+      const c = await tx.container.findUnique({ where: { id }, include: { task: true } });
+      if (!c) throw new ConflictError(`container ${id} was removed`);
+      const next = change(asAttachments(c.networks)).map((a) => ({ name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) }));
+      await tx.container.update({ where: { id }, data: { networks: next } });
+      if (c.task) {
+        const held = new Map(asAttachments(c.task.networks).map((a) => [a.name, a]));
+        const fresh = await withAddresses(tx, [next.filter((a) => !held.has(a.name))]);
+        const merged = next.map((a) => (held.has(a.name) ? { ...held.get(a.name)!, aliases: a.aliases } : fresh[0]!.find((f) => f.name === a.name)!));
+        const message = next.length > held.size ? 'connecting to a network' : 'disconnecting from a network';
+        await tx.task.update({ where: { id: c.task.id }, data: { networks: merged.map((a) => JSON.parse(JSON.stringify(a)) as object), message, version: { increment: 1 } } });
+      }
+      return (await tx.container.findUnique({ where: { id }, include: WITH_TASK }))!;
+    });
   }
 
   async remove(id: string): Promise<void> {

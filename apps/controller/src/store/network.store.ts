@@ -4,7 +4,7 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Network, Prisma } from './generated/client.js';
-import { TaskState, intToIp, ipToInt, nextAddress, parseCidr } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, intToIp, ipToInt, nextAddress, parseCidr, type Attachment } from '../../../../libs/common/src/index.js';
 
 export type { Network };
 
@@ -24,8 +24,8 @@ export async function allocateAddresses(tx: Prisma.TransactionClient, network: s
   const n = await tx.network.findFirst({ where: { name: network, builtin: false } });
   if (!n || !CLUSTER_DRIVERS.has(n.driver) || count === 0) return Array.from({ length: count }, () => '');
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`ipam:${network}`}))`;
-  const held = await tx.task.findMany({ where: { network, state: { lt: TaskState.COMPLETE }, ip: { not: '' } }, select: { ip: true } });
-  const taken = new Set(held.map((t) => ipToInt(t.ip)));
+  const held = await tx.task.findMany({ where: { networks: onNetwork(network), state: { lt: TaskState.COMPLETE } }, select: { networks: true } });
+  const taken = new Set(held.flatMap((t) => asAttachments(t.networks).filter((a) => a.name === network && a.ip).map((a) => ipToInt(a.ip!))));
   const subnet = parseCidr(n.subnet);
   const range = n.ipRange ? parseCidr(n.ipRange) : undefined;
   const out: string[] = [];
@@ -41,6 +41,36 @@ export async function allocateAddresses(tx: Prisma.TransactionClient, network: s
   return out;
 }
 
+/** onNetwork: the filter for rows whose attachments include `network` (a GIN-indexed containment). */
+export function onNetwork(network: string): { array_contains: Array<{ name: string }> } {
+  return { array_contains: [{ name: network }] };
+}
+
+/**
+ * withAddresses gives each task's attachments to cluster-scoped networks an
+ * address (allocateAddresses), in the caller's transaction. Returns the
+ * attachments with `ip` set where the network is addressed by the controller.
+ */
+export async function withAddresses(tx: Prisma.TransactionClient, perTask: Attachment[][]): Promise<Attachment[][]> {
+  const wanted = new Map<string, number>();
+  for (const list of perTask) for (const a of list) wanted.set(a.name, (wanted.get(a.name) ?? 0) + 1);
+  const pools = new Map<string, string[]>();
+  for (const [name, count] of wanted) pools.set(name, await allocateAddresses(tx, name, count));
+  return perTask.map((list) => list.map((a) => {
+    const ip = pools.get(a.name)!.shift() ?? '';
+    return ip ? { ...a, ip } : { name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) };
+  }));
+}
+
+/** allocateVip gives a service the lowest free address of the VIP pool, under a lock; undefined when the pool is full. */
+export async function allocateVip(tx: Prisma.TransactionClient, pool: string): Promise<string | undefined> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vips'))`;
+  const held = await tx.service.findMany({ where: { vip: { not: null } }, select: { vip: true } });
+  const cidr = parseCidr(pool);
+  const ip = nextAddress(cidr, cidr.base, new Set(held.map((s) => ipToInt(s.vip!))));
+  return ip === undefined ? undefined : intToIp(ip);
+}
+
 export interface NewNetwork {
   name: string;
   driver: string;
@@ -48,7 +78,19 @@ export interface NewNetwork {
   gateway: string;
   ipRange: string;
   internal: boolean;
+  attachable: boolean;
   options: Record<string, string>;
+}
+
+/** OverlayMember: a placed task on one of the asked overlay networks, with what its peers need. */
+export interface OverlayMember {
+  id: string;
+  slot: number;
+  networks: Attachment[];
+  nodeId: string;
+  vtep: string;
+  service: { name: string; vip: string | null } | null;
+  container: { name: string } | null;
 }
 
 @Injectable()
@@ -92,18 +134,18 @@ export class NetworkStore {
    * address and their node's: a task is in its peers' tables before its container starts,
    * so it is reachable the moment it runs.
    */
-  async overlayMembers(networks: string[]): Promise<Array<{ network: string; ip: string; nodeId: string; vtep: string }>> {
+  async overlayMembers(networks: string[]): Promise<OverlayMember[]> {
     if (!networks.length) return [];
     const rows = await this.db.task.findMany({
-      where: { network: { in: networks }, state: { gte: TaskState.ASSIGNED, lt: TaskState.COMPLETE }, ip: { not: '' }, nodeId: { not: null } },
-      select: { network: true, ip: true, nodeId: true, node: { select: { addr: true } } },
+      where: { OR: networks.map((n) => ({ networks: onNetwork(n) })), state: { gte: TaskState.ASSIGNED, lt: TaskState.COMPLETE }, nodeId: { not: null } },
+      select: { id: true, slot: true, networks: true, nodeId: true, node: { select: { addr: true } }, service: { select: { name: true, vip: true } }, container: { select: { name: true } } },
     });
-    return rows.map((r) => ({ network: r.network, ip: r.ip, nodeId: r.nodeId!, vtep: r.node?.addr ?? '' }));
+    return rows.map((r) => ({ ...r, networks: asAttachments(r.networks), nodeId: r.nodeId!, vtep: r.node?.addr ?? '' }));
   }
 
   /** usersOf counts the tasks not yet ended that are attached to a network. */
   usersOf(name: string): Promise<number> {
-    return this.db.task.count({ where: { network: name, state: { lt: TaskState.COMPLETE } } });
+    return this.db.task.count({ where: { networks: onNetwork(name), state: { lt: TaskState.COMPLETE } } });
   }
 
   async delete(id: string): Promise<void> {

@@ -22,7 +22,8 @@ export class StoreModule {}
 
 export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore };
 export type { Network, NewNetwork } from './network.store.js';
-export { CLUSTER_DRIVERS, FIRST_VNI } from './network.store.js';
+export { CLUSTER_DRIVERS, FIRST_VNI, onNetwork } from './network.store.js';
+export type { OverlayMember } from './network.store.js';
 export type { RegistryCredential, RegistryRepo, RegistryUser, RepoWithGrants } from './registry.store.js';
 export * from './resolve.js';
 export type { Node } from './node.store.js';

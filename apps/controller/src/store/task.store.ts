@@ -6,18 +6,18 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
-import { allocateAddresses } from './network.store.js';
+import { withAddresses } from './network.store.js';
 import type { Prisma, Task } from './generated/client.js';
-import { TaskState, hostPortKey, isTerminal, parsePublish, taskStateName } from '../../../../libs/common/src/index.js';
+import { TaskState, hostPortKey, isTerminal, networkNames, parsePublish, taskStateName, type Attachment } from '../../../../libs/common/src/index.js';
 
 export type { Task };
-export type TaskWithNames = Task & { service: { name: string } | null; container: { name: string } | null; node: { hostname: string } | null };
+export type TaskWithNames = Task & { service: { name: string; vip: string | null } | null; container: { name: string } | null; node: { hostname: string } | null };
 export type Tx = Prisma.TransactionClient;
 
 /** TX_OPTIONS: waits for a pooled connection and for the transaction itself, generous under load. */
 const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
 
-const WITH_NAMES = { service: { select: { name: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } as const;
+const WITH_NAMES = { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } as const;
 
 export interface StatusReport {
   taskId: string;
@@ -26,6 +26,8 @@ export interface StatusReport {
   error: string;
   exitCode?: number;
   address: string;
+  /** network → address, when the agent reported them. */
+  addresses?: Record<string, string>;
   at: Date;
 }
 
@@ -36,7 +38,7 @@ export interface NewTask {
   image: string;
   command: string[];
   env: string[];
-  network: string;
+  networks: Attachment[];
   ports: string[];
 }
 
@@ -75,9 +77,8 @@ export class TaskStore {
   /** createMany inserts new tasks and their NEW events in two statements; returns their ids. */
   async createMany(tx: Tx, tasks: NewTask[], message = 'created'): Promise<string[]> {
     if (!tasks.length) return [];
-    const byNetwork = new Map<string, string[]>();
-    for (const net of new Set(tasks.map((t) => t.network))) byNetwork.set(net, await allocateAddresses(tx, net, tasks.filter((t) => t.network === net).length));
-    const rows = tasks.map((t) => ({ id: newId(), ...t, ip: byNetwork.get(t.network)!.shift() ?? '', desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
+    const addressed = await withAddresses(tx, tasks.map((t) => t.networks));
+    const rows = tasks.map((t, i) => ({ id: newId(), ...t, networks: addressed[i]! as object[], desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
     await tx.task.createMany({ data: rows });
     await tx.taskEvent.createMany({ data: rows.map((r) => ({ taskId: r.id, state: TaskState.NEW, message })) });
     return rows.map((r) => r.id);
@@ -151,19 +152,22 @@ export class TaskStore {
   async applyReports(nodeId: string, reports: StatusReport[]): Promise<{ terminalServices: string[]; changed: number; networks: string[] }> {
     if (!reports.length) return { terminalServices: [], changed: 0, networks: [] };
     return this.db.$transaction(async (tx) => {
-      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true, network: true } });
+      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true, networks: true, addresses: true, message: true } });
       const byId = new Map(rows.map((r) => [r.id, r]));
       const terminal = new Set<string>();
       const events: Prisma.TaskEventCreateManyInput[] = [];
       // Every forward step becomes an event; each task's row is written once, with its last step.
       const last = new Map<string, StatusReport>();
+      // A running task connected to or disconnected from a network reports RUNNING again with its addresses.
+      const moved = new Map<string, { addresses: Record<string, string>; message: string }>();
       for (const r of reports) {
         const row = byId.get(r.taskId);
+        if (row && r.state === TaskState.RUNNING && row.state === TaskState.RUNNING && r.addresses && (JSON.stringify(r.addresses) !== JSON.stringify(row.addresses) || r.message !== row.message)) moved.set(r.taskId, { addresses: r.addresses, message: r.message });
         if (!row || r.state <= row.state || isTerminal(row.state) || r.state < TaskState.ACCEPTED) continue;
         const message = r.message || taskStateName(r.state);
         events.push({ taskId: r.taskId, state: r.state, message: r.error ? `${message}: ${r.error}` : message, at: r.at });
         const prev = last.get(r.taskId);
-        last.set(r.taskId, { ...r, message, exitCode: r.exitCode ?? prev?.exitCode, address: r.address || prev?.address || '' });
+        last.set(r.taskId, { ...r, message, exitCode: r.exitCode ?? prev?.exitCode, address: r.address || prev?.address || '', addresses: r.addresses ?? prev?.addresses });
         row.state = r.state;
         if (isTerminal(r.state) && row.serviceId) terminal.add(row.serviceId);
       }
@@ -175,16 +179,20 @@ export class TaskStore {
             "state" = v.state, "message" = v.message, "error" = v.error,
             "exitCode" = COALESCE(v.exit_code, t."exitCode"),
             "address" = CASE WHEN v.address <> '' THEN v.address ELSE t."address" END,
+            "addresses" = COALESCE(v.addresses, t."addresses"),
             "statusAt" = v.at, "version" = t."version" + 1, "updatedAt" = now() AT TIME ZONE 'UTC'
           FROM unnest(${updates.map((r) => r.taskId)}::text[], ${updates.map((r) => r.state)}::int[], ${updates.map((r) => r.message)}::text[],
                       ${updates.map((r) => r.error)}::text[], ${updates.map((r) => r.exitCode ?? null)}::int[], ${updates.map((r) => r.address)}::text[],
-                      ${updates.map((r) => r.at.toISOString())}::timestamp(3)[])
-            AS v(id, state, message, error, exit_code, address, at)
+                      ${updates.map((r) => (r.addresses ? JSON.stringify(r.addresses) : null))}::jsonb[], ${updates.map((r) => r.at.toISOString())}::timestamp(3)[])
+            AS v(id, state, message, error, exit_code, address, addresses, at)
           WHERE t."id" = v.id`;
+      }
+      for (const [id, m] of moved) {
+        if (!last.has(id)) await tx.task.update({ where: { id }, data: m });
       }
       const changed = events.length;
       if (events.length) await tx.taskEvent.createMany({ data: events });
-      const networks = [...new Set(rows.filter((r) => last.has(r.id)).map((r) => r.network))];
+      const networks = [...new Set(rows.filter((r) => last.has(r.id) || moved.has(r.id)).flatMap((r) => networkNames(r.networks)))];
       return { terminalServices: [...terminal], changed, networks };
     }, TX_OPTIONS);
   }

@@ -1,11 +1,12 @@
 /**
  * EmbeddedDns: the resolver of one user-defined network on this host,
  * listening on the network's gateway address (UDP 53), which is the
- * nameserver in its containers' resolv.conf. It answers the names of the
- * network's containers here — container names, task names (web.1) and
- * service names (all of the service's tasks, DNS round robin) — straight
- * from the table the driver keeps as containers come and go, and forwards
- * every other question to the host's own resolvers.
+ * nameserver in its containers' resolv.conf. It answers the names its
+ * lookup knows — container and task names, aliases, service names (a
+ * virtual IP, or every task's address with DNS round robin), on every
+ * network the asking container is on — straight from the tables the
+ * drivers keep as containers come and go, and forwards every other question
+ * to the host's own resolvers.
  */
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -25,21 +26,18 @@ export function hostResolvers(resolvConf = '/etc/resolv.conf'): string[] {
   return [...text.matchAll(/^nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!).filter((ip) => !ip.startsWith('127.'));
 }
 
+/** Lookup: the addresses of `name` (lower case, no trailing dot) for a question from `client`; undefined when unknown. */
+export type Lookup = (name: string, client: string) => string[] | undefined;
+
 export class EmbeddedDns {
   private socket?: dgram.Socket;
-  /** name → addresses; rebuilt by the driver on every change. */
-  private table = new Map<string, string[]>();
 
-  constructor(private readonly address: string, private readonly upstreams: string[] = hostResolvers(), private readonly log: (m: string) => void = () => {}) {}
-
-  setRecords(records: Map<string, string[]>): void {
-    this.table = records;
-  }
+  constructor(private readonly address: string, private readonly lookup: Lookup, private readonly upstreams: string[] = hostResolvers(), private readonly log: (m: string) => void = () => {}) {}
 
   async start(): Promise<void> {
     if (this.socket) return;
     const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-    s.on('message', (msg, rinfo) => void this.handle(msg, (out) => s.send(out, rinfo.port, rinfo.address)));
+    s.on('message', (msg, rinfo) => void this.handle(msg, rinfo.address, (out) => s.send(out, rinfo.port, rinfo.address)));
     s.on('error', (err) => this.log(`dns ${this.address}: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
@@ -56,14 +54,14 @@ export class EmbeddedDns {
     this.socket = undefined;
   }
 
-  private async handle(msg: Buffer, reply: (b: Buffer) => void): Promise<void> {
+  private async handle(msg: Buffer, client: string, reply: (b: Buffer) => void): Promise<void> {
     let q;
     try {
       q = readQuestion(msg);
     } catch {
       return; // not a query we can answer: no reply, as for noise
     }
-    const local = this.table.get(q.name.replace(/\.$/, ''));
+    const local = this.lookup(q.name.replace(/\.$/, ''), client);
     if (local) return reply(answer(q, RCODE.NOERROR, q.type === TYPE_A && q.klass === CLASS_IN ? local : [], 0));
     reply((await this.forward(msg)) ?? answer(q, this.upstreams.length ? RCODE.SERVFAIL : RCODE.NXDOMAIN));
   }

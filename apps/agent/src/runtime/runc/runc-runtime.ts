@@ -10,12 +10,12 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { scopedPath } from '../scoped-path.js';
-import type { TaskSpec, LogLine } from '../../../../../libs/proto/messages.js';
+import type { LogLine, OverlayPeers, TaskSpec } from '../../../../../libs/proto/messages.js';
 import type { ContainerStatus, LogOptions, Runtime, RuntimeConfig } from '../runtime.js';
 import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../errors.js';
 import { readLogs } from '../logs.js';
 import { ImageService, type LocalImage } from '../../images/image-service.js';
-import { createNetworks, type AttachOptions, type NetworkRegistry } from '../../network/index.js';
+import { ContainerNetworks, createNetworks, type LiveAttachment, type NetworkRegistry } from '../../network/index.js';
 import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, sh, unmount, type ContainerPaths } from './adapter.js';
 import { NOFILE_LIMIT, parseUser, toOciSpec } from './bundle.js';
 
@@ -33,7 +33,10 @@ interface Record_ {
   spec: TaskSpec;
   /** The image's StopSignal (runc's name for it), TERM when it has none. */
   stopSignal?: string;
+  /** The first network's address ("" when none). */
   address: string;
+  /** The networks attached while the container runs, in the record so detach and restore survive agent restarts. */
+  attachments?: LiveAttachment[];
   startedAt: number;
   finishedAt: number;
 }
@@ -49,11 +52,25 @@ export function stopSignalName(s: string | undefined): string {
   return `SIG${name}` in osConstants.signals ? name : 'TERM';
 }
 
-/** attachOptions: what a network needs to know about a task's container (published ports, DNS names). */
-function attachOptions(spec: TaskSpec): AttachOptions {
-  const names = [spec.name, spec.id.slice(0, 12)];
-  if (spec.serviceId) names.push(spec.name.replace(/\.\d+$/, ''));
-  return { ports: spec.ports, names: [...new Set(names.filter(Boolean))], ip: spec.ip || undefined };
+/** addressesOf: network name → address, for the networks that gave the container one. */
+function addressesOf(live: LiveAttachment[] = []): Record<string, string> {
+  return Object.fromEntries(live.filter((l) => l.address).map((l) => [l.network, l.address]));
+}
+
+/**
+ * resolvConf: a user-defined network's resolver when the container is on one (any of
+ * them answers the names of all its networks), else the host's resolvers.
+ */
+async function resolvConf(spec: TaskSpec): Promise<string> {
+  const named = spec.networks.find((a) => a.config?.driver === 'bridge' || a.config?.driver === 'overlay');
+  if (named) return `nameserver ${named.config!.gateway}\noptions ndots:0\n`;
+  return (spec.networks[0]?.name ?? 'none') === 'none' ? '' : readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+}
+
+/** hostsFile: /etc/hosts with the container's own name on each of its addresses. */
+function hostsFile(taskId: string, live: LiveAttachment[]): string {
+  const own = live.filter((l) => l.address).map((l) => `${l.address}\t${taskId.slice(0, 12)}\n`).join('');
+  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own}`;
 }
 
 function alive(pid: number): boolean {
@@ -70,6 +87,7 @@ export class RuncRuntime implements Runtime {
   private readonly runc: RuncAdapter;
   private readonly images: ImageService;
   private readonly networks: NetworkRegistry;
+  private readonly nets: ContainerNetworks;
   /** The container NOFILE limit: Docker's, capped by what this process may grant. */
   private readonly nofile = hostNofileLimit().then((hard) => Math.min(NOFILE_LIMIT, hard ?? NOFILE_LIMIT));
 
@@ -78,6 +96,7 @@ export class RuncRuntime implements Runtime {
     this.runc = new RuncAdapter(cfg.runcRoot);
     this.images = images ?? new ImageService(cfg.stateDir, cfg.insecureRegistries);
     this.networks = createNetworks(cfg.cniPath, { bridgeName: cfg.bridgeName, subnet: cfg.bridgeSubnet, stateDir: cfg.stateDir });
+    this.nets = new ContainerNetworks(this.networks);
   }
 
   private paths(id: string): ContainerPaths {
@@ -102,7 +121,7 @@ export class RuncRuntime implements Runtime {
   }
 
   async prepare(spec: TaskSpec): Promise<void> {
-    this.networks.get(spec.network, spec.networkConfig); // reject unknown networks before any work
+    this.nets.check(spec); // reject unknown networks before any work
     const p = this.paths(spec.id);
     const existing = await this.record(spec.id);
     if (existing) return;
@@ -129,16 +148,16 @@ export class RuncRuntime implements Runtime {
     if (cwd) await mkdir(await scopedPath(rootfs, cwd), { recursive: true });
     const hostname = spec.id.slice(0, 12);
     const etc = { hosts: path.join(p.dir, 'etc', 'hosts'), hostname: path.join(p.dir, 'etc', 'hostname'), resolvConf: path.join(p.dir, 'etc', 'resolv.conf') };
-    await writeFile(etc.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+    await writeFile(etc.hosts, hostsFile(spec.id, []));
     await writeFile(etc.hostname, `${hostname}\n`);
     // A user-defined network's own resolver answers its names and forwards the rest.
-    const resolv = spec.networkConfig?.driver === 'bridge' ? `nameserver ${spec.networkConfig.gateway}\noptions ndots:0\n` : spec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    await writeFile(etc.resolvConf, resolv);
+    const first = spec.networks[0]?.name ?? 'none';
+    await writeFile(etc.resolvConf, await resolvConf(spec));
     const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
     const volumes = await this.anonymousVolumes(p, rootfs, Object.keys(image.config.config?.Volumes ?? {}));
     const oci = toOciSpec({
-      taskId: spec.id, hostname, command: spec.command, env: spec.env, network: spec.network, image: image.config, user,
+      taskId: spec.id, hostname, command: spec.command, env: spec.env, network: first, image: image.config, user,
       cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile, volumes,
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
@@ -167,7 +186,7 @@ export class RuncRuntime implements Runtime {
   }
 
   /** setOverlayPeers passes the controller's overlay peer tables to the networks. */
-  async setOverlayPeers(overlays: Array<{ network: string; peers: Array<{ ip: string; vtep: string }> }>): Promise<void> {
+  async setOverlayPeers(overlays: OverlayPeers[]): Promise<void> {
     for (const o of overlays) await this.networks.setPeers(o.network, o.peers ?? []);
   }
 
@@ -175,23 +194,49 @@ export class RuncRuntime implements Runtime {
   async restoreNetworks(): Promise<void> {
     for (const id of await this.list()) {
       const rec = await this.record(id).catch(() => undefined);
-      if (!rec?.address || !rec.startedAt || (await this.status(id)).state !== 'running') continue;
-      await this.networks.get(rec.spec.network, rec.spec.networkConfig).restore?.(id, rec.address, attachOptions(rec.spec)).catch(() => {});
+      if (!rec?.attachments?.length || !rec.startedAt) continue;
+      const st = await this.status(id);
+      if (st.state === 'running') await this.nets.restore(rec.spec, rec.attachments, `/proc/${st.pid}/ns/net`).catch(() => {});
     }
+  }
+
+  /**
+   * updateNetworks takes a task's new network list: a running container is
+   * connected and disconnected in place; one not started yet simply starts with it.
+   */
+  async updateNetworks(spec: TaskSpec): Promise<{ addresses: Record<string, string>; errors: string[] }> {
+    const rec = await this.record(spec.id);
+    if (!rec) throw new ContainerNotFoundError(spec.id);
+    const previous = rec.spec;
+    rec.spec = { ...rec.spec, networks: spec.networks };
+    const st = await this.status(spec.id);
+    let errors: string[] = [];
+    if (st.state === 'running' && st.pid) {
+      const done = await this.nets.reconcile(rec.spec, rec.attachments ?? [], `/proc/${st.pid}/ns/net`, previous);
+      rec.attachments = done.live;
+      rec.address = done.live[0]?.address ?? '';
+      errors = done.errors;
+      // Rewritten in place: the container sees the files' new contents through its bind mounts.
+      const etc = path.join(this.paths(spec.id).dir, 'etc');
+      await writeFile(path.join(etc, 'hosts'), hostsFile(spec.id, done.live));
+      await writeFile(path.join(etc, 'resolv.conf'), await resolvConf(rec.spec));
+    }
+    await this.saveRecord(spec.id, rec);
+    return { addresses: addressesOf(rec.attachments), errors };
   }
 
   async start(taskId: string): Promise<ContainerStatus> {
     const rec = await this.record(taskId);
     if (!rec) throw new ContainerNotFoundError(taskId);
     const p = this.paths(taskId);
-    const driver = this.networks.get(rec.spec.network, rec.spec.networkConfig);
     const cur = await this.status(taskId);
     if (cur.state === 'running') return cur;
     if (cur.state === 'exited' && rec.startedAt) throw new RuntimeError(`the container of task ${taskId} has already run (exit code ${cur.exitCode}); remove it first`);
     if (cur.state !== 'prepared') {
       // A start that failed, or an agent that died between create and start: begin again.
       await this.runc.delete(taskId).catch(() => {});
-      await driver.detach(taskId, '', attachOptions(rec.spec)).catch(() => {});
+      await this.nets.detachAll(rec.spec, rec.attachments ?? []);
+      rec.attachments = [];
     }
     // A failed earlier start may have left pid or exit files behind.
     await Promise.all([p.pidFile, p.conmonPidFile, path.join(p.exitDir, taskId)].map((f) => rm(f, { force: true })));
@@ -200,27 +245,27 @@ export class RuncRuntime implements Runtime {
       throw err;
     });
     try {
-      if (driver.needsNamespace) {
-        const { address } = await driver.attach(taskId, `/proc/${pid}/ns/net`, attachOptions(rec.spec));
-        rec.address = address;
-        if (address) await writeFile(path.join(p.dir, 'etc', 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${address}\t${taskId.slice(0, 12)}\n`);
+      if (this.nets.needsNamespace(rec.spec)) {
+        rec.attachments = await this.nets.attachAll(rec.spec, `/proc/${pid}/ns/net`);
+        rec.address = rec.attachments[0]?.address ?? '';
+        if (rec.address) await writeFile(path.join(p.dir, 'etc', 'hosts'), hostsFile(taskId, rec.attachments));
       }
       await this.runc.start(taskId);
     } catch (err) {
       await this.runc.delete(taskId).catch(() => {});
-      await driver.detach(taskId, '', attachOptions(rec.spec)).catch(() => {});
+      await this.nets.detachAll(rec.spec, rec.attachments ?? []);
       throw err;
     }
     rec.startedAt = Date.now();
     await this.saveRecord(taskId, rec);
-    return { state: 'running', pid, address: rec.address, startedAt: rec.startedAt, finishedAt: 0 };
+    return { state: 'running', pid, address: rec.address, addresses: addressesOf(rec.attachments), startedAt: rec.startedAt, finishedAt: 0 };
   }
 
   async status(taskId: string): Promise<ContainerStatus> {
     const rec = await this.record(taskId);
     if (!rec) return { state: 'absent', address: '', startedAt: 0, finishedAt: 0 };
     const p = this.paths(taskId);
-    const base = { address: rec.address, startedAt: rec.startedAt, finishedAt: rec.finishedAt };
+    const base = { address: rec.address, addresses: addressesOf(rec.attachments), startedAt: rec.startedAt, finishedAt: rec.finishedAt };
     const code = await this.exitCode(p, taskId);
     if (code !== undefined) return { ...base, state: 'exited', exitCode: code };
     const raw = await readFile(p.pidFile, 'utf8').catch(() => '');
@@ -315,7 +360,7 @@ export class RuncRuntime implements Runtime {
       await this.runc.delete(taskId).catch((err: Error) => {
         if (!/does not exist|not exist/.test(err.message)) throw err;
       });
-      await this.networks.get(rec.spec.network, rec.spec.networkConfig).detach(taskId, '', attachOptions(rec.spec)).catch(() => {});
+      await this.nets.detachAll(rec.spec, rec.attachments ?? []);
     }
     await unmount(path.join(p.bundle, 'rootfs'));
     await rm(p.dir, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { BerthConfig } from '../../config/berth-config.js';
 import { TaskState, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
-import { NetworksService } from '../networks/networks.controller.js';
+import { AttachmentsService } from '../networks/attachments.service.js';
 import type { CreateContainerDto } from './container.dto.js';
 
 /** WAIT_POLL_MS: how often `wait` re-reads the task; WAIT_MAX_MS bounds one wait request. */
@@ -23,15 +23,13 @@ export class ContainersService {
   constructor(
     private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly scheduler: SchedulerService,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
-    private readonly networks: NetworksService,
+    private readonly attachments: AttachmentsService,
   ) {}
 
   async create(dto: CreateContainerDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
-    const ports = await this.networks.checkPublish(dto.network ?? 'bridge', dto.publish ?? []);
-    const c = await this.containers.create({
-      name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge', ports, autoRemove: dto.autoRemove ?? false,
-    });
+    const { networks, ports } = await this.attachments.check(dto, true);
+    const c = await this.containers.create({ name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, autoRemove: dto.autoRemove ?? false });
     await this.scheduler.scheduleAll();
     return mapContainer((await this.containers.get(c.id))!);
   }

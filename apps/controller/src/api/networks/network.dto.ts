@@ -1,5 +1,6 @@
 /** Request DTOs of the networks API. */
-import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ALIAS } from '../../../../../libs/common/src/index.js';
 
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -22,7 +23,31 @@ export class CreateNetworkDto {
   @IsOptional() @IsBoolean()
   internal?: boolean;
 
+  /** Overlay only: `berth run` containers may join it (services always may). */
+  @IsOptional() @IsBoolean()
+  attachable?: boolean;
+
   /** Driver options: macvlan takes parent (the host interface) and mode. */
   @IsOptional() @IsObject({ message: 'options must be an object of name: value' })
   options?: Record<string, string>;
+}
+
+const ALIAS_MESSAGE = 'aliases must be DNS names (letters, digits and -, dot-separated)';
+
+/** NetworkAttachmentDto: one network of a container or service, with its aliases there. */
+export class NetworkAttachmentDto {
+  @IsString() @Matches(NETWORK_NAME_RE, { message: 'name must be a network name (berth network ls)' })
+  name!: string;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(ALIAS, { each: true, message: ALIAS_MESSAGE })
+  aliases?: string[];
+}
+
+/** ConnectDto: POST /networks/:ref/connect and /disconnect. */
+export class ConnectDto {
+  @IsString() @MaxLength(128)
+  container!: string;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(ALIAS, { each: true, message: ALIAS_MESSAGE })
+  aliases?: string[];
 }

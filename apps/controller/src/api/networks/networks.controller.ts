@@ -1,189 +1,21 @@
-/**
- * NetworksController: /api/networks. The built-in bridge, host and none
- * networks are listed with the user-defined ones, which are stored rows.
- * Bridge networks are local-scope: each host that runs a task on one gets
- * its own Linux bridge (NAT out unless internal, isolated from other
- * networks); subnets come from BERTH_NETWORK_POOL unless given and never
- * overlap. Macvlan networks are cluster-scoped: containers sit on the parent
- * interface's segment and the controller gives each task its address.
- * Overlay is refused as not available yet.
- */
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Injectable, Param, Post } from '@nestjs/common';
+/** NetworksController: /api/networks (one-line handlers). */
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CLUSTER_DRIVERS, ConflictError, FIRST_VNI, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
-import { BerthConfig } from '../../config/berth-config.js';
-import { CidrError, contains, formatCidr, formatPublish, hostPortKey, intToIp, ipToInt, nextFree, overlaps, parseCidr, parsePublish, within, type PortError } from '../../../../../libs/common/src/index.js';
-import { FieldValidationError } from '../common/validation.js';
-import { CreateNetworkDto } from './network.dto.js';
-
-export const BUILTIN_NETWORKS = ['bridge', 'host', 'none'] as const;
-/** DEFAULT_BRIDGE_SUBNET: what agents give the default bridge unless told otherwise; user networks avoid it. */
-const DEFAULT_BRIDGE_SUBNET = '10.210.0.0/16';
-
-function fieldError(field: string, message: string): FieldValidationError {
-  return new FieldValidationError([{ field, message: `${field}: ${message}` }]);
-}
-
-function view(n: Network) {
-  return {
-    id: n.id, name: n.name, driver: n.driver, scope: CLUSTER_DRIVERS.has(n.driver) ? 'cluster' : 'local', subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange,
-    internal: n.internal, options: n.options ?? {}, builtin: false, createdAt: n.createdAt,
-  };
-}
-
-const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'];
-
-/** driverOptions validates the options a driver takes; returns them normalised. */
-function driverOptions(driver: string, dto: CreateNetworkDto): Record<string, string> {
-  const o = dto.options ?? {};
-  if (driver !== 'macvlan') {
-    if (Object.keys(o).length) throw fieldError('options', `${driver} networks take no options`);
-    return {};
-  }
-
-  for (const [k, v] of Object.entries(o)) {
-    if (!['parent', 'mode', 'macvlan_mode'].includes(k)) throw fieldError('options', `unknown macvlan option "${k}" (parent, mode)`);
-    if (typeof v !== 'string') throw fieldError('options', `option ${k} must be a string`);
-  }
-  const parent = o.parent ?? '';
-  if (!/^[\w.-]{1,15}$/.test(parent)) throw fieldError('options', 'macvlan needs -o parent=IFACE (the host interface on the segment)');
-  const mode = o.mode ?? o.macvlan_mode ?? 'bridge';
-  if (!MACVLAN_MODES.includes(mode)) throw fieldError('options', `macvlan mode must be one of ${MACVLAN_MODES.join(', ')}`);
-  if (!dto.subnet) throw fieldError('subnet', "macvlan networks need the segment's subnet (--subnet)");
-  if (dto.internal) throw fieldError('internal', 'macvlan networks cannot be internal');
-  return { parent, mode };
-}
-
-function builtinView(name: string) {
-  return { id: name, name, driver: name === 'bridge' ? 'bridge' : name, scope: 'local', subnet: name === 'bridge' ? DEFAULT_BRIDGE_SUBNET : '', gateway: '', ipRange: '', internal: false, builtin: true, createdAt: null };
-}
-
-@Injectable()
-export class NetworksService {
-  constructor(private readonly store: NetworkStore, private readonly config: BerthConfig) {}
-
-  async list() {
-    return [...BUILTIN_NETWORKS.map(builtinView), ...(await this.store.list()).map(view)];
-  }
-
-  async get(ref: string) {
-    if ((BUILTIN_NETWORKS as readonly string[]).includes(ref)) return builtinView(ref);
-    return view(await this.store.resolve(ref));
-  }
-
-  /** settings validates a request's addressing against the networks that exist (`taken`). */
-  private settings(dto: CreateNetworkDto, taken: Network[]): NewNetwork {
-    const others = [DEFAULT_BRIDGE_SUBNET, ...taken.map((t) => t.subnet).filter(Boolean)].map(parseCidr);
-    let subnet;
-    try {
-      subnet = dto.subnet ? parseCidr(dto.subnet) : undefined;
-    } catch (err) {
-      throw fieldError('subnet', (err as CidrError).message);
-    }
-    if (subnet) {
-      if (subnet.prefix > 29) throw fieldError('subnet', `${dto.subnet} is too small (at most /29)`);
-      const clash = others.find((o) => overlaps(o, subnet!));
-      if (clash) throw fieldError('subnet', `${dto.subnet} overlaps ${formatCidr(clash)}, already used by another network`);
-    } else {
-      if (dto.gateway || dto.ipRange) throw fieldError('subnet', 'a gateway or IP range needs the subnet it belongs to');
-      subnet = nextFree(parseCidr(this.config.networkPool), 24, others);
-      if (!subnet) throw new ConflictError(`the network address pool ${this.config.networkPool} is exhausted; give --subnet`);
-    }
-    let gateway = subnet.base + 1;
-    if (dto.gateway) {
-      try {
-        gateway = ipToInt(dto.gateway);
-      } catch (err) {
-        throw fieldError('gateway', (err as CidrError).message);
-      }
-      if (!contains(subnet, gateway) || gateway === subnet.base || gateway === subnet.base + subnet.size - 1) {
-        throw fieldError('gateway', `${dto.gateway} is not a host address of ${formatCidr(subnet)}`);
-      }
-    }
-    let ipRange = '';
-    if (dto.ipRange) {
-      try {
-        const r = parseCidr(dto.ipRange);
-        if (!within(r, subnet)) throw new CidrError(`${dto.ipRange} is not inside ${formatCidr(subnet)}`);
-        ipRange = formatCidr(r);
-      } catch (err) {
-        throw fieldError('ipRange', (err as CidrError).message);
-      }
-    }
-    const driver = dto.driver ?? 'bridge';
-    const options = driverOptions(driver, dto);
-    // An overlay's VXLAN id: the next one no network holds.
-    if (driver === 'overlay') options.vni = String(Math.max(FIRST_VNI - 1, ...taken.map((t) => Number((t.options as Record<string, string> | null)?.vni ?? 0))) + 1);
-    return { name: dto.name, driver, subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, options };
-  }
-
-  async create(dto: CreateNetworkDto) {
-    const driver = dto.driver ?? 'bridge';
-    driverOptions(driver, dto);
-    if ((BUILTIN_NETWORKS as readonly string[]).includes(dto.name)) throw new ConflictError(`network ${dto.name} is built in`);
-    return view(await this.store.create(dto.name, (taken) => this.settings(dto, taken)));
-  }
-
-  async remove(ref: string): Promise<void> {
-    if ((BUILTIN_NETWORKS as readonly string[]).includes(ref)) throw new BadRequestException(`network ${ref} is built in and cannot be removed`);
-    const n = await this.store.resolve(ref);
-    const users = await this.store.usersOf(n.name);
-    if (users) throw new ConflictError(`network ${n.name} is in use by ${users} task${users === 1 ? '' : 's'}; remove them first`);
-    await this.store.delete(n.id);
-  }
-
-  /** prune removes every user-defined network no task uses. */
-  async prune() {
-    const removed: string[] = [];
-    for (const n of await this.store.list()) {
-      if (!(await this.store.usersOf(n.name))) {
-        await this.store.delete(n.id);
-        removed.push(n.name);
-      }
-    }
-    return { removed };
-  }
-
-  /**
-   * checkPublish checks the network (check) and the ports to publish on it;
-   * returns them in stored form. Ports are published on bridge networks only.
-   */
-  async checkPublish(network: string, publish: string[]): Promise<string[]> {
-    await this.check(network);
-    if (!publish.length) return [];
-    if (network === 'host' || network === 'none') throw fieldError('publish', `ports are published on bridge networks; ${network} has ${network === 'host' ? "the host's own ports already" : 'no network'}`);
-    const [user] = await this.store.byNames([network]);
-    if (user && user.driver !== 'bridge') throw fieldError('publish', `ports are published on bridge networks; on ${user.driver} network ${network} the container has its own address`);
-    const seen = new Set<string>();
-    return publish.map((p) => {
-      let m;
-      try {
-        m = parsePublish(p);
-      } catch (err) {
-        throw fieldError('publish', (err as PortError).message);
-      }
-      if (seen.has(hostPortKey(m))) throw fieldError('publish', `host port ${m.hostPort}/${m.protocol} is published twice`);
-      seen.add(hostPortKey(m));
-      return formatPublish(m);
-    });
-  }
-
-  /** check fails with a 400 naming `network` when it is neither built in nor created. */
-  async check(name: string): Promise<void> {
-    if ((BUILTIN_NETWORKS as readonly string[]).includes(name)) return;
-    if (!(await this.store.byNames([name])).length) throw fieldError('network', `network "${name}" not found (berth network ls)`);
-  }
-}
+import { NetworksService } from './networks.service.js';
+import { AttachmentsService } from './attachments.service.js';
+import { ConnectDto, CreateNetworkDto } from './network.dto.js';
 
 @ApiTags('networks') @ApiBearerAuth()
 @Controller('networks')
 export class NetworksController {
-  constructor(private readonly svc: NetworksService) {}
+  constructor(private readonly svc: NetworksService, private readonly attachments: AttachmentsService) {}
 
   @Get() list() { return this.svc.list(); }
   @Post() create(@Body() dto: CreateNetworkDto) { return this.svc.create(dto); }
   @Post('prune') @HttpCode(200) prune() { return this.svc.prune(); }
   @Get(':ref') get(@Param('ref') ref: string) { return this.svc.get(ref); }
   @Delete(':ref') @HttpCode(204) remove(@Param('ref') ref: string) { return this.svc.remove(ref); }
+  @Post(':ref/connect') @HttpCode(200) connect(@Param('ref') ref: string, @Body() dto: ConnectDto) { return this.attachments.connect(ref, dto); }
+  @Post(':ref/disconnect') @HttpCode(200) disconnect(@Param('ref') ref: string, @Body() dto: ConnectDto) { return this.attachments.disconnect(ref, dto); }
 }
 

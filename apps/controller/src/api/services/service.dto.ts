@@ -1,5 +1,7 @@
 /** Request DTOs of the services API. */
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { NetworkAttachmentDto } from '../networks/network.dto.js';
 
 export const ENV_RE = /^[^=\s][^=]*=[\s\S]*$/;
 
@@ -17,6 +19,10 @@ export class ContainerSpecDto {
   @IsOptional() @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'network must be a network name (berth network ls)' })
   network?: string;
 
+  /** The networks to join, in order (the first has the default route); instead of `network`. */
+  @IsOptional() @IsArray() @ArrayMaxSize(8, { message: 'networks: at most 8' }) @ValidateNested({ each: true }) @Type(() => NetworkAttachmentDto)
+  networks?: NetworkAttachmentDto[];
+
   @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Matches(/^(\d{1,5}:)?\d{1,5}(\/[a-z]+)?$/, { each: true, message: 'publish entries must look like HOSTPORT:CONTAINERPORT[/tcp|udp]' })
   publish?: string[];
 }
@@ -27,6 +33,10 @@ export class CreateServiceDto extends ContainerSpecDto {
 
   @IsInt({ message: 'replicas must be an integer from 0 to 10000' }) @Min(0, { message: 'replicas must be an integer from 0 to 10000' }) @Max(10000, { message: 'replicas must be an integer from 0 to 10000' })
   replicas!: number;
+
+  /** vip (default): the service's name gives one virtual IP balanced over its tasks; dnsrr: the tasks' own addresses. */
+  @IsOptional() @IsIn(['vip', 'dnsrr'], { message: 'endpointMode must be vip or dnsrr' })
+  endpointMode?: string;
 }
 
 export class ScaleServiceDto {

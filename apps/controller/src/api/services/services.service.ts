@@ -8,7 +8,7 @@ import { BerthConfig } from '../../config/berth-config.js';
 import { formatImageRef, parseImageRef } from '../../../../../libs/common/src/index.js';
 import { mapService, mapTask } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
-import { NetworksService } from '../networks/networks.controller.js';
+import { AttachmentsService } from '../networks/attachments.service.js';
 import type { CreateServiceDto, ScaleServiceDto } from './service.dto.js';
 
 @Injectable()
@@ -16,13 +16,16 @@ export class ServicesService {
   constructor(
     private readonly services: ServiceStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
-    private readonly networks: NetworksService,
+    private readonly attachments: AttachmentsService,
   ) {}
 
   async create(dto: CreateServiceDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
-    const ports = await this.networks.checkPublish(dto.network ?? 'bridge', dto.publish ?? []);
-    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], network: dto.network ?? 'bridge', ports });
+    const { networks, ports, user } = await this.attachments.check(dto, false);
+    const endpointMode = dto.endpointMode ?? 'vip';
+    // A virtual IP is for networks with names: user-defined bridge and overlay networks.
+    const named = user.some((n) => n.driver === 'bridge' || n.driver === 'overlay');
+    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, endpointMode }, endpointMode === 'vip' && named ? this.config.vipPool : undefined);
     await this.queue.reconcileService(s.id);
     return mapService({ ...s, running: 0 });
   }

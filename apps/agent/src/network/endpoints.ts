@@ -1,0 +1,144 @@
+/**
+ * Endpoints: who is on one user-defined network, as its resolver and its
+ * containers' load balancing see it — this host's containers (attached
+ * here) and, on an overlay, every task cluster-wide (the controller's peer
+ * table). From them it derives the name records (container and task names,
+ * short ids and aliases → addresses; a service's name → its virtual IP, or
+ * every task's address with endpoint mode dnsrr) and, for each service with
+ * a virtual IP, a NAT chain in every local container's network namespace
+ * that sends connections to the VIP to one of the service's tasks at
+ * random (the per-sandbox balancing Docker does with IPVS). Chains are
+ * rewritten whole (iptables-restore), only where they changed, one
+ * rewrite at a time with bursts of changes coalesced.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Peer } from './network-driver.js';
+
+const run = promisify(execFile);
+
+export interface Member {
+  names: string[];
+  address: string;
+  service?: { name: string; vip: string };
+  /** The container's network namespace (absent while it is not running). */
+  netns?: string;
+}
+
+interface Entry { ip: string; names: string[]; service?: string; vip?: string }
+
+/** vipRules: the chain's rules balancing each VIP over its backends, equally at random. */
+export function vipRules(chain: string, services: Map<string, { vip: string; ips: string[] }>): string[] {
+  const out: string[] = [];
+  for (const { vip, ips } of [...services.values()].sort((a, b) => a.vip.localeCompare(b.vip))) {
+    if (!vip) continue;
+    const backends = [...new Set(ips)].sort();
+    backends.forEach((ip, i) => {
+      const left = backends.length - i;
+      const pick = left > 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', (1 / left).toFixed(5)] : [];
+      out.push(['-A', chain, '-d', `${vip}/32`, ...pick, '-j', 'DNAT', '--to-destination', ip].join(' '));
+    });
+  }
+  return out;
+}
+
+export class Endpoints {
+  private readonly members = new Map<string, Member>();
+  private peers: Peer[] = [];
+  private records = new Map<string, string[]>();
+  private rules: string[] = [];
+  /** containerId → the rules last written into its namespace. */
+  private readonly applied = new Map<string, string>();
+  private programming?: Promise<void>;
+  private again = false;
+
+  /** chain: the NAT chain's name in containers' namespaces (at most 28 characters). */
+  constructor(private readonly chain: string, private readonly log: (m: string) => void = () => {}) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  has(id: string): boolean {
+    return this.members.has(id);
+  }
+
+  memberAt(address: string): string | undefined {
+    for (const [id, m] of this.members) if (m.address === address) return id;
+    return undefined;
+  }
+
+  lookup(name: string): string[] | undefined {
+    return this.records.get(name);
+  }
+
+  set(id: string, m: Member): Promise<void> {
+    this.members.set(id, m);
+    return this.rebuild();
+  }
+
+  remove(id: string): Promise<void> {
+    if (!this.members.delete(id)) return Promise.resolve();
+    this.applied.delete(id);
+    return this.rebuild();
+  }
+
+  setPeers(peers: Peer[]): Promise<void> {
+    this.peers = peers;
+    return this.rebuild();
+  }
+
+  /** rebuild recomputes records and rules from members and peers, then brings namespaces up to date. */
+  private rebuild(): Promise<void> {
+    const entries = new Map<string, Entry>();
+    for (const p of this.peers) entries.set(p.ip, { ip: p.ip, names: p.names ?? [], service: p.service, vip: p.vip });
+    for (const m of this.members.values()) {
+      const prev = entries.get(m.address);
+      entries.set(m.address, { ip: m.address, names: [...new Set([...(prev?.names ?? []), ...m.names])], service: m.service?.name ?? prev?.service, vip: m.service?.vip ?? prev?.vip });
+    }
+    const records = new Map<string, string[]>();
+    const services = new Map<string, { vip: string; ips: string[] }>();
+    for (const e of entries.values()) {
+      for (const n of e.names) records.set(n.toLowerCase(), [...(records.get(n.toLowerCase()) ?? []), e.ip]);
+      if (!e.service) continue;
+      const s = services.get(e.service) ?? { vip: '', ips: [] };
+      s.vip ||= e.vip ?? '';
+      s.ips.push(e.ip);
+      services.set(e.service, s);
+    }
+    for (const [name, s] of services) records.set(name.toLowerCase(), s.vip ? [s.vip] : s.ips.sort());
+    this.records = records;
+    this.rules = vipRules(this.chain, services);
+    return this.program();
+  }
+
+  /** program writes the current rules into every local container whose namespace lacks them. */
+  private program(): Promise<void> {
+    if (this.programming) {
+      this.again = true;
+      return this.programming;
+    }
+    this.programming = (async () => {
+      do {
+        this.again = false;
+        const text = this.rules.join('\n');
+        for (const [id, m] of this.members) {
+          if (!m.netns || (this.applied.get(id) ?? '') === text) continue;
+          await this.write(m.netns, text).then(() => this.applied.set(id, text), (err: Error) => this.log(`vip rules for ${id}: ${err.message}`));
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.programming = undefined;
+    });
+    return this.programming;
+  }
+
+  /** write replaces the chain in one namespace and hooks it into OUTPUT once. */
+  private async write(netns: string, rules: string): Promise<void> {
+    const restore = run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], { timeout: 10_000 });
+    restore.child.stdin!.end(`*nat\n:${this.chain} - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`);
+    await restore;
+    const hooked = await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-C', 'OUTPUT', '-j', this.chain]).then(() => true, () => false);
+    if (!hooked) await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-A', 'OUTPUT', '-j', this.chain]);
+  }
+}

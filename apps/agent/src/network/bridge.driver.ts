@@ -75,7 +75,7 @@ export class BridgeDriver implements NetworkDriver {
         ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(cfg.stateDir, 'cni', 'ipam') },
       }],
     };
-    if (cfg.lookup) this.endpoints = new Endpoints(`BERTH-VIP-${cfg.bridgeName.slice(3)}`);
+    if (cfg.lookup) this.endpoints = new Endpoints(`BERTH-VIP-${cfg.bridgeName.slice(3)}`, cfg.subnet);
   }
 
   lookup(name: string): string[] | undefined {

@@ -7,9 +7,12 @@
  * every task's address with endpoint mode dnsrr) and, for each service with
  * a virtual IP, a NAT chain in every local container's network namespace
  * that sends connections to the VIP to one of the service's tasks at
- * random (the per-sandbox balancing Docker does with IPVS). Chains are
- * rewritten whole (iptables-restore), only where they changed, one
- * rewrite at a time with bursts of changes coalesced.
+ * random (the per-sandbox balancing Docker does with IPVS), and takes the
+ * container's own address on this network as the source of such
+ * connections (its first network may be another one, whose address the
+ * tasks could not answer). Chains are rewritten whole (iptables-restore),
+ * only where they changed, one rewrite at a time with bursts of changes
+ * coalesced.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -52,8 +55,10 @@ export class Endpoints {
   private programming?: Promise<void>;
   private again = false;
 
-  /** chain: the NAT chain's name in containers' namespaces (at most 28 characters). */
-  constructor(private readonly chain: string, private readonly log: (m: string) => void = () => {}) {}
+  private readonly hooked = new Set<string>();
+
+  /** chain: the NAT chains' name in containers' namespaces (at most 26 characters); subnet: the network's. */
+  constructor(private readonly chain: string, private readonly subnet: string, private readonly log: (m: string) => void = () => {}) {}
 
   get size(): number {
     return this.members.size;
@@ -78,8 +83,11 @@ export class Endpoints {
   }
 
   remove(id: string): Promise<void> {
-    if (!this.members.delete(id)) return Promise.resolve();
+    const m = this.members.get(id);
+    if (!m) return Promise.resolve();
+    this.members.delete(id);
     this.applied.delete(id);
+    if (m.netns) this.hooked.delete(m.netns);
     return this.rebuild();
   }
 
@@ -108,7 +116,8 @@ export class Endpoints {
     }
     for (const [name, s] of services) records.set(name.toLowerCase(), s.vip ? [s.vip] : s.ips.sort());
     this.records = records;
-    this.rules = vipRules(this.chain, services);
+    const balance = vipRules(this.chain, services);
+    this.rules = balance.length ? [...balance, `-A ${this.chain}-S -d ${this.subnet} -m conntrack --ctstate DNAT -j MASQUERADE`] : [];
     return this.program();
   }
 
@@ -133,12 +142,16 @@ export class Endpoints {
     return this.programming;
   }
 
-  /** write replaces the chain in one namespace and hooks it into OUTPUT once. */
+  /** write replaces the chains in one namespace and hooks them into OUTPUT and POSTROUTING once. */
   private async write(netns: string, rules: string): Promise<void> {
     const restore = run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], { timeout: 10_000 });
-    restore.child.stdin!.end(`*nat\n:${this.chain} - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`);
+    restore.child.stdin!.end(`*nat\n:${this.chain} - [0:0]\n:${this.chain}-S - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`);
     await restore;
-    const hooked = await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-C', 'OUTPUT', '-j', this.chain]).then(() => true, () => false);
-    if (!hooked) await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-A', 'OUTPUT', '-j', this.chain]);
+    if (this.hooked.has(netns)) return;
+    for (const [hook, chain] of [['OUTPUT', this.chain], ['POSTROUTING', `${this.chain}-S`]] as const) {
+      const there = await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-C', hook, '-j', chain]).then(() => true, () => false);
+      if (!there) await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-A', hook, '-j', chain]);
+    }
+    this.hooked.add(netns);
   }
 }

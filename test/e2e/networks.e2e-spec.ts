@@ -79,14 +79,18 @@ describe('networks', { timeout: 600_000 }, () => {
 
   test('on a user-defined network, service, task and container names resolve, and follow scaling', async () => {
     assert.equal((await lab.cli(['network', 'create', 'app'])).code, 0);
-    assert.equal((await lab.cli(['service', 'create', '--name', 'api', '--replicas', '2', '--network', 'app', 'busybox', 'sleep', '600'])).code, 0);
+    assert.equal((await lab.cli(['service', 'create', '--name', 'api', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'app', 'busybox', 'sleep', '600'])).code, 0);
     const lookup = async (name: string) => {
       const r = await lab.cli(['run', '--rm', '--network', 'app', 'busybox', 'nslookup', name], 60_000);
       return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!).sort() : undefined;
     };
     const addresses = async () => (await lab.api<Array<{ state: string; address: string }>>('GET', '/services/api/tasks')).body.filter((t) => t.state === 'running').map((t) => t.address).sort();
     const two = await waitFor('2 tasks with addresses', async () => ((await addresses()).length === 2 ? addresses() : undefined), 60_000);
-    assert.deepEqual(await lookup('api'), two, 'the service name lists every task');
+    assert.deepEqual(await lookup('api'), two, 'with endpoint mode dnsrr the service name lists every task');
+    assert.equal((await lab.cli(['service', 'create', '--name', 'front', '--replicas', '1', '--network', 'app', 'busybox', 'sleep', '600'])).code, 0);
+    const vip = (JSON.parse((await lab.cli(['service', 'inspect', 'front'])).stdout) as { vip: string }).vip;
+    await waitFor('front gives its virtual IP', async () => JSON.stringify(await lookup('front')) === JSON.stringify([vip]), 60_000, 250);
+    assert.equal((await lab.cli(['service', 'rm', 'front'])).code, 0);
     assert.equal((await lookup('api.1'))?.length, 1, 'a task name resolves');
     const db = await runDetached('db', 'app');
     assert.deepEqual(await lookup('db'), [db], 'a container name resolves');

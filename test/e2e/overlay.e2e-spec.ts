@@ -1,5 +1,6 @@
 // End-to-end overlay: one subnet over three hosts through VXLAN, containers on different hosts
-// reaching each other by ICMP and TCP, peers following scaling, and cleanup of the devices.
+// reaching each other by ICMP and TCP, peers following scaling, names and virtual IPs
+// cluster-wide, network connect/disconnect of a running container, and cleanup of the devices.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../lab/lab.js';
@@ -28,7 +29,7 @@ describe('overlay', { timeout: 600_000 }, () => {
   });
 
   test('tasks on three hosts share one subnet: ping and TCP across hosts, new tasks reachable at once', async () => {
-    assert.equal((await lab.cli(['network', 'create', '-d', 'overlay', 'ov'])).code, 0);
+    assert.equal((await lab.cli(['network', 'create', '-d', 'overlay', '--attachable', 'ov'])).code, 0);
     const svc = await lab.cli(['service', 'create', '--name', 'o', '--replicas', '3', '--network', 'ov', 'busybox', 'sh', '-c',
       'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']);
     assert.equal(svc.code, 0, svc.stderr);
@@ -53,6 +54,54 @@ describe('overlay', { timeout: 600_000 }, () => {
     // pushed (about a second after it starts), so a probe waits up to 3 s for its answer.
     const r = await probe(['ping', '-c', '1', '-W', '3', added.address]);
     assert.equal(r.code, 0, `the new task ${added.address} answers at once`);
+  });
+
+  test('names are cluster-wide: the service name is a virtual IP balanced over every host; dnsrr names follow scaling', async () => {
+    const ls = await lab.cli(['service', 'inspect', 'o']);
+    const vip = (JSON.parse(ls.stdout) as { vip: string }).vip;
+    assert.match(vip, /^10\.212\.\d+\.\d+$/);
+    const hello = `for i in $(seq 12); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 o 80; done`;
+    const r = await probe(['sh', '-c', `nslookup o; nslookup o.2; ${hello}`]);
+    assert.match(r.stdout, new RegExp(`Name:\\s+o\\nAddress:?\\s+${vip.replace(/\./g, '\\.')}`), r.stdout);
+    const task2 = (await running()).find((t) => t.name === 'o.2')!;
+    assert.match(r.stdout, new RegExp(`Address:?\\s+${task2.address.replace(/\./g, '\\.')}`), 'task names resolve on every host');
+    const answered = new Set([...r.stdout.matchAll(/hello from ([0-9a-z]{12})/g)].map((m) => m[1]));
+    assert.ok(answered.size >= 2, `connections to the VIP reach several tasks: ${[...answered].join(', ')}`);
+
+    assert.equal((await lab.cli(['service', 'create', '--name', 'r', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'name=ov,alias=rr', 'busybox', 'sleep', '600'])).code, 0);
+    // The answer's addresses follow its "Name:" lines (the resolver's own address comes before).
+    const lookup = async (name: string) => [...(await probe(['nslookup', name])).stdout.split(/^Name:/m).slice(1).join('').matchAll(/Address:?\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]).sort();
+    await waitFor('r has 2 addresses', async () => (await lookup('r')).length === 2, 30_000, 500);
+    assert.equal((await lookup('rr')).length, 2, 'an alias of every task');
+    assert.equal((await lab.cli(['service', 'scale', 'r=3'])).code, 0);
+    await waitFor('r has 3 addresses', async () => (await lookup('r')).length === 3, 30_000, 500);
+    assert.equal((await lab.cli(['service', 'rm', 'r'])).code, 0);
+  });
+
+  test('network connect and disconnect a running container; overlays are for services unless attachable', async () => {
+    assert.equal((await lab.cli(['network', 'create', '-d', 'overlay', 'svconly'])).code, 0);
+    const refused = await lab.cli(['run', '--network', 'svconly', 'busybox', 'true']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /not attachable/);
+    assert.equal((await lab.cli(['network', 'rm', 'svconly'])).code, 0);
+    const started = await lab.cli(['run', '-d', '--name', 'mover', 'busybox', 'sleep', '600']);
+    assert.equal(started.code, 0, started.stderr);
+    await waitFor('mover running', async () => (await lab.api<{ state: string }>('GET', '/containers/mover')).body.state === 'running', 60_000, 250);
+    const con = await lab.cli(['network', 'connect', '--alias', 'walker', 'ov', 'mover']);
+    assert.equal(con.code, 0, con.stderr);
+    const view = (await lab.api<{ networks: Array<{ name: string; address: string }> }>('GET', '/containers/mover')).body;
+    const onOv = view.networks.find((n) => n.name === 'ov')!;
+    assert.match(onOv.address, /^10\.211\.\d+\.\d+$/);
+    const ping = await probe(['ping', '-c', '1', '-W', '3', 'walker']);
+    assert.equal(ping.code, 0, `the connected container answers by its alias: ${ping.stdout}`);
+    assert.equal((await lab.cli(['network', 'connect', 'ov', 'mover'])).code, 1, 'twice is an error');
+    const dis = await lab.cli(['network', 'disconnect', 'ov', 'mover']);
+    assert.equal(dis.code, 0, dis.stderr);
+    const after = (await lab.api<{ networks: Array<{ name: string }> }>('GET', '/containers/mover')).body;
+    assert.deepEqual(after.networks.map((n) => n.name), ['bridge']);
+    const gone = await probe(['nslookup', 'walker']);
+    assert.doesNotMatch(gone.stdout.split(/^Name:/m).slice(1).join(''), /Address/, 'its name left the overlay with it');
+    assert.equal((await lab.cli(['rm', '-f', 'mover'])).code, 0);
   });
 
   test('removing the service removes the VXLAN devices and bridges', async () => {

@@ -58,12 +58,21 @@ export class OverlayDriver extends BridgeDriver {
     const vx = this.ov.vxlanName;
     const exists = await run('ip', ['link', 'show', vx]).then(() => true, () => false);
     if (!exists) await run('ip', ['link', 'add', vx, 'type', 'vxlan', 'id', String(this.ov.vni), 'dstport', '4789', 'nolearning', 'proxy']);
+    // A device kept over an agent restart holds the entries of that time: take them as applied,
+    // so the ones whose tasks went meanwhile are removed below.
+    else for (const [ip, vtep] of await this.kernelPeers()) this.applied.set(ip, vtep);
     await run('ip', ['link', 'set', vx, 'master', this.ov.bridgeName, 'mtu', String(MTU), 'up']);
     // The bridge must not learn MACs behind the VXLAN port: addresses (and so MACs) move between
     // hosts as tasks come and go, and a stale entry would send a local container's frames away.
     await run('bridge', ['link', 'set', 'dev', vx, 'learning', 'off']);
     this.ready = true;
     await this.program();
+  }
+
+  /** restore: after an agent restart, a running container's network gets its device and tables back in line. */
+  override async restore(containerId: string, address: string, opts: AttachOptions = {}): Promise<void> {
+    await super.restore(containerId, address, opts);
+    await this.afterAttach();
   }
 
   /** setPeers takes the controller's table for this network and programs it once the device exists. */
@@ -89,6 +98,16 @@ export class OverlayDriver extends BridgeDriver {
       await run('ip', ['neigh', 'del', ip, 'dev', vx]).catch(() => {});
       this.applied.delete(ip);
     }
+  }
+
+  /** kernelPeers reads the device's FDB entries: address (from the MAC) → remote host. */
+  private async kernelPeers(): Promise<Map<string, string>> {
+    const { stdout } = await run('bridge', ['fdb', 'show', 'dev', this.ov.vxlanName]).catch(() => ({ stdout: '' }));
+    const out = new Map<string, string>();
+    for (const m of stdout.matchAll(/^02:42:([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}) dst (\d+\.\d+\.\d+\.\d+)/gm)) {
+      out.set(m.slice(1, 5).map((h) => parseInt(h, 16)).join('.'), m[5]!);
+    }
+    return out;
   }
 
   /** inUse: any container port left on the bridge besides the VXLAN device? */

@@ -6,7 +6,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
-import { withAddresses } from './network.store.js';
+import { onNetwork, withAddresses } from './network.store.js';
 import type { Prisma, Task } from './generated/client.js';
 import { TaskState, hostPortKey, isTerminal, networkNames, parsePublish, taskStateName, type Attachment } from '../../../../libs/common/src/index.js';
 
@@ -72,6 +72,18 @@ export class TaskStore {
   async nodesOf(where: Prisma.TaskWhereInput): Promise<string[]> {
     const rows = await this.db.task.findMany({ where: { ...where, nodeId: { not: null } }, select: { nodeId: true }, distinct: ['nodeId'] });
     return rows.map((r) => r.nodeId!);
+  }
+
+  /**
+   * peersOf: the nodes with live tasks on the user-defined networks these tasks are on,
+   * besides the tasks' own: those whose peer tables and names change with them.
+   */
+  async peersOf(where: Prisma.TaskWhereInput): Promise<string[]> {
+    const rows = await this.db.task.findMany({ where, select: { networks: true, nodeId: true } });
+    const names = [...new Set(rows.flatMap((r) => networkNames(r.networks)))].filter((n) => n !== 'bridge' && n !== 'host' && n !== 'none');
+    const own = rows.flatMap((r) => (r.nodeId ? [r.nodeId] : []));
+    const others = names.length ? await this.nodesOf({ OR: names.map((n) => ({ networks: onNetwork(n) })), state: { lt: TaskState.COMPLETE } }) : [];
+    return [...new Set([...own, ...others])];
   }
 
   /** createMany inserts new tasks and their NEW events in two statements; returns their ids. */

@@ -70,8 +70,9 @@ export class ContainersService {
     if (c.task && !isTerminal(c.task.state) && c.task.desiredState === TaskState.RUNNING && !force) {
       throw new ConflictError(`container ${c.name} is ${taskStateName(c.task.state)}; stop it first or use force`);
     }
+    const nodes = c.task ? await this.tasks.peersOf({ id: c.task.id }) : [];
     await this.containers.remove(c.id);
-    if (c.task?.nodeId) await this.router.notifyNodes([c.task.nodeId]);
+    await this.router.notifyNodes(nodes);
   }
 
   async streamLogs(ref: string, follow: boolean, tail: number, req: Request, res: Response): Promise<void> {

@@ -46,7 +46,7 @@ export class ServicesService {
 
   async remove(ref: string): Promise<void> {
     const s = await this.services.resolve(ref);
-    const nodes = await this.tasks.nodesOf({ serviceId: s.id });
+    const nodes = await this.tasks.peersOf({ serviceId: s.id });
     await this.services.remove(s.id);
     await this.router.notifyNodes(nodes);
   }

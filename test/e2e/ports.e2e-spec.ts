@@ -41,6 +41,31 @@ describe('published ports', { timeout: 600_000 }, () => {
     }
   });
 
+  test('-p CONTAINERPORT: each container gets a free host port of its node, shown by inspect and reachable', async () => {
+    const ids: string[] = [];
+    for (const name of ['rp1', 'rp2']) {
+      const r = await lab.cli(['run', '-d', '--name', name, '-p', '80', 'busybox', 'sh', '-c', `mkdir -p /www && echo "hello from ${name}" > /www/index.html && exec httpd -f -p 80 -h /www`]);
+      assert.equal(r.code, 0, r.stderr);
+      ids.push(name);
+    }
+    for (const name of ids) {
+      const c = await waitFor(`${name} running`, async () => {
+        const v = (await lab.api<{ state: string; node: string; ports: string[] }>('GET', `/containers/${name}`)).body;
+        return v.state === 'running' ? v : undefined;
+      }, 60_000, 250);
+      const [port] = c.ports;
+      assert.match(port!, /^(\d+):80\/tcp$/);
+      const hostPort = Number(port!.split(':')[0]);
+      assert.ok(hostPort >= 32768 && hostPort <= 60999, `${hostPort} in the ephemeral range`);
+      const n = Number(c.node.slice(1));
+      const got = await waitFor(`${name} at h${n}:${hostPort}`, async () => (await httpGet(n === 1 ? 2 : 1, hostAddr(n), hostPort)) || undefined, 20_000, 250);
+      assert.match(got, new RegExp(`hello from ${name}`));
+    }
+    const ports = await Promise.all(ids.map(async (n) => (await lab.api<{ node: string; ports: string[] }>('GET', `/containers/${n}`)).body));
+    if (ports[0]!.node === ports[1]!.node) assert.notEqual(ports[0]!.ports[0], ports[1]!.ports[0], 'two on one node never share a port');
+    for (const n of ids) assert.equal((await lab.cli(['rm', '-f', n])).code, 0);
+  });
+
   test('removing the service removes its port rules', async () => {
     assert.equal((await lab.cli(['service', 'rm', 'web'])).code, 0);
     await waitFor('no containers', async () => [...(await lab.containers(1)).values(), ...(await lab.containers(2)).values()].length === 0, 30_000, 250);

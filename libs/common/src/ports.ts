@@ -1,11 +1,16 @@
 /**
- * Published ports as users write them (`HOSTPORT:CONTAINERPORT[/tcp|udp]`)
- * and as they are stored (`8080:80/tcp`). Shared by the CLI, the
- * controller's validation and scheduler, and the agent.
+ * Published ports as users write them (`[HOSTPORT:]CONTAINERPORT[/tcp|udp]`)
+ * and as they are stored (`8080:80/tcp`; `0:80/tcp` until the scheduler
+ * gives a task a free host port of RANDOM_PORTS on its node). Shared by the
+ * CLI, the controller's validation and scheduler, and the agent.
  */
 export class PortError extends Error {}
 
+/** RANDOM_PORTS: where host ports are picked for `-p CONTAINERPORT` (Linux's default ephemeral range, as Docker). */
+export const RANDOM_PORTS = { first: 32768, last: 60999 } as const;
+
 export interface PortMapping {
+  /** 0: any free port, chosen when the task is placed. */
   hostPort: number;
   containerPort: number;
   protocol: 'tcp' | 'udp';
@@ -22,12 +27,18 @@ export function parsePublish(spec: string): PortMapping {
   if (!m) throw new PortError(`"${spec}" must be HOSTPORT:CONTAINERPORT[/tcp|udp]`);
   const proto = m.groups!.proto ?? 'tcp';
   if (proto !== 'tcp' && proto !== 'udp') throw new PortError(`protocol in "${spec}" must be tcp or udp`);
-  if (m.groups!.host === undefined) throw new PortError(`"${spec}": give the host port too (HOSTPORT:CONTAINERPORT); random host ports are not available yet`);
-  return { hostPort: port(m.groups!.host, 'host', spec), containerPort: port(m.groups!.ctr!, 'container', spec), protocol: proto };
+  const host = m.groups!.host === undefined || m.groups!.host === '0' ? 0 : port(m.groups!.host, 'host', spec);
+  return { hostPort: host, containerPort: port(m.groups!.ctr!, 'container', spec), protocol: proto };
 }
 
 export function formatPublish(p: PortMapping): string {
   return `${p.hostPort}:${p.containerPort}/${p.protocol}`;
+}
+
+/** pickPort: the lowest port of RANDOM_PORTS not in `used` (keys as hostPortKey), undefined when none is left. */
+export function pickPort(protocol: string, used: Set<string>): number | undefined {
+  for (let p: number = RANDOM_PORTS.first; p <= RANDOM_PORTS.last; p++) if (!used.has(`${protocol}/${p}`)) return p;
+  return undefined;
 }
 
 /** hostPortKey: what two tasks on one node may not share. */

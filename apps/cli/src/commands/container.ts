@@ -28,7 +28,7 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
     .option('--network <net>', 'bridge, host, none or a network from berth network ls, or name=NET,alias=A (repeatable; the first has the default route)', networksArg, [])
     .option('--network-alias <name>', 'another name for the container on its first network (repeatable)', aliasArg, [])
-    .option('-p, --publish <HOST:CONTAINER[/proto]>', 'publish a port on the host the container runs on (repeatable)', publishArg, [])
+    .option('-p, --publish <[HOST:]CONTAINER[/proto]>', 'publish a port on the host the container runs on; without HOST a free port of 32768-60999 (repeatable)', publishArg, [])
     .option('--rm', 'remove the container when it exits')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()

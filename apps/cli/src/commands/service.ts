@@ -18,7 +18,7 @@ export function registerServiceCommands(program: Command, api: () => ApiClient):
       if (v !== 'vip' && v !== 'dnsrr') throw new InvalidArgumentError('--endpoint-mode must be vip or dnsrr');
       return v;
     }, 'vip')
-    .option('-p, --publish <HOST:CONTAINER[/proto]>', "publish a port on each task's host (one task per host holds it; repeatable)", publishArg, [])
+    .option('-p, --publish <[HOST:]CONTAINER[/proto]>', "publish a port on each task's host (one task per host holds it; without HOST a free one; repeatable)", publishArg, [])
     .argument('<image>').argument('[command...]').passThroughOptions()
     .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; endpointMode: string }) => {
       const s = await api().json<Service>('POST', '/services', {

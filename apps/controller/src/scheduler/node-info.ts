@@ -18,4 +18,6 @@ export interface TaskToPlace {
   serviceId: string | null;
   /** Host ports the task publishes ("tcp/8080"): a node can give each to one task. */
   ports?: string[];
+  /** Set when some port is published on any free host port ("0:80/tcp"): all its ports, stored form. */
+  published?: string[];
 }

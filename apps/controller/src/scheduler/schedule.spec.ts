@@ -53,3 +53,13 @@ test('a published host port goes to one task per node; the rest wait with the re
   const udp = schedule([makeNode({ usedPorts: new Set(['tcp/8080']) })], [{ ...makeTasks(1, 'dns')[0]!, ports: ['udp/8080'] }]);
   assert.equal(udp.placements.length, 1, 'the same number on another protocol is free');
 });
+
+test('a port published on any host port gets the lowest free one on its node, never one held there', () => {
+  const nodes = [makeNode({ id: 'a', usedPorts: new Set(['tcp/32768']) })];
+  const tasks = makeTasks(2, 'web').map((t) => ({ ...t, ports: ['tcp/9000'], published: ['9000:90/tcp', '0:80/tcp', '0:53/udp'] }));
+  const plan = schedule(nodes, tasks);
+  assert.deepEqual(plan.placements.map((p) => p.ports), [['9000:90/tcp', '32769:80/tcp', '32768:53/udp']]);
+  assert.equal(plan.unplaced.length, 1, 'the second task needs 9000 too: it cannot be placed here');
+  const two = schedule(nodes, makeTasks(2, 'any').map((t) => ({ ...t, published: ['0:80/tcp'] })));
+  assert.deepEqual(two.placements.map((p) => p.ports), [['32769:80/tcp'], ['32770:80/tcp']], 'each task its own port');
+});

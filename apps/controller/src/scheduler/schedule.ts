@@ -3,10 +3,12 @@
  * nodes that pass the pipeline, then spread: fewest tasks of the same
  * service on the node, then fewest tasks overall, then node id so equal
  * inputs always give equal plans. Placements update the counts so a batch
- * spreads as if placed one by one. No IO; unit-tested with plain objects.
+ * spreads as if placed one by one. A port published on any host port gets
+ * the node's lowest free one. No IO; unit-tested with plain objects.
  */
 import type { NodeInfo, TaskToPlace } from './node-info.js';
 import { Pipeline } from './pipeline.js';
+import { formatPublish, hostPortKey, parsePublish, pickPort } from '../../../../libs/common/src/index.js';
 
 export interface PlacementMetrics {
   taskId: string;
@@ -15,7 +17,8 @@ export interface PlacementMetrics {
 }
 
 export interface Plan {
-  placements: Array<{ taskId: string; version: number; nodeId: string }>;
+  /** ports: the task's published ports with the host ports picked for it, when it had random ones. */
+  placements: Array<{ taskId: string; version: number; nodeId: string; ports?: string[] }>;
   unplaced: Array<{ taskId: string; reason: string }>;
   metrics: PlacementMetrics[];
 }
@@ -45,7 +48,14 @@ export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new
     best.activeTasks++;
     best.tasksByService.set(key, (best.tasksByService.get(key) ?? 0) + 1);
     for (const p of t.ports ?? []) best.usedPorts.add(p);
-    plan.placements.push({ taskId: t.id, version: t.version, nodeId: best.id });
+    const ports = t.published?.map((spec) => {
+      const m = parsePublish(spec);
+      const hostPort = m.hostPort || pickPort(m.protocol, best.usedPorts);
+      if (!hostPort) return spec; // PortsFilter keeps tasks off nodes with no free port
+      best.usedPorts.add(hostPortKey({ ...m, hostPort }));
+      return formatPublish({ ...m, hostPort });
+    });
+    plan.placements.push({ taskId: t.id, version: t.version, nodeId: best.id, ...(ports ? { ports } : {}) });
   }
   return plan;
 }

@@ -12,9 +12,9 @@ import { schedule } from './schedule.js';
 import type { NodeInfo } from './node-info.js';
 import { hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
 
-/** portKeys turns stored published ports into the scheduler's host-port keys. */
+/** portKeys turns stored published ports into the scheduler's host-port keys (the fixed ones). */
 export function portKeys(ports: string[]): string[] {
-  return ports.map((p) => hostPortKey(parsePublish(p)));
+  return ports.map(parsePublish).filter((m) => m.hostPort).map(hostPortKey);
 }
 
 @Injectable()
@@ -39,9 +39,12 @@ export class SchedulerService {
         if (c.serviceId) info.tasksByService.set(c.serviceId, (info.tasksByService.get(c.serviceId) ?? 0) + c.n);
       }
       for (const u of await this.tasks.publishedPorts(tx)) byId.get(u.nodeId)?.usedPorts!.add(u.port);
-      const plan = schedule(infos, waiting.map((t) => ({ id: t.id, version: t.version, serviceId: t.serviceId, ports: portKeys(t.ports ?? []) })));
-      const byNode = new Map<string, Array<{ taskId: string; version: number }>>();
-      for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version }]);
+      const plan = schedule(infos, waiting.map((t) => ({
+        id: t.id, version: t.version, serviceId: t.serviceId, ports: portKeys(t.ports ?? []),
+        ...((t.ports ?? []).some((p) => p.startsWith('0:')) ? { published: t.ports } : {}),
+      })));
+      const byNode = new Map<string, Array<{ taskId: string; version: number; ports?: string[] }>>();
+      for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version, ports: p.ports }]);
       const placed = new Set<string>();
       for (const [nodeId, tasks] of byNode) if (await this.tasks.assign(tx, nodeId, tasks)) placed.add(nodeId);
       const reasons = new Map<string, string[]>();

@@ -117,7 +117,7 @@ export class TaskStore {
   /** publishedPorts lists the host ports ("tcp/8080") held by placed, non-terminal tasks, per node. */
   async publishedPorts(tx: Tx): Promise<Array<{ nodeId: string; port: string }>> {
     const rows = await tx.task.findMany({ where: { nodeId: { not: null }, state: { lt: TaskState.COMPLETE }, ports: { isEmpty: false } }, select: { nodeId: true, ports: true } });
-    return rows.flatMap((r) => (r.ports ?? []).map((p) => ({ nodeId: r.nodeId!, port: hostPortKey(parsePublish(p)) })));
+    return rows.flatMap((r) => (r.ports ?? []).map(parsePublish).filter((m) => m.hostPort).map((m) => ({ nodeId: r.nodeId!, port: hostPortKey(m) })));
   }
 
   /** unplaced lists tasks waiting for a node. */
@@ -137,7 +137,7 @@ export class TaskStore {
    * tasks that changed meanwhile are left for the next pass. Returns how
    * many were assigned.
    */
-  async assign(tx: Tx, nodeId: string, tasks: Array<{ taskId: string; version: number }>): Promise<number> {
+  async assign(tx: Tx, nodeId: string, tasks: Array<{ taskId: string; version: number; ports?: string[] }>): Promise<number> {
     if (!tasks.length) return 0;
     const ids = tasks.map((t) => t.taskId);
     const current = await tx.task.findMany({ where: { id: { in: ids }, nodeId: null, desiredState: TaskState.RUNNING, state: { lt: TaskState.ASSIGNED } }, select: { id: true, version: true } });
@@ -145,6 +145,8 @@ export class TaskStore {
     const ok = current.filter((c) => want.get(c.id) === c.version).map((c) => c.id);
     if (!ok.length) return 0;
     await tx.task.updateMany({ where: { id: { in: ok } }, data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } } });
+    // Ports published on any host port get the ones the plan picked on this node.
+    for (const t of tasks) if (t.ports && ok.includes(t.taskId)) await tx.task.update({ where: { id: t.taskId }, data: { ports: t.ports } });
     await tx.taskEvent.createMany({ data: ok.map((taskId) => ({ taskId, state: TaskState.ASSIGNED, message: `assigned to node ${nodeId}` })) });
     return ok.length;
   }

@@ -77,7 +77,7 @@ export class AttachmentsService {
       } catch (err) {
         throw fieldError('publish', (err as PortError).message);
       }
-      if (seen.has(hostPortKey(m))) throw fieldError('publish', `host port ${m.hostPort}/${m.protocol} is published twice`);
+      if (m.hostPort && seen.has(hostPortKey(m))) throw fieldError('publish', `host port ${m.hostPort}/${m.protocol} is published twice`);
       seen.add(hostPortKey(m));
       return formatPublish(m);
     });

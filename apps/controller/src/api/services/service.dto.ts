@@ -23,7 +23,7 @@ export class ContainerSpecDto {
   @IsOptional() @IsArray() @ArrayMaxSize(8, { message: 'networks: at most 8' }) @ValidateNested({ each: true }) @Type(() => NetworkAttachmentDto)
   networks?: NetworkAttachmentDto[];
 
-  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Matches(/^(\d{1,5}:)?\d{1,5}(\/[a-z]+)?$/, { each: true, message: 'publish entries must look like HOSTPORT:CONTAINERPORT[/tcp|udp]' })
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Matches(/^(\d{1,5}:)?\d{1,5}(\/[a-z]+)?$/, { each: true, message: 'publish entries must look like [HOSTPORT:]CONTAINERPORT[/tcp|udp]' })
   publish?: string[];
 }
 

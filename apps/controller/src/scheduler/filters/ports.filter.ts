@@ -1,18 +1,25 @@
-/** PortsFilter: a task publishing host ports fits only nodes where no other task holds them. */
+/**
+ * PortsFilter: a task publishing host ports fits only nodes where no other task holds
+ * them, and, for ports published on any host port, nodes with a free one left.
+ */
 import type { Filter } from '../filter.js';
 import type { NodeInfo, TaskToPlace } from '../node-info.js';
+import { parsePublish, pickPort } from '../../../../../libs/common/src/index.js';
 
 export class PortsFilter implements Filter {
   readonly name = 'ports';
   private ports: string[] = [];
+  private random: string[] = [];
 
   setTask(task: TaskToPlace): boolean {
     this.ports = task.ports ?? [];
-    return this.ports.length > 0;
+    this.random = (task.published ?? []).map(parsePublish).filter((m) => !m.hostPort).map((m) => m.protocol);
+    return this.ports.length > 0 || this.random.length > 0;
   }
 
   check(node: NodeInfo): boolean {
-    return !this.ports.some((p) => node.usedPorts?.has(p));
+    const used = node.usedPorts ?? new Set<string>();
+    return !this.ports.some((p) => used.has(p)) && this.random.every((proto) => pickPort(proto, used) !== undefined);
   }
 
   explain(failures: number): string {

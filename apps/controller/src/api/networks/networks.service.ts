@@ -36,6 +36,9 @@ const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'];
 /** driverOptions validates the options a driver takes; returns them normalised. */
 function driverOptions(driver: string, dto: CreateNetworkDto): Record<string, string> {
   const o = dto.options ?? {};
+  if (driver === 'overlay' && 'encrypted' in o) {
+    throw fieldError('options', 'encrypted overlays are not available: they need IPsec ESP or WireGuard in the kernel of every host, and this build has neither (see README)');
+  }
   if (driver !== 'macvlan') {
     if (Object.keys(o).length) throw fieldError('options', `${driver} networks take no options`);
     return {};

@@ -44,7 +44,10 @@ export interface TaskSpec {
   ports?: PortMapping[];
   serviceName?: string;
   vip?: string;
+  mounts?: MountSpec[];
 }
+
+export interface MountSpec { type: string; source: string; target: string; readonly?: boolean; propagation?: string; tmpfsSize?: number; tmpfsMode?: number }
 
 export interface NetworkAttachment { name: string; aliases?: string[]; ip?: string; config?: NetworkConfig }
 
@@ -66,6 +69,7 @@ export interface BuildRequest {
 export interface LayerProgress { layer: string; phase: string; current: number; total: number }
 export interface PullRequest { requestId: string; image: string; auth?: PullAuth }
 export interface PullProgress { requestId: string; layers: LayerProgress[]; eof: boolean; error: string; digest: string }
+export interface VolumeRemoveResult { requestId: string; removed: string[]; error: string }
 export interface PruneResult { requestId: string; removedImages: string[]; bytesFreed: number; error: string }
 export interface BuildOutput { requestId: string; lines: string[]; eof: boolean; error: string; imageDigest: string }
 
@@ -76,7 +80,8 @@ export type AgentMessage =
   | { log: LogChunk; msg?: 'log' }
   | { buildOutput: BuildOutput; msg?: 'buildOutput' }
   | { pullProgress: PullProgress; msg?: 'pullProgress' }
-  | { pruneResult: PruneResult; msg?: 'pruneResult' };
+  | { pruneResult: PruneResult; msg?: 'pruneResult' }
+  | { volumeRemoveResult: VolumeRemoveResult; msg?: 'volumeRemoveResult' };
 
 export type ControllerMessage =
   | { accepted: { nodeId: string; heartbeatPeriodMs: number }; msg?: 'accepted' }
@@ -86,4 +91,5 @@ export type ControllerMessage =
   | { buildRequest: BuildRequest; msg?: 'buildRequest' }
   | { buildCancel: { requestId: string }; msg?: 'buildCancel' }
   | { pullRequest: PullRequest; msg?: 'pullRequest' }
-  | { pruneRequest: { requestId: string }; msg?: 'pruneRequest' };
+  | { pruneRequest: { requestId: string }; msg?: 'pruneRequest' }
+  | { volumeRemoveRequest: { requestId: string; names: string[] }; msg?: 'volumeRemoveRequest' };

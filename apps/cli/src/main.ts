@@ -12,6 +12,7 @@ import { registerClusterCommands } from './commands/cluster.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerNetworkCommands } from './commands/network.js';
+import { registerVolumeCommands } from './commands/volume.js';
 
 const program = new Command('berth')
   .description('Berth container cluster client')
@@ -31,6 +32,7 @@ registerClusterCommands(program, api);
 registerRegistryCommands(program, api);
 registerBuildCommand(program, api);
 registerNetworkCommands(program, api);
+registerVolumeCommands(program, api);
 for (const c of program.commands) {
   c.exitOverride();
   for (const sub of c.commands) {

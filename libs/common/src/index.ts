@@ -8,3 +8,4 @@ export * from './build-context.js';
 export * from './cidr.js';
 export * from './ports.js';
 export * from './attachments.js';
+export * from './mounts.js';

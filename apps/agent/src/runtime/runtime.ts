@@ -62,6 +62,8 @@ export interface Runtime {
   setOverlayPeers?(overlays: OverlayPeers[]): Promise<void>;
   /** updateNetworks: connect and disconnect a container to match the spec's networks (in place when running). */
   updateNetworks?(spec: TaskSpec): Promise<{ addresses: Record<string, string>; errors: string[] }>;
+  /** removeVolumes deletes local volumes' data (none may be mounted by a container here); returns those removed. */
+  removeVolumes?(names: string[]): Promise<string[]>;
 }
 
 /** RuntimeConfig is everything a runtime needs to know about its host. */

@@ -150,6 +150,11 @@ export class Session {
           const send = (o: PruneResult) => write({ pruneResult: o });
           if (!this.imageRequests) send({ requestId: id, removedImages: [], bytesFreed: 0, error: 'this agent does not prune on request' });
           else void this.imageRequests.prune(id, send);
+        } else if ('volumeRemoveRequest' in m && m.volumeRemoveRequest) {
+          const { requestId, names } = m.volumeRemoveRequest;
+          const send = (removed: string[], error = '') => write({ volumeRemoveResult: { requestId, removed, error } });
+          if (!this.runtime.removeVolumes) send([], 'this agent has no volumes');
+          else void this.runtime.removeVolumes(names ?? []).then((r) => send(r), (err: Error) => send([], err.message));
         }
       });
       call.write({ hello: { description: this.describe(), tasks: this.worker.statuses() } });

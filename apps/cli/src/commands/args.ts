@@ -1,7 +1,7 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../client/api-client.js';
-import { ALIAS, NETWORK_NAME, parseNetworkFlag, parsePublish, type Attachment } from '../../../../libs/common/src/index.js';
+import { ALIAS, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -69,4 +69,21 @@ export function parseScale(pairs: string[]): Array<{ name: string; replicas: num
     if (!m || Number(m[2]) > 10000) throw new CliError(`"${p}" must be SERVICE=REPLICAS with REPLICAS from 0 to 10000`);
     return { name: m[1]!, replicas: Number(m[2]) };
   });
+}
+
+/** mountArg / volumeArg collect --mount and -v values as mounts, failing on a malformed one. */
+export function mountArg(v: string, prev: Mount[] = []): Mount[] {
+  try {
+    return [...prev, parseMountFlag(v)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export function volumeArg(v: string, prev: Mount[] = []): Mount[] {
+  try {
+    return [...prev, parseVolumeFlag(v)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }

@@ -4,8 +4,8 @@ import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
 import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { aliasArg, attachmentsBody, envArg, intArg, networksArg, publishArg } from './args.js';
-import type { Attachment } from '../../../../libs/common/src/index.js';
+import { aliasArg, attachmentsBody, collect, envArg, intArg, mountArg, networksArg, publishArg, volumeArg } from './args.js';
+import type { Attachment, Mount } from '../../../../libs/common/src/index.js';
 
 const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
 /** START_WAIT_MS: how long `berth run` waits for the container to start (image pulls included). */
@@ -29,24 +29,30 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     .option('--network <net>', 'bridge, host, none or a network from berth network ls, or name=NET,alias=A (repeatable; the first has the default route)', networksArg, [])
     .option('--network-alias <name>', 'another name for the container on its first network (repeatable)', aliasArg, [])
     .option('-p, --publish <[HOST:]CONTAINER[/proto]>', 'publish a port on the host the container runs on; without HOST a free port of 32768-60999 (repeatable)', publishArg, [])
-    .option('--rm', 'remove the container when it exits')
+    .option('-v, --volume <[SRC:]DST[:ro]>', 'a named volume (NAME:/path), a bind (/host:/path) or an anonymous volume (/path) (repeatable)', volumeArg, [])
+    .option('--mount <type=...,target=...>', 'type=volume|bind|tmpfs,source=,target=,readonly,bind-propagation=,tmpfs-size=,tmpfs-mode= (repeatable)', mountArg, [])
+    .option('--volumes-from <container[:ro]>', "mount another container's volumes and binds; runs on its node (repeatable)", collect, [])
+    .option('--rm', 'remove the container (and its anonymous volumes) when it exits')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()
-    .action(async (image: string, command: string[], o: { detach?: boolean; name?: string; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; rm?: boolean }) => {
+    .action(async (image: string, command: string[], o: {
+      detach?: boolean; name?: string; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; rm?: boolean; volume: Mount[]; mount: Mount[]; volumesFrom: string[];
+    }) => {
       const c = await api().json<Container>('POST', '/containers', {
         image, command, env: o.env, ...attachmentsBody(o.network, o.networkAlias), publish: o.publish, ...(o.name ? { name: o.name } : {}), autoRemove: !!o.rm,
+        ...(o.volume.length || o.mount.length ? { mounts: [...o.volume, ...o.mount] } : {}), ...(o.volumesFrom.length ? { volumesFrom: o.volumesFrom } : {}),
       });
       if (o.detach) return void process.stdout.write(`${c.id}\n`);
       const started = await waitStarted(api(), c.id);
       if (started.state === 'rejected') {
-        if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true`);
+        if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true&volumes=true`);
         process.stderr.write(`berth: ${started.error || started.message}\n`);
         process.exitCode = 125;
         return;
       }
       await api().stream(`/containers/${c.id}/logs?follow=true`, process.stdout);
       const w = await api().get<{ state: string; exitCode: number | null; error: string }>(`/containers/${c.id}/wait`);
-      if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true`);
+      if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true&volumes=true`);
       process.exitCode = w.exitCode ?? 125;
     });
 
@@ -73,9 +79,11 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     });
 
   program.command('rm').description('remove containers').argument('<containers...>').option('-f, --force', 'remove running containers too')
-    .action(async (refs: string[], o: { force?: boolean }) => {
+    .option('-v, --volumes', 'remove their anonymous volumes too')
+    .action(async (refs: string[], o: { force?: boolean; volumes?: boolean }) => {
       for (const r of refs) {
-        await api().json('DELETE', `/containers/${encodeURIComponent(r)}${o.force ? '?force=true' : ''}`);
+        const q = [o.force ? 'force=true' : '', o.volumes ? 'volumes=true' : ''].filter(Boolean).join('&');
+        await api().json('DELETE', `/containers/${encodeURIComponent(r)}${q ? `?${q}` : ''}`);
         process.stdout.write(`${r}\n`);
       }
     });

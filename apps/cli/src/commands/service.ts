@@ -3,8 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { ApiClient } from '../client/api-client.js';
 import type { Service, Task } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { aliasArg, attachmentsBody, envArg, intArg, networksArg, parseScale, publishArg } from './args.js';
-import type { Attachment } from '../../../../libs/common/src/index.js';
+import { aliasArg, attachmentsBody, envArg, intArg, mountArg, networksArg, parseScale, publishArg, volumeArg } from './args.js';
+import type { Attachment, Mount } from '../../../../libs/common/src/index.js';
 
 export function registerServiceCommands(program: Command, api: () => ApiClient): void {
   const svc = program.command('service').description('manage replicated services');
@@ -20,9 +20,14 @@ export function registerServiceCommands(program: Command, api: () => ApiClient):
     }, 'vip')
     .option('-p, --publish <[HOST:]CONTAINER[/proto]>', "publish a port on each task's host (one task per host holds it; without HOST a free one; repeatable)", publishArg, [])
     .argument('<image>').argument('[command...]').passThroughOptions()
-    .action(async (image: string, command: string[], o: { name: string; replicas: number; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; endpointMode: string }) => {
+    .option('-v, --volume <[SRC:]DST[:ro]>', 'a named volume (NAME:/path), a bind (/host:/path) or an anonymous volume per task (/path) (repeatable)', volumeArg, [])
+    .option('--mount <type=...,target=...>', 'type=volume|bind|tmpfs,source=,target=,readonly,bind-propagation=,tmpfs-size=,tmpfs-mode= (repeatable)', mountArg, [])
+    .action(async (image: string, command: string[], o: {
+      name: string; replicas: number; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; endpointMode: string; volume: Mount[]; mount: Mount[];
+    }) => {
       const s = await api().json<Service>('POST', '/services', {
         name: o.name, image, replicas: o.replicas, command, env: o.env, ...attachmentsBody(o.network, o.networkAlias), publish: o.publish, endpointMode: o.endpointMode,
+        ...(o.volume.length || o.mount.length ? { mounts: [...o.volume, ...o.mount] } : {}),
       });
       process.stdout.write(`${s.id}\n`);
     });

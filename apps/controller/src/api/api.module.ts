@@ -27,14 +27,16 @@ import { BuildsController, BuildsService } from './builds/builds.controller.js';
 import { NetworksController } from './networks/networks.controller.js';
 import { NetworksService } from './networks/networks.service.js';
 import { AttachmentsService } from './networks/attachments.service.js';
+import { VolumesController } from './volumes/volumes.controller.js';
+import { VolumesService } from './volumes/volumes.service.js';
 
 @Module({
   imports: [DispatcherModule, CaModule, SchedulerModule, RegistryAccessModule],
-  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController, NetworksController],
+  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController, NetworksController, VolumesController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService, NetworksService, AttachmentsService,
+    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService, NetworksService, AttachmentsService, VolumesService,
   ],
 })
 export class ApiModule {}

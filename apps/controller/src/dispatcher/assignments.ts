@@ -2,7 +2,7 @@
 import type { OverlayPeers, TaskSpec } from '../../../../libs/proto/messages.js';
 import type { Network, OverlayMember, TaskWithNames } from '../store/store.module.js';
 import { STOP_GRACE_MS } from './tunables.js';
-import { asAttachments, parsePublish } from '../../../../libs/common/src/index.js';
+import { asAttachments, asMounts, parsePublish } from '../../../../libs/common/src/index.js';
 
 export function taskName(t: Pick<TaskWithNames, 'service' | 'container' | 'slot' | 'id'>): string {
   if (t.service) return `${t.service.name}.${t.slot}`;
@@ -22,6 +22,9 @@ export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Ma
     id: t.id, name: taskName(t), serviceId: t.serviceId ?? '', slot: t.slot, image: t.image, command: t.command,
     env: t.env, networks, desiredState: t.desiredState, stopGraceMs: STOP_GRACE_MS,
     ports: (t.ports ?? []).map(parsePublish), serviceName: t.service?.name ?? '', vip: t.service?.vip ?? '',
+    mounts: asMounts(t.mounts).map((m) => ({
+      type: m.type, source: m.source, target: m.target, readonly: !!m.readonly, propagation: m.propagation ?? '', tmpfsSize: m.tmpfsSize ?? 0, tmpfsMode: m.tmpfsMode ?? 0,
+    })),
   };
 }
 

@@ -28,7 +28,8 @@ export type NodeRequest =
   | ({ kind: 'logs' } & LogReq)
   | ({ kind: 'build' } & Omit<BuildRequest, 'requestId'>)
   | { kind: 'pull'; image: string; auth?: PullAuth }
-  | { kind: 'prune' };
+  | { kind: 'prune' }
+  | { kind: 'volume-rm'; names: string[] };
 
 /** StreamChunk: part of an answer; the last one has eof or an error. */
 export interface StreamChunk { items: unknown[]; eof: boolean; error: string }

@@ -108,6 +108,9 @@ export class AgentSession implements LocalSession {
     } else if ('pruneResult' in m && m.pruneResult) {
       const r = m.pruneResult;
       this.answer(r.requestId, { items: [{ removedImages: r.removedImages ?? [], bytesFreed: r.bytesFreed }], eof: true, error: r.error });
+    } else if ('volumeRemoveResult' in m && m.volumeRemoveResult) {
+      const r = m.volumeRemoveResult;
+      this.answer(r.requestId, { items: [{ removed: r.removed ?? [] }], eof: true, error: r.error });
     } else if ('buildOutput' in m && m.buildOutput) {
       const o = m.buildOutput;
       this.answer(o.requestId, { items: [{ lines: o.lines ?? [], imageDigest: o.imageDigest }], eof: o.eof, error: o.error });
@@ -190,6 +193,9 @@ export class AgentSession implements LocalSession {
         return () => void this.streams.delete(requestId);
       case 'prune':
         this.send({ pruneRequest: { requestId } });
+        return () => void this.streams.delete(requestId);
+      case 'volume-rm':
+        this.send({ volumeRemoveRequest: { requestId, names: req.names } });
         return () => void this.streams.delete(requestId);
       case 'build': {
         const { kind: _, ...build } = req;

@@ -12,7 +12,7 @@ import { JobQueue } from '../queue/queue.module.js';
 import { SchedulerService } from '../scheduler/scheduler.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { BerthConfig } from '../config/berth-config.js';
-import { TaskState, asAttachments } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, asMounts } from '../../../../libs/common/src/index.js';
 import { planService } from './plan.js';
 
 @Injectable()
@@ -40,7 +40,7 @@ export class OrchestratorService {
         createdAt: t.createdAt.getTime(), statusAt: t.statusAt.getTime(),
       })), Date.now());
       const nodeOf = new Map(rows.map((t) => [t.id, t.nodeId]));
-      await this.tasks.createMany(tx, plan.create.map((slot) => ({ serviceId, slot, image: svc.image, command: svc.command, env: svc.env, networks: asAttachments(svc.networks), ports: svc.ports ?? [] })));
+      await this.tasks.createMany(tx, plan.create.map((slot) => ({ serviceId, slot, image: svc.image, command: svc.command, env: svc.env, networks: asAttachments(svc.networks), ports: svc.ports ?? [], mounts: asMounts(svc.mounts) })));
       const byMessage = new Map<string, string[]>();
       for (const s of plan.shutdown) byMessage.set(s.message, [...(byMessage.get(s.message) ?? []), s.id]);
       for (const [message, ids] of byMessage) await this.tasks.setDesired(ids, TaskState.SHUTDOWN, message, tx);

@@ -20,4 +20,11 @@ export interface TaskToPlace {
   ports?: string[];
   /** Set when some port is published on any free host port ("0:80/tcp"): all its ports, stored form. */
   published?: string[];
+  /** The node it must run on (schedule() fills it from pinnedNode and volumeNodes), and what holds it there. */
+  requiredNode?: string;
+  requiredWhy?: string;
+  /** --volumes-from: its source container's node. */
+  pinnedNode?: string;
+  /** Local volumes it mounts. */
+  volumes?: string[];
 }

@@ -63,3 +63,23 @@ test('a port published on any host port gets the lowest free one on its node, ne
   const two = schedule(nodes, makeTasks(2, 'any').map((t) => ({ ...t, published: ['0:80/tcp'] })));
   assert.deepEqual(two.placements.map((p) => p.ports), [['32769:80/tcp'], ['32770:80/tcp']], 'each task its own port');
 });
+
+test("local volumes: a volume's tasks go to the node holding it, wait when it is down, and a new volume is held where its first task goes", () => {
+  const nodes = [makeNode({ id: 'a' }), makeNode({ id: 'b' }), makeNode({ id: 'c', status: 'down' })];
+  const held = new Map([['db', 'c']]);
+  const plan = schedule(nodes, [
+    ...makeTasks(2, 'web').map((t, i) => ({ ...t, id: `web-${i}`, volumes: ['fresh'] })),
+    { ...makeTasks(1, 'db')[0]!, id: 'db-0', volumes: ['db'] },
+    { ...makeTasks(1, 'peek')[0]!, id: 'peek-0', pinnedNode: 'b' },
+    { ...makeTasks(1, 'both')[0]!, id: 'both-0', pinnedNode: 'a', volumes: ['db'] },
+  ], undefined, held);
+  const web = plan.placements.filter((p) => p.taskId.startsWith('web'));
+  assert.equal(web.length, 2);
+  assert.equal(web[0]!.nodeId, web[1]!.nodeId, 'both tasks of the new volume on one node');
+  assert.deepEqual(web[0]!.pins, ['fresh']);
+  assert.equal(held.get('fresh'), web[0]!.nodeId);
+  assert.equal(plan.placements.find((p) => p.taskId.startsWith('peek'))?.nodeId, 'b');
+  const why = new Map(plan.unplaced.map((u) => [u.taskId.replace(/-.*/, ''), u.reason]));
+  assert.match(why.get('db') ?? '', /2 nodes are not the node holding volume db \(h\d+\), 1 node not ready/);
+  assert.match(why.get('both') ?? '', /different nodes \(h\d+, h\d+\)/);
+});

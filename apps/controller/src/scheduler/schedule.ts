@@ -17,8 +17,8 @@ export interface PlacementMetrics {
 }
 
 export interface Plan {
-  /** ports: the task's published ports with the host ports picked for it, when it had random ones. */
-  placements: Array<{ taskId: string; version: number; nodeId: string; ports?: string[] }>;
+  /** ports: the task's published ports with the host ports picked for it, when it had random ones; pins: volumes now held by the node. */
+  placements: Array<{ taskId: string; version: number; nodeId: string; ports?: string[]; pins?: string[] }>;
   unplaced: Array<{ taskId: string; reason: string }>;
   metrics: PlacementMetrics[];
 }
@@ -27,10 +27,25 @@ function serviceKey(t: TaskToPlace): string {
   return t.serviceId ?? `container:${t.id}`;
 }
 
-export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new Pipeline()): Plan {
+/**
+ * schedule places `tasks`; volumeNodes says which node holds each local volume
+ * (updated as the plan puts a volume's first task somewhere).
+ */
+export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new Pipeline(), volumeNodes = new Map<string, string>()): Plan {
   const plan: Plan = { placements: [], unplaced: [], metrics: [] };
   const view = nodes.map((n) => ({ ...n, tasksByService: new Map(n.tasksByService), usedPorts: new Set(n.usedPorts) }));
-  for (const t of tasks) {
+  const hostname = (id: string) => view.find((n) => n.id === id)?.hostname ?? id;
+  for (const task of tasks) {
+    const held = (task.volumes ?? []).filter((v) => volumeNodes.has(v));
+    const holders = new Set([...(task.pinnedNode ? [task.pinnedNode] : []), ...held.map((v) => volumeNodes.get(v)!)]);
+    if (holders.size > 1) {
+      plan.unplaced.push({ taskId: task.id, reason: `its volumes and --volumes-from are on different nodes (${[...holders].map(hostname).join(', ')})` });
+      continue;
+    }
+    const [required] = holders;
+    const t: TaskToPlace = required
+      ? { ...task, requiredNode: required, requiredWhy: held.length ? `volume ${held[0]} (${hostname(required)})` : `its --volumes-from container (${hostname(required)})` }
+      : task;
     pipeline.setTask(t);
     const feasible = view.filter((n) => pipeline.process(n));
     plan.metrics.push({ taskId: t.id, nodesEvaluated: view.length, nodesFeasible: feasible.length });
@@ -55,7 +70,9 @@ export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new
       best.usedPorts.add(hostPortKey({ ...m, hostPort }));
       return formatPublish({ ...m, hostPort });
     });
-    plan.placements.push({ taskId: t.id, version: t.version, nodeId: best.id, ...(ports ? { ports } : {}) });
+    const pins = (t.volumes ?? []).filter((v) => !volumeNodes.has(v));
+    for (const v of pins) volumeNodes.set(v, best.id);
+    plan.placements.push({ taskId: t.id, version: t.version, nodeId: best.id, ...(ports ? { ports } : {}), ...(pins.length ? { pins } : {}) });
   }
   return plan;
 }

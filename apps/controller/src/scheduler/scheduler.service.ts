@@ -6,11 +6,11 @@
  * are notified through the dispatcher's NodeRouter.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { NodeStore, TaskStore } from '../store/store.module.js';
+import { NodeStore, TaskStore, VolumeStore } from '../store/store.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { schedule } from './schedule.js';
 import type { NodeInfo } from './node-info.js';
-import { hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
+import { asMounts, hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
 
 /** portKeys turns stored published ports into the scheduler's host-port keys (the fixed ones). */
 export function portKeys(ports: string[]): string[] {
@@ -21,7 +21,7 @@ export function portKeys(ports: string[]): string[] {
 export class SchedulerService {
   private readonly log = new Logger('scheduler');
 
-  constructor(private readonly nodes: NodeStore, private readonly tasks: TaskStore, private readonly router: NodeRouter) {}
+  constructor(private readonly nodes: NodeStore, private readonly tasks: TaskStore, private readonly volumes: VolumeStore, private readonly router: NodeRouter) {}
 
   /** scheduleAll places every task waiting for a node; returns how many were placed. */
   async scheduleAll(): Promise<number> {
@@ -39,14 +39,20 @@ export class SchedulerService {
         if (c.serviceId) info.tasksByService.set(c.serviceId, (info.tasksByService.get(c.serviceId) ?? 0) + c.n);
       }
       for (const u of await this.tasks.publishedPorts(tx)) byId.get(u.nodeId)?.usedPorts!.add(u.port);
+      const volumesOf = new Map(waiting.map((t) => [t.id, asMounts(t.mounts).filter((m) => m.type === 'volume').map((m) => m.source)]));
+      const local = (await this.volumes.byNames([...new Set([...volumesOf.values()].flat())], tx)).filter((v) => v.driver === 'local');
+      const volumeNodes = new Map(local.filter((v) => v.nodeId).map((v) => [v.name, v.nodeId!]));
+      const localNames = new Set(local.map((v) => v.name));
       const plan = schedule(infos, waiting.map((t) => ({
         id: t.id, version: t.version, serviceId: t.serviceId, ports: portKeys(t.ports ?? []),
         ...((t.ports ?? []).some((p) => p.startsWith('0:')) ? { published: t.ports } : {}),
-      })));
+        ...(t.pinnedNode ? { pinnedNode: t.pinnedNode } : {}), volumes: volumesOf.get(t.id)!.filter((v) => localNames.has(v)),
+      })), undefined, volumeNodes);
       const byNode = new Map<string, Array<{ taskId: string; version: number; ports?: string[] }>>();
       for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version, ports: p.ports }]);
       const placed = new Set<string>();
       for (const [nodeId, tasks] of byNode) if (await this.tasks.assign(tx, nodeId, tasks)) placed.add(nodeId);
+      for (const p of plan.placements) if (p.pins) await this.volumes.pin(tx, p.pins, p.nodeId);
       const reasons = new Map<string, string[]>();
       for (const u of plan.unplaced) reasons.set(u.reason, [...(reasons.get(u.reason) ?? []), u.taskId]);
       for (const [reason, ids] of reasons) await this.tasks.markPending(tx, ids, reason);

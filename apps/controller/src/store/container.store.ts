@@ -3,10 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { withAddresses } from './network.store.js';
+import { withVolumes } from './volume.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Container } from './generated/client.js';
 import type { TaskWithNames } from './task.store.js';
-import { TaskState, asAttachments, type Attachment } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type ContainerWithTask = Container & { task: TaskWithNames | null };
 const WITH_TASK = { task: { include: { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } } } as const;
@@ -16,23 +17,26 @@ export class ContainerStore {
   constructor(private readonly db: PrismaService) {}
 
   /** create inserts the container and its NEW task together; returns both. */
-  async create(c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; autoRemove: boolean }): Promise<ContainerWithTask> {
+  async create(c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean }): Promise<ContainerWithTask> {
     const id = newId();
     if (!c.name) c = { ...c, name: `c-${id.slice(0, 10)}` };
-    const { ports, networks, ...row } = c;
+    const { ports, networks, mounts, pinnedNode, ...row } = c;
     try {
-      return await this.db.$transaction(async (tx) => tx.container.create({
+      return await this.db.$transaction(async (tx) => {
+        const named = (await withVolumes(tx, [mounts]))[0]!;
+        return tx.container.create({
         data: {
-          id, ...row, networks: networks as object[],
+          id, ...row, networks: networks as object[], mounts: named as object[],
           task: {
             create: {
-              id: newId(), image: c.image, command: c.command, env: c.env, networks: (await withAddresses(tx, [networks]))[0]! as object[], ports,
+              id: newId(), image: c.image, command: c.command, env: c.env, networks: (await withAddresses(tx, [networks]))[0]! as object[], ports, mounts: named as object[], pinnedNode,
               desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } },
             },
           },
         },
         include: WITH_TASK,
-      }));
+      });
+      });
     } catch (err) {
       if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`container name "${c.name}" is already in use`);
       throw err;

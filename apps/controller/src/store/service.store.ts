@@ -6,7 +6,7 @@ import { ConflictError, resolveRef } from './resolve.js';
 import type { Service } from './generated/client.js';
 import type { Tx } from './task.store.js';
 import { allocateVip } from './network.store.js';
-import { TaskState, type Attachment } from '../../../../libs/common/src/index.js';
+import { TaskState, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type { Service };
 export type ServiceWithCounts = Service & { running: number };
@@ -20,12 +20,12 @@ export class ServiceStore {
   constructor(private readonly db: PrismaService) {}
 
   /** create inserts a service; with `vipPool` it gets the pool's lowest free address as its virtual IP. */
-  async create(s: { name: string; image: string; replicas: number; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; endpointMode: string }, vipPool?: string): Promise<Service> {
+  async create(s: { name: string; image: string; replicas: number; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; endpointMode: string }, vipPool?: string): Promise<Service> {
     try {
       return await this.db.$transaction(async (tx) => {
         const vip = vipPool ? await allocateVip(tx, vipPool) : null;
         if (vip === undefined) throw new ConflictError(`the virtual IP pool ${vipPool} is exhausted; use --endpoint-mode dnsrr`);
-        return tx.service.create({ data: { id: newId(), ...s, networks: s.networks as object[], vip } });
+        return tx.service.create({ data: { id: newId(), ...s, networks: s.networks as object[], mounts: s.mounts as object[], vip } });
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`service name "${s.name}" is already in use`);

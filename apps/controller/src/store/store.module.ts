@@ -13,14 +13,17 @@ import { TokenStore } from './token.store.js';
 import { CaStore } from './ca.store.js';
 import { RegistryStore } from './registry.store.js';
 import { NetworkStore } from './network.store.js';
+import { VolumeStore } from './volume.store.js';
 
-const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore];
+const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore];
 
 @Global()
 @Module({ providers: STORES, exports: STORES })
 export class StoreModule {}
 
-export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore };
+export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore };
+export { anonymousName, mountsVolume, withVolumes } from './volume.store.js';
+export type { Volume, NewVolume } from './volume.store.js';
 export type { Network, NewNetwork } from './network.store.js';
 export { CLUSTER_DRIVERS, FIRST_VNI, onNetwork } from './network.store.js';
 export type { OverlayMember } from './network.store.js';

@@ -7,8 +7,9 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
 import { onNetwork, withAddresses } from './network.store.js';
+import { withVolumes } from './volume.store.js';
 import type { Prisma, Task } from './generated/client.js';
-import { TaskState, hostPortKey, isTerminal, networkNames, parsePublish, taskStateName, type Attachment } from '../../../../libs/common/src/index.js';
+import { TaskState, hostPortKey, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type { Task };
 export type TaskWithNames = Task & { service: { name: string; vip: string | null } | null; container: { name: string } | null; node: { hostname: string } | null };
@@ -40,6 +41,8 @@ export interface NewTask {
   env: string[];
   networks: Attachment[];
   ports: string[];
+  mounts: Mount[];
+  pinnedNode?: string | null;
 }
 
 @Injectable()
@@ -90,7 +93,8 @@ export class TaskStore {
   async createMany(tx: Tx, tasks: NewTask[], message = 'created'): Promise<string[]> {
     if (!tasks.length) return [];
     const addressed = await withAddresses(tx, tasks.map((t) => t.networks));
-    const rows = tasks.map((t, i) => ({ id: newId(), ...t, networks: addressed[i]! as object[], desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
+    const mounted = await withVolumes(tx, tasks.map((t) => t.mounts));
+    const rows = tasks.map((t, i) => ({ id: newId(), ...t, networks: addressed[i]! as object[], mounts: mounted[i]! as object[], desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
     await tx.task.createMany({ data: rows });
     await tx.taskEvent.createMany({ data: rows.map((r) => ({ taskId: r.id, state: TaskState.NEW, message })) });
     return rows.map((r) => r.id);

@@ -74,3 +74,20 @@ test('image StopSignal names become runc kill names', async () => {
   assert.equal(stopSignalName('9'), 'KILL');
   assert.equal(stopSignalName('SIGBOGUS'), 'TERM');
 });
+
+test('task mounts: binds recursive and private unless told, read-only, tmpfs size and mode, parents first, over image VOLUMEs', () => {
+  const spec = toOciSpec(input({
+    volumes: [{ source: '/c/volumes/0', destination: '/data' }],
+    mounts: [
+      { type: 'bind', source: '/srv/v/x', destination: '/data/sub', readonly: true },
+      { type: 'bind', source: '/srv/v/y', destination: '/data', propagation: 'rslave' },
+      { type: 'tmpfs', source: '', destination: '/run/t', tmpfsSize: 1048576, tmpfsMode: 0o700 },
+    ],
+  }));
+  const mounts = (spec.mounts as Array<{ destination: string; source: string; type: string; options: string[] }>).slice(10);
+  assert.deepEqual(mounts.map((m) => [m.destination, m.source, m.options.join(',')]), [
+    ['/data', '/srv/v/y', 'rbind,rw,rslave'],
+    ['/data/sub', '/srv/v/x', 'rbind,ro,rprivate'],
+    ['/run/t', 'tmpfs', 'nosuid,nodev,rw,mode=700,size=1048576'],
+  ], 'the image VOLUME at /data gives way to the task mount');
+});

@@ -23,6 +23,28 @@ export interface BundleInput {
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
   /** Host directories bind-mounted read-write (the image's VOLUMEs, anonymous per container). */
   volumes?: Array<{ source: string; destination: string }>;
+  /** The task's mounts, host side resolved: volumes and binds as host paths, tmpfs as is. */
+  mounts?: HostMount[];
+}
+
+export interface HostMount {
+  type: 'bind' | 'tmpfs';
+  source: string;
+  destination: string;
+  readonly?: boolean;
+  propagation?: string;
+  tmpfsSize?: number;
+  tmpfsMode?: number;
+}
+
+/** ociMount: a task mount as an OCI mount entry (binds recursive, private unless told). */
+export function ociMount(m: HostMount): Record<string, unknown> {
+  const ro = m.readonly ? 'ro' : 'rw';
+  if (m.type === 'tmpfs') {
+    const options = ['nosuid', 'nodev', ro, `mode=${(m.tmpfsMode || 0o1777).toString(8)}`, ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : [])];
+    return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options };
+  }
+  return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', ro, m.propagation || 'rprivate'] };
 }
 
 export const DEFAULT_CAPS = [
@@ -117,7 +139,9 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       bind(b.etcFiles.hosts, '/etc/hosts'),
       bind(b.etcFiles.hostname, '/etc/hostname'),
       bind(b.etcFiles.resolvConf, '/etc/resolv.conf'),
-      ...(b.volumes ?? []).map((v) => bind(v.source, v.destination)),
+      // The image's VOLUMEs, except where a task mount takes the path; then the task's mounts, parents first.
+      ...(b.volumes ?? []).filter((v) => !b.mounts?.some((m) => m.destination === v.destination)).map((v) => bind(v.source, v.destination)),
+      ...[...(b.mounts ?? [])].sort((x, y) => x.destination.split('/').length - y.destination.split('/').length).map(ociMount),
     ],
     linux: {
       cgroupsPath: b.cgroupsPath,

@@ -17,7 +17,8 @@ import { readLogs } from '../logs.js';
 import { ImageService, type LocalImage } from '../../images/image-service.js';
 import { ContainerNetworks, createNetworks, type LiveAttachment, type NetworkRegistry } from '../../network/index.js';
 import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, sh, unmount, type ContainerPaths } from './adapter.js';
-import { NOFILE_LIMIT, parseUser, toOciSpec } from './bundle.js';
+import { NOFILE_LIMIT, parseUser, toOciSpec, type HostMount } from './bundle.js';
+import { LocalVolumes } from '../../volumes/local-volumes.js';
 
 /** EXIT_POLL_MS: safety re-check of the exit file while watching it with inotify. */
 const EXIT_POLL_MS = 2_000;
@@ -88,6 +89,7 @@ export class RuncRuntime implements Runtime {
   private readonly images: ImageService;
   private readonly networks: NetworkRegistry;
   private readonly nets: ContainerNetworks;
+  private readonly volumes: LocalVolumes;
   /** The container NOFILE limit: Docker's, capped by what this process may grant. */
   private readonly nofile = hostNofileLimit().then((hard) => Math.min(NOFILE_LIMIT, hard ?? NOFILE_LIMIT));
 
@@ -97,6 +99,7 @@ export class RuncRuntime implements Runtime {
     this.images = images ?? new ImageService(cfg.stateDir, cfg.insecureRegistries);
     this.networks = createNetworks(cfg.cniPath, { bridgeName: cfg.bridgeName, subnet: cfg.bridgeSubnet, stateDir: cfg.stateDir });
     this.nets = new ContainerNetworks(this.networks);
+    this.volumes = new LocalVolumes(cfg.stateDir);
   }
 
   private paths(id: string): ContainerPaths {
@@ -155,15 +158,49 @@ export class RuncRuntime implements Runtime {
     await writeFile(etc.resolvConf, await resolvConf(spec));
     const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
-    const volumes = await this.anonymousVolumes(p, rootfs, Object.keys(image.config.config?.Volumes ?? {}));
+    const mounts = await this.hostMounts(spec, rootfs);
+    const volumes = await this.anonymousVolumes(p, rootfs, Object.keys(image.config.config?.Volumes ?? {}).filter((v) => !mounts.some((m) => m.destination === v)));
     const oci = toOciSpec({
       taskId: spec.id, hostname, command: spec.command, env: spec.env, network: first, image: image.config, user,
-      cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile, volumes,
+      cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile, volumes, mounts,
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     // Pull credentials are for the pull only: they never reach the disk.
     const { pullAuth: _, ...kept } = spec;
     await this.saveRecord(spec.id, { spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0 });
+  }
+
+  /**
+   * hostMounts resolves the task's mounts on this host: a volume becomes its
+   * directory (made on first use, and then seeded with what the image has at
+   * the target, as Docker's copy-up), a bind's source must exist here.
+   */
+  private async hostMounts(spec: TaskSpec, rootfs: string): Promise<HostMount[]> {
+    const out: HostMount[] = [];
+    for (const m of spec.mounts ?? []) {
+      const base = { destination: m.target, readonly: !!m.readonly };
+      if (m.type === 'tmpfs') out.push({ ...base, type: 'tmpfs', source: '', tmpfsSize: m.tmpfsSize || undefined, tmpfsMode: m.tmpfsMode || undefined });
+      else if (m.type === 'bind') {
+        if (!(await stat(m.source).catch(() => undefined))) throw new RuntimeError(`bind source ${m.source} does not exist on this host`);
+        out.push({ ...base, type: 'bind', source: m.source, propagation: m.propagation || undefined });
+      } else {
+        const v = await this.volumes.ensure(m.source);
+        const inImage = await scopedPath(rootfs, m.target);
+        if (v.created && (await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, v.path]);
+        out.push({ ...base, type: 'bind', source: v.path });
+      }
+    }
+    return out;
+  }
+
+  /** removeVolumes deletes local volumes' data, refusing those a container here still mounts. */
+  async removeVolumes(names: string[]): Promise<string[]> {
+    for (const id of await this.list()) {
+      const rec = await this.record(id).catch(() => undefined);
+      const used = rec?.spec.mounts?.find((m) => m.type === 'volume' && names.includes(m.source));
+      if (used) throw new RuntimeError(`volume ${used.source} is used by container ${rec!.spec.name} on this host`);
+    }
+    return this.volumes.remove(names);
   }
 
   /**

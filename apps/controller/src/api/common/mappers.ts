@@ -1,5 +1,5 @@
 /** Response shapes (docs/design/rest-api.md) and the pure mappers from rows. */
-import { asAttachments, taskStateName } from '../../../../../libs/common/src/index.js';
+import { asAttachments, asMounts, taskStateName } from '../../../../../libs/common/src/index.js';
 import type { ContainerWithTask, Node, ServiceWithCounts, TaskWithNames } from '../../store/store.module.js';
 import { taskName } from '../../dispatcher/dispatcher.module.js';
 
@@ -13,7 +13,7 @@ export function mapTask(t: TaskWithNames) {
   return {
     id: t.id, name: taskName(t), serviceId: t.serviceId, containerId: t.containerId, slot: t.slot, nodeId: t.nodeId,
     node: t.node?.hostname ?? '', image: t.image, state: taskStateName(t.state), desiredState: taskStateName(t.desiredState),
-    message: t.message, error: t.error, exitCode: t.exitCode, address: t.address, ports: t.ports ?? [], networks: networksView(t.networks, t.addresses),
+    message: t.message, error: t.error, exitCode: t.exitCode, address: t.address, ports: t.ports ?? [], networks: networksView(t.networks, t.addresses), mounts: asMounts(t.mounts),
     createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString(), statusAt: t.statusAt.toISOString(),
   };
 }
@@ -21,7 +21,7 @@ export function mapTask(t: TaskWithNames) {
 export function mapContainer(c: ContainerWithTask) {
   const t = c.task;
   return {
-    id: c.id, name: c.name, image: c.image, command: c.command, env: c.env, networks: networksView(t?.networks ?? c.networks, t?.addresses), autoRemove: c.autoRemove,
+    id: c.id, name: c.name, image: c.image, command: c.command, env: c.env, networks: networksView(t?.networks ?? c.networks, t?.addresses), mounts: asMounts(c.mounts), autoRemove: c.autoRemove,
     createdAt: c.createdAt.toISOString(), state: t ? taskStateName(t.state) : 'removed', desiredState: t ? taskStateName(t.desiredState) : 'remove',
     nodeId: t?.nodeId ?? null, node: t?.node?.hostname ?? '', exitCode: t?.exitCode ?? null, message: t?.message ?? '',
     error: t?.error ?? '', address: t?.address ?? '', ports: t?.ports ?? [], taskId: t?.id ?? null,
@@ -30,7 +30,7 @@ export function mapContainer(c: ContainerWithTask) {
 
 export function mapService(s: ServiceWithCounts) {
   return {
-    id: s.id, name: s.name, image: s.image, command: s.command, env: s.env, networks: networksView(s.networks), ports: s.ports ?? [], replicas: s.replicas,
+    id: s.id, name: s.name, image: s.image, command: s.command, env: s.env, networks: networksView(s.networks), ports: s.ports ?? [], mounts: asMounts(s.mounts), replicas: s.replicas,
     endpointMode: s.endpointMode, vip: s.vip ?? '',
     running: s.running, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString(),
   };

@@ -1,5 +1,5 @@
 /** Request DTOs of the containers API. */
-import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
 import { ContainerSpecDto } from '../services/service.dto.js';
 
 export class CreateContainerDto extends ContainerSpecDto {
@@ -8,4 +8,8 @@ export class CreateContainerDto extends ContainerSpecDto {
 
   @IsOptional() @IsBoolean()
   autoRemove?: boolean;
+
+  /** Mount every volume and bind of these containers (CONTAINER[:ro|:rw]); runs on their node. */
+  @IsOptional() @IsArray() @ArrayMaxSize(16) @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}(:(ro|rw))?$/, { each: true, message: 'volumesFrom entries must look like CONTAINER[:ro|:rw]' })
+  volumesFrom?: string[];
 }

@@ -17,7 +17,9 @@ export class ContainersController {
   @Get(':id') get(@Param('id', RefPipe) id: string) { return this.svc.get(id); }
   @Get(':id/wait') wait(@Param('id', RefPipe) id: string, @Req() req: Request) { return this.svc.wait(id, req); }
   @Post(':id/stop') @HttpCode(200) stop(@Param('id', RefPipe) id: string) { return this.svc.stop(id); }
-  @Delete(':id') @HttpCode(204) remove(@Param('id', RefPipe) id: string, @Query('force') force?: string) { return this.svc.remove(id, boolQuery(force, 'force')); }
+  @Delete(':id') @HttpCode(204) remove(@Param('id', RefPipe) id: string, @Query('force') force?: string, @Query('volumes') volumes?: string) {
+    return this.svc.remove(id, boolQuery(force, 'force'), boolQuery(volumes, 'volumes'));
+  }
   @Get(':id/logs') logs(@Param('id', RefPipe) id: string, @Req() req: Request, @Res() res: Response, @Query('follow') follow?: string, @Query('tail') tail?: string) {
     return this.svc.streamLogs(id, boolQuery(follow, 'follow'), tailQuery(tail), req, res);
   }

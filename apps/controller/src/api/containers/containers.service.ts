@@ -8,10 +8,11 @@ import { ContainerStore, ConflictError, TaskStore } from '../../store/store.modu
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { SchedulerService } from '../../scheduler/scheduler.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { TaskState, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
+import { TaskState, asMounts, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';
+import { VolumesService } from '../volumes/volumes.service.js';
 import type { CreateContainerDto } from './container.dto.js';
 
 /** WAIT_POLL_MS: how often `wait` re-reads the task; WAIT_MAX_MS bounds one wait request. */
@@ -23,13 +24,14 @@ export class ContainersService {
   constructor(
     private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly scheduler: SchedulerService,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
-    private readonly attachments: AttachmentsService,
+    private readonly attachments: AttachmentsService, private readonly volumes: VolumesService,
   ) {}
 
   async create(dto: CreateContainerDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
     const { networks, ports } = await this.attachments.check(dto, true);
-    const c = await this.containers.create({ name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, autoRemove: dto.autoRemove ?? false });
+    const { mounts, pinnedNode } = await this.volumes.checkMounts(dto.mounts, dto.volumesFrom);
+    const c = await this.containers.create({ name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false });
     await this.scheduler.scheduleAll();
     return mapContainer((await this.containers.get(c.id))!);
   }
@@ -65,7 +67,8 @@ export class ContainersService {
     return mapContainer((await this.containers.get(c.id))!);
   }
 
-  async remove(ref: string, force: boolean): Promise<void> {
+  /** remove deletes a container; with `volumes` its anonymous volumes too (rm -v), once its node has removed it. */
+  async remove(ref: string, force: boolean, volumes = false): Promise<void> {
     const c = await this.containers.resolve(ref);
     if (c.task && !isTerminal(c.task.state) && c.task.desiredState === TaskState.RUNNING && !force) {
       throw new ConflictError(`container ${c.name} is ${taskStateName(c.task.state)}; stop it first or use force`);
@@ -73,6 +76,7 @@ export class ContainersService {
     const nodes = c.task ? await this.tasks.peersOf({ id: c.task.id }) : [];
     await this.containers.remove(c.id);
     await this.router.notifyNodes(nodes);
+    if (volumes) await this.volumes.removeAnonymous(asMounts(c.mounts));
   }
 
   async streamLogs(ref: string, follow: boolean, tail: number, req: Request, res: Response): Promise<void> {

@@ -1,6 +1,6 @@
 /** Request DTOs of the services API. */
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { NetworkAttachmentDto } from '../networks/network.dto.js';
 
 export const ENV_RE = /^[^=\s][^=]*=[\s\S]*$/;
@@ -25,6 +25,10 @@ export class ContainerSpecDto {
 
   @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Matches(/^(\d{1,5}:)?\d{1,5}(\/[a-z]+)?$/, { each: true, message: 'publish entries must look like [HOSTPORT:]CONTAINERPORT[/tcp|udp]' })
   publish?: string[];
+
+  /** Volumes, binds and tmpfs mounts: [{ type, source, target, readonly, ... }] (checked by libs/common mounts.ts). */
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsObject({ each: true, message: 'mounts entries must be objects ({ type, source, target, ... })' })
+  mounts?: Array<Record<string, unknown>>;
 }
 
 export class CreateServiceDto extends ContainerSpecDto {

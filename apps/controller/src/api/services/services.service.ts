@@ -9,6 +9,7 @@ import { formatImageRef, parseImageRef } from '../../../../../libs/common/src/in
 import { mapService, mapTask } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';
+import { VolumesService } from '../volumes/volumes.service.js';
 import type { CreateServiceDto, ScaleServiceDto } from './service.dto.js';
 
 @Injectable()
@@ -16,16 +17,17 @@ export class ServicesService {
   constructor(
     private readonly services: ServiceStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
-    private readonly attachments: AttachmentsService,
+    private readonly attachments: AttachmentsService, private readonly volumes: VolumesService,
   ) {}
 
   async create(dto: CreateServiceDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
     const { networks, ports, user } = await this.attachments.check(dto, false);
+    const { mounts } = await this.volumes.checkMounts(dto.mounts);
     const endpointMode = dto.endpointMode ?? 'vip';
     // A virtual IP is for networks with names: user-defined bridge and overlay networks.
     const named = user.some((n) => n.driver === 'bridge' || n.driver === 'overlay');
-    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, endpointMode }, endpointMode === 'vip' && named ? this.config.vipPool : undefined);
+    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, endpointMode }, endpointMode === 'vip' && named ? this.config.vipPool : undefined);
     await this.queue.reconcileService(s.id);
     return mapService({ ...s, running: 0 });
   }

@@ -1,0 +1,128 @@
+/**
+ * VolumesService: /api/volumes and the mounts of containers and services.
+ * Local volumes live on one node (recorded when the first task using one is
+ * placed; the scheduler sends later tasks there); a mount naming a volume
+ * that does not exist creates it, as in Docker. Removing a volume in use is
+ * refused; removing one that holds data asks its node to delete the data
+ * first, so no row outlives its data or the other way round.
+ */
+import { Injectable } from '@nestjs/common';
+import { ConflictError, ContainerStore, TaskStore, VolumeStore, anonymousName, type Volume } from '../../store/store.module.js';
+import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
+import { MountError, VOLUME_NAME, asMounts, checkMounts, type Mount } from '../../../../../libs/common/src/index.js';
+import { FieldValidationError } from '../common/validation.js';
+
+/** REMOVE_TIMEOUT_MS bounds a node's answer to a removal. */
+const REMOVE_TIMEOUT_MS = 30_000;
+
+function fieldError(field: string, message: string): FieldValidationError {
+  return new FieldValidationError([{ field, message: `${field}: ${message}` }]);
+}
+
+export function viewVolume(v: Volume, users?: number) {
+  return {
+    name: v.name, driver: v.driver, scope: 'local', options: v.options ?? {}, labels: v.labels ?? {}, node: v.nodeId ?? '',
+    anonymous: v.anonymous, createdAt: v.createdAt.toISOString(), ...(users !== undefined ? { inUse: users } : {}),
+  };
+}
+
+export interface CreateVolume { name?: string; driver?: string; options?: Record<string, string>; labels?: Record<string, string> }
+
+@Injectable()
+export class VolumesService {
+  constructor(private readonly store: VolumeStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly router: NodeRouter) {}
+
+  async list() {
+    return (await this.store.list()).map((v) => viewVolume(v));
+  }
+
+  async get(name: string) {
+    const v = await this.store.get(name);
+    return viewVolume(v, await this.store.usersOf(v.name));
+  }
+
+  async create(dto: CreateVolume) {
+    const name = dto.name ?? anonymousName();
+    if (!VOLUME_NAME.test(name)) throw fieldError('name', 'a volume name has letters, digits, _ . - (at most 128, starting with a letter or digit)');
+    const driver = dto.driver ?? 'local';
+    if (driver !== 'local') throw fieldError('driver', `unknown volume driver "${driver}" (local; volume plugins are not available yet)`);
+    for (const [k, v] of Object.entries({ ...dto.options, ...dto.labels })) {
+      if (typeof v !== 'string') throw fieldError(k in (dto.options ?? {}) ? 'options' : 'labels', `${k} must be a string`);
+    }
+    if (Object.keys(dto.options ?? {}).length) throw fieldError('options', 'the local driver takes no options yet');
+    return viewVolume(await this.store.create({ name, driver, options: {}, labels: dto.labels ?? {} }));
+  }
+
+  async remove(name: string, force = false): Promise<void> {
+    const v = await this.store.get(name);
+    const users = await this.store.usersOf(v.name);
+    if (users) throw new ConflictError(`volume ${v.name} is in use by ${users} task${users === 1 ? '' : 's'}; remove them first`);
+    await this.removeData(v, force);
+    await this.store.delete(v.name);
+  }
+
+  /** removeData asks the volume's node to delete its data; a node that cannot be asked fails the removal unless forced. */
+  private async removeData(v: Volume, force: boolean): Promise<void> {
+    if (!v.nodeId) return;
+    try {
+      for await (const _ of this.router.stream(v.nodeId, { kind: 'volume-rm', names: [v.name] }, AbortSignal.timeout(REMOVE_TIMEOUT_MS))) return;
+    } catch (err) {
+      if (!force) throw new ConflictError(`volume ${v.name}: its node could not delete the data (${(err as Error).message}); retry when the node is up, or force`);
+    }
+  }
+
+  /** prune removes unused volumes: anonymous ones, or every one with `all` (as Docker 23+). */
+  async prune(all: boolean) {
+    const removed: string[] = [];
+    for (const v of await this.store.list()) {
+      if ((!all && !v.anonymous) || (await this.store.usersOf(v.name))) continue;
+      try {
+        await this.removeData(v, false);
+      } catch {
+        continue; // its node is away: kept for a later prune
+      }
+      await this.store.delete(v.name);
+      removed.push(v.name);
+    }
+    return { removed };
+  }
+
+  /** removeAnonymous removes a removed container's anonymous volumes (rm -v); those in use elsewhere stay. */
+  async removeAnonymous(mounts: Mount[]): Promise<void> {
+    const names = mounts.filter((m) => m.type === 'volume').map((m) => m.source);
+    for (const v of await this.store.byNames(names)) {
+      if (v.anonymous && !(await this.store.usersOf(v.name))) await this.remove(v.name).catch(() => {});
+    }
+  }
+
+  /**
+   * checkMounts validates a request's mounts and, for a container, adds those of
+   * --volumes-from (CONTAINER[:ro|:rw]); returns them and the node they pin the task to.
+   */
+  async checkMounts(mounts: Array<Record<string, unknown>> = [], volumesFrom: string[] = []): Promise<{ mounts: Mount[]; pinnedNode?: string }> {
+    let own: Mount[];
+    try {
+      own = checkMounts(mounts.map((m) => ({ ...m, source: (m.source as string) ?? '' }) as unknown as Mount));
+    } catch (err) {
+      if (err instanceof MountError) throw fieldError('mounts', err.message);
+      throw err;
+    }
+    let pinnedNode: string | undefined;
+    const borrowed: Mount[] = [];
+    for (const ref of volumesFrom) {
+      const [name, mode] = ref.split(':');
+      const src = await this.containers.resolve(name!);
+      const t = src.task;
+      if (!t?.nodeId) throw new ConflictError(`container ${src.name} has not been placed on a node yet; --volumes-from needs its node`);
+      if (pinnedNode && pinnedNode !== t.nodeId) throw fieldError('volumesFrom', 'the containers given run on different nodes; a container can only share one node\'s volumes');
+      pinnedNode = t.nodeId;
+      for (const m of asMounts(t.mounts)) {
+        if (m.type === 'tmpfs') continue;
+        borrowed.push({ ...m, ...(mode ? { readonly: mode === 'ro' } : {}) });
+      }
+    }
+    const targets = new Set(own.map((m) => m.target));
+    const all = [...own, ...borrowed.filter((m) => !targets.has(m.target))];
+    return { mounts: all, ...(pinnedNode ? { pinnedNode } : {}) };
+  }
+}

@@ -1,0 +1,85 @@
+/** VolumeStore: volume rows, which node holds each local one, and which tasks use them. */
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from './prisma.service.js';
+import { ConflictError, NotFoundError } from './resolve.js';
+import type { Prisma, Volume } from './generated/client.js';
+import { TaskState, type Mount } from '../../../../libs/common/src/index.js';
+
+export type { Volume };
+
+export interface NewVolume {
+  name: string;
+  driver: string;
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  anonymous?: boolean;
+}
+
+/** anonymousName: what Docker names a volume nobody named (64 hex digits). */
+export function anonymousName(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** mountsVolume: the filter for tasks mounting volume `name`. */
+export function mountsVolume(name: string): { array_contains: Array<{ type: string; source: string }> } {
+  return { array_contains: [{ type: 'volume', source: name }] };
+}
+
+/**
+ * withVolumes gives each task's anonymous volume mounts a volume of their own and
+ * creates, in the caller's transaction, the volumes the mounts name that do not exist.
+ */
+export async function withVolumes(tx: Prisma.TransactionClient, perTask: Mount[][]): Promise<Mount[][]> {
+  const fresh: NewVolume[] = [];
+  const out = perTask.map((mounts) => mounts.map((m) => {
+    if (m.type !== 'volume') return m;
+    const name = m.source || anonymousName();
+    fresh.push({ name, driver: 'local', options: m.volumeOptions ?? {}, labels: {}, anonymous: !m.source });
+    return { ...m, source: name };
+  }));
+  if (fresh.length) await tx.volume.createMany({ data: fresh, skipDuplicates: true });
+  return out;
+}
+
+@Injectable()
+export class VolumeStore {
+  constructor(private readonly db: PrismaService) {}
+
+  list(): Promise<Volume[]> {
+    return this.db.volume.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  async get(name: string): Promise<Volume> {
+    const v = await this.db.volume.findUnique({ where: { name } });
+    if (!v) throw new NotFoundError(`volume ${name} not found`);
+    return v;
+  }
+
+  byNames(names: string[], tx: Prisma.TransactionClient | PrismaService = this.db): Promise<Volume[]> {
+    return names.length ? tx.volume.findMany({ where: { name: { in: names } } }) : Promise.resolve([]);
+  }
+
+  async create(v: NewVolume): Promise<Volume> {
+    try {
+      return await this.db.volume.create({ data: v });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`volume ${v.name} already exists`);
+      throw err;
+    }
+  }
+
+  /** pin records the node now holding local volumes that had none. */
+  async pin(tx: Prisma.TransactionClient, names: string[], nodeId: string): Promise<void> {
+    if (names.length) await tx.volume.updateMany({ where: { name: { in: names }, nodeId: null, driver: 'local' }, data: { nodeId } });
+  }
+
+  /** usersOf counts the tasks not yet ended that mount the volume. */
+  usersOf(name: string): Promise<number> {
+    return this.db.task.count({ where: { mounts: mountsVolume(name), state: { lt: TaskState.COMPLETE } } });
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.db.volume.deleteMany({ where: { name } });
+  }
+}

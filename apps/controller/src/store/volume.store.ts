@@ -74,9 +74,9 @@ export class VolumeStore {
     if (names.length) await tx.volume.updateMany({ where: { name: { in: names }, nodeId: null, driver: 'local' }, data: { nodeId } });
   }
 
-  /** usersOf counts the tasks not yet ended that mount the volume. */
+  /** usersOf counts the tasks that mount the volume: those not ended, and any container's, stopped or not (as Docker). */
   usersOf(name: string): Promise<number> {
-    return this.db.task.count({ where: { mounts: mountsVolume(name), state: { lt: TaskState.COMPLETE } } });
+    return this.db.task.count({ where: { mounts: mountsVolume(name), OR: [{ state: { lt: TaskState.COMPLETE } }, { containerId: { not: null } }] } });
   }
 
   async delete(name: string): Promise<void> {

@@ -10,6 +10,7 @@ export interface NodeDescription {
   labels: Record<string, string>;
   addr: string;
   agentVersion: string;
+  volumePlugins?: Array<{ name: string; scope: string }>;
 }
 
 export interface JoinRequest { token: string; csrPem: string; description: NodeDescription }
@@ -47,7 +48,10 @@ export interface TaskSpec {
   mounts?: MountSpec[];
 }
 
-export interface MountSpec { type: string; source: string; target: string; readonly?: boolean; propagation?: string; tmpfsSize?: number; tmpfsMode?: number }
+export interface MountSpec {
+  type: string; source: string; target: string; readonly?: boolean; propagation?: string; tmpfsSize?: number; tmpfsMode?: number;
+  driver?: string; volumeOptions?: Record<string, string>;
+}
 
 export interface NetworkAttachment { name: string; aliases?: string[]; ip?: string; config?: NetworkConfig }
 
@@ -81,7 +85,8 @@ export type AgentMessage =
   | { buildOutput: BuildOutput; msg?: 'buildOutput' }
   | { pullProgress: PullProgress; msg?: 'pullProgress' }
   | { pruneResult: PruneResult; msg?: 'pruneResult' }
-  | { volumeRemoveResult: VolumeRemoveResult; msg?: 'volumeRemoveResult' };
+  | { volumeRemoveResult: VolumeRemoveResult; msg?: 'volumeRemoveResult' }
+  | { nodeUpdate: NodeDescription; msg?: 'nodeUpdate' };
 
 export type ControllerMessage =
   | { accepted: { nodeId: string; heartbeatPeriodMs: number }; msg?: 'accepted' }
@@ -92,4 +97,4 @@ export type ControllerMessage =
   | { buildCancel: { requestId: string }; msg?: 'buildCancel' }
   | { pullRequest: PullRequest; msg?: 'pullRequest' }
   | { pruneRequest: { requestId: string }; msg?: 'pruneRequest' }
-  | { volumeRemoveRequest: { requestId: string; names: string[] }; msg?: 'volumeRemoveRequest' };
+  | { volumeRemoveRequest: { requestId: string; names: string[]; drivers?: Record<string, string> }; msg?: 'volumeRemoveRequest' };

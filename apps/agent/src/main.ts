@@ -16,9 +16,12 @@ import { ImageService } from './images/image-service.js';
 import { ImageGc } from './images/image-gc.js';
 import { reconcileStale } from './network/reconcile.js';
 import { ImageRequests } from './images/image-requests.js';
+import { VolumePlugins } from './volumes/plugins.js';
 
 /** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
 const IMAGE_GC_CHECK_MS = 60_000;
+/** PLUGIN_SCAN_MS: how often the agent looks for volume plugins that came or went. */
+const PLUGIN_SCAN_MS = 5_000;
 import { Builder } from './build/builder.js';
 import { BuildService } from './build/build-service.js';
 import { hostNofileLimit } from './runtime/runc/adapter.js';
@@ -31,7 +34,9 @@ function log(level: string, m: string): void {
 async function main(): Promise<void> {
   const cfg = parseAgentConfig(process.argv.slice(2));
   const db = new FileStateDb(cfg.stateDir);
-  const describe = () => describeHost(cfg.hostname, cfg.addr, cfg.labels);
+  const plugins = new VolumePlugins(cfg.volumePluginDir!);
+  await plugins.scan();
+  const describe = () => describeHost(cfg.hostname, cfg.addr, cfg.labels, plugins.list());
   let identity = await db.loadIdentity();
   if (!identity) {
     if (!cfg.token) throw new AgentConfigError('--token is required to join (no saved identity in the state dir)');
@@ -51,7 +56,7 @@ async function main(): Promise<void> {
     log('info', `joined the cluster as node ${identity.nodeId}`);
   }
   const images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
-  const runtime = await createRuntime(cfg, images);
+  const runtime = await createRuntime(cfg, images, plugins);
   await reconcileStale((m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
   const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, insecureRegistries: cfg.insecureRegistries });
@@ -62,6 +67,12 @@ async function main(): Promise<void> {
   const gcTimer = setInterval(() => void gc.pruneIfLow(cfg.imageGcLowPercent).catch((err: Error) => log('warn', `image gc: ${err.message}`)), IMAGE_GC_CHECK_MS);
   gcTimer.unref();
   session = new Session(cfg.controllers, identity, worker, runtime, describe, log, builds, new ImageRequests(images, gc));
+  // Volume plugins come and go with their processes: the controller hears of changes.
+  const pluginTimer = setInterval(() => void (async () => {
+    const before = JSON.stringify(plugins.list());
+    if (JSON.stringify(await plugins.scan()) !== before) session?.describeAgain();
+  })(), PLUGIN_SCAN_MS);
+  pluginTimer.unref();
   await worker.init();
   const stop = new AbortController();
   const onSignal = () => {

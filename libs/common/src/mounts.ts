@@ -16,7 +16,8 @@ export interface Mount {
   readonly?: boolean;
   /** bind: rprivate (default), private, rshared, shared, rslave, slave. */
   propagation?: string;
-  /** volume: driver options used when the volume is created by this mount. */
+  /** volume: the driver and options it is created with when this mount creates it. */
+  volumeDriver?: string;
   volumeOptions?: Record<string, string>;
   /** tmpfs: size in bytes (0 = the kernel's default, half of memory) and mode. */
   tmpfsSize?: number;
@@ -59,6 +60,7 @@ export function parseMountFlag(value: string): Mount {
         m.readonly = v === undefined || v === 'true' || v === '1';
         break;
       case 'bind-propagation': m.propagation = v; break;
+      case 'volume-driver': m.volumeDriver = v; break;
       case 'volume-opt': {
         const i = (v ?? '').indexOf('=');
         if (i < 1) throw new MountError(`${what}: volume-opt takes KEY=VALUE`);
@@ -70,7 +72,7 @@ export function parseMountFlag(value: string): Mount {
         if (!/^[0-7]{3,4}$/.test(v ?? '')) throw new MountError(`${what}: tmpfs-mode is an octal mode such as 1777`);
         m.tmpfsMode = parseInt(v!, 8);
         break;
-      default: throw new MountError(`${what}: unknown key "${key}" (type, source, target, readonly, bind-propagation, volume-opt, tmpfs-size, tmpfs-mode)`);
+      default: throw new MountError(`${what}: unknown key "${key}" (type, source, target, readonly, bind-propagation, volume-driver, volume-opt, tmpfs-size, tmpfs-mode)`);
     }
   }
   return checkMount({ ...m, type: (m.type ?? 'volume') as MountType, source: m.source ?? '', target: m.target ?? '' }, what);
@@ -104,8 +106,12 @@ export function checkMount(m: Mount, what = 'mount'): Mount {
   } else if (m.propagation) throw new MountError(`${what}: bind-propagation is for bind mounts`);
   if (m.type === 'volume') {
     if (out.source && !VOLUME_NAME.test(out.source)) throw new MountError(`${what}: "${out.source}" is not a volume name (letters, digits, _ . -; or an absolute path for a bind)`);
+    if (m.volumeDriver && m.volumeDriver !== 'local') {
+      if (!/^[\w.-]{1,64}$/.test(m.volumeDriver)) throw new MountError(`${what}: "${m.volumeDriver}" is not a volume driver name`);
+      out.volumeDriver = m.volumeDriver;
+    }
     if (m.volumeOptions && Object.keys(m.volumeOptions).length) out.volumeOptions = m.volumeOptions;
-  } else if (m.volumeOptions && Object.keys(m.volumeOptions).length) throw new MountError(`${what}: volume-opt is for volume mounts`);
+  } else if ((m.volumeOptions && Object.keys(m.volumeOptions).length) || m.volumeDriver) throw new MountError(`${what}: volume-driver and volume-opt are for volume mounts`);
   if (m.type === 'tmpfs') {
     if (out.source) throw new MountError(`${what}: a tmpfs mount has no source`);
     if (m.tmpfsSize) out.tmpfsSize = m.tmpfsSize;

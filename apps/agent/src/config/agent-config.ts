@@ -23,7 +23,8 @@ export interface AgentConfig extends RuntimeConfig {
 const ADDR_RE = /^[\w.\-[\]:]+:\d{1,5}$/;
 export const USAGE = `usage: berth-agent --controller HOST:PORT[,HOST:PORT...] --token TOKEN [--state-dir DIR] [--hostname NAME]
        [--addr IP] [--label K=V]... [--runc-root DIR] [--cgroup-parent NAME] [--bridge-name NAME]
-       [--bridge-subnet CIDR] [--cni-path DIR] [--insecure-registry HOST:PORT]... [--image-gc-low-percent N]`;
+       [--bridge-subnet CIDR] [--cni-path DIR] [--insecure-registry HOST:PORT]... [--image-gc-low-percent N]
+       [--volume-plugin-dir DIR]`;
 
 function list(v: string | undefined): string[] {
   return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -38,7 +39,7 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
         controller: { type: 'string' }, token: { type: 'string' }, 'state-dir': { type: 'string' }, hostname: { type: 'string' },
         addr: { type: 'string' }, label: { type: 'string', multiple: true }, 'runc-root': { type: 'string' }, 'cgroup-parent': { type: 'string' },
         'bridge-name': { type: 'string' }, 'bridge-subnet': { type: 'string' }, 'cni-path': { type: 'string' },
-        'insecure-registry': { type: 'string', multiple: true }, 'image-gc-low-percent': { type: 'string' }, help: { type: 'boolean' },
+        'insecure-registry': { type: 'string', multiple: true }, 'image-gc-low-percent': { type: 'string' }, 'volume-plugin-dir': { type: 'string' }, help: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -74,5 +75,6 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     runcRoot: path.resolve(values['runc-root'] ?? env.BERTH_RUNC_ROOT ?? path.join(stateDir, 'runc')),
     cgroupParent, bridgeName, bridgeSubnet: subnet, cniPath: values['cni-path'] ?? env.BERTH_CNI_PATH ?? '/usr/lib/cni',
     insecureRegistries: [...(values['insecure-registry'] ?? []), ...list(env.BERTH_INSECURE_REGISTRIES)],
+    volumePluginDir: path.resolve(values['volume-plugin-dir'] ?? env.BERTH_VOLUME_PLUGIN_DIR ?? '/run/berth/plugins'),
   };
 }

@@ -1,4 +1,4 @@
-/** Host facts reported in NodeDescription: hostname, cpus, memory, labels, address. */
+/** Host facts reported in NodeDescription: hostname, cpus, memory, labels, address, volume plugins. */
 import os from 'node:os';
 import type { NodeDescription } from '../../../../libs/proto/messages.js';
 
@@ -11,6 +11,6 @@ export function firstExternalIPv4(): string {
   return '127.0.0.1';
 }
 
-export function describeHost(hostname: string, addr: string, labels: Record<string, string>): NodeDescription {
-  return { hostname, cpus: os.availableParallelism(), memoryBytes: os.totalmem(), labels, addr: addr || firstExternalIPv4(), agentVersion: AGENT_VERSION };
+export function describeHost(hostname: string, addr: string, labels: Record<string, string>, volumePlugins: Array<{ name: string; scope: string }> = []): NodeDescription {
+  return { hostname, cpus: os.availableParallelism(), memoryBytes: os.totalmem(), labels, addr: addr || firstExternalIPv4(), agentVersion: AGENT_VERSION, volumePlugins };
 }

@@ -4,6 +4,7 @@
  * attachments under the agent's state dir; the worker calls it and nothing
  * else touches those. The one implementation is conmon + runc (runc/).
  */
+import type { VolumePlugins } from '../volumes/plugins.js';
 import { mkdir } from 'node:fs/promises';
 import type { Runtime, RuntimeConfig } from './runtime.js';
 import { RuncRuntime } from './runc/runc-runtime.js';
@@ -13,10 +14,10 @@ export * from './runtime.js';
 export * from './errors.js';
 
 /** createRuntime: `images` shares one image store with other users of it (the builder). */
-export async function createRuntime(config: RuntimeConfig, images?: ImageService): Promise<Runtime> {
+export async function createRuntime(config: RuntimeConfig, images?: ImageService, plugins?: VolumePlugins): Promise<Runtime> {
   await mkdir(config.stateDir, { recursive: true });
   await mkdir(config.runcRoot, { recursive: true });
-  const rt = new RuncRuntime(config, images);
+  const rt = new RuncRuntime(config, images, plugins);
   await rt.restoreNetworks();
   return rt;
 }

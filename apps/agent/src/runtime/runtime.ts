@@ -62,8 +62,8 @@ export interface Runtime {
   setOverlayPeers?(overlays: OverlayPeers[]): Promise<void>;
   /** updateNetworks: connect and disconnect a container to match the spec's networks (in place when running). */
   updateNetworks?(spec: TaskSpec): Promise<{ addresses: Record<string, string>; errors: string[] }>;
-  /** removeVolumes deletes local volumes' data (none may be mounted by a container here); returns those removed. */
-  removeVolumes?(names: string[]): Promise<string[]>;
+  /** removeVolumes deletes volumes' data (local, or through their plugin: drivers maps name → plugin); none may be mounted here. */
+  removeVolumes?(names: string[], drivers?: Record<string, string>): Promise<string[]>;
 }
 
 /** RuntimeConfig is everything a runtime needs to know about its host. */
@@ -81,4 +81,6 @@ export interface RuntimeConfig {
   cniPath: string;
   /** Registries reached over plain HTTP (host:port). */
   insecureRegistries: string[];
+  /** Where volume plugins' sockets are (<name>.sock). */
+  volumePluginDir?: string;
 }

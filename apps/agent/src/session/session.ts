@@ -49,6 +49,11 @@ export class Session {
     this.flushTimer ??= setTimeout(() => this.flush(), STATUS_FLUSH_MS);
   }
 
+  /** describeAgain sends the node's description to the controller (it changed: a volume plugin came or went). */
+  describeAgain(): void {
+    this.call?.write({ nodeUpdate: this.describe() });
+  }
+
   private flush(): void {
     this.flushTimer = undefined;
     const batch = this.pending.splice(0);
@@ -151,10 +156,10 @@ export class Session {
           if (!this.imageRequests) send({ requestId: id, removedImages: [], bytesFreed: 0, error: 'this agent does not prune on request' });
           else void this.imageRequests.prune(id, send);
         } else if ('volumeRemoveRequest' in m && m.volumeRemoveRequest) {
-          const { requestId, names } = m.volumeRemoveRequest;
+          const { requestId, names, drivers } = m.volumeRemoveRequest;
           const send = (removed: string[], error = '') => write({ volumeRemoveResult: { requestId, removed, error } });
           if (!this.runtime.removeVolumes) send([], 'this agent has no volumes');
-          else void this.runtime.removeVolumes(names ?? []).then((r) => send(r), (err: Error) => send([], err.message));
+          else void this.runtime.removeVolumes(names ?? [], drivers ?? {}).then((r) => send(r), (err: Error) => send([], err.message));
         }
       });
       call.write({ hello: { description: this.describe(), tasks: this.worker.statuses() } });

@@ -1,6 +1,6 @@
 /** The agent's view of tasks: task rows as the proto's TaskSpec, and the overlay peer tables. */
 import type { OverlayPeers, TaskSpec } from '../../../../libs/proto/messages.js';
-import type { Network, OverlayMember, TaskWithNames } from '../store/store.module.js';
+import type { Network, OverlayMember, TaskWithNames, Volume } from '../store/store.module.js';
 import { STOP_GRACE_MS } from './tunables.js';
 import { asAttachments, asMounts, parsePublish } from '../../../../libs/common/src/index.js';
 
@@ -9,8 +9,8 @@ export function taskName(t: Pick<TaskWithNames, 'service' | 'container' | 'slot'
   return t.container?.name ?? t.id;
 }
 
-/** toTaskSpec: a task row as the agent sees it; `nets` holds the user-defined networks it is on. */
-export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Map()): TaskSpec {
+/** toTaskSpec: a task row as the agent sees it; `nets` and `volumes` hold the user-defined networks and the volumes it uses. */
+export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Map(), volumes: Map<string, Volume> = new Map()): TaskSpec {
   const networks = asAttachments(t.networks).map((a) => {
     const n = nets.get(a.name);
     return {
@@ -22,9 +22,13 @@ export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Ma
     id: t.id, name: taskName(t), serviceId: t.serviceId ?? '', slot: t.slot, image: t.image, command: t.command,
     env: t.env, networks, desiredState: t.desiredState, stopGraceMs: STOP_GRACE_MS,
     ports: (t.ports ?? []).map(parsePublish), serviceName: t.service?.name ?? '', vip: t.service?.vip ?? '',
-    mounts: asMounts(t.mounts).map((m) => ({
-      type: m.type, source: m.source, target: m.target, readonly: !!m.readonly, propagation: m.propagation ?? '', tmpfsSize: m.tmpfsSize ?? 0, tmpfsMode: m.tmpfsMode ?? 0,
-    })),
+    mounts: asMounts(t.mounts).map((m) => {
+      const v = m.type === 'volume' ? volumes.get(m.source) : undefined;
+      return {
+        type: m.type, source: m.source, target: m.target, readonly: !!m.readonly, propagation: m.propagation ?? '', tmpfsSize: m.tmpfsSize ?? 0, tmpfsMode: m.tmpfsMode ?? 0,
+        driver: v?.driver ?? 'local', volumeOptions: (v?.options ?? {}) as Record<string, string>,
+      };
+    }),
   };
 }
 

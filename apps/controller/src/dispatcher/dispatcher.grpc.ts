@@ -7,7 +7,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
 import { status, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage, JoinRequest, JoinResponse } from '../../../../libs/proto/messages.js';
-import { NetworkStore, NodeStore, TaskStore } from '../store/store.module.js';
+import { NetworkStore, NodeStore, TaskStore, VolumeStore } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { CaService, JoinTokenService } from '../ca/ca.module.js';
@@ -30,6 +30,7 @@ export class DispatcherGrpc {
     private readonly config: BerthConfig,
     private readonly pullAuth: PullAuthResolver,
     private readonly networks: NetworkStore,
+    private readonly volumes: VolumeStore,
   ) {}
 
   @GrpcMethod('Dispatcher', 'Join')
@@ -63,7 +64,7 @@ export class DispatcherGrpc {
     if (!nodeId) return void fail('a client certificate signed by the cluster CA is required');
     void this.nodes.get(nodeId).then((node) => {
       if (!node) return fail(`node ${nodeId} is not known to this cluster`);
-      new AgentSession(call, nodeId, { nodes: this.nodes, tasks: this.tasks, queue: this.queue, router: this.router, config: this.config, pullAuth: this.pullAuth, networks: this.networks }).run();
+      new AgentSession(call, nodeId, { nodes: this.nodes, tasks: this.tasks, queue: this.queue, router: this.router, config: this.config, pullAuth: this.pullAuth, networks: this.networks, volumes: this.volumes }).run();
     }, () => fail('node lookup failed'));
   }
 }

@@ -29,7 +29,7 @@ export type NodeRequest =
   | ({ kind: 'build' } & Omit<BuildRequest, 'requestId'>)
   | { kind: 'pull'; image: string; auth?: PullAuth }
   | { kind: 'prune' }
-  | { kind: 'volume-rm'; names: string[] };
+  | { kind: 'volume-rm'; names: string[]; drivers?: Record<string, string> };
 
 /** StreamChunk: part of an answer; the last one has eof or an error. */
 export interface StreamChunk { items: unknown[]; eof: boolean; error: string }

@@ -8,12 +8,12 @@
 import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
-import { NetworkStore, NodeStore, TaskStore, onNetwork, type StatusReport } from '../store/store.module.js';
+import { NetworkStore, NodeStore, TaskStore, VolumeStore, onNetwork, type StatusReport } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
 import { overlayPeers, toTaskSpec } from './assignments.js';
-import { TaskState, networkNames } from '../../../../libs/common/src/index.js';
+import { TaskState, asMounts, networkNames } from '../../../../libs/common/src/index.js';
 import type { PullAuthResolver } from './pull-auth.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 
@@ -25,6 +25,7 @@ export interface SessionDeps {
   config: BerthConfig;
   pullAuth: PullAuthResolver;
   networks: NetworkStore;
+  volumes: VolumeStore;
 }
 
 function toReport(s: TaskStatus): StatusReport {
@@ -41,7 +42,7 @@ function sortedKeys(o: Record<string, string>): Record<string, string> {
 }
 
 function describe(d: NodeDescription) {
-  return { hostname: d.hostname || 'unknown', cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion };
+  return { hostname: d.hostname || 'unknown', cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion, volumePlugins: d.volumePlugins ?? [] };
 }
 
 export class AgentSession implements LocalSession {
@@ -108,6 +109,9 @@ export class AgentSession implements LocalSession {
     } else if ('pruneResult' in m && m.pruneResult) {
       const r = m.pruneResult;
       this.answer(r.requestId, { items: [{ removedImages: r.removedImages ?? [], bytesFreed: r.bytesFreed }], eof: true, error: r.error });
+    } else if ('nodeUpdate' in m && m.nodeUpdate) {
+      await this.d.nodes.described(this.nodeId, describe(m.nodeUpdate));
+      await this.d.queue.reconcileAll();
     } else if ('volumeRemoveResult' in m && m.volumeRemoveResult) {
       const r = m.volumeRemoveResult;
       this.answer(r.requestId, { items: [{ removed: r.removed ?? [] }], eof: true, error: r.error });
@@ -165,7 +169,8 @@ export class AgentSession implements LocalSession {
       .then(async (rows) => {
         const auth = await this.d.pullAuth.forImages(rows.filter((r) => r.desiredState <= TaskState.RUNNING).map((r) => r.image));
         const nets = new Map((await this.d.networks.byNames([...new Set(rows.flatMap((r) => networkNames(r.networks)))])).map((n) => [n.name, n]));
-        const tasks = rows.map((r) => ({ ...toTaskSpec(r, nets), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
+        const volumes = new Map((await this.d.volumes.byNames([...new Set(rows.flatMap((r) => asMounts(r.mounts).filter((m) => m.type === 'volume').map((m) => m.source)))])).map((v) => [v.name, v]));
+        const tasks = rows.map((r) => ({ ...toTaskSpec(r, nets, volumes), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
         const overlayNets = [...nets.values()].filter((n) => n.driver === 'overlay').map((n) => n.name);
         const overlays = overlayPeers(overlayNets, await this.d.networks.overlayMembers(overlayNets), this.nodeId);
         this.send({ assignments: { tasks, sequence: ++this.sequence, overlays } });
@@ -195,7 +200,7 @@ export class AgentSession implements LocalSession {
         this.send({ pruneRequest: { requestId } });
         return () => void this.streams.delete(requestId);
       case 'volume-rm':
-        this.send({ volumeRemoveRequest: { requestId, names: req.names } });
+        this.send({ volumeRemoveRequest: { requestId, names: req.names, drivers: req.drivers ?? {} } });
         return () => void this.streams.delete(requestId);
       case 'build': {
         const { kind: _, ...build } = req;

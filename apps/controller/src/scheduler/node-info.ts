@@ -10,6 +10,8 @@ export interface NodeInfo {
   tasksByService: Map<string, number>;
   /** Host ports published by its non-terminal tasks ("tcp/8080"). */
   usedPorts?: Set<string>;
+  /** The volume plugins it has. */
+  plugins?: Set<string>;
 }
 
 export interface TaskToPlace {
@@ -25,6 +27,8 @@ export interface TaskToPlace {
   requiredWhy?: string;
   /** --volumes-from: its source container's node. */
   pinnedNode?: string;
-  /** Local volumes it mounts. */
+  /** Local-scope volumes it mounts (they hold it to one node). */
   volumes?: string[];
+  /** Volume plugins its volumes need. */
+  drivers?: string[];
 }

@@ -8,12 +8,13 @@ import type { NodeInfo, TaskToPlace } from './node-info.js';
 import { ReadyFilter } from './filters/ready.filter.js';
 import { PortsFilter } from './filters/ports.filter.js';
 import { PinFilter } from './filters/pin.filter.js';
+import { PluginsFilter } from './filters/plugins.filter.js';
 
 export class Pipeline {
   private active: Filter[] = [];
   private failures = new Map<Filter, number>();
 
-  constructor(private readonly filters: Filter[] = [new PinFilter(), new ReadyFilter(), new PortsFilter()]) {}
+  constructor(private readonly filters: Filter[] = [new PinFilter(), new ReadyFilter(), new PluginsFilter(), new PortsFilter()]) {}
 
   setTask(task: TaskToPlace): void {
     this.active = this.filters.filter((f) => f.setTask(task));

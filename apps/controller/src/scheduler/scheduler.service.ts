@@ -30,7 +30,10 @@ export class SchedulerService {
       const waiting = await this.tasks.unplaced(tx);
       if (!waiting.length) return [];
       const counts = await this.tasks.activeCounts(tx);
-      const infos: NodeInfo[] = nodes.map((n) => ({ id: n.id, hostname: n.hostname, status: n.status, availability: n.availability, activeTasks: 0, tasksByService: new Map(), usedPorts: new Set<string>() }));
+      const infos: NodeInfo[] = nodes.map((n) => ({
+        id: n.id, hostname: n.hostname, status: n.status, availability: n.availability, activeTasks: 0, tasksByService: new Map(), usedPorts: new Set<string>(),
+        plugins: new Set(((n.volumePlugins ?? []) as Array<{ name: string }>).map((p) => p.name)),
+      }));
       const byId = new Map(infos.map((i) => [i.id, i]));
       for (const c of counts) {
         const info = byId.get(c.nodeId);
@@ -40,13 +43,16 @@ export class SchedulerService {
       }
       for (const u of await this.tasks.publishedPorts(tx)) byId.get(u.nodeId)?.usedPorts!.add(u.port);
       const volumesOf = new Map(waiting.map((t) => [t.id, asMounts(t.mounts).filter((m) => m.type === 'volume').map((m) => m.source)]));
-      const local = (await this.volumes.byNames([...new Set([...volumesOf.values()].flat())], tx)).filter((v) => v.driver === 'local');
+      const used = await this.volumes.byNames([...new Set([...volumesOf.values()].flat())], tx);
+      const local = used.filter((v) => v.scope === 'local');
       const volumeNodes = new Map(local.filter((v) => v.nodeId).map((v) => [v.name, v.nodeId!]));
       const localNames = new Set(local.map((v) => v.name));
+      const driverOf = new Map(used.filter((v) => v.driver !== 'local').map((v) => [v.name, v.driver]));
       const plan = schedule(infos, waiting.map((t) => ({
         id: t.id, version: t.version, serviceId: t.serviceId, ports: portKeys(t.ports ?? []),
         ...((t.ports ?? []).some((p) => p.startsWith('0:')) ? { published: t.ports } : {}),
         ...(t.pinnedNode ? { pinnedNode: t.pinnedNode } : {}), volumes: volumesOf.get(t.id)!.filter((v) => localNames.has(v)),
+        drivers: [...new Set(volumesOf.get(t.id)!.flatMap((v) => (driverOf.has(v) ? [driverOf.get(v)!] : [])))],
       })), undefined, volumeNodes);
       const byNode = new Map<string, Array<{ taskId: string; version: number; ports?: string[] }>>();
       for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version, ports: p.ports }]);

@@ -48,7 +48,15 @@ export class NodeStore {
   }
 
   private describe(d: NodeDescriptionInput) {
-    return { hostname: d.hostname.slice(0, 253), cpus: d.cpus, memoryBytes: BigInt(Math.max(0, Math.floor(d.memoryBytes))), labels: d.labels, addr: d.addr, agentVersion: d.agentVersion };
+    return {
+      hostname: d.hostname.slice(0, 253), cpus: d.cpus, memoryBytes: BigInt(Math.max(0, Math.floor(d.memoryBytes))), labels: d.labels, addr: d.addr, agentVersion: d.agentVersion,
+      volumePlugins: (d.volumePlugins ?? []).map((p) => ({ name: p.name, scope: p.scope === 'global' ? 'global' : 'local' })),
+    };
+  }
+
+  /** described records a node's new description (its volume plugins changed). */
+  async described(id: string, d: NodeDescriptionInput): Promise<void> {
+    await this.db.node.update({ where: { id }, data: this.describe(d) });
   }
 
   /** sessionStarted records a node's description and marks it ready. */

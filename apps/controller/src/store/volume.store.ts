@@ -11,6 +11,7 @@ export type { Volume };
 export interface NewVolume {
   name: string;
   driver: string;
+  scope?: string;
   options: Record<string, string>;
   labels: Record<string, string>;
   anonymous?: boolean;
@@ -30,12 +31,13 @@ export function mountsVolume(name: string): { array_contains: Array<{ type: stri
  * withVolumes gives each task's anonymous volume mounts a volume of their own and
  * creates, in the caller's transaction, the volumes the mounts name that do not exist.
  */
-export async function withVolumes(tx: Prisma.TransactionClient, perTask: Mount[][]): Promise<Mount[][]> {
+export async function withVolumes(tx: Prisma.TransactionClient, perTask: Mount[][], scopes: Map<string, string> = new Map()): Promise<Mount[][]> {
   const fresh: NewVolume[] = [];
   const out = perTask.map((mounts) => mounts.map((m) => {
     if (m.type !== 'volume') return m;
     const name = m.source || anonymousName();
-    fresh.push({ name, driver: 'local', options: m.volumeOptions ?? {}, labels: {}, anonymous: !m.source });
+    const driver = m.volumeDriver ?? 'local';
+    fresh.push({ name, driver, scope: scopes.get(driver) ?? 'local', options: m.volumeOptions ?? {}, labels: {}, anonymous: !m.source });
     return { ...m, source: name };
   }));
   if (fresh.length) await tx.volume.createMany({ data: fresh, skipDuplicates: true });
@@ -71,7 +73,7 @@ export class VolumeStore {
 
   /** pin records the node now holding local volumes that had none. */
   async pin(tx: Prisma.TransactionClient, names: string[], nodeId: string): Promise<void> {
-    if (names.length) await tx.volume.updateMany({ where: { name: { in: names }, nodeId: null, driver: 'local' }, data: { nodeId } });
+    if (names.length) await tx.volume.updateMany({ where: { name: { in: names }, nodeId: null, scope: 'local' }, data: { nodeId } });
   }
 
   /** usersOf counts the tasks that mount the volume: those not ended, and any container's, stopped or not (as Docker). */

@@ -19,6 +19,7 @@ import { ContainerNetworks, createNetworks, type LiveAttachment, type NetworkReg
 import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, sh, unmount, type ContainerPaths } from './adapter.js';
 import { NOFILE_LIMIT, parseUser, toOciSpec, type HostMount } from './bundle.js';
 import { LocalVolumes } from '../../volumes/local-volumes.js';
+import { VolumePlugins } from '../../volumes/plugins.js';
 
 /** EXIT_POLL_MS: safety re-check of the exit file while watching it with inotify. */
 const EXIT_POLL_MS = 2_000;
@@ -90,16 +91,18 @@ export class RuncRuntime implements Runtime {
   private readonly networks: NetworkRegistry;
   private readonly nets: ContainerNetworks;
   private readonly volumes: LocalVolumes;
+  readonly plugins: VolumePlugins;
   /** The container NOFILE limit: Docker's, capped by what this process may grant. */
   private readonly nofile = hostNofileLimit().then((hard) => Math.min(NOFILE_LIMIT, hard ?? NOFILE_LIMIT));
 
-  constructor(private readonly cfg: RuntimeConfig, images?: ImageService) {
+  constructor(private readonly cfg: RuntimeConfig, images?: ImageService, plugins?: VolumePlugins) {
     this.containersDir = path.join(cfg.stateDir, 'containers');
     this.runc = new RuncAdapter(cfg.runcRoot);
     this.images = images ?? new ImageService(cfg.stateDir, cfg.insecureRegistries);
     this.networks = createNetworks(cfg.cniPath, { bridgeName: cfg.bridgeName, subnet: cfg.bridgeSubnet, stateDir: cfg.stateDir });
     this.nets = new ContainerNetworks(this.networks);
     this.volumes = new LocalVolumes(cfg.stateDir);
+    this.plugins = plugins ?? new VolumePlugins(cfg.volumePluginDir ?? '/run/berth/plugins');
   }
 
   private paths(id: string): ContainerPaths {
@@ -133,6 +136,7 @@ export class RuncRuntime implements Runtime {
       await this.writeBundle(spec, p, image);
     } catch (err) {
       // Leave nothing half made: a retry starts from scratch instead of stacking mounts.
+      await this.unmountPlugins(spec);
       await unmount(path.join(p.bundle, 'rootfs')).catch(() => {});
       await rm(p.dir, { recursive: true, force: true });
       throw err;
@@ -183,6 +187,8 @@ export class RuncRuntime implements Runtime {
       else if (m.type === 'bind') {
         if (!(await stat(m.source).catch(() => undefined))) throw new RuntimeError(`bind source ${m.source} does not exist on this host`);
         out.push({ ...base, type: 'bind', source: m.source, propagation: m.propagation || undefined });
+      } else if (m.driver && m.driver !== 'local') {
+        out.push({ ...base, type: 'bind', source: await this.plugins.mount(m.driver, m.source, m.volumeOptions ?? {}, spec.id) });
       } else {
         const v = await this.volumes.ensure(m.source);
         const inImage = await scopedPath(rootfs, m.target);
@@ -193,14 +199,22 @@ export class RuncRuntime implements Runtime {
     return out;
   }
 
-  /** removeVolumes deletes local volumes' data, refusing those a container here still mounts. */
-  async removeVolumes(names: string[]): Promise<string[]> {
+  /** unmountPlugins tells volume plugins a container no longer uses their volumes (errors are left to the plugin). */
+  private async unmountPlugins(spec: TaskSpec): Promise<void> {
+    for (const m of spec.mounts ?? []) {
+      if (m.type === 'volume' && m.driver && m.driver !== 'local') await this.plugins.unmount(m.driver, m.source, spec.id).catch(() => {});
+    }
+  }
+
+  /** removeVolumes deletes volumes' data (plugin volumes through their plugin), refusing those a container here still mounts. */
+  async removeVolumes(names: string[], drivers: Record<string, string> = {}): Promise<string[]> {
     for (const id of await this.list()) {
       const rec = await this.record(id).catch(() => undefined);
       const used = rec?.spec.mounts?.find((m) => m.type === 'volume' && names.includes(m.source));
       if (used) throw new RuntimeError(`volume ${used.source} is used by container ${rec!.spec.name} on this host`);
     }
-    return this.volumes.remove(names);
+    for (const n of names) if (drivers[n] && drivers[n] !== 'local') await this.plugins.remove(drivers[n]!, n);
+    return [...(await this.volumes.remove(names.filter((n) => !drivers[n] || drivers[n] === 'local'))), ...names.filter((n) => drivers[n] && drivers[n] !== 'local')];
   }
 
   /**
@@ -398,6 +412,7 @@ export class RuncRuntime implements Runtime {
         if (!/does not exist|not exist/.test(err.message)) throw err;
       });
       await this.nets.detachAll(rec.spec, rec.attachments ?? []);
+      await this.unmountPlugins(rec.spec);
     }
     await unmount(path.join(p.bundle, 'rootfs'));
     await rm(p.dir, { recursive: true, force: true });

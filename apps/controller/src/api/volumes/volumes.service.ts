@@ -7,7 +7,7 @@
  * first, so no row outlives its data or the other way round.
  */
 import { Injectable } from '@nestjs/common';
-import { ConflictError, ContainerStore, TaskStore, VolumeStore, anonymousName, type Volume } from '../../store/store.module.js';
+import { ConflictError, ContainerStore, NodeStore, TaskStore, VolumeStore, anonymousName, type Volume } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { MountError, VOLUME_NAME, asMounts, checkMounts, type Mount } from '../../../../../libs/common/src/index.js';
 import { FieldValidationError } from '../common/validation.js';
@@ -21,7 +21,7 @@ function fieldError(field: string, message: string): FieldValidationError {
 
 export function viewVolume(v: Volume, users?: number) {
   return {
-    name: v.name, driver: v.driver, scope: 'local', options: v.options ?? {}, labels: v.labels ?? {}, node: v.nodeId ?? '',
+    name: v.name, driver: v.driver, scope: v.scope, options: v.options ?? {}, labels: v.labels ?? {}, node: v.nodeId ?? '',
     anonymous: v.anonymous, createdAt: v.createdAt.toISOString(), ...(users !== undefined ? { inUse: users } : {}),
   };
 }
@@ -30,7 +30,29 @@ export interface CreateVolume { name?: string; driver?: string; options?: Record
 
 @Injectable()
 export class VolumesService {
-  constructor(private readonly store: VolumeStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly router: NodeRouter) {}
+  constructor(
+    private readonly store: VolumeStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore,
+    private readonly nodes: NodeStore, private readonly router: NodeRouter,
+  ) {}
+
+  /** plugins: the volume plugins ready nodes report, with their scope. */
+  private async plugins(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const n of await this.nodes.list()) {
+      if (n.status !== 'ready') continue;
+      for (const p of (n.volumePlugins ?? []) as Array<{ name: string; scope: string }>) out.set(p.name, p.scope);
+    }
+    return out;
+  }
+
+  /** scopeOf: a driver's scope, or a 400 naming `field` when no ready node has it. */
+  private async scopeOf(driver: string, field: string): Promise<string> {
+    if (driver === 'local') return 'local';
+    const plugins = await this.plugins();
+    const scope = plugins.get(driver);
+    if (!scope) throw fieldError(field, `unknown volume driver "${driver}": no ready node has it (local${plugins.size ? `, ${[...plugins.keys()].join(', ')}` : ''})`);
+    return scope;
+  }
 
   async list() {
     return (await this.store.list()).map((v) => viewVolume(v));
@@ -45,12 +67,12 @@ export class VolumesService {
     const name = dto.name ?? anonymousName();
     if (!VOLUME_NAME.test(name)) throw fieldError('name', 'a volume name has letters, digits, _ . - (at most 128, starting with a letter or digit)');
     const driver = dto.driver ?? 'local';
-    if (driver !== 'local') throw fieldError('driver', `unknown volume driver "${driver}" (local; volume plugins are not available yet)`);
+    const scope = await this.scopeOf(driver, 'driver');
     for (const [k, v] of Object.entries({ ...dto.options, ...dto.labels })) {
       if (typeof v !== 'string') throw fieldError(k in (dto.options ?? {}) ? 'options' : 'labels', `${k} must be a string`);
     }
-    if (Object.keys(dto.options ?? {}).length) throw fieldError('options', 'the local driver takes no options yet');
-    return viewVolume(await this.store.create({ name, driver, options: {}, labels: dto.labels ?? {} }));
+    if (driver === 'local' && Object.keys(dto.options ?? {}).length) throw fieldError('options', 'the local driver takes no options');
+    return viewVolume(await this.store.create({ name, driver, scope, options: dto.options ?? {}, labels: dto.labels ?? {} }));
   }
 
   async remove(name: string, force = false): Promise<void> {
@@ -63,9 +85,14 @@ export class VolumesService {
 
   /** removeData asks the volume's node to delete its data; a node that cannot be asked fails the removal unless forced. */
   private async removeData(v: Volume, force: boolean): Promise<void> {
-    if (!v.nodeId) return;
+    // A local volume's data is on its node (none: never used); a global plugin's is reached from any node with the plugin.
+    const node = v.nodeId ?? (v.scope === 'global' ? (await this.nodes.list()).find((n) => n.status === 'ready' && ((n.volumePlugins ?? []) as Array<{ name: string }>).some((p) => p.name === v.driver))?.id : undefined);
+    if (!node) {
+      if (v.scope === 'global' && !force) throw new ConflictError(`volume ${v.name}: no ready node has its driver ${v.driver} to delete the data; retry later, or force`);
+      return;
+    }
     try {
-      for await (const _ of this.router.stream(v.nodeId, { kind: 'volume-rm', names: [v.name] }, AbortSignal.timeout(REMOVE_TIMEOUT_MS))) return;
+      for await (const _ of this.router.stream(node, { kind: 'volume-rm', names: [v.name], drivers: { [v.name]: v.driver } }, AbortSignal.timeout(REMOVE_TIMEOUT_MS))) return;
     } catch (err) {
       if (!force) throw new ConflictError(`volume ${v.name}: its node could not delete the data (${(err as Error).message}); retry when the node is up, or force`);
     }
@@ -120,6 +147,17 @@ export class VolumesService {
         if (m.type === 'tmpfs') continue;
         borrowed.push({ ...m, ...(mode ? { readonly: mode === 'ro' } : {}) });
       }
+    }
+    // A mount naming a new plugin volume creates it with its driver's scope; an existing volume keeps its driver.
+    for (const m of own) {
+      if (m.type !== 'volume' || !m.volumeDriver) continue;
+      const scope = await this.scopeOf(m.volumeDriver, 'mounts');
+      if (!m.source) continue;
+      const existing = (await this.store.byNames([m.source]))[0];
+      if (existing && existing.driver !== m.volumeDriver) throw new ConflictError(`volume ${m.source} exists with driver ${existing.driver}, not ${m.volumeDriver}`);
+      if (!existing) await this.store.create({ name: m.source, driver: m.volumeDriver, scope, options: m.volumeOptions ?? {}, labels: {} }).catch((err: Error) => {
+        if (!(err instanceof ConflictError)) throw err;
+      });
     }
     const targets = new Set(own.map((m) => m.target));
     const all = [...own, ...borrowed.filter((m) => !targets.has(m.target))];

@@ -1,7 +1,9 @@
 // End-to-end volumes in the lab: data written through one container and read through another,
 // kept over container, agent and controller restarts; a service using a local volume goes back
 // to the node holding it and waits while that node is down; --volumes-from runs on the source's
-// node; volume rm deletes the data on its node; binds, tmpfs and read-only through the CLI.
+// node; volume rm deletes the data on its node; binds, tmpfs and read-only through the CLI; a
+// volume plugin (loopfs) found by the agents and used through the CLI.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { Lab } from '../lab/lab.js';
 import { waitFor } from '../lab/sh.js';
 
 let lab: Lab;
+let plugin: ChildProcess | undefined;
 type Container = { state: string; node: string; exitCode: number | null; error: string };
 
 /** run runs a container to its end and returns its output and node. */
@@ -27,6 +30,7 @@ describe('volumes', { timeout: 600_000 }, () => {
   });
 
   after(async () => {
+    plugin?.kill('SIGTERM');
     await lab?.stop();
   });
 
@@ -109,5 +113,22 @@ describe('volumes', { timeout: 600_000 }, () => {
     }, 60_000, 250);
     assert.deepEqual(back.map((t) => t.node), [`h${n}`, `h${n}`]);
     assert.equal((await lab.cli(['service', 'rm', 'db'])).code, 0);
+  });
+
+  test('a volume plugin: agents report it, volumes of its driver are made, used and removed through it', async () => {
+    const bad = await lab.cli(['volume', 'create', '-d', 'loopfs', 'pv']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /unknown volume driver "loopfs"/);
+    const root = path.join(lab.pluginDir, '..', 'loopfs');
+    plugin = spawn(process.execPath, [path.resolve('dist/apps/volume-loopfs/src/main.js'), '--socket', path.join(lab.pluginDir, 'loopfs.sock'), '--root', root], { stdio: 'ignore' });
+    await waitFor('every node reports loopfs', async () => (await lab.api<Array<{ volumePlugins: Array<{ name: string }> }>>('GET', '/nodes')).body.every((n) => n.volumePlugins.some((p) => p.name === 'loopfs')), 30_000, 250);
+    const made = await lab.cli(['volume', 'create', '-d', 'loopfs', '-o', 'size=24m', 'pv']);
+    assert.equal(made.code, 0, made.stderr);
+    const w = await run(['--rm', '-v', 'pv:/data', 'busybox', 'sh', '-c', "df -k /data | tail -1 | awk '{print $2}'; echo via-plugin > /data/f"]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.ok(Number(w.stdout.trim().split('\n')[0]) > 16_000, `a 24m filesystem: ${w.stdout}`);
+    assert.equal((await run(['--rm', '-v', 'pv:/data', 'busybox', 'cat', '/data/f'])).stdout.trim(), 'via-plugin');
+    assert.equal((await lab.cli(['volume', 'rm', 'pv'])).code, 0);
+    assert.equal(existsSync(path.join(root, 'pv.img')), false, 'the plugin removed its image');
   });
 });

@@ -115,6 +115,11 @@ export class Lab {
     return path.join(this.runDir, `h${n}`);
   }
 
+  /** pluginDir: where every lab agent looks for volume plugins (the hosts share one filesystem). */
+  get pluginDir(): string {
+    return path.join(this.runDir, 'plugins');
+  }
+
   /** startAgent starts host n's agent; by default hosts alternate between controller replicas. */
   startAgent(n: number, opts: { token?: string; stateDir?: string } = {}): LabProcess {
     const c = this.controllers[(n - 1) % this.controllers.length]!;
@@ -122,7 +127,8 @@ export class Lab {
     const stateDir = opts.stateDir ?? this.hostDir(n);
     const p = startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', ...NODE_ARGS, path.join(DIST, 'agent/src/main.js'),
       '--controller', [`${LAB_GATEWAY}:${c.grpc}`, ...others].join(','), '--token', opts.token ?? this.joinToken, '--state-dir', stateDir,
-      '--hostname', `h${n}`, '--addr', hostAddr(n), '--cgroup-parent', `berth-lab-${this.id}-h${n}`, '--insecure-registry', this.registry],
+      '--hostname', `h${n}`, '--addr', hostAddr(n), '--cgroup-parent', `berth-lab-${this.id}-h${n}`, '--insecure-registry', this.registry,
+      '--volume-plugin-dir', this.pluginDir],
     `${stateDir}.log`);
     if (!opts.stateDir) this.agents.set(n, p);
     return p;

@@ -39,7 +39,7 @@ export function mapService(s: ServiceWithCounts) {
 export function mapNode(n: Node, tasks: number) {
   return {
     id: n.id, hostname: n.hostname, addr: n.addr, status: n.status, statusMessage: n.statusMessage, availability: n.availability,
-    cpus: n.cpus, memoryBytes: Number(n.memoryBytes), labels: n.labels, agentVersion: n.agentVersion,
+    cpus: n.cpus, memoryBytes: Number(n.memoryBytes), labels: n.labels, agentVersion: n.agentVersion, volumePlugins: n.volumePlugins ?? [],
     lastHeartbeatAt: n.lastHeartbeatAt?.toISOString() ?? null, createdAt: n.createdAt.toISOString(), tasks,
   };
 }

@@ -17,14 +17,7 @@ function defineSuite(): void {
   const h = runtimeHost();
   const needsImage = h.skip ? { skip: h.skip } : {};
   const task = (command: string[], mounts: MountSpec[]): TaskSpec => ({ ...h.spec(command, 'none'), mounts });
-  const runToEnd = async (s: TaskSpec) => {
-    await h.rt.prepare(s);
-    await h.rt.start(s.id);
-    const code = await h.rt.wait(s.id);
-    const out = await h.logText(h.rt, s.id);
-    await h.rt.remove(s.id);
-    return { code, out };
-  };
+  const { runToEnd } = h;
   let hostDir = '';
 
   before(async () => {

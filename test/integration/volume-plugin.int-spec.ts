@@ -27,14 +27,7 @@ function defineSuite(): void {
   const pluginDir = () => h.cfg.volumePluginDir!;
   const mount: MountSpec = { type: 'volume', source: 'lv', target: '/data', driver: 'loopfs', volumeOptions: { size: '16m' } };
   const task = (command: string[]): TaskSpec => ({ ...h.spec(command, 'none'), mounts: [mount] });
-  const runToEnd = async (s: TaskSpec) => {
-    await h.rt.prepare(s);
-    await h.rt.start(s.id);
-    const code = await h.rt.wait(s.id);
-    const out = await h.logText(h.rt, s.id);
-    await h.rt.remove(s.id);
-    return { code, out };
-  };
+  const { runToEnd } = h;
   const mounted = async () => (await sh('findmnt', ['-rn', '-o', 'TARGET'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(path.join(h.dir, 'loopfs')));
 
   before(async () => {

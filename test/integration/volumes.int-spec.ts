@@ -2,37 +2,16 @@
 // volumes; mounts of containers and services checked with the field and reason; a mount
 // naming a new volume creates it, an anonymous one gets a volume of its own; in-use
 // volumes are kept; --volumes-from needs a placed container.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import type { INestApplication } from '@nestjs/common';
-import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
-import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
-import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
+import { controllerApp } from '../fixtures/controller-app.js';
 
-const TOKEN = 'volumes-token-0123456789';
-let db: TestDatabase;
-let app: INestApplication;
-let server: Parameters<typeof request>[0];
-const auth = { authorization: `Bearer ${TOKEN}` };
+const ctl = controllerApp('volumes-token-0123456789');
 const api = (method: 'get' | 'post' | 'delete', path: string, body?: object) => {
-  const r = request(server)[method](`/api${path}`).set(auth);
+  const r = request(ctl.server)[method](`/api${path}`).set(ctl.auth);
   return body ? r.send(body) : r;
 };
-
-before(async () => {
-  db = await createTestDatabase();
-  app = await createControllerApp(new BerthConfig({
-    BERTH_DATABASE_URL: db.url, BERTH_QUEUE_PREFIX: db.prefix, BERTH_GRPC_PORT: '0', BERTH_ADMIN_TOKEN: TOKEN,
-    BERTH_STATE_DIR: `/tmp/${db.prefix}`, BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_REGISTRY: '127.0.0.1:1',
-  }));
-  server = app.getHttpServer();
-});
-
-after(async () => {
-  await app?.close();
-  await db?.drop();
-});
 
 test('volume create / ls / inspect / rm / prune, with clear errors', async () => {
   const a = await api('post', '/volumes', { name: 'data', labels: { team: 'db' } });

@@ -47,6 +47,8 @@ test('mounts: checked with the field and reason; named volumes made on first use
     [{ mounts: [{ type: 'nfs', target: '/x' }] }, /volume, bind or tmpfs/],
     [{ mounts: [{ type: 'volume', source: 'a', target: '/x' }, { type: 'tmpfs', target: '/x' }] }, /two mounts on \/x/],
     [{ mounts: ['str'] }, /must be objects/],
+    [{ mounts: [{ type: 'volume', source: 'o', target: '/x', volumeOptions: { size: '1g' } }] }, /local driver takes no options/],
+    [{ mounts: [{ type: 'volume', source: 'o', target: '/x', volumeDriver: 'nosuch' }] }, /unknown volume driver "nosuch"/],
   ];
   for (const [extra, re] of bad) {
     const r = await api('post', '/containers', { image: 'busybox', ...extra });

@@ -150,6 +150,7 @@ export class VolumesService {
     }
     // A mount naming a new plugin volume creates it with its driver's scope; an existing volume keeps its driver.
     for (const m of own) {
+      if (m.type === 'volume' && !m.volumeDriver && m.volumeOptions) throw fieldError('mounts', `volume-opt on ${m.target}: the local driver takes no options`);
       if (m.type !== 'volume' || !m.volumeDriver) continue;
       const scope = await this.scopeOf(m.volumeDriver, 'mounts');
       if (!m.source) continue;

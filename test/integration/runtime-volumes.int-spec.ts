@@ -60,6 +60,18 @@ function defineSuite(): void {
     assert.deepEqual(await h.rt.list(), [], 'nothing left of the refused task');
   });
 
+  test("local driver options mount a filesystem on the volume (Docker's type/device/o), kept until the volume goes", needsImage, async () => {
+    const m: MountSpec = { type: 'volume', source: 'ram', target: '/r', volumeOptions: { type: 'tmpfs', device: 'tmpfs', o: 'size=4m' } };
+    const w = await runToEnd(task(['sh', '-c', 'grep " /r " /proc/mounts; echo kept > /r/f'], [m]));
+    assert.equal(w.code, 0, w.out);
+    assert.match(w.out, /^tmpfs \/r tmpfs .*size=4096k/m);
+    assert.equal((await runToEnd(task(['cat', '/r/f'], [m]))).out.trim(), 'kept');
+    const bad = task(['true'], [{ ...m, source: 'badfs', volumeOptions: { type: 'nosuchfs', device: 'none' } }]);
+    await assert.rejects(h.rt.prepare(bad), /volume badfs: mount -t nosuchfs failed/);
+    assert.deepEqual(await h.rt.removeVolumes!(['ram', 'badfs']), ['ram', 'badfs']);
+    assert.deepEqual(await h.mountsUnder(`${h.cfg.stateDir}/`), [], 'unmounted with the volume');
+  });
+
   test('a volume a container here mounts cannot be removed; an unused one can', needsImage, async () => {
     const s = task(['sleep', '30'], [{ type: 'volume', source: 'busy', target: '/v' }]);
     await h.rt.prepare(s);

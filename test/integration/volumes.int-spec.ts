@@ -23,7 +23,8 @@ test('volume create / ls / inspect / rm / prune, with clear errors', async () =>
   const cases: Array<[object, string, RegExp]> = [
     [{ name: 'bad name' }, 'name', /volume name/],
     [{ name: 'x', driver: 'nfs-plugin' }, 'driver', /unknown volume driver "nfs-plugin"/],
-    [{ name: 'x', options: { size: '1g' } }, 'options', /takes no options/],
+    [{ name: 'x', options: { size: '1g' } }, 'options', /takes type, device and o, not "size"/],
+    [{ name: 'x', options: { device: '/dev/sdz' } }, 'options', /only with type=/],
   ];
   for (const [body, field, re] of cases) {
     const r = await api('post', '/volumes', body);
@@ -47,7 +48,7 @@ test('mounts: checked with the field and reason; named volumes made on first use
     [{ mounts: [{ type: 'nfs', target: '/x' }] }, /volume, bind or tmpfs/],
     [{ mounts: [{ type: 'volume', source: 'a', target: '/x' }, { type: 'tmpfs', target: '/x' }] }, /two mounts on \/x/],
     [{ mounts: ['str'] }, /must be objects/],
-    [{ mounts: [{ type: 'volume', source: 'o', target: '/x', volumeOptions: { size: '1g' } }] }, /local driver takes no options/],
+    [{ mounts: [{ type: 'volume', source: 'o', target: '/x', volumeOptions: { size: '1g' } }] }, /local driver takes type, device and o/],
     [{ mounts: [{ type: 'volume', source: 'o', target: '/x', volumeDriver: 'nosuch' }] }, /unknown volume driver "nosuch"/],
   ];
   for (const [extra, re] of bad) {

@@ -3,12 +3,25 @@
  * (<stateDir>/volumes/<name>/_data, as Docker's local driver keeps them).
  * A volume's directory is made when a task first mounts it here; the
  * controller asks for its removal once no task uses it. Names are checked
- * before they become paths.
+ * before they become paths. As Docker's local driver, options type, device
+ * and o mount a filesystem there (e.g. type=tmpfs,device=tmpfs,o=size=64m, or
+ * an NFS export) when a task first needs it on this host, unmounted when the
+ * volume is removed.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { VOLUME_NAME } from '../../../../libs/common/src/index.js';
 import { RuntimeError } from '../runtime/errors.js';
+
+const run = promisify(execFile);
+/** MOUNT_TIMEOUT_MS bounds mounting a volume's filesystem (a remote one may not answer). */
+const MOUNT_TIMEOUT_MS = 20_000;
+
+async function isMountpoint(p: string): Promise<boolean> {
+  return run('findmnt', ['-n', '--mountpoint', p]).then(() => true, () => false);
+}
 
 export class LocalVolumes {
   readonly dir: string;
@@ -22,11 +35,17 @@ export class LocalVolumes {
     return path.join(this.dir, name, '_data');
   }
 
-  /** ensure makes the volume's directory if needed; `created` says it is new (and so empty). */
-  async ensure(name: string): Promise<{ path: string; created: boolean }> {
+  /** ensure makes the volume's directory (and mounts its filesystem, with options) if needed; `created` says it is new. */
+  async ensure(name: string, options: Record<string, string> = {}): Promise<{ path: string; created: boolean }> {
     const p = this.path(name);
     const existed = await stat(p).then((s) => s.isDirectory(), () => false);
     if (!existed) await mkdir(p, { recursive: true });
+    if (options.type && !(await isMountpoint(p))) {
+      const args = ['-t', options.type, ...(options.o ? ['-o', options.o] : []), options.device ?? options.type, p];
+      await run('mount', args, { timeout: MOUNT_TIMEOUT_MS }).catch((err: Error & { stderr?: string }) => {
+        throw new RuntimeError(`volume ${name}: mount -t ${options.type} failed: ${(err.stderr || err.message).trim()}`);
+      });
+    }
     return { path: p, created: !existed };
   }
 
@@ -38,6 +57,7 @@ export class LocalVolumes {
   async remove(names: string[]): Promise<string[]> {
     const out: string[] = [];
     for (const n of names) {
+      if (await isMountpoint(this.path(n))) await run('umount', [this.path(n)], { timeout: MOUNT_TIMEOUT_MS });
       await rm(path.dirname(this.path(n)), { recursive: true, force: true });
       out.push(n);
     }

@@ -190,7 +190,7 @@ export class RuncRuntime implements Runtime {
       } else if (m.driver && m.driver !== 'local') {
         out.push({ ...base, type: 'bind', source: await this.plugins.mount(m.driver, m.source, m.volumeOptions ?? {}, spec.id) });
       } else {
-        const v = await this.volumes.ensure(m.source);
+        const v = await this.volumes.ensure(m.source, m.volumeOptions ?? {});
         const inImage = await scopedPath(rootfs, m.target);
         if (v.created && (await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, v.path]);
         out.push({ ...base, type: 'bind', source: v.path });

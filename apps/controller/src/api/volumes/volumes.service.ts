@@ -19,6 +19,16 @@ function fieldError(field: string, message: string): FieldValidationError {
   return new FieldValidationError([{ field, message: `${field}: ${message}` }]);
 }
 
+/** LOCAL_OPTIONS: what Docker's local driver takes: a filesystem to mount (type, device, mount options o). */
+const LOCAL_OPTIONS = ['type', 'device', 'o'];
+
+function checkLocalOptions(o: Record<string, string>, field: string): void {
+  for (const k of Object.keys(o)) if (!LOCAL_OPTIONS.includes(k)) throw fieldError(field, `the local driver takes type, device and o, not "${k}"`);
+  if (!o.type && (o.device || o.o)) throw fieldError(field, 'the local driver mounts a filesystem only with type= (e.g. type=tmpfs,device=tmpfs,o=size=64m)');
+  if (o.type && !/^[\w.-]{1,32}$/.test(o.type)) throw fieldError(field, `type "${o.type}" is not a filesystem type`);
+  if (o.o && /[\s]/.test(o.o)) throw fieldError(field, 'o takes comma-separated mount options without spaces');
+}
+
 export function viewVolume(v: Volume, users?: number) {
   return {
     name: v.name, driver: v.driver, scope: v.scope, options: v.options ?? {}, labels: v.labels ?? {}, node: v.nodeId ?? '',
@@ -71,7 +81,7 @@ export class VolumesService {
     for (const [k, v] of Object.entries({ ...dto.options, ...dto.labels })) {
       if (typeof v !== 'string') throw fieldError(k in (dto.options ?? {}) ? 'options' : 'labels', `${k} must be a string`);
     }
-    if (driver === 'local' && Object.keys(dto.options ?? {}).length) throw fieldError('options', 'the local driver takes no options');
+    if (driver === 'local') checkLocalOptions(dto.options ?? {}, 'options');
     return viewVolume(await this.store.create({ name, driver, scope, options: dto.options ?? {}, labels: dto.labels ?? {} }));
   }
 
@@ -150,7 +160,7 @@ export class VolumesService {
     }
     // A mount naming a new plugin volume creates it with its driver's scope; an existing volume keeps its driver.
     for (const m of own) {
-      if (m.type === 'volume' && !m.volumeDriver && m.volumeOptions) throw fieldError('mounts', `volume-opt on ${m.target}: the local driver takes no options`);
+      if (m.type === 'volume' && !m.volumeDriver && m.volumeOptions) checkLocalOptions(m.volumeOptions, 'mounts');
       if (m.type !== 'volume' || !m.volumeDriver) continue;
       const scope = await this.scopeOf(m.volumeDriver, 'mounts');
       if (!m.source) continue;

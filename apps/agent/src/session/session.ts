@@ -159,7 +159,8 @@ export class Session {
           const { requestId, names, drivers } = m.volumeRemoveRequest;
           const send = (removed: string[], error = '') => write({ volumeRemoveResult: { requestId, removed, error } });
           if (!this.runtime.removeVolumes) send([], 'this agent has no volumes');
-          else void this.runtime.removeVolumes(names ?? [], drivers ?? {}).then((r) => send(r), (err: Error) => send([], err.message));
+          // Containers being removed in the background may still hold the volumes: let them go first.
+          else void this.worker.idle().then(() => this.runtime.removeVolumes!(names ?? [], drivers ?? {})).then((r) => send(r), (err: Error) => send([], err.message));
         }
       });
       call.write({ hello: { description: this.describe(), tasks: this.worker.statuses() } });

@@ -14,6 +14,9 @@ import { FieldValidationError } from '../common/validation.js';
 
 /** REMOVE_TIMEOUT_MS bounds a node's answer to a removal. */
 const REMOVE_TIMEOUT_MS = 30_000;
+/** How often, and how far apart, rm -v asks a node that is still removing the container to remove its anonymous volumes. */
+const ANON_REMOVE_TRIES = 10;
+const ANON_REMOVE_PAUSE_MS = 500;
 
 function fieldError(field: string, message: string): FieldValidationError {
   return new FieldValidationError([{ field, message: `${field}: ${message}` }]);
@@ -124,11 +127,19 @@ export class VolumesService {
     return { removed };
   }
 
-  /** removeAnonymous removes a removed container's anonymous volumes (rm -v); those in use elsewhere stay. */
+  /**
+   * removeAnonymous removes a removed container's anonymous volumes (rm -v); those in use elsewhere
+   * stay. Its node may still be removing the container: it is asked again for a few seconds.
+   */
   async removeAnonymous(mounts: Mount[]): Promise<void> {
     const names = mounts.filter((m) => m.type === 'volume').map((m) => m.source);
     for (const v of await this.store.byNames(names)) {
-      if (v.anonymous && !(await this.store.usersOf(v.name))) await this.remove(v.name).catch(() => {});
+      if (!v.anonymous || (await this.store.usersOf(v.name))) continue;
+      for (let i = 0; i < ANON_REMOVE_TRIES; i++) {
+        const done = await this.remove(v.name).then(() => true, () => false);
+        if (done) break;
+        await new Promise((r) => setTimeout(r, ANON_REMOVE_PAUSE_MS));
+      }
     }
   }
 

@@ -1,9 +1,9 @@
 /**
- * Volume: sequential write (512 MB, fsync'd) and read (page cache dropped
+ * Volume: sequential write (1 GB, fsync'd) and read (page cache dropped
  * first) with busybox dd inside a container on a local volume, against the
- * same dd on a directory of the same filesystem from the host, alternating,
- * three rounds each, in one run; medians, timed around dd by the same shell
- * line on both sides. Prints JSON.
+ * same dd on a directory of the same filesystem from the host, seven rounds
+ * with the first side alternating, in one run; medians, timed around dd by
+ * the same shell line on both sides. Prints JSON.
  * Target: the container reaches ≥ 95 % of the host for both.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -12,10 +12,12 @@ import { Lab } from '../test/lab/lab.js';
 import { sh } from '../test/lab/sh.js';
 import { percentile } from './common.js';
 
-const MB = 512;
-/** timed: the same busybox shell line on both sides, timed by /proc/uptime around dd (10 ms resolution). */
-const timed = (dd: string) => `a=$(cut -d' ' -f1 /proc/uptime); ${dd} 2>/dev/null; b=$(cut -d' ' -f1 /proc/uptime); echo "took $a $b"`;
-const WRITE = timed(`dd if=/dev/zero of=DIR/f bs=1M count=${MB} conv=fsync`);
+const MB = 1024;
+/** timed: the same busybox shell line on both sides, timed around dd by the kernel clock in µs (adjtimex, read only). */
+const NOW = `busybox adjtimex | busybox awk '/tv_sec/{s=$2} /tv_usec/{u=$2} END{printf "%d.%06d", s, u}'`;
+const timed = (dd: string) => `a=$(${NOW}); ${dd} 2>/dev/null; b=$(${NOW}); echo "took $a $b"`;
+// Each write starts from an empty, synced disk: freeing the previous file's blocks is not timed.
+const WRITE = `rm -f DIR/f; sync; ${timed(`dd if=/dev/zero of=DIR/f bs=1M count=${MB} conv=fsync`)}`;
 const READ = timed('dd if=DIR/f of=/dev/null bs=1M');
 
 /** mbps: MB/s from the "took START END" line. */
@@ -42,13 +44,18 @@ async function main(): Promise<void> {
   const onHost = async (cmd: string) => mbps((await sh('busybox', ['sh', '-c', cmd.replaceAll('DIR', hostDir)], { timeoutMs: 300_000 })).stdout);
   const rates = { cw: [] as number[], cr: [] as number[], hw: [] as number[], hr: [] as number[] };
   try {
-    for (let round = 0; round < 3; round++) {
-      rates.hw.push(await onHost(WRITE));
-      rates.cw.push(await inContainer(WRITE));
-      await dropCaches();
-      rates.hr.push(await onHost(READ));
-      await dropCaches();
-      rates.cr.push(await inContainer(READ));
+    // Seven rounds, the side that goes first alternating, so drift of the disk hits both alike.
+    for (let round = 0; round < 7; round++) {
+      const sides = [async () => rates.hw.push(await onHost(WRITE)), async () => rates.cw.push(await inContainer(WRITE))];
+      for (const side of round % 2 ? sides.reverse() : sides) {
+        await dropCaches();
+        await side();
+      }
+      const reads = [async () => rates.hr.push(await onHost(READ)), async () => rates.cr.push(await inContainer(READ))];
+      for (const side of round % 2 ? reads.reverse() : reads) {
+        await dropCaches();
+        await side();
+      }
     }
     const med = (xs: number[]) => Math.round(percentile(xs, 50));
     const [cw, cr, hw, hr] = [med(rates.cw), med(rates.cr), med(rates.hw), med(rates.hr)];

@@ -32,9 +32,9 @@ function checkLocalOptions(o: Record<string, string>, field: string): void {
   if (o.o && /[\s]/.test(o.o)) throw fieldError(field, 'o takes comma-separated mount options without spaces');
 }
 
-export function viewVolume(v: Volume, users?: number) {
+export function viewVolume(v: Volume, users?: number, hostnames: Map<string, string> = new Map()) {
   return {
-    name: v.name, driver: v.driver, scope: v.scope, options: v.options ?? {}, labels: v.labels ?? {}, node: v.nodeId ?? '',
+    name: v.name, driver: v.driver, scope: v.scope, options: v.options ?? {}, labels: v.labels ?? {}, nodeId: v.nodeId ?? '', node: v.nodeId ? hostnames.get(v.nodeId) ?? v.nodeId : '',
     anonymous: v.anonymous, createdAt: v.createdAt.toISOString(), ...(users !== undefined ? { inUse: users } : {}),
   };
 }
@@ -67,13 +67,18 @@ export class VolumesService {
     return scope;
   }
 
+  private async hostnames(): Promise<Map<string, string>> {
+    return new Map((await this.nodes.list()).map((n) => [n.id, n.hostname]));
+  }
+
   async list() {
-    return (await this.store.list()).map((v) => viewVolume(v));
+    const hosts = await this.hostnames();
+    return (await this.store.list()).map((v) => viewVolume(v, undefined, hosts));
   }
 
   async get(name: string) {
     const v = await this.store.get(name);
-    return viewVolume(v, await this.store.usersOf(v.name));
+    return viewVolume(v, await this.store.usersOf(v.name), await this.hostnames());
   }
 
   async create(dto: CreateVolume) {

@@ -187,4 +187,9 @@ test('network connect / disconnect: stored on the container and its task, with e
   const leave = await request(ctl.server).post('/api/networks/multi-a/disconnect').set(auth).send({ container: 'porter' });
   assert.equal(leave.status, 409);
   assert.match(leave.body.error.message, /publishes ports through network multi-a/);
+  // The ports go through the first bridge network only: a later one may leave.
+  const two = await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', name: 'porter2', networks: [{ name: 'multi-b' }, { name: 'multi-a' }], publish: ['8182:80'] });
+  assert.equal(two.status, 201);
+  assert.equal((await request(ctl.server).post('/api/networks/multi-a/disconnect').set(auth).send({ container: 'porter2' })).status, 200);
+  assert.equal((await request(ctl.server).post('/api/networks/multi-b/disconnect').set(auth).send({ container: 'porter2' })).status, 409);
 });

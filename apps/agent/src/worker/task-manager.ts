@@ -46,8 +46,10 @@ export class TaskManager {
    * and with what failed as the message.
    */
   private async applyNetworks(): Promise<void> {
+    // Before READY the container is not prepared yet: prepare takes the new spec (or, while it runs, this waits for READY).
+    if (this.status.state < TaskState.READY) return;
     this.networksChanged = false;
-    if (!this.runtime.updateNetworks || this.status.state > TaskState.RUNNING || this.status.state < TaskState.READY) return;
+    if (!this.runtime.updateNetworks || this.status.state > TaskState.RUNNING) return;
     const { addresses, errors } = await this.runtime.updateNetworks(this.spec).catch((err: Error) => ({ addresses: this.status.addresses ?? {}, errors: [err.message] }));
     if (this.status.state !== TaskState.RUNNING) return;
     this.status = statusOf(this.spec.id, TaskState.RUNNING, { address: this.status.address, addresses, message: errors.join('; ') || 'networks updated' });

@@ -114,9 +114,11 @@ export class AttachmentsService {
   async disconnect(ref: string, dto: ConnectDto) {
     const n = await this.network(ref);
     const c = await this.containers.resolve(dto.container);
+    const bridges = new Set(['bridge', ...(await this.store.list()).filter((u) => u.driver === 'bridge').map((u) => u.name)]);
     await this.containers.setNetworks(c.id, (cur) => {
       if (!cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is not connected to network ${n.name}`);
-      const carrier = cur.find((a) => a.name === 'bridge' || a.name === n.name && n.driver === 'bridge');
+      // Ports are published through the first bridge network (checkPublish, and the agent alike).
+      const carrier = cur.find((a) => bridges.has(a.name));
       if (c.task?.ports.length && carrier?.name === n.name) throw new ConflictError(`container ${c.name} publishes ports through network ${n.name}; it cannot leave it`);
       return cur.filter((a) => a.name !== n.name);
     });

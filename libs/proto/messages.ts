@@ -27,6 +27,8 @@ export interface TaskStatus {
   timestampMs: number;
   /** network name → the container's address on it (networks that give one). */
   addresses?: Record<string, string>;
+  /** With READY: anonymous volumes made for the image's VOLUMEs. */
+  imageVolumes?: Array<{ name: string; target: string }>;
 }
 
 export interface TaskSpec {

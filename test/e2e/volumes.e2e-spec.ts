@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Lab } from '../lab/lab.js';
 import { waitFor } from '../lab/sh.js';
@@ -90,6 +92,33 @@ describe('volumes', { timeout: 600_000 }, () => {
     assert.equal((await lab.cli(['rm', '-f', '-v', 'src'])).code, 0);
     await waitFor('the anonymous volume removed', async () => !((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).some((v) => v.name === anon[0]!.name), 15_000, 200);
     assert.ok(((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).some((v) => v.name === 'named2'), 'named volumes stay');
+  });
+
+  test("an image's VOLUME becomes an anonymous volume seeded from the image, listed, kept after rm, removed by rm -v", async () => {
+    const ctx = await mkdtemp(path.join(tmpdir(), 'berth-vimg-'));
+    try {
+      await writeFile(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN mkdir /data && echo from-image > /data/seed\nVOLUME /data\n');
+      const b = await lab.cli(['build', '-t', 'vimg:1', ctx], 300_000);
+      assert.equal(b.code, 0, b.stderr);
+    } finally {
+      await rm(ctx, { recursive: true, force: true });
+    }
+    const before = new Set(((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).map((v) => v.name));
+    for (const [name, removeVolumes] of [['img1', false], ['img2', true]] as const) {
+      const r = await run(['--name', name, 'vimg:1', 'sh', '-c', 'cat /data/seed; echo mine > /data/own']);
+      assert.equal(r.stdout.trim(), 'from-image', 'seeded from the image');
+      const c = (await lab.api<{ node: string; mounts: Array<{ source: string; target: string }> }>('GET', `/containers/${name}`)).body;
+      const m = c.mounts.find((x) => x.target === '/data')!;
+      assert.ok(m && !before.has(m.source), `${name} got a volume of its own for /data`);
+      const v = (await lab.api<{ anonymous: boolean; node: string }>('GET', `/volumes/${m.source}`)).body;
+      assert.deepEqual([v.anonymous, v.node], [true, c.node]);
+      assert.equal((await lab.cli(['rm', ...(removeVolumes ? ['-v'] : []), name])).code, 0);
+      const after = (await lab.api('GET', `/volumes/${m.source}`)).status;
+      if (removeVolumes) await waitFor('removed with rm -v', async () => (await lab.api('GET', `/volumes/${m.source}`)).status === 404, 15_000, 200);
+      else assert.equal(after, 200, 'rm without -v keeps it');
+    }
+    const pruned = await lab.cli(['volume', 'prune']);
+    assert.match(pruned.stdout, /^[0-9a-f]{64}$/m, 'the one kept is anonymous and unused: prune takes it');
   });
 
   test('a service on a local volume goes back to its node and waits while the node is down', async () => {

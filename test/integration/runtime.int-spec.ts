@@ -94,17 +94,23 @@ function defineSuite(): void {
     await assertGone(s.id);
   });
 
-  test("the image's VOLUMEs become per-container volumes seeded from the image and removed with it", needsImage, async () => {
+  test("the image's VOLUMEs become anonymous volumes seeded from the image, which outlive the container", needsImage, async () => {
     const img = await pushBusybox(h.registry!, h.dir, 'test/vol', 'v1', undefined, { volumes: ['/etc'] });
     const s = spec(['sh', '-c', 'echo kept > /etc/volume-test; grep -c root /etc/passwd; sleep 30'], 'none', img);
     await run(s);
     await waitFor('output', async () => /^1$/m.test(await logText(h.rt, s.id)), 5_000, 50);
-    const cdir = path.join(h.cfg.stateDir, 'containers', s.id);
-    await waitFor('written to the volume', async () => existsSync(path.join(cdir, 'volumes', '0', 'volume-test')), 5_000, 50);
-    assert.equal(existsSync(path.join(cdir, 'upper', 'etc', 'volume-test')), false, 'not in the container layer');
+    const [vol] = (await h.rt.status(s.id)).imageVolumes ?? [];
+    assert.equal(vol?.target, '/etc');
+    assert.match(vol!.name, /^[0-9a-f]{64}$/);
+    const data = path.join(h.cfg.stateDir, 'volumes', vol!.name, '_data');
+    await waitFor('written to the volume', async () => existsSync(path.join(data, 'volume-test')), 5_000, 50);
+    assert.equal(existsSync(path.join(h.cfg.stateDir, 'containers', s.id, 'upper', 'etc', 'volume-test')), false, 'not in the container layer');
     await h.rt.stop(s.id, 0);
     await h.rt.remove(s.id);
     await assertGone(s.id);
+    assert.ok(existsSync(path.join(data, 'volume-test')), 'kept after the container, until the volume is removed');
+    await h.rt.removeVolumes!([vol!.name]);
+    assert.equal(existsSync(data), false);
   });
 
   test('exit code 3 is reported by wait and status', needsImage, async () => {

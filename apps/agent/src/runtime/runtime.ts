@@ -38,6 +38,8 @@ export interface ContainerStatus {
   address: string;
   /** network name → the container's address there. */
   addresses?: Record<string, string>;
+  /** The anonymous volumes made for the image's VOLUMEs (set once prepared). */
+  imageVolumes?: Array<{ name: string; target: string }>;
   /** When the container started / exited (Unix ms), 0 when unknown. */
   startedAt: number;
   finishedAt: number;

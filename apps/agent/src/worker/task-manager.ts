@@ -101,7 +101,8 @@ export class TaskManager {
           } catch (err) {
             return this.set(TaskState.REJECTED, { error: (err as Error).message, message: 'preparing failed' });
           }
-          await this.set(TaskState.READY);
+          // The image's VOLUMEs became anonymous volumes: the controller records them with this status.
+          await this.set(TaskState.READY, { imageVolumes: (await this.runtime.status(this.spec.id)).imageVolumes ?? [] });
           break;
         case 'start': {
           await this.set(TaskState.STARTING);

@@ -33,6 +33,7 @@ function toReport(s: TaskStatus): StatusReport {
     taskId: s.taskId, state: s.state, message: s.message, error: s.error, address: s.address,
     // Addresses are known once a task runs; earlier states carry none and must not clear them.
     ...(s.state >= TaskState.RUNNING && s.addresses ? { addresses: sortedKeys(s.addresses) } : {}),
+    ...(s.imageVolumes?.length ? { imageVolumes: s.imageVolumes } : {}),
     ...(s.hasExitCode ? { exitCode: s.exitCode } : {}), at: s.timestampMs ? new Date(s.timestampMs) : new Date(),
   };
 }

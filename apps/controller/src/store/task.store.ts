@@ -9,7 +9,7 @@ import { resolveRef } from './resolve.js';
 import { onNetwork, withAddresses } from './network.store.js';
 import { withVolumes } from './volume.store.js';
 import type { Prisma, Task } from './generated/client.js';
-import { TaskState, hostPortKey, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type { Task };
 export type TaskWithNames = Task & { service: { name: string; vip: string | null } | null; container: { name: string } | null; node: { hostname: string } | null };
@@ -29,6 +29,8 @@ export interface StatusReport {
   address: string;
   /** network → address, when the agent reported them. */
   addresses?: Record<string, string>;
+  /** Anonymous volumes the agent made for the image's VOLUMEs (with READY). */
+  imageVolumes?: Array<{ name: string; target: string }>;
   at: Date;
 }
 
@@ -43,6 +45,22 @@ export interface NewTask {
   ports: string[];
   mounts: Mount[];
   pinnedNode?: string | null;
+}
+
+/**
+ * recordImageVolumes: the anonymous volumes an agent made for the image's VOLUMEs become
+ * volume rows held by its node and mounts of the task (and its container, so `rm -v` finds them).
+ */
+async function recordImageVolumes(tx: Tx, nodeId: string, made: Array<{ row: { id: string; containerId: string | null; mounts: unknown }; volumes: Array<{ name: string; target: string }> }>): Promise<void> {
+  for (const { row, volumes } of made) {
+    const mounts = asMounts(row.mounts);
+    const fresh = volumes.filter((v) => VOLUME_NAME.test(v.name) && v.target.startsWith('/') && !mounts.some((m) => m.target === v.target));
+    if (!fresh.length) continue;
+    await tx.volume.createMany({ data: fresh.map((v) => ({ name: v.name, nodeId, anonymous: true })), skipDuplicates: true });
+    const next = [...mounts, ...fresh.map((v): Mount => ({ type: 'volume', source: v.name, target: v.target }))] as object[];
+    await tx.task.update({ where: { id: row.id }, data: { mounts: next } });
+    if (row.containerId) await tx.container.update({ where: { id: row.containerId }, data: { mounts: next } });
+  }
 }
 
 @Injectable()
@@ -170,7 +188,7 @@ export class TaskStore {
   async applyReports(nodeId: string, reports: StatusReport[]): Promise<{ terminalServices: string[]; changed: number; networks: string[] }> {
     if (!reports.length) return { terminalServices: [], changed: 0, networks: [] };
     return this.db.$transaction(async (tx) => {
-      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true, networks: true, addresses: true, message: true } });
+      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true, containerId: true, networks: true, addresses: true, message: true, mounts: true } });
       const byId = new Map(rows.map((r) => [r.id, r]));
       const terminal = new Set<string>();
       const events: Prisma.TaskEventCreateManyInput[] = [];
@@ -210,6 +228,7 @@ export class TaskStore {
       }
       const changed = events.length;
       if (events.length) await tx.taskEvent.createMany({ data: events });
+      await recordImageVolumes(tx, nodeId, reports.flatMap((r) => (r.imageVolumes?.length && byId.has(r.taskId) ? [{ row: byId.get(r.taskId)!, volumes: r.imageVolumes }] : [])));
       const networks = [...new Set(rows.filter((r) => last.has(r.id) || moved.has(r.id)).flatMap((r) => networkNames(r.networks)))];
       return { terminalServices: [...terminal], changed, networks };
     }, TX_OPTIONS);

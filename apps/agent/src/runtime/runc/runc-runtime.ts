@@ -6,6 +6,7 @@
  * from there and from runc's own state.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -39,6 +40,8 @@ interface Record_ {
   address: string;
   /** The networks attached while the container runs, in the record so detach and restore survive agent restarts. */
   attachments?: LiveAttachment[];
+  /** The anonymous volumes made for the image's VOLUMEs. */
+  imageVolumes?: Array<{ name: string; target: string }>;
   startedAt: number;
   finishedAt: number;
 }
@@ -163,7 +166,7 @@ export class RuncRuntime implements Runtime {
     const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
     const mounts = await this.hostMounts(spec, rootfs);
-    const volumes = await this.anonymousVolumes(p, rootfs, Object.keys(image.config.config?.Volumes ?? {}).filter((v) => !mounts.some((m) => m.destination === v)));
+    const volumes = await this.imageVolumes(spec.id, rootfs, Object.keys(image.config.config?.Volumes ?? {}).filter((v) => !mounts.some((m) => m.destination === v)));
     const oci = toOciSpec({
       taskId: spec.id, hostname, command: spec.command, env: spec.env, network: first, image: image.config, user,
       cgroupsPath: `/${this.cfg.cgroupParent}/${spec.id}`, etcFiles: etc, nofile: await this.nofile, volumes, mounts,
@@ -171,7 +174,10 @@ export class RuncRuntime implements Runtime {
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     // Pull credentials are for the pull only: they never reach the disk.
     const { pullAuth: _, ...kept } = spec;
-    await this.saveRecord(spec.id, { spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0 });
+    await this.saveRecord(spec.id, {
+      spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0,
+      imageVolumes: volumes.map((v) => ({ name: v.name, target: v.destination })),
+    });
   }
 
   /**
@@ -218,20 +224,21 @@ export class RuncRuntime implements Runtime {
   }
 
   /**
-   * anonymousVolumes gives each VOLUME of the image a fresh directory of the
-   * container's own (under its dir, so removing the container removes it),
-   * seeded with what the image has at that path, as Docker's anonymous volumes are.
+   * imageVolumes gives each VOLUME of the image an anonymous local volume of
+   * its own, named from the task and the path, seeded with what the image has
+   * there, as Docker does. They outlive the container (reported with its
+   * READY status, the controller lists them and `rm -v` removes them).
    */
-  private async anonymousVolumes(p: ContainerPaths, rootfs: string, paths: string[]): Promise<Array<{ source: string; destination: string }>> {
-    const out: Array<{ source: string; destination: string }> = [];
-    for (const [i, dest] of paths.entries()) {
+  private async imageVolumes(taskId: string, rootfs: string, paths: string[]): Promise<Array<{ name: string; source: string; destination: string }>> {
+    const out: Array<{ name: string; source: string; destination: string }> = [];
+    for (const dest of paths) {
       if (!path.posix.isAbsolute(dest)) continue;
-      const source = path.join(p.dir, 'volumes', String(i));
-      await mkdir(source, { recursive: true });
+      const name = createHash('sha256').update(`${taskId}:${dest}`).digest('hex');
+      const v = await this.volumes.ensure(name);
       const inImage = await scopedPath(rootfs, dest);
       // cp -a keeps owners, modes, links and times, as the image has them.
-      if ((await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, source]);
-      out.push({ source, destination: dest });
+      if (v.created && (await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, v.path]);
+      out.push({ name, source: v.path, destination: dest });
     }
     return out;
   }
@@ -316,7 +323,7 @@ export class RuncRuntime implements Runtime {
     const rec = await this.record(taskId);
     if (!rec) return { state: 'absent', address: '', startedAt: 0, finishedAt: 0 };
     const p = this.paths(taskId);
-    const base = { address: rec.address, addresses: addressesOf(rec.attachments), startedAt: rec.startedAt, finishedAt: rec.finishedAt };
+    const base = { address: rec.address, addresses: addressesOf(rec.attachments), imageVolumes: rec.imageVolumes ?? [], startedAt: rec.startedAt, finishedAt: rec.finishedAt };
     const code = await this.exitCode(p, taskId);
     if (code !== undefined) return { ...base, state: 'exited', exitCode: code };
     const raw = await readFile(p.pidFile, 'utf8').catch(() => '');

@@ -269,16 +269,16 @@ export class RuncRuntime implements Runtime {
     rec.spec = { ...rec.spec, networks: spec.networks };
     const st = await this.status(spec.id);
     let errors: string[] = [];
+    const etc = path.join(this.paths(spec.id).dir, 'etc');
     if (st.state === 'running' && st.pid) {
       const done = await this.nets.reconcile(rec.spec, rec.attachments ?? [], `/proc/${st.pid}/ns/net`, previous);
       rec.attachments = done.live;
       rec.address = done.live[0]?.address ?? '';
       errors = done.errors;
-      // Rewritten in place: the container sees the files' new contents through its bind mounts.
-      const etc = path.join(this.paths(spec.id).dir, 'etc');
       await writeFile(path.join(etc, 'hosts'), hostsFile(spec.id, done.live));
-      await writeFile(path.join(etc, 'resolv.conf'), await resolvConf(rec.spec));
     }
+    // Rewritten in place (a running container sees the new contents through its bind mount).
+    await writeFile(path.join(etc, 'resolv.conf'), await resolvConf(rec.spec));
     await this.saveRecord(spec.id, rec);
     return { addresses: addressesOf(rec.attachments), errors };
   }

@@ -45,6 +45,11 @@ export interface ContainerStatus {
   finishedAt: number;
 }
 
+/** Prepared: what preparing made besides the container: anonymous volumes for the image's VOLUMEs. */
+export interface Prepared {
+  imageVolumes: Array<{ name: string; target: string }>;
+}
+
 export interface LogOptions {
   follow: boolean;
   /** Last N lines only; negative means all. */
@@ -52,7 +57,7 @@ export interface LogOptions {
 }
 
 export interface Runtime {
-  prepare(spec: TaskSpec): Promise<void>;
+  prepare(spec: TaskSpec): Promise<Prepared | void>;
   start(taskId: string): Promise<ContainerStatus>;
   status(taskId: string): Promise<ContainerStatus>;
   wait(taskId: string, signal?: AbortSignal): Promise<number>;

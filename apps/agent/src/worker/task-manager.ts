@@ -96,13 +96,14 @@ export class TaskManager {
           break;
         case 'prepare':
           await this.set(TaskState.PREPARING);
+          let prepared;
           try {
-            await this.runtime.prepare(this.spec);
+            prepared = await this.runtime.prepare(this.spec);
           } catch (err) {
             return this.set(TaskState.REJECTED, { error: (err as Error).message, message: 'preparing failed' });
           }
           // The image's VOLUMEs became anonymous volumes: the controller records them with this status.
-          await this.set(TaskState.READY, { imageVolumes: (await this.runtime.status(this.spec.id)).imageVolumes ?? [] });
+          await this.set(TaskState.READY, { imageVolumes: prepared?.imageVolumes ?? [] });
           break;
         case 'start': {
           await this.set(TaskState.STARTING);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { scopedPath } from '../scoped-path.js';
 import type { LogLine, OverlayPeers, TaskSpec } from '../../../../../libs/proto/messages.js';
-import type { ContainerStatus, LogOptions, Runtime, RuntimeConfig } from '../runtime.js';
+import type { ContainerStatus, LogOptions, Prepared, Runtime, RuntimeConfig } from '../runtime.js';
 import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../errors.js';
 import { readLogs } from '../logs.js';
 import { ImageService, type LocalImage } from '../../images/image-service.js';
@@ -129,14 +129,14 @@ export class RuncRuntime implements Runtime {
     return raw === undefined || raw.trim() === '' ? undefined : Number(raw.trim());
   }
 
-  async prepare(spec: TaskSpec): Promise<void> {
+  async prepare(spec: TaskSpec): Promise<Prepared> {
     this.nets.check(spec); // reject unknown networks before any work
     const p = this.paths(spec.id);
     const existing = await this.record(spec.id);
-    if (existing) return;
+    if (existing) return { imageVolumes: existing.imageVolumes ?? [] };
     const image = await this.images.ensure(spec.image, { auth: spec.pullAuth });
     try {
-      await this.writeBundle(spec, p, image);
+      return await this.writeBundle(spec, p, image);
     } catch (err) {
       // Leave nothing half made: a retry starts from scratch instead of stacking mounts.
       await this.unmountPlugins(spec);
@@ -146,7 +146,7 @@ export class RuncRuntime implements Runtime {
     }
   }
 
-  private async writeBundle(spec: TaskSpec, p: ContainerPaths, image: LocalImage): Promise<void> {
+  private async writeBundle(spec: TaskSpec, p: ContainerPaths, image: LocalImage): Promise<Prepared> {
     await mkdir(p.dir, { recursive: true });
     const rootfs = path.join(p.bundle, 'rootfs');
     for (const d of [rootfs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), p.exitDir, path.join(p.dir, 'etc')]) {
@@ -174,10 +174,9 @@ export class RuncRuntime implements Runtime {
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     // Pull credentials are for the pull only: they never reach the disk.
     const { pullAuth: _, ...kept } = spec;
-    await this.saveRecord(spec.id, {
-      spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0,
-      imageVolumes: volumes.map((v) => ({ name: v.name, target: v.destination })),
-    });
+    const imageVolumes = volumes.map((v) => ({ name: v.name, target: v.destination }));
+    await this.saveRecord(spec.id, { spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0, imageVolumes });
+    return { imageVolumes };
   }
 
   /**

@@ -31,15 +31,22 @@ export function mountsVolume(name: string): { array_contains: Array<{ type: stri
  * withVolumes gives each task's anonymous volume mounts a volume of their own and
  * creates, in the caller's transaction, the volumes the mounts name that do not exist.
  */
-export async function withVolumes(tx: Prisma.TransactionClient, perTask: Mount[][], scopes: Map<string, string> = new Map()): Promise<Mount[][]> {
+export async function withVolumes(tx: Prisma.TransactionClient, perTask: Mount[][]): Promise<Mount[][]> {
   const fresh: NewVolume[] = [];
   const out = perTask.map((mounts) => mounts.map((m) => {
     if (m.type !== 'volume') return m;
     const name = m.source || anonymousName();
-    const driver = m.volumeDriver ?? 'local';
-    fresh.push({ name, driver, scope: scopes.get(driver) ?? 'local', options: m.volumeOptions ?? {}, labels: {}, anonymous: !m.source });
+    fresh.push({ name, driver: m.volumeDriver ?? 'local', options: m.volumeOptions ?? {}, labels: {}, anonymous: !m.source });
     return { ...m, source: name };
   }));
+  // A plugin's volumes take its scope, as the nodes report it.
+  if (fresh.some((v) => v.driver !== 'local')) {
+    const scopes = new Map<string, string>();
+    for (const n of await tx.node.findMany({ select: { volumePlugins: true } })) {
+      for (const p of (n.volumePlugins ?? []) as Array<{ name: string; scope: string }>) scopes.set(p.name, p.scope);
+    }
+    for (const v of fresh) v.scope = scopes.get(v.driver) ?? 'local';
+  }
   if (fresh.length) await tx.volume.createMany({ data: fresh, skipDuplicates: true });
   return out;
 }

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import pg from 'pg';
 import { controllerApp } from '../fixtures/controller-app.js';
 
 const ctl = controllerApp('volumes-token-0123456789');
@@ -78,4 +79,27 @@ test('mounts: checked with the field and reason; named volumes made on first use
   assert.equal((await api('delete', '/containers/writer?force=true&volumes=true')).status, 204);
   const left = ((await api('get', '/volumes')).body as Array<{ name: string; anonymous: boolean }>).filter((v) => !v.anonymous || v.name === scratch!.source);
   assert.deepEqual(left.map((v) => v.name), ['shared'], 'rm -v took the anonymous volume, the named one stays');
+});
+
+test("plugin drivers: known from the nodes' reports, with their scope, for named and anonymous volumes", async () => {
+  const c = new pg.Client({ connectionString: ctl.db.url });
+  await c.connect();
+  try {
+    await c.query(`INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "updatedAt", "volumePlugins") VALUES
+      ('nodepluginsaaaaaaaaaaaaa', 'p1', 'ready', now() + interval '1 hour', now(), '[{"name":"shared","scope":"global"},{"name":"disk","scope":"local"}]')`);
+  } finally {
+    await c.end();
+  }
+  const g = await api('post', '/volumes', { name: 'gv', driver: 'shared', options: { size: '1g' } });
+  assert.deepEqual([g.status, g.body.scope, g.body.options], [201, 'global', { size: '1g' }]);
+  assert.equal((await api('post', '/volumes', { name: 'lv', driver: 'disk' })).body.scope, 'local');
+  const made = await api('post', '/containers', { image: 'busybox', mounts: [{ type: 'volume', target: '/a', volumeDriver: 'shared' }, { type: 'volume', source: 'named-g', target: '/b', volumeDriver: 'shared' }] });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const vols = new Map(((await api('get', '/volumes')).body as Array<{ name: string; driver: string; scope: string }>).map((v) => [v.name, v]));
+  const anon = (made.body.mounts as Array<{ source: string }>)[0]!.source;
+  assert.deepEqual([vols.get(anon)?.driver, vols.get(anon)?.scope], ['shared', 'global'], 'an anonymous plugin volume takes the plugin scope');
+  assert.equal(vols.get('named-g')?.scope, 'global');
+  const clash = await api('post', '/containers', { image: 'busybox', mounts: [{ type: 'volume', source: 'named-g', target: '/b', volumeDriver: 'disk' }] });
+  assert.equal(clash.status, 409);
+  assert.match(clash.body.error.message, /exists with driver shared/);
 });

@@ -91,7 +91,7 @@ export type AgentMessage =
   | { nodeUpdate: NodeDescription; msg?: 'nodeUpdate' };
 
 export type ControllerMessage =
-  | { accepted: { nodeId: string; heartbeatPeriodMs: number }; msg?: 'accepted' }
+  | { accepted: { nodeId: string; heartbeatPeriodMs: number; vipPool?: string }; msg?: 'accepted' }
   | { assignments: { tasks: TaskSpec[]; sequence: number; overlays?: OverlayPeers[] }; msg?: 'assignments' }
   | { logRequest: LogRequest; msg?: 'logRequest' }
   | { logCancel: { requestId: string }; msg?: 'logCancel' }

@@ -125,4 +125,10 @@ describe('networks', { timeout: 600_000 }, () => {
     assert.deepEqual((await lookupAddrs('api')).length, 1, 'names still served after the restart');
     await ip('link', 'del', 'br-notours00000');
   });
+
+  test("traffic to the VIP pool that no container translated is refused on the host, never routed out", async () => {
+    const rules = (await sh('ip', ['netns', 'exec', hostNs(1), 'iptables', '-S', 'FORWARD'])).stdout;
+    assert.match(rules, /^-A FORWARD -d 10\.212\.0\.0\/16 .*"berth vip pool".* -j REJECT --reject-with icmp-net-unreachable$/m);
+    assert.equal(rules.match(/berth vip pool/g)?.length, 1, 'once, after agent restarts too');
+  });
 });

@@ -12,6 +12,7 @@ import type { AgentMessage, BuildOutput, ControllerMessage, LogLine, NodeDescrip
 import type { Runtime } from '../runtime/runtime.js';
 import type { Identity } from '../state/state-db.js';
 import type { Worker } from '../worker/worker.js';
+import { guardVipPool } from '../network/vip-guard.js';
 import type { BuildService } from '../build/build-service.js';
 import type { ImageRequests } from '../images/image-requests.js';
 import { Backoff, jittered } from './backoff.js';
@@ -114,6 +115,7 @@ export class Session {
           established = true;
           this.call = call;
           this.log('info', `session established with ${addr} as node ${m.accepted.nodeId}`);
+          if (m.accepted.vipPool) void guardVipPool(m.accepted.vipPool).catch((err: Error) => this.log('warn', `vip pool rule: ${err.message}`));
           const period = m.accepted.heartbeatPeriodMs || 1000;
           const beat = () => {
             call.write({ heartbeat: {} });

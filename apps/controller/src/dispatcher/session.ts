@@ -84,7 +84,7 @@ export class AgentSession implements LocalSession {
     await this.applyStatuses(tasks);
     await this.d.router.register(this.nodeId, this);
     this.log.log(`node ${this.nodeId} (${desc.hostname}) connected`);
-    this.send({ accepted: { nodeId: this.nodeId, heartbeatPeriodMs: this.d.config.heartbeatMs } });
+    this.send({ accepted: { nodeId: this.nodeId, heartbeatPeriodMs: this.d.config.heartbeatMs, vipPool: this.d.config.vipPool } });
     this.pushAssignments();
     this.safety = setInterval(() => this.pushAssignments(), ASSIGNMENT_SAFETY_MS);
     // A node that became ready may take waiting tasks.

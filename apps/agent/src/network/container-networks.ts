@@ -1,10 +1,9 @@
 /**
  * ContainerNetworks: how one container joins its networks, in the order the
- * task lists them — eth0 on the first (which has the default route), eth1
- * on the next, and so on; published ports go through the first bridge
- * network — and how a
- * running container is connected to or disconnected from networks in place
- * (network connect / disconnect). What is attached is returned as
+ * task lists them — eth0 on the first (which has the default route), eth1 on
+ * the next, and so on; published ports go through the first bridge network —
+ * and how a running container is connected to or disconnected from networks
+ * in place (network connect / disconnect). What is attached is returned as
  * LiveAttachments, which the runtime keeps in the container's record so it
  * can detach or restore exactly that after an agent restart.
  */
@@ -83,8 +82,13 @@ export class ContainerNetworks {
   async restore(spec: TaskSpec, live: LiveAttachment[], netns: string): Promise<void> {
     for (const l of live) {
       const a = spec.networks.find((n) => n.name === l.network);
-      if (a) await this.driver(a).restore?.(spec.id, l.address, { ...this.options(spec, a, l.ifName, l.ifName === 'eth0'), netns }).catch(() => {});
+      if (a) await this.restoreOne(spec, a, l, netns);
     }
+  }
+
+  /** restoreOne (re)enters an attached container in the network's names and rules; errors are left to the next change. */
+  private async restoreOne(spec: TaskSpec, a: NetworkAttachment, l: LiveAttachment, netns: string): Promise<void> {
+    await this.driver(a).restore?.(spec.id, l.address, { ...this.options(spec, a, l.ifName, l.ifName === 'eth0'), netns }).catch(() => {});
   }
 
   /**
@@ -107,7 +111,7 @@ export class ContainerNetworks {
     for (const a of spec.networks) {
       const have = kept.find((l) => l.network === a.name);
       if (have) {
-        await this.driver(a).restore?.(spec.id, have.address, { ...this.options(spec, a, have.ifName, have.ifName === 'eth0'), netns }).catch(() => {});
+        await this.restoreOne(spec, a, have, netns);
         continue;
       }
       let n = 0;

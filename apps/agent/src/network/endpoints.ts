@@ -52,17 +52,13 @@ export class Endpoints {
   private rules: string[] = [];
   /** containerId → the rules last written into its namespace. */
   private readonly applied = new Map<string, string>();
+  /** Namespaces whose OUTPUT and POSTROUTING already jump to the chains. */
+  private readonly hooked = new Set<string>();
   private programming?: Promise<void>;
   private again = false;
 
-  private readonly hooked = new Set<string>();
-
   /** chain: the NAT chains' name in containers' namespaces (at most 26 characters); subnet: the network's. */
   constructor(private readonly chain: string, private readonly subnet: string, private readonly log: (m: string) => void = () => {}) {}
-
-  get size(): number {
-    return this.members.size;
-  }
 
   has(id: string): boolean {
     return this.members.has(id);
@@ -107,7 +103,7 @@ export class Endpoints {
     const records = new Map<string, string[]>();
     const services = new Map<string, { vip: string; ips: string[] }>();
     for (const e of entries.values()) {
-      for (const n of e.names) records.set(n.toLowerCase(), [...(records.get(n.toLowerCase()) ?? []), e.ip]);
+      for (const n of e.names.map((x) => x.toLowerCase())) records.set(n, [...(records.get(n) ?? []), e.ip]);
       if (!e.service) continue;
       const s = services.get(e.service) ?? { vip: '', ips: [] };
       s.vip ||= e.vip ?? '';

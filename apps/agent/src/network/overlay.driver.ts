@@ -4,8 +4,9 @@
  * isolation) plus a VXLAN device (UDP 4789, learning off, ARP proxy) on it,
  * MTU 1450 for the VXLAN header. Containers get the address the controller
  * allocated and a MAC derived from it; the controller's peer table (address
- * and host of every task elsewhere on the network) becomes FDB entries (MAC
- * → remote host) and neighbour entries (address → MAC) on the VXLAN device,
+ * and host of every task on the network) becomes, for the tasks on other
+ * hosts, FDB entries (MAC → remote host) and neighbour entries (address →
+ * MAC) on the VXLAN device,
  * so containers on different hosts share the subnet with no flooding. The
  * same table carries every task's names and service, so names and virtual
  * IPs resolve cluster-wide.

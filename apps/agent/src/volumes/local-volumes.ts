@@ -9,7 +9,7 @@
  * volume is removed.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { VOLUME_NAME } from '../../../../libs/common/src/index.js';
@@ -24,7 +24,7 @@ async function isMountpoint(p: string): Promise<boolean> {
 }
 
 export class LocalVolumes {
-  readonly dir: string;
+  private readonly dir: string;
 
   constructor(stateDir: string) {
     this.dir = path.join(stateDir, 'volumes');
@@ -49,18 +49,10 @@ export class LocalVolumes {
     return { path: p, created: !existed };
   }
 
-  async list(): Promise<string[]> {
-    return (await readdir(this.dir).catch(() => [] as string[])).filter((n) => VOLUME_NAME.test(n));
-  }
-
-  /** remove deletes volumes' data; returns the names removed (absent ones count as removed). */
-  async remove(names: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const n of names) {
-      if (await isMountpoint(this.path(n))) await run('umount', [this.path(n)], { timeout: MOUNT_TIMEOUT_MS });
-      await rm(path.dirname(this.path(n)), { recursive: true, force: true });
-      out.push(n);
-    }
-    return out;
+  /** remove deletes a volume's data (unmounting its filesystem first); an absent one is already removed. */
+  async remove(name: string): Promise<void> {
+    const p = this.path(name);
+    if (await isMountpoint(p)) await run('umount', [p], { timeout: MOUNT_TIMEOUT_MS });
+    await rm(path.dirname(p), { recursive: true, force: true });
   }
 }

@@ -8,12 +8,12 @@
 import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
-import { NetworkStore, NodeStore, TaskStore, VolumeStore, onNetwork, type StatusReport } from '../store/store.module.js';
+import { NetworkStore, NodeStore, TaskStore, VolumeStore, type StatusReport } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
 import { overlayPeers, toTaskSpec } from './assignments.js';
-import { TaskState, asMounts, networkNames } from '../../../../libs/common/src/index.js';
+import { TaskState, asMounts, isBuiltinNetwork, networkNames } from '../../../../libs/common/src/index.js';
 import type { PullAuthResolver } from './pull-auth.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 
@@ -32,14 +32,10 @@ function toReport(s: TaskStatus): StatusReport {
   return {
     taskId: s.taskId, state: s.state, message: s.message, error: s.error, address: s.address,
     // Addresses are known once a task runs; earlier states carry none and must not clear them.
-    ...(s.state >= TaskState.RUNNING && s.addresses ? { addresses: sortedKeys(s.addresses) } : {}),
+    ...(s.state >= TaskState.RUNNING && s.addresses ? { addresses: s.addresses } : {}),
     ...(s.imageVolumes?.length ? { imageVolumes: s.imageVolumes } : {}),
     ...(s.hasExitCode ? { exitCode: s.exitCode } : {}), at: s.timestampMs ? new Date(s.timestampMs) : new Date(),
   };
-}
-
-function sortedKeys(o: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function describe(d: NodeDescription) {
@@ -151,8 +147,8 @@ export class AgentSession implements LocalSession {
     const { terminalServices, networks } = await this.d.tasks.applyReports(this.nodeId, statuses.map(toReport));
     for (const s of terminalServices) await this.d.queue.reconcileService(s);
     // Overlay peers changed: every node on those networks gets its new peer table.
-    const overlays = (await this.d.networks.byNames(networks.filter((n) => n !== 'bridge' && n !== 'host' && n !== 'none'))).filter((n) => n.driver === 'overlay').map((n) => n.name);
-    if (overlays.length) await this.d.router.notifyNodes(await this.d.tasks.nodesOf({ OR: overlays.map((n) => ({ networks: onNetwork(n) })), state: { lt: TaskState.COMPLETE } }));
+    const overlays = (await this.d.networks.byNames(networks.filter((n) => !isBuiltinNetwork(n)))).filter((n) => n.driver === 'overlay').map((n) => n.name);
+    if (overlays.length) await this.d.router.notifyNodes(await this.d.tasks.nodesOnNetworks(overlays));
   }
 
   private send(m: ControllerMessage): void {

@@ -69,11 +69,15 @@ export class ContainerStore {
       const next = change(asAttachments(c.networks)).map((a) => ({ name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) }));
       await tx.container.update({ where: { id }, data: { networks: next } });
       if (c.task) {
+        // Kept attachments keep their address and take the new aliases; new ones get an address.
         const held = new Map(asAttachments(c.task.networks).map((a) => [a.name, a]));
-        const fresh = await withAddresses(tx, [next.filter((a) => !held.has(a.name))]);
-        const merged = next.map((a) => (held.has(a.name) ? { ...held.get(a.name)!, aliases: a.aliases } : fresh[0]!.find((f) => f.name === a.name)!));
+        const [fresh] = await withAddresses(tx, [next.filter((a) => !held.has(a.name))]);
+        const merged = next.map((a) => {
+          const h = held.get(a.name);
+          return h ? { ...a, ...(h.ip ? { ip: h.ip } : {}) } : fresh!.find((f) => f.name === a.name)!;
+        });
         const message = next.length > held.size ? 'connecting to a network' : 'disconnecting from a network';
-        await tx.task.update({ where: { id: c.task.id }, data: { networks: merged.map((a) => JSON.parse(JSON.stringify(a)) as object), message, version: { increment: 1 } } });
+        await tx.task.update({ where: { id: c.task.id }, data: { networks: merged as object[], message, version: { increment: 1 } } });
       }
       return (await tx.container.findUnique({ where: { id }, include: WITH_TASK }))!;
     });

@@ -4,7 +4,7 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Network, Prisma } from './generated/client.js';
-import { TaskState, asAttachments, intToIp, ipToInt, nextAddress, parseCidr, type Attachment } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, intToIp, ipToInt, isBuiltinNetwork, nextAddress, parseCidr, type Attachment } from '../../../../libs/common/src/index.js';
 
 export type { Network };
 
@@ -52,12 +52,13 @@ export function onNetwork(network: string): { array_contains: Array<{ name: stri
  * attachments with `ip` set where the network is addressed by the controller.
  */
 export async function withAddresses(tx: Prisma.TransactionClient, perTask: Attachment[][]): Promise<Attachment[][]> {
+  // Built-in networks are addressed by each host: no lookup for them (the common case, on the create path).
   const wanted = new Map<string, number>();
-  for (const list of perTask) for (const a of list) wanted.set(a.name, (wanted.get(a.name) ?? 0) + 1);
+  for (const list of perTask) for (const a of list) if (!isBuiltinNetwork(a.name)) wanted.set(a.name, (wanted.get(a.name) ?? 0) + 1);
   const pools = new Map<string, string[]>();
   for (const [name, count] of wanted) pools.set(name, await allocateAddresses(tx, name, count));
   return perTask.map((list) => list.map((a) => {
-    const ip = pools.get(a.name)!.shift() ?? '';
+    const ip = pools.get(a.name)?.shift() ?? '';
     return ip ? { ...a, ip } : { name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) };
   }));
 }

@@ -9,7 +9,7 @@ import { resolveRef } from './resolve.js';
 import { onNetwork, withAddresses } from './network.store.js';
 import { withVolumes } from './volume.store.js';
 import type { Prisma, Task } from './generated/client.js';
-import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isBuiltinNetwork, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type { Task };
 export type TaskWithNames = Task & { service: { name: string; vip: string | null } | null; container: { name: string } | null; node: { hostname: string } | null };
@@ -45,6 +45,12 @@ export interface NewTask {
   ports: string[];
   mounts: Mount[];
   pinnedNode?: string | null;
+}
+
+/** sameEntries: do two string maps (one of them a stored JSON column) hold the same pairs, in any order? */
+function sameEntries(a: Record<string, string>, stored: unknown): boolean {
+  const b = (stored ?? {}) as Record<string, string>;
+  return Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 }
 
 /**
@@ -95,16 +101,20 @@ export class TaskStore {
     return rows.map((r) => r.nodeId!);
   }
 
+  /** nodesOnNetworks: the nodes with live tasks on any of these user-defined networks (built-in ones are left out). */
+  async nodesOnNetworks(names: string[]): Promise<string[]> {
+    const user = [...new Set(names)].filter((n) => !isBuiltinNetwork(n));
+    return user.length ? this.nodesOf({ OR: user.map((n) => ({ networks: onNetwork(n) })), state: { lt: TaskState.COMPLETE } }) : [];
+  }
+
   /**
    * peersOf: the nodes with live tasks on the user-defined networks these tasks are on,
    * besides the tasks' own: those whose peer tables and names change with them.
    */
   async peersOf(where: Prisma.TaskWhereInput): Promise<string[]> {
     const rows = await this.db.task.findMany({ where, select: { networks: true, nodeId: true } });
-    const names = [...new Set(rows.flatMap((r) => networkNames(r.networks)))].filter((n) => n !== 'bridge' && n !== 'host' && n !== 'none');
     const own = rows.flatMap((r) => (r.nodeId ? [r.nodeId] : []));
-    const others = names.length ? await this.nodesOf({ OR: names.map((n) => ({ networks: onNetwork(n) })), state: { lt: TaskState.COMPLETE } }) : [];
-    return [...new Set([...own, ...others])];
+    return [...new Set([...own, ...(await this.nodesOnNetworks(rows.flatMap((r) => networkNames(r.networks))))])];
   }
 
   /** createMany inserts new tasks and their NEW events in two statements; returns their ids. */
@@ -198,7 +208,7 @@ export class TaskStore {
       const moved = new Map<string, { addresses: Record<string, string>; message: string }>();
       for (const r of reports) {
         const row = byId.get(r.taskId);
-        if (row && r.state === TaskState.RUNNING && row.state === TaskState.RUNNING && r.addresses && (JSON.stringify(r.addresses) !== JSON.stringify(row.addresses) || r.message !== row.message)) moved.set(r.taskId, { addresses: r.addresses, message: r.message });
+        if (row && r.state === TaskState.RUNNING && row.state === TaskState.RUNNING && r.addresses && (!sameEntries(r.addresses, row.addresses) || r.message !== row.message)) moved.set(r.taskId, { addresses: r.addresses, message: r.message });
         if (!row || r.state <= row.state || isTerminal(row.state) || r.state < TaskState.ACCEPTED) continue;
         const message = r.message || taskStateName(r.state);
         events.push({ taskId: r.taskId, state: r.state, message: r.error ? `${message}: ${r.error}` : message, at: r.at });

@@ -195,10 +195,7 @@ export class RuncRuntime implements Runtime {
       } else if (m.driver && m.driver !== 'local') {
         out.push({ ...base, type: 'bind', source: await this.plugins.mount(m.driver, m.source, m.volumeOptions ?? {}, spec.id) });
       } else {
-        const v = await this.volumes.ensure(m.source, m.volumeOptions ?? {});
-        const inImage = await scopedPath(rootfs, m.target);
-        if (v.created && (await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, v.path]);
-        out.push({ ...base, type: 'bind', source: v.path });
+        out.push({ ...base, type: 'bind', source: await this.seededVolume(m.source, m.volumeOptions ?? {}, rootfs, m.target) });
       }
     }
     return out;
@@ -218,8 +215,12 @@ export class RuncRuntime implements Runtime {
       const used = rec?.spec.mounts?.find((m) => m.type === 'volume' && names.includes(m.source));
       if (used) throw new RuntimeError(`volume ${used.source} is used by container ${rec!.spec.name} on this host`);
     }
-    for (const n of names) if (drivers[n] && drivers[n] !== 'local') await this.plugins.remove(drivers[n]!, n);
-    return [...(await this.volumes.remove(names.filter((n) => !drivers[n] || drivers[n] === 'local'))), ...names.filter((n) => drivers[n] && drivers[n] !== 'local')];
+    for (const n of names) {
+      const driver = drivers[n] ?? 'local';
+      if (driver === 'local') await this.volumes.remove(n);
+      else await this.plugins.remove(driver, n);
+    }
+    return names;
   }
 
   /**
@@ -233,13 +234,18 @@ export class RuncRuntime implements Runtime {
     for (const dest of paths) {
       if (!path.posix.isAbsolute(dest)) continue;
       const name = createHash('sha256').update(`${taskId}:${dest}`).digest('hex');
-      const v = await this.volumes.ensure(name);
-      const inImage = await scopedPath(rootfs, dest);
-      // cp -a keeps owners, modes, links and times, as the image has them.
-      if (v.created && (await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, v.path]);
-      out.push({ name, source: v.path, destination: dest });
+      out.push({ name, source: await this.seededVolume(name, {}, rootfs, dest), destination: dest });
     }
     return out;
+  }
+
+  /** seededVolume: a local volume's host path; a new one starts with what the image has at `target` (Docker's copy-up). */
+  private async seededVolume(name: string, options: Record<string, string>, rootfs: string, target: string): Promise<string> {
+    const v = await this.volumes.ensure(name, options);
+    const inImage = await scopedPath(rootfs, target);
+    // cp -a keeps owners, modes, links and times, as the image has them.
+    if (v.created && (await stat(inImage).catch(() => undefined))?.isDirectory()) await sh('cp', ['-a', `${inImage}/.`, v.path]);
+    return v.path;
   }
 
   /** setOverlayPeers passes the controller's overlay peer tables to the networks. */

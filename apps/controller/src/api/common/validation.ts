@@ -26,6 +26,11 @@ export class FieldValidationError extends BadRequestException {
   }
 }
 
+/** fieldError: a 400 for one field, its message starting with the field's name. */
+export function fieldError(field: string, message: string): FieldValidationError {
+  return new FieldValidationError([{ field, message: `${field}: ${message}` }]);
+}
+
 export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,

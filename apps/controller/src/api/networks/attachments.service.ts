@@ -10,9 +10,9 @@
 import { BadGatewayException, Injectable } from '@nestjs/common';
 import { ConflictError, ContainerStore, NetworkStore, TaskStore, type Network } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
-import { TaskState, formatPublish, hostPortKey, parsePublish, type Attachment, type PortError } from '../../../../../libs/common/src/index.js';
+import { TaskState, formatPublish, hostPortKey, isBuiltinNetwork, parsePublish, type Attachment, type PortError } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
-import { BUILTIN_NETWORKS, fieldError } from './networks.service.js';
+import { fieldError } from '../common/validation.js';
 import type { ConnectDto, NetworkAttachmentDto } from './network.dto.js';
 
 /** CONNECT_WAIT_MS bounds how long connect/disconnect wait for the agent; CONNECT_POLL_MS how often they look. */
@@ -33,8 +33,6 @@ export interface CheckedAttachments {
   user: Network[];
 }
 
-const isBuiltin = (name: string) => (BUILTIN_NETWORKS as readonly string[]).includes(name);
-
 @Injectable()
 export class AttachmentsService {
   constructor(private readonly store: NetworkStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly router: NodeRouter) {}
@@ -49,10 +47,10 @@ export class AttachmentsService {
     if (twice) throw fieldError('networks', `network ${twice} is given twice`);
     const alone = names.find((n) => n === 'host' || n === 'none');
     if (alone && names.length > 1) throw fieldError('networks', `the ${alone} network cannot be combined with other networks`);
-    const user = await this.store.byNames(names.filter((n) => !isBuiltin(n)));
+    const user = await this.store.byNames(names.filter((n) => !isBuiltinNetwork(n)));
     for (const n of networks) {
       const u = user.find((x) => x.name === n.name);
-      if (!u && !isBuiltin(n.name)) throw fieldError('network', `network "${n.name}" not found (berth network ls)`);
+      if (!u && !isBuiltinNetwork(n.name)) throw fieldError('network', `network "${n.name}" not found (berth network ls)`);
       if (!u && n.aliases?.length) throw fieldError('networks', `aliases are for user-defined networks, not ${n.name}`);
       if (u && container && !u.attachable) throw fieldError('network', `overlay network ${u.name} is not attachable: containers join overlays created with --attachable (services join any)`);
     }

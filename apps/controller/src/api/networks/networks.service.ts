@@ -12,17 +12,12 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { CLUSTER_DRIVERS, ConflictError, FIRST_VNI, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { CidrError, contains, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '../../../../../libs/common/src/index.js';
-import { FieldValidationError } from '../common/validation.js';
+import { BUILTIN_NETWORKS, CidrError, contains, isBuiltinNetwork, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '../../../../../libs/common/src/index.js';
+import { fieldError } from '../common/validation.js';
 import type { CreateNetworkDto } from './network.dto.js';
 
-export const BUILTIN_NETWORKS = ['bridge', 'host', 'none'] as const;
 /** DEFAULT_BRIDGE_SUBNET: what agents give the default bridge unless told otherwise; user networks avoid it. */
 const DEFAULT_BRIDGE_SUBNET = '10.210.0.0/16';
-
-export function fieldError(field: string, message: string): FieldValidationError {
-  return new FieldValidationError([{ field, message: `${field}: ${message}` }]);
-}
 
 function view(n: Network) {
   return {
@@ -70,7 +65,7 @@ export class NetworksService {
   }
 
   async get(ref: string) {
-    if ((BUILTIN_NETWORKS as readonly string[]).includes(ref)) return builtinView(ref);
+    if (isBuiltinNetwork(ref)) return builtinView(ref);
     return view(await this.store.resolve(ref));
   }
 
@@ -124,12 +119,12 @@ export class NetworksService {
   async create(dto: CreateNetworkDto) {
     const driver = dto.driver ?? 'bridge';
     driverOptions(driver, dto);
-    if ((BUILTIN_NETWORKS as readonly string[]).includes(dto.name)) throw new ConflictError(`network ${dto.name} is built in`);
+    if (isBuiltinNetwork(dto.name)) throw new ConflictError(`network ${dto.name} is built in`);
     return view(await this.store.create(dto.name, (taken) => this.settings(dto, taken)));
   }
 
   async remove(ref: string): Promise<void> {
-    if ((BUILTIN_NETWORKS as readonly string[]).includes(ref)) throw new BadRequestException(`network ${ref} is built in and cannot be removed`);
+    if (isBuiltinNetwork(ref)) throw new BadRequestException(`network ${ref} is built in and cannot be removed`);
     const n = await this.store.resolve(ref);
     const users = await this.store.usersOf(n.name);
     if (users) throw new ConflictError(`network ${n.name} is in use by ${users} task${users === 1 ? '' : 's'}; remove them first`);

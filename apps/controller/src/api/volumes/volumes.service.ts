@@ -10,17 +10,13 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, ContainerStore, NodeStore, TaskStore, VolumeStore, anonymousName, type Volume } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { MountError, VOLUME_NAME, asMounts, checkMounts, type Mount } from '../../../../../libs/common/src/index.js';
-import { FieldValidationError } from '../common/validation.js';
+import { fieldError } from '../common/validation.js';
 
 /** REMOVE_TIMEOUT_MS bounds a node's answer to a removal. */
 const REMOVE_TIMEOUT_MS = 30_000;
 /** How often, and how far apart, rm -v asks a node that is still removing the container to remove its anonymous volumes. */
 const ANON_REMOVE_TRIES = 10;
 const ANON_REMOVE_PAUSE_MS = 500;
-
-function fieldError(field: string, message: string): FieldValidationError {
-  return new FieldValidationError([{ field, message: `${field}: ${message}` }]);
-}
 
 /** LOCAL_OPTIONS: what Docker's local driver takes: a filesystem to mount (type, device, mount options o). */
 const LOCAL_OPTIONS = ['type', 'device', 'o'];

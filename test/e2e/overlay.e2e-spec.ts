@@ -47,6 +47,11 @@ describe('overlay', { timeout: 600_000 }, () => {
     const vx = (await sh('ip', ['-n', hostNs(1), '-d', 'link', 'show', 'type', 'vxlan'])).stdout;
     assert.match(vx, /vxlan id \d+ .*dstport 4789/);
     assert.match(vx, /mtu 1450/);
+    // Containers sit on macvlan interfaces over the VXLAN device (no bridge); the host's own is bn-<id>, with the gateway.
+    const gw = (await sh('ip', ['-n', hostNs(1), '-d', '-o', 'link', 'show', 'type', 'macvlan'])).stdout;
+    assert.match(gw, /bn-[a-z0-9]{12}@vx-[a-z0-9]{12}.*macvlan mode bridge/);
+    assert.equal((await sh('ip', ['-n', hostNs(1), '-o', 'link', 'show', 'type', 'bridge'])).stdout.match(/bn-/g), null, 'no bridge for the overlay');
+    assert.match((await sh('ip', ['netns', 'exec', hostNs(1), 'iptables', '-t', 'raw', '-S'])).stdout, /--dport 4789 .*"berth vxlan" -j NOTRACK/);
     assert.equal((await lab.cli(['service', 'scale', 'o=4'])).code, 0);
     const four = await waitFor('4 running', async () => ((await running()).length === 4 ? running() : undefined), 60_000);
     const added = four.find((t) => !tasks.some((x) => x.address === t.address))!;
@@ -116,12 +121,21 @@ describe('overlay', { timeout: 600_000 }, () => {
     lab.startAgent(1);
     await waitFor('h1 ready again', async () => (await lab.nodes()).every((n) => n.status === 'ready'), 30_000, 200);
     await waitFor('the table as before', async () => JSON.stringify(await fdb()) === JSON.stringify(want), 15_000, 200);
+    // The start-up sweep of leftovers kept the devices its restored containers hold: they still reach every task.
+    const pid = [...(await lab.containers(1)).values()].find((c) => c.status === 'running')!.pid;
+    for (const t of await running()) {
+      const r = await sh('nsenter', [`--net=/proc/${pid}/ns/net`, 'busybox', 'ping', '-c', '1', '-W', '2', t.address], { allowFail: true });
+      assert.match(r.stdout, /1 packets received/, `h1's container reaches ${t.address} (${t.node}) after the restart`);
+    }
   });
 
   test('removing the service removes the VXLAN devices and bridges', async () => {
     assert.equal((await lab.cli(['service', 'rm', 'o'])).code, 0);
     for (const n of [1, 2, 3]) {
-      await waitFor(`no vxlan on h${n}`, async () => !(await sh('ip', ['-n', hostNs(n), 'link', 'show', 'type', 'vxlan'])).stdout.trim(), 30_000, 250);
+      // Devices first, then the untracking rule once no VXLAN device is left.
+      await waitFor(`no vxlan, interface or rule left on h${n}`, async () => !(await sh('ip', ['-n', hostNs(n), 'link', 'show', 'type', 'vxlan'])).stdout.trim()
+        && !(await sh('ip', ['-n', hostNs(n), 'link', 'show', 'type', 'macvlan'])).stdout.trim()
+        && !/berth vxlan|bn-/.test((await sh('ip', ['netns', 'exec', hostNs(n), 'iptables-save'])).stdout), 30_000, 250);
     }
     await waitFor('the network free', async () => (await lab.cli(['network', 'rm', 'ov'])).code === 0, 30_000, 500);
   });

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   }
   const images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
   const runtime = await createRuntime(cfg, images, plugins);
-  await reconcileStale((m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
+  await reconcileStale(runtime.networkDevices?.() ?? new Set(), (m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
   const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, insecureRegistries: cfg.insecureRegistries });
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);

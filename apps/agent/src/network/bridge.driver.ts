@@ -44,12 +44,12 @@ async function iptables(args: string[]): Promise<void> {
 }
 
 /** ensureRule adds a rule unless it exists (`-C`); `insert` puts it first. */
-async function ensureRule(table: string, chain: string, spec: string[], insert = false): Promise<void> {
+export async function ensureRule(table: string, chain: string, spec: string[], insert = false): Promise<void> {
   const exists = await iptables(['-t', table, '-C', chain, ...spec]).then(() => true, () => false);
   if (!exists) await iptables(['-t', table, insert ? '-I' : '-A', chain, ...(insert ? ['1'] : []), ...spec]);
 }
 
-async function deleteRule(table: string, chain: string, spec: string[]): Promise<void> {
+export async function deleteRule(table: string, chain: string, spec: string[]): Promise<void> {
   await iptables(['-t', table, '-D', chain, ...spec]).catch(() => {});
 }
 
@@ -58,6 +58,10 @@ export class BridgeDriver implements NetworkDriver {
   readonly needsNamespace = true;
   protected readonly conf: CniConfList;
   private hostReady?: Promise<void>;
+  /** The last removal of this network's host pieces: setting them up again waits for it. */
+  protected removing: Promise<void> = Promise.resolve();
+  /** Containers attached (or being attached) in this agent run: the network's pieces stay while any is. */
+  protected readonly attached = new Set<string>();
   private resolver?: EmbeddedDns;
   /** Who is on the network: its names and VIP rules (user-defined networks only). */
   protected readonly endpoints?: Endpoints;
@@ -108,7 +112,7 @@ export class BridgeDriver implements NetworkDriver {
 
   /** ensureHost installs this network's NAT and isolation rules once per agent run. */
   private ensureHost(): Promise<void> {
-    this.hostReady ??= (async () => {
+    this.hostReady ??= this.removing.then(async () => {
       for (const chain of [ISO1, ISO2]) await iptables(['-N', chain]).catch(() => {});
       await ensureRule('filter', 'FORWARD', ['-j', ISO1], true);
       for (const [chain, spec, insert] of this.isolationRules()) await ensureRule('filter', chain, spec, insert);
@@ -116,7 +120,7 @@ export class BridgeDriver implements NetworkDriver {
         const [chain, ...spec] = this.natSpec();
         await ensureRule('nat', chain!, spec);
       }
-    })().catch((err) => {
+    }).catch((err) => {
       this.hostReady = undefined;
       throw err;
     });
@@ -132,8 +136,8 @@ export class BridgeDriver implements NetworkDriver {
     return { ...conf, plugins: [{ ...bridge, ipam: { ...(bridge!.ipam as object), routes: [] } }, ...rest] };
   }
 
-  /** afterAttach runs once the bridge exists (overlay networks add their VXLAN device). */
-  protected async afterAttach(): Promise<void> {}
+  /** prepare makes what the container's plugin chain needs on the host beyond the bridge plugin's own (overlay devices). */
+  protected async prepare(): Promise<void> {}
 
   /** withPorts adds the portmap plugin (DNAT from the host's addresses) when the container publishes ports. */
   private withPorts(ports: PortMapping[] = []): CniConfList {
@@ -144,9 +148,15 @@ export class BridgeDriver implements NetworkDriver {
 
   async attach(containerId: string, netnsPath: string, opts: AttachOptions = {}): Promise<Attachment> {
     // Loopback needs no plugin: runc brings `lo` up in the namespaces it creates.
-    await this.ensureHost();
-    const res = await this.cni.add(this.confFor(opts), containerId, netnsPath, opts.ifName ?? 'eth0');
-    await this.afterAttach();
+    this.attached.add(containerId);
+    const res = await (async () => {
+      await this.ensureHost();
+      await this.prepare();
+      return this.cni.add(this.confFor(opts), containerId, netnsPath, opts.ifName ?? 'eth0');
+    })().catch((err: unknown) => {
+      this.attached.delete(containerId);
+      throw err;
+    });
     const address = (res.ips?.[0]?.address ?? '').split('/')[0] ?? '';
     await this.restore(containerId, address, { ...opts, netns: netnsPath });
     return { address, gateway: res.ips?.[0]?.gateway ?? this.cfg.gateway };
@@ -154,6 +164,7 @@ export class BridgeDriver implements NetworkDriver {
 
   /** restore (and attach) enter the container in the network's names and VIP rules, and start its resolver. */
   async restore(containerId: string, address: string, opts: AttachOptions = {}): Promise<void> {
+    this.attached.add(containerId);
     if (!this.endpoints || !address) return;
     if (!this.resolver) {
       const r = new EmbeddedDns(this.cfg.gateway ?? '', (name, client) => this.cfg.lookup!(this.name, name, client));
@@ -163,11 +174,16 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async detach(containerId: string, netnsPath = '', opts: AttachOptions = {}): Promise<void> {
-    await this.endpoints?.remove(containerId);
-    // Without a namespace the bridge plugin only releases the lease; the veth
-    // went away with the namespace. portmap removes the container's DNAT rules.
-    await this.cni.del(this.confFor(opts), containerId, netnsPath, opts.ifName ?? 'eth0');
-    if (this.cfg.removeWhenIdle && !(await this.inUse())) await this.removeHost();
+    this.attached.delete(containerId);
+    try {
+      await this.endpoints?.remove(containerId);
+      // Without a namespace the bridge plugin only releases the lease; the veth
+      // went away with the namespace. portmap removes the container's DNAT rules.
+      await this.cni.del(this.confFor(opts), containerId, netnsPath, opts.ifName ?? 'eth0');
+    } finally {
+      // Checked again after the await: a container may have started attaching meanwhile.
+      if (this.cfg.removeWhenIdle && !(await this.inUse()) && !this.attached.size) await this.removeHost();
+    }
   }
 
   /** inUse: does any container still hold a lease on this network here? */
@@ -177,14 +193,22 @@ export class BridgeDriver implements NetworkDriver {
     return entries.some((e) => /^\d+\.\d+\.\d+\.\d+$/.test(e));
   }
 
-  /** removeHost deletes the bridge and this network's rules. */
-  protected async removeHost(): Promise<void> {
+  /** removeHost deletes this network's rules and devices; an attach meanwhile waits for it, then sets them up again. */
+  protected removeHost(): Promise<void> {
     this.hostReady = undefined;
     this.resolver?.stop();
     this.resolver = undefined;
-    for (const [chain, spec] of this.isolationRules()) await deleteRule('filter', chain, spec);
-    const [chain, ...spec] = this.natSpec();
-    await deleteRule('nat', chain!, spec);
+    this.removing = (async () => {
+      for (const [chain, spec] of this.isolationRules()) await deleteRule('filter', chain, spec);
+      const [chain, ...spec] = this.natSpec();
+      await deleteRule('nat', chain!, spec);
+      await this.removeDevices();
+    })();
+    return this.removing;
+  }
+
+  /** removeDevices deletes the network's devices on this host: the bridge (its veths are gone with their containers). */
+  protected async removeDevices(): Promise<void> {
     await run('ip', ['link', 'del', this.cfg.bridgeName]).catch(() => {});
   }
 }

@@ -65,6 +65,8 @@ export interface NetworkDriver {
   memberAt?(address: string): string | undefined;
   /** isMember: is the container attached to this network here? */
   isMember?(containerId: string): boolean;
+  /** hostDevices: devices the network holds on the host for its containers, when the host cannot tell (overlay). */
+  hostDevices?(): string[];
 }
 
 export class UnknownNetworkError extends Error {
@@ -111,6 +113,11 @@ export class NetworkRegistry {
     }
     return undefined;
   };
+
+  /** hostDevices: every network's devices held for containers (see NetworkDriver.hostDevices). */
+  hostDevices(): Set<string> {
+    return new Set([...this.drivers.values()].flatMap((d) => d.hostDevices?.() ?? []));
+  }
 
   register(d: NetworkDriver): this {
     this.drivers.set(d.name, d);

@@ -1,19 +1,23 @@
 /**
  * OverlayDriver: a cluster-scoped overlay network. On each host with one of
- * its containers: a bridge (as a bridge network's, with NAT out and
- * isolation) plus a VXLAN device (UDP 4789, learning off, ARP proxy) on it,
- * MTU 1450 for the VXLAN header. Containers get the address the controller
- * allocated and a MAC derived from it; the controller's peer table (address
- * and host of every task on the network) becomes, for the tasks on other
- * hosts, FDB entries (MAC → remote host) and neighbour entries (address →
- * MAC) on the VXLAN device,
- * so containers on different hosts share the subnet with no flooding. The
- * same table carries every task's names and service, so names and virtual
- * IPs resolve cluster-wide.
+ * its containers: a VXLAN device (UDP 4789, learning off, ARP proxy, MTU 1450
+ * for the VXLAN header) and, on it, macvlan interfaces in bridge mode — one
+ * per container (CNI macvlan plugin) and one for the host (`bn-<id>`, holding
+ * the gateway address: the resolver, NAT out and isolation, as on a bridge
+ * network). Frames go from a container's interface straight into the VXLAN
+ * device, with no veth pair, bridge or bridge netfilter on the way; between
+ * two containers of the host, macvlan delivers them directly. Containers get
+ * the address the controller allocated and a MAC derived from it; the
+ * controller's peer table (address and host of every task on the network)
+ * becomes, for the tasks on other hosts, FDB entries (MAC → remote host) and
+ * neighbour entries (address → MAC, answered by the ARP proxy) on the VXLAN
+ * device, so containers on different hosts share the subnet with no
+ * flooding. The same table carries every task's names and service, so names
+ * and virtual IPs resolve cluster-wide.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { BridgeDriver, type BridgeConfig } from './bridge.driver.js';
+import { BridgeDriver, deleteRule, ensureRule, type BridgeConfig } from './bridge.driver.js';
 import type { CniAdapter, CniConfList } from './cni.adapter.js';
 import type { AttachOptions, Peer } from './network-driver.js';
 import { RuntimeError } from '../runtime/errors.js';
@@ -22,6 +26,13 @@ import { macFor } from '../../../../libs/common/src/index.js';
 const run = promisify(execFile);
 /** MTU: 1500 less the VXLAN encapsulation (50 bytes). */
 const MTU = 1450;
+/**
+ * The host's VXLAN datagrams skip connection tracking: each flow's source
+ * port is a hash, so tracking finds no replies, only costs every packet a
+ * lookup (and an entry per flow). Installed with the first overlay device,
+ * removed with the last.
+ */
+const UNTRACKED: Array<[string, string[]]> = ['PREROUTING', 'OUTPUT'].map((chain) => [chain, ['-p', 'udp', '--dport', '4789', '-m', 'comment', '--comment', 'berth vxlan', '-j', 'NOTRACK']]);
 
 export interface OverlayConfig extends BridgeConfig {
   vni: number;
@@ -32,7 +43,8 @@ export interface OverlayConfig extends BridgeConfig {
 export class OverlayDriver extends BridgeDriver {
   private peers: Peer[] = [];
   private applied = new Map<string, string>();
-  private ready = false;
+  private devices?: Promise<void>;
+  private programming: Promise<void> = Promise.resolve();
 
   constructor(cni: CniAdapter, private readonly ov: OverlayConfig) {
     super(cni, ov);
@@ -41,12 +53,11 @@ export class OverlayDriver extends BridgeDriver {
   protected override confFor(opts: AttachOptions): CniConfList {
     if (!opts.ip) throw new RuntimeError(`no address for this task on overlay network ${this.name} (its subnet may be full)`);
     const prefix = this.ov.subnet.split('/')[1];
-    const [bridge] = this.conf.plugins;
     return {
       ...this.conf,
       plugins: [
         {
-          ...bridge, mtu: MTU,
+          type: 'macvlan', master: this.ov.vxlanName, mode: 'bridge', mtu: MTU,
           ipam: { type: 'static', addresses: [{ address: `${opts.ip}/${prefix}`, gateway: this.ov.gateway }], routes: opts.primary === false ? [] : [{ dst: '0.0.0.0/0', gw: this.ov.gateway }] },
         },
         { type: 'tuning', mac: macFor(opts.ip) },
@@ -54,36 +65,55 @@ export class OverlayDriver extends BridgeDriver {
     };
   }
 
-  protected override async afterAttach(): Promise<void> {
-    if (this.ready) return;
+  /** detach works without the task's address too (a spec that no longer lists this network): DEL needs none. */
+  override detach(containerId: string, netnsPath = '', opts: AttachOptions = {}): Promise<void> {
+    return super.detach(containerId, netnsPath, { ...opts, ip: opts.ip || this.ov.gateway });
+  }
+
+  /** prepare makes the VXLAN device and the host's interface on it, once, before the first container's. */
+  protected override prepare(): Promise<void> {
+    this.devices ??= this.removing.then(() => this.makeDevices()).catch((err: unknown) => {
+      this.devices = undefined;
+      throw err;
+    });
+    return this.devices;
+  }
+
+  private async makeDevices(): Promise<void> {
     const vx = this.ov.vxlanName;
-    const exists = await run('ip', ['link', 'show', vx]).then(() => true, () => false);
-    if (!exists) await run('ip', ['link', 'add', vx, 'type', 'vxlan', 'id', String(this.ov.vni), 'dstport', '4789', 'nolearning', 'proxy']);
+    const gw = this.ov.bridgeName;
+    if (!(await linkExists(vx))) await run('ip', ['link', 'add', vx, 'mtu', String(MTU), 'type', 'vxlan', 'id', String(this.ov.vni), 'dstport', '4789', 'nolearning', 'proxy']);
     // A device kept over an agent restart holds the entries of that time: take them as applied,
     // so the ones whose tasks went meanwhile are removed below.
     else for (const [ip, vtep] of await this.kernelPeers()) this.applied.set(ip, vtep);
-    await run('ip', ['link', 'set', vx, 'master', this.ov.bridgeName, 'mtu', String(MTU), 'up']);
-    // The bridge must not learn MACs behind the VXLAN port: addresses (and so MACs) move between
-    // hosts as tasks come and go, and a stale entry would send a local container's frames away.
-    await run('bridge', ['link', 'set', 'dev', vx, 'learning', 'off']);
-    this.ready = true;
+    await run('ip', ['link', 'set', vx, 'up']);
+    for (const [chain, spec] of UNTRACKED) await ensureRule('raw', chain, spec);
+    if (!(await linkExists(gw))) await run('ip', ['link', 'add', gw, 'link', vx, 'type', 'macvlan', 'mode', 'bridge']);
+    await run('ip', ['addr', 'replace', `${this.ov.gateway}/${this.ov.subnet.split('/')[1]}`, 'dev', gw]);
+    await run('ip', ['link', 'set', gw, 'up']);
     await this.program();
   }
 
-  /** restore: after an agent restart, a running container's network gets its device and tables back in line. */
+  /** restore: after an agent restart, a running container's network gets its devices and tables back in line. */
   override async restore(containerId: string, address: string, opts: AttachOptions = {}): Promise<void> {
+    await this.prepare();
     await super.restore(containerId, address, opts);
-    await this.afterAttach();
   }
 
   /** setPeers takes the controller's table for this network and programs it once the device exists. */
   async setPeers(peers: Peer[]): Promise<void> {
     this.peers = peers;
-    if (this.ready) await this.program();
+    if (this.devices) await this.devices.then(() => this.program(), () => {});
     await this.endpoints?.setPeers(peers);
   }
 
-  private async program(): Promise<void> {
+  /** program brings the device's FDB and neighbour entries to the peer table; one pass at a time, each with the latest table. */
+  private program(): Promise<void> {
+    this.programming = this.programming.then(() => this.programOnce());
+    return this.programming;
+  }
+
+  private async programOnce(): Promise<void> {
     const vx = this.ov.vxlanName;
     const want = new Map(this.peers.filter((p) => p.vtep).map((p) => [p.ip, p.vtep]));
     for (const [ip, vtep] of want) {
@@ -111,16 +141,31 @@ export class OverlayDriver extends BridgeDriver {
     return out;
   }
 
-  /** inUse: any container port left on the bridge besides the VXLAN device? */
+  /** inUse: the containers' interfaces live in their namespaces, out of the host's sight: the driver counts them. */
   protected override async inUse(): Promise<boolean> {
-    const { stdout } = await run('ip', ['-o', 'link', 'show', 'master', this.ov.bridgeName]).catch(() => ({ stdout: '' }));
-    return stdout.split('\n').some((l) => l.trim() && !l.includes(`${this.ov.vxlanName}:`));
+    return this.attached.size > 0;
   }
 
-  protected override async removeHost(): Promise<void> {
-    this.ready = false;
-    this.applied.clear();
-    await run('ip', ['link', 'del', this.ov.vxlanName]).catch(() => {});
-    await super.removeHost();
+  /** hostDevices: the devices this network holds on the host while any container is on it. */
+  hostDevices(): string[] {
+    return this.attached.size ? [this.ov.vxlanName, this.ov.bridgeName] : [];
   }
+
+  protected override removeHost(): Promise<void> {
+    this.devices = undefined;
+    this.applied.clear();
+    return super.removeHost();
+  }
+
+  /** removeDevices deletes the VXLAN device; the macvlan interfaces on it go with it. */
+  protected override async removeDevices(): Promise<void> {
+    await run('ip', ['link', 'del', this.ov.vxlanName]).catch(() => {});
+    await run('ip', ['link', 'del', this.ov.bridgeName]).catch(() => {});
+    const { stdout } = await run('ip', ['-o', 'link', 'show', 'type', 'vxlan']).catch(() => ({ stdout: '' }));
+    if (!/^\d+: vx-/m.test(stdout)) for (const [chain, spec] of UNTRACKED) await deleteRule('raw', chain, spec);
+  }
+}
+
+async function linkExists(name: string): Promise<boolean> {
+  return run('ip', ['link', 'show', name]).then(() => true, () => false);
 }

@@ -1,10 +1,13 @@
 /**
  * reconcileStale removes what Berth networks left on this host with no
- * container behind it — `bn-` bridges with no container port, `vx-` VXLAN
- * devices whose bridge is gone or empty, and the iptables rules naming them —
- * as after an agent that died between a container's removal and its
- * network's cleanup. Run at agent start, after running containers were
- * re-adopted. Names of other software's devices (Docker's `br-`) never match.
+ * container behind it — `bn-` bridges with no container port, overlays'
+ * `vx-` VXLAN devices (with their `bn-` macvlan interface) that no restored
+ * container holds, and the iptables rules naming them — as after an agent
+ * that died between a container's removal and its network's cleanup. Run at
+ * agent start, after running containers were re-adopted: an overlay's
+ * container interfaces live in the containers' namespaces, out of the
+ * host's sight, so the networks say which devices they hold (`keep`). Names
+ * of other software's devices (Docker's `br-`) never match.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -17,25 +20,30 @@ async function links(args: string[]): Promise<string[]> {
   return stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter(Boolean);
 }
 
-export async function reconcileStale(log: (m: string) => void = () => {}): Promise<string[]> {
+export async function reconcileStale(keep: Set<string>, log: (m: string) => void = () => {}): Promise<string[]> {
   const removed: string[] = [];
-  for (const name of (await links([])).filter((n) => OURS.test(n) && n.startsWith('bn-'))) {
-    const ports = (await links(['master', name])).filter((p) => !p.startsWith('vx-'));
-    if (ports.length) continue;
-    await run('ip', ['link', 'del', `vx-${name.slice(3)}`]).catch(() => {});
+  const remove = async (name: string) => {
     await run('ip', ['link', 'del', name]).catch(() => {});
     removed.push(name);
+  };
+  for (const name of (await links(['type', 'bridge'])).filter((n) => OURS.test(n) && n.startsWith('bn-'))) {
+    if ((await links(['master', name])).length) continue;
+    await remove(name);
   }
-  for (const name of (await links(['type', 'vxlan'])).filter((n) => OURS.test(n))) {
-    if ((await links([`bn-${name.slice(3)}`])).length) continue;
-    await run('ip', ['link', 'del', name]).catch(() => {});
-    removed.push(name);
+  for (const name of (await links(['type', 'vxlan'])).filter((n) => OURS.test(n) && !keep.has(n))) {
+    const gateway = `bn-${name.slice(3)}`;
+    await remove(name);
+    if ((await links(['type', 'macvlan'])).includes(gateway)) await remove(gateway);
   }
+  for (const name of (await links(['type', 'macvlan'])).filter((n) => OURS.test(n) && !keep.has(n))) await remove(name);
   if (removed.length) {
-    for (const table of ['filter', 'nat']) {
+    // The overlays' untracking of VXLAN datagrams (overlay.driver.ts) goes with the last VXLAN device.
+    const lastVxlan = !(await links(['type', 'vxlan'])).some((n) => OURS.test(n));
+    const stale = (line: string) => removed.some((n) => line.includes(n)) || (lastVxlan && line.includes('"berth vxlan"'));
+    for (const table of ['filter', 'nat', 'raw']) {
       const { stdout } = await run('iptables-save', ['-t', table]).catch(() => ({ stdout: '' }));
       for (const line of stdout.split('\n')) {
-        if (!line.startsWith('-A ') || !removed.some((n) => line.includes(n))) continue;
+        if (!line.startsWith('-A ') || !stale(line)) continue;
         const args = line.slice(3).match(/"[^"]*"|\S+/g)!.map((a) => a.replace(/^"|"$/g, ''));
         await run('iptables', ['-w', '5', '-t', table, '-D', ...args]).catch(() => {});
       }

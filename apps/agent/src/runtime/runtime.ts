@@ -71,6 +71,8 @@ export interface Runtime {
   updateNetworks?(spec: TaskSpec): Promise<{ addresses: Record<string, string>; errors: string[] }>;
   /** removeVolumes deletes volumes' data (local, or through their plugin: drivers maps name → plugin); none may be mounted here. */
   removeVolumes?(names: string[], drivers?: Record<string, string>): Promise<string[]>;
+  /** networkDevices: the host devices networks hold for this runtime's containers (overlay interfaces the host cannot see in use). */
+  networkDevices?(): Set<string>;
 }
 
 /** RuntimeConfig is everything a runtime needs to know about its host. */

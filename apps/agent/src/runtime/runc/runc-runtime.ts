@@ -253,6 +253,10 @@ export class RuncRuntime implements Runtime {
     for (const o of overlays) await this.networks.setPeers(o.network, o.peers ?? []);
   }
 
+  networkDevices(): Set<string> {
+    return this.networks.hostDevices();
+  }
+
   /** restoreNetworks gives networks back the running containers they had before an agent restart. */
   async restoreNetworks(): Promise<void> {
     for (const id of await this.list()) {

@@ -40,6 +40,7 @@ export class CniAdapter {
           reject(new RuntimeError(`CNI ${String(plugin.type)} ${env.CNI_COMMAND}: ${msg}${parsed.details ? ` (${String(parsed.details)})` : ''}`));
         } else resolve(parsed as CniResult);
       });
+      child.stdin!.on('error', () => {}); // a plugin that fails before reading its config: its error is the one reported
       child.stdin!.end(stdin);
     });
   }

@@ -141,6 +141,9 @@ export class Endpoints {
   /** write replaces the chains in one namespace and hooks them into OUTPUT and POSTROUTING once. */
   private async write(netns: string, rules: string): Promise<void> {
     const restore = run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], { timeout: 10_000 });
+    // A container that exited meanwhile takes its namespace along: nsenter fails before reading
+    // its input, and the failure is the command's (rejected below), not a broken pipe's.
+    restore.child.stdin!.on('error', () => {});
     restore.child.stdin!.end(`*nat\n:${this.chain} - [0:0]\n:${this.chain}-S - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`);
     await restore;
     if (this.hooked.has(netns)) return;

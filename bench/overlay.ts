@@ -6,7 +6,10 @@
  * measuring overlay then underlay back to back, medians of the per-round
  * ratios and differences (single TCP flows between veths on a 2-vCPU VM swing
  * ±30 % from one run to the next with reordering between the cores, for
- * both paths alike); and task start → reachable from another host's container
+ * both paths alike). Each round also measures plain kernel VXLAN between the
+ * two host namespaces (a VXLAN device with an address in each, nothing of
+ * Berth): the best any VXLAN overlay can do on this machine. And task start
+ * → reachable from another host's container
  * (p50 of 10: from the create request to the first answered ping, sent every
  * 20 ms to the address the controller gave the task).
  * Prints JSON. Targets: ≥ 90 % of the underlay's throughput, ≤ +50 µs RTT,
@@ -44,6 +47,22 @@ async function rttUs(fromNs: string, ip: string): Promise<number> {
   return Math.round(Number(m?.[1] ?? NaN) * 1000);
 }
 
+/** FLOOR: addresses of the bare VXLAN devices (VNI 9999), inside the two lab host namespaces only. */
+const FLOOR = { vni: '9999', dev: 'vxfloor0', mac: (n: number) => `02:00:00:00:99:0${n}`, ip: (n: number) => `192.168.199.${n}` };
+
+/** bareVxlan puts a VXLAN device with an address in each host namespace, each knowing the other statically. */
+async function bareVxlan(): Promise<void> {
+  for (const n of [1, 2]) {
+    const ns = hostNs(n);
+    const peer = 3 - n;
+    await sh('ip', ['-n', ns, 'link', 'add', FLOOR.dev, 'address', FLOOR.mac(n), 'mtu', '1450', 'type', 'vxlan', 'id', FLOOR.vni, 'dstport', '4789', 'nolearning', 'local', hostAddr(n)]);
+    await sh('ip', ['-n', ns, 'addr', 'add', `${FLOOR.ip(n)}/24`, 'dev', FLOOR.dev]);
+    await sh('ip', ['-n', ns, 'link', 'set', FLOOR.dev, 'up']);
+    await sh('bridge', ['-n', ns, 'fdb', 'add', FLOOR.mac(peer), 'dev', FLOOR.dev, 'dst', hostAddr(peer), 'self', 'permanent']);
+    await sh('ip', ['-n', ns, 'neigh', 'add', FLOOR.ip(peer), 'lladdr', FLOOR.mac(peer), 'dev', FLOOR.dev, 'nud', 'permanent']);
+  }
+}
+
 async function main(): Promise<void> {
   const lab = await Lab.start({ hosts: 2, controllers: 1 });
   try {
@@ -59,11 +78,12 @@ async function main(): Promise<void> {
     await waitFor('overlay up', async () => (await inNet(nsA, ['busybox', 'ping', '-c', '1', '-W', '1', b.address]).catch(() => undefined)) !== undefined, 10_000, 200);
     const underA = `/run/netns/${hostNs(1)}`;
     const underB = `/run/netns/${hostNs(2)}`;
-    const rounds: Array<{ overlayGbps: number; underlayGbps: number; overlayRtt: number; underlayRtt: number }> = [];
+    await bareVxlan();
+    const rounds: Array<Record<'overlayGbps' | 'underlayGbps' | 'floorGbps' | 'overlayRtt' | 'underlayRtt' | 'floorRtt', number>> = [];
     for (let i = 0; i < ROUNDS; i++) {
       rounds.push({
-        overlayGbps: await iperf(nsB, nsA, b.address), underlayGbps: await iperf(underB, underA, hostAddr(2)),
-        overlayRtt: await rttUs(nsA, b.address), underlayRtt: await rttUs(underA, hostAddr(2)),
+        overlayGbps: await iperf(nsB, nsA, b.address), underlayGbps: await iperf(underB, underA, hostAddr(2)), floorGbps: await iperf(underB, underA, FLOOR.ip(2)),
+        overlayRtt: await rttUs(nsA, b.address), underlayRtt: await rttUs(underA, hostAddr(2)), floorRtt: await rttUs(underA, FLOOR.ip(2)),
       });
     }
     const median = (xs: number[]) => percentile(xs, 50);
@@ -92,6 +112,8 @@ async function main(): Promise<void> {
       throughput_ratios: rounds.map((r) => r2(r.overlayGbps / r.underlayGbps)),
       overlay_rtt_us: median(rounds.map((r) => r.overlayRtt)), underlay_rtt_us: median(rounds.map((r) => r.underlayRtt)),
       rtt_overhead_us: median(rounds.map((r) => r.overlayRtt - r.underlayRtt)),
+      bare_vxlan_throughput_ratio: r2(median(rounds.map((r) => r.floorGbps / r.underlayGbps))),
+      bare_vxlan_rtt_overhead_us: median(rounds.map((r) => r.floorRtt - r.underlayRtt)),
       start_to_reachable_p50_ms: Math.round(percentile(samples, 50)), targets: { throughput_ratio: 0.9, rtt_overhead_us: 50, start_to_reachable_p50_ms: 200 },
     }));
   } finally {

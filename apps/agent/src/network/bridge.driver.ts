@@ -165,6 +165,7 @@ export class BridgeDriver implements NetworkDriver {
   /** restore (and attach) enter the container in the network's names and VIP rules, and start its resolver. */
   async restore(containerId: string, address: string, opts: AttachOptions = {}): Promise<void> {
     this.attached.add(containerId);
+    await this.prepare();
     if (!this.endpoints || !address) return;
     if (!this.resolver) {
       const r = new EmbeddedDns(this.cfg.gateway ?? '', (name, client) => this.cfg.lookup!(this.name, name, client));

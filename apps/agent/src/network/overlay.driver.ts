@@ -70,7 +70,10 @@ export class OverlayDriver extends BridgeDriver {
     return super.detach(containerId, netnsPath, { ...opts, ip: opts.ip || this.ov.gateway });
   }
 
-  /** prepare makes the VXLAN device and the host's interface on it, once, before the first container's. */
+  /**
+   * prepare makes the VXLAN device and the host's interface on it, once, before the first
+   * container's; after an agent restart (restore) it brings kept devices and tables back in line.
+   */
   protected override prepare(): Promise<void> {
     this.devices ??= this.removing.then(() => this.makeDevices()).catch((err: unknown) => {
       this.devices = undefined;
@@ -82,22 +85,22 @@ export class OverlayDriver extends BridgeDriver {
   private async makeDevices(): Promise<void> {
     const vx = this.ov.vxlanName;
     const gw = this.ov.bridgeName;
-    if (!(await linkExists(vx))) await run('ip', ['link', 'add', vx, 'mtu', String(MTU), 'type', 'vxlan', 'id', String(this.ov.vni), 'dstport', '4789', 'nolearning', 'proxy']);
-    // A device kept over an agent restart holds the entries of that time: take them as applied,
-    // so the ones whose tasks went meanwhile are removed below.
-    else for (const [ip, vtep] of await this.kernelPeers()) this.applied.set(ip, vtep);
+    if (!(await linkExists(vx))) {
+      // A new device has no entries: a pass still programming the one removed before must not count for it.
+      await this.programming;
+      this.applied.clear();
+      await run('ip', ['link', 'add', vx, 'mtu', String(MTU), 'type', 'vxlan', 'id', String(this.ov.vni), 'dstport', '4789', 'nolearning', 'proxy']);
+    } else {
+      // A device kept over an agent restart holds the entries of that time: take them as applied,
+      // so the ones whose tasks went meanwhile are removed below.
+      for (const [ip, vtep] of await this.kernelPeers()) this.applied.set(ip, vtep);
+    }
     await run('ip', ['link', 'set', vx, 'up']);
     for (const [chain, spec] of UNTRACKED) await ensureRule('raw', chain, spec);
     if (!(await linkExists(gw))) await run('ip', ['link', 'add', gw, 'link', vx, 'type', 'macvlan', 'mode', 'bridge']);
     await run('ip', ['addr', 'replace', `${this.ov.gateway}/${this.ov.subnet.split('/')[1]}`, 'dev', gw]);
     await run('ip', ['link', 'set', gw, 'up']);
     await this.program();
-  }
-
-  /** restore: after an agent restart, a running container's network gets its devices and tables back in line. */
-  override async restore(containerId: string, address: string, opts: AttachOptions = {}): Promise<void> {
-    await this.prepare();
-    await super.restore(containerId, address, opts);
   }
 
   /** setPeers takes the controller's table for this network and programs it once the device exists. */

@@ -112,8 +112,9 @@ describe('networks', { timeout: 600_000 }, () => {
     await ip('link', 'add', 'bn-stale0000000', 'type', 'bridge');
     await ip('link', 'add', 'vx-orphan000000', 'type', 'vxlan', 'id', '999', 'dstport', '4789');
     // An overlay's host pieces with no container: its VXLAN device and the host's macvlan on it.
-    await ip('link', 'add', 'vx-stale0000000', 'type', 'vxlan', 'id', '998', 'dstport', '4789');
-    await ip('link', 'add', 'bn-stale1111111', 'link', 'vx-stale0000000', 'type', 'macvlan', 'mode', 'bridge');
+    await ip('link', 'add', 'vx-stale1111111', 'type', 'vxlan', 'id', '998', 'dstport', '4789');
+    await ip('link', 'add', 'bn-stale1111111', 'link', 'vx-stale1111111', 'type', 'macvlan', 'mode', 'bridge');
+    await sh('ip', ['netns', 'exec', ns, 'iptables', '-w', '5', '-A', 'BERTH-ISOLATION-2', '-o', 'bn-stale1111111', '-j', 'DROP']);
     await ip('link', 'add', 'br-notours00000', 'type', 'bridge');
     await sh('ip', ['netns', 'exec', ns, 'iptables', '-w', '5', '-A', 'BERTH-ISOLATION-2', '-o', 'bn-stale0000000', '-j', 'DROP']);
     await sh('ip', ['netns', 'exec', ns, 'iptables', '-w', '5', '-t', 'raw', '-A', 'OUTPUT', '-p', 'udp', '--dport', '4789', '-m', 'comment', '--comment', 'berth vxlan', '-j', 'NOTRACK']);
@@ -123,8 +124,8 @@ describe('networks', { timeout: 600_000 }, () => {
     await waitFor('h1 ready again', async () => (await lab.nodes()).every((n) => n.status === 'ready'), 30_000, 200);
     // The agent removes devices one by one and then their rules: wait for the whole sweep.
     const gone = async (dev: string) => ip('link', 'show', dev).then(() => false, () => true);
-    await waitFor('leftovers gone', async () => (await gone('bn-stale0000000')) && (await gone('vx-orphan000000')) && (await gone('vx-stale0000000')) && (await gone('bn-stale1111111'))
-      && !/bn-stale0000000|berth vxlan/.test((await sh('ip', ['netns', 'exec', ns, 'iptables-save'])).stdout), 15_000, 200);
+    await waitFor('leftovers gone', async () => (await gone('bn-stale0000000')) && (await gone('vx-orphan000000')) && (await gone('vx-stale1111111')) && (await gone('bn-stale1111111'))
+      && !/bn-stale0000000|bn-stale1111111|berth vxlan/.test((await sh('ip', ['netns', 'exec', ns, 'iptables-save'])).stdout), 15_000, 200);
     assert.equal(await gone('br-notours00000'), false, "another program's bridge stays");
     assert.equal((await lab.cli(['service', 'ps', 'api'])).stdout.match(/running/g)?.length, before.stdout.match(/running/g)?.length, 'running containers untouched');
     assert.deepEqual((await lookupAddrs('api')).length, 1, 'names still served after the restart');

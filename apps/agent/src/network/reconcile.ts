@@ -31,14 +31,16 @@ export async function reconcileStale(keep: Set<string>, log: (m: string) => void
     await remove(name);
   }
   for (const name of (await links(['type', 'vxlan'])).filter((n) => OURS.test(n) && !keep.has(n))) {
+    // The host's macvlan on it goes with the device; its rules are named after it.
     const gateway = `bn-${name.slice(3)}`;
+    const withGateway = (await links(['type', 'macvlan'])).includes(gateway);
     await remove(name);
-    if ((await links(['type', 'macvlan'])).includes(gateway)) await remove(gateway);
+    if (withGateway) await remove(gateway);
   }
   for (const name of (await links(['type', 'macvlan'])).filter((n) => OURS.test(n) && !keep.has(n))) await remove(name);
-  if (removed.length) {
-    // The overlays' untracking of VXLAN datagrams (overlay.driver.ts) goes with the last VXLAN device.
-    const lastVxlan = !(await links(['type', 'vxlan'])).some((n) => OURS.test(n));
+  // The overlays' untracking of VXLAN datagrams (overlay.driver.ts) goes with the last VXLAN device.
+  const lastVxlan = !(await links(['type', 'vxlan'])).some((n) => OURS.test(n));
+  if (removed.length || lastVxlan) {
     const stale = (line: string) => removed.some((n) => line.includes(n)) || (lastVxlan && line.includes('"berth vxlan"'));
     for (const table of ['filter', 'nat', 'raw']) {
       const { stdout } = await run('iptables-save', ['-t', table]).catch(() => ({ stdout: '' }));
@@ -48,7 +50,7 @@ export async function reconcileStale(keep: Set<string>, log: (m: string) => void
         await run('iptables', ['-w', '5', '-t', table, '-D', ...args]).catch(() => {});
       }
     }
-    log(`removed network leftovers with no container: ${removed.join(', ')}`);
+    if (removed.length) log(`removed network leftovers with no container: ${removed.join(', ')}`);
   }
   return removed;
 }

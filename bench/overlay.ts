@@ -8,10 +8,10 @@
  * ±30 % from one run to the next with reordering between the cores, for
  * both paths alike). Each round also measures plain kernel VXLAN between the
  * two host namespaces (a VXLAN device with an address in each, nothing of
- * Berth): the best any VXLAN overlay can do on this machine. And task start
- * → reachable from another host's container
- * (p50 of 10: from the create request to the first answered ping, sent every
- * 20 ms to the address the controller gave the task).
+ * Berth): the best any VXLAN overlay can do on this machine. Last, task
+ * start → reachable from another host's container (p50 of 10: from the
+ * create request to the first answered ping, sent every 20 ms to the address
+ * the controller gave the task).
  * Prints JSON. Targets: ≥ 90 % of the underlay's throughput, ≤ +50 µs RTT,
  * start → reachable p50 ≤ 200 ms.
  */

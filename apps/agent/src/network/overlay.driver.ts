@@ -156,14 +156,12 @@ export class OverlayDriver extends BridgeDriver {
 
   protected override removeHost(): Promise<void> {
     this.devices = undefined;
-    this.applied.clear();
     return super.removeHost();
   }
 
   /** removeDevices deletes the VXLAN device; the macvlan interfaces on it go with it. */
   protected override async removeDevices(): Promise<void> {
     await run('ip', ['link', 'del', this.ov.vxlanName]).catch(() => {});
-    await run('ip', ['link', 'del', this.ov.bridgeName]).catch(() => {});
     const { stdout } = await run('ip', ['-o', 'link', 'show', 'type', 'vxlan']).catch(() => ({ stdout: '' }));
     if (!/^\d+: vx-/m.test(stdout)) for (const [chain, spec] of UNTRACKED) await deleteRule('raw', chain, spec);
   }

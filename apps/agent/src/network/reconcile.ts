@@ -30,12 +30,12 @@ export async function reconcileStale(keep: Set<string>, log: (m: string) => void
     if ((await links(['master', name])).length) continue;
     await remove(name);
   }
+  const macvlans = await links(['type', 'macvlan']);
   for (const name of (await links(['type', 'vxlan'])).filter((n) => OURS.test(n) && !keep.has(n))) {
     // The host's macvlan on it goes with the device; its rules are named after it.
     const gateway = `bn-${name.slice(3)}`;
-    const withGateway = (await links(['type', 'macvlan'])).includes(gateway);
     await remove(name);
-    if (withGateway) await remove(gateway);
+    if (macvlans.includes(gateway)) await remove(gateway);
   }
   for (const name of (await links(['type', 'macvlan'])).filter((n) => OURS.test(n) && !keep.has(n))) await remove(name);
   // The overlays' untracking of VXLAN datagrams (overlay.driver.ts) goes with the last VXLAN device.

@@ -12,6 +12,7 @@ import { experimental, type ServerCredentials } from '@grpc/grpc-js';
 import path from 'node:path';
 import { BerthConfig } from '../config/berth-config.js';
 import { CaService } from '../ca/ca.module.js';
+import { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS } from './tunables.js';
 import { DISPATCHER_PACKAGE, DISPATCHER_PROTO, LOADER_OPTIONS, PROTO_ROOT } from '../../../../libs/proto/loader.js';
 
 export async function connectDispatcher(app: INestApplication): Promise<void> {
@@ -26,6 +27,8 @@ export async function connectDispatcher(app: INestApplication): Promise<void> {
       url: `0.0.0.0:${config.grpcPort}`,
       loader: LOADER_OPTIONS,
       credentials: serverCredentials(ca.caPem, keyPem, chainPem),
+      // A connection whose agent vanished (host cut off, no FIN) is noticed and its session ended.
+      channelOptions: { 'grpc.keepalive_time_ms': KEEPALIVE_MS, 'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS },
     },
   });
   await app.startAllMicroservices();

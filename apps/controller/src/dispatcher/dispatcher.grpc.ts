@@ -15,6 +15,7 @@ import { InvalidCsrError } from '../../../../libs/pki/src/index.js';
 import { NodeRouter } from './node-router.js';
 import { AgentSession } from './session.js';
 import { PullAuthResolver } from './pull-auth.js';
+import { Liveness } from './liveness.js';
 
 @Controller()
 export class DispatcherGrpc {
@@ -31,6 +32,7 @@ export class DispatcherGrpc {
     private readonly pullAuth: PullAuthResolver,
     private readonly networks: NetworkStore,
     private readonly volumes: VolumeStore,
+    private readonly liveness: Liveness,
   ) {}
 
   @GrpcMethod('Dispatcher', 'Join')
@@ -64,7 +66,7 @@ export class DispatcherGrpc {
     if (!nodeId) return void fail('a client certificate signed by the cluster CA is required');
     void this.nodes.get(nodeId).then((node) => {
       if (!node) return fail(`node ${nodeId} is not known to this cluster`);
-      new AgentSession(call, nodeId, { nodes: this.nodes, tasks: this.tasks, queue: this.queue, router: this.router, config: this.config, pullAuth: this.pullAuth, networks: this.networks, volumes: this.volumes }).run();
+      new AgentSession(call, nodeId, { nodes: this.nodes, tasks: this.tasks, queue: this.queue, router: this.router, config: this.config, pullAuth: this.pullAuth, networks: this.networks, volumes: this.volumes, liveness: this.liveness }).run();
     }, () => fail('node lookup failed'));
   }
 }

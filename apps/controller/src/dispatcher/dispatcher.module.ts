@@ -9,9 +9,10 @@ import { CaModule } from '../ca/ca.module.js';
 import { DispatcherGrpc } from './dispatcher.grpc.js';
 import { NodeRouter } from './node-router.js';
 import { PullAuthResolver } from './pull-auth.js';
+import { Liveness } from './liveness.js';
 import { RegistryAccessModule } from '../registry/registry-access.module.js';
 
-@Module({ imports: [CaModule, RegistryAccessModule], controllers: [DispatcherGrpc], providers: [NodeRouter, PullAuthResolver], exports: [NodeRouter, PullAuthResolver] })
+@Module({ imports: [CaModule, RegistryAccessModule], controllers: [DispatcherGrpc], providers: [NodeRouter, PullAuthResolver, Liveness], exports: [NodeRouter, PullAuthResolver] })
 export class DispatcherModule {}
 
 export { NodeRouter, NodeUnavailableError, LogStreamError } from './node-router.js';

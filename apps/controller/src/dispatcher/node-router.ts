@@ -36,13 +36,18 @@ export interface StreamChunk { items: unknown[]; eof: boolean; error: string }
 
 /** LocalSession is what a session on this replica offers the router. */
 export interface LocalSession {
+  /** When the session registered, on this replica's clock (ms since the epoch). */
+  readonly registeredAt: number;
   pushAssignments(): void;
+  /** end closes the session; the agent opens a new one if it is still there. */
+  end(reason: string): void;
   /** openStream sends the request to the agent; returns a cancel function. */
   openStream(req: NodeRequest, requestId: string, onChunk: (c: StreamChunk) => void): () => void;
 }
 
 type RouterMessage =
   | { type: 'notify'; nodeIds: string[] }
+  | { type: 'replaced'; nodeId: string; replica: string; at: number }
   | { type: 'open'; requestId: string; nodeId: string; req: NodeRequest }
   | { type: 'cancel'; requestId: string };
 
@@ -57,22 +62,33 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly config: BerthConfig) {
     this.pub = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.sub = new Redis(config.redisUrl, { lazyConnect: true });
+    // Both reconnect by themselves (sub re-subscribes); an outage is logged once.
+    let down = false;
+    for (const r of [this.pub, this.sub]) {
+      r.on('error', (err: Error) => {
+        if (!down) this.log.warn(`Redis: ${err.message}`);
+        down = true;
+      });
+      r.on('ready', () => (down = false));
+    }
   }
 
   private key(nodeId: string) { return `${this.config.queuePrefix}:session:${nodeId}`; }
   private channel(replica: string) { return `${this.config.queuePrefix}:replica:${replica}`; }
+  /** Every replica listens here for sessions that moved to another replica. */
+  private get broadcast() { return `${this.config.queuePrefix}:replicas`; }
 
   async onModuleInit(): Promise<void> {
     await Promise.all([this.pub.connect(), this.sub.connect()]);
     this.sub.on('message', (ch: string, raw: string) => {
-      if (ch !== this.channel(this.config.replicaId)) return;
+      if (ch !== this.channel(this.config.replicaId) && ch !== this.broadcast) return;
       try {
         this.onMessage(JSON.parse(raw) as RouterMessage);
       } catch (err) {
         this.log.error(`bad router message: ${(err as Error).message}`);
       }
     });
-    await this.sub.subscribe(this.channel(this.config.replicaId));
+    await this.sub.subscribe(this.channel(this.config.replicaId), this.broadcast);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -85,25 +101,58 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
     return Math.ceil((this.config.nodeDownMs * SESSION_KEY_TTL_FACTOR) / 1000);
   }
 
+  /**
+   * register makes this replica the route to a node. An older session of the
+   * same node (its agent reconnected: to this replica, or to another while
+   * the old connection was not yet seen dead) is ended, here or on the
+   * replica that holds it. Redis being away does not fail the session: the
+   * route is written again with every liveness flush (refresh).
+   */
   async register(nodeId: string, s: LocalSession): Promise<void> {
+    const old = this.local.get(nodeId);
     this.local.set(nodeId, s);
-    await this.pub.set(this.key(nodeId), this.config.replicaId, 'EX', this.ttlSec());
+    if (old && old !== s) old.end('replaced by a newer session of the same node');
+    await this.bestEffort('session route', async () => {
+      await this.pub.set(this.key(nodeId), this.config.replicaId, 'EX', this.ttlSec());
+      await this.pub.publish(this.broadcast, JSON.stringify({ type: 'replaced', nodeId, replica: this.config.replicaId, at: s.registeredAt } satisfies RouterMessage));
+    });
   }
 
-  async refresh(nodeId: string): Promise<void> {
-    if (this.local.has(nodeId)) await this.pub.set(this.key(nodeId), this.config.replicaId, 'EX', this.ttlSec());
+  /** refresh rewrites the routes of these nodes' local sessions (they expire, and an emptied Redis lost them). */
+  async refresh(nodeIds: string[]): Promise<void> {
+    const mine = nodeIds.filter((id) => this.local.has(id));
+    if (!mine.length) return;
+    await this.bestEffort('session routes', async () => {
+      const p = this.pub.pipeline();
+      for (const id of mine) p.set(this.key(id), this.config.replicaId, 'EX', this.ttlSec());
+      await p.exec();
+    });
   }
 
   async unregister(nodeId: string, s: LocalSession): Promise<void> {
     if (this.local.get(nodeId) !== s) return;
     this.local.delete(nodeId);
-    const owner = await this.pub.get(this.key(nodeId));
-    if (owner === this.config.replicaId) await this.pub.del(this.key(nodeId));
+    await this.bestEffort('session route', async () => {
+      const owner = await this.pub.get(this.key(nodeId));
+      if (owner === this.config.replicaId) await this.pub.del(this.key(nodeId));
+    });
+  }
+
+  /** bestEffort runs a routing write, logging instead of failing when Redis is away. */
+  private async bestEffort(what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.log.warn(`${what} not written: ${(err as Error).message}`);
+    }
   }
 
   private onMessage(m: RouterMessage): void {
     if (m.type === 'notify') {
       for (const id of m.nodeIds) this.local.get(id)?.pushAssignments();
+    } else if (m.type === 'replaced') {
+      const s = this.local.get(m.nodeId);
+      if (m.replica !== this.config.replicaId && s && s.registeredAt < m.at) s.end(`the node opened a newer session on ${m.replica}`);
     } else if (m.type === 'open') {
       const reply = this.replyChannel(m.requestId);
       const s = this.local.get(m.nodeId);
@@ -131,13 +180,16 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
       else remote.push(id);
     }
     if (!remote.length) return;
-    const owners = await this.pub.mget(remote.map((id) => this.key(id)));
-    const byReplica = new Map<string, string[]>();
-    remote.forEach((id, i) => {
-      const o = owners[i];
-      if (o && o !== this.config.replicaId) byReplica.set(o, [...(byReplica.get(o) ?? []), id]);
+    // Without Redis the other replicas' sessions still re-send their sets every ASSIGNMENT_SAFETY_MS.
+    await this.bestEffort('notify', async () => {
+      const owners = await this.pub.mget(remote.map((id) => this.key(id)));
+      const byReplica = new Map<string, string[]>();
+      remote.forEach((id, i) => {
+        const o = owners[i];
+        if (o && o !== this.config.replicaId) byReplica.set(o, [...(byReplica.get(o) ?? []), id]);
+      });
+      for (const [replica, ids] of byReplica) await this.pub.publish(this.channel(replica), JSON.stringify({ type: 'notify', nodeIds: ids } satisfies RouterMessage));
     });
-    for (const [replica, ids] of byReplica) await this.pub.publish(this.channel(replica), JSON.stringify({ type: 'notify', nodeIds: ids }));
   }
 
   private replyChannel(requestId: string) { return `${this.config.queuePrefix}:reply:${requestId}`; }

@@ -1,7 +1,8 @@
 /**
  * AgentSession: one connected agent's bidirectional stream on this replica.
- * After Hello it registers with the NodeRouter, then serves heartbeats,
- * status batches and log chunks from the agent, and pushes complete
+ * After Hello it registers with the NodeRouter, then serves status
+ * batches and log chunks from the agent (every message, heartbeats too,
+ * tells Liveness the node is alive), and pushes complete
  * assignment sets (coalescing bursts: at most one push in flight, one more
  * queued). Any stream error ends the session; the agent builds a new one.
  */
@@ -9,6 +10,7 @@ import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
 import { NetworkStore, NodeStore, TaskStore, VolumeStore, type StatusReport } from '../store/store.module.js';
+import type { Liveness, LiveSession } from './liveness.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
@@ -26,6 +28,7 @@ export interface SessionDeps {
   pullAuth: PullAuthResolver;
   networks: NetworkStore;
   volumes: VolumeStore;
+  liveness: Liveness;
 }
 
 function toReport(s: TaskStatus): StatusReport {
@@ -42,7 +45,8 @@ function describe(d: NodeDescription) {
   return { hostname: d.hostname || 'unknown', cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion, volumePlugins: d.volumePlugins ?? [] };
 }
 
-export class AgentSession implements LocalSession {
+export class AgentSession implements LocalSession, LiveSession {
+  readonly registeredAt = Date.now();
   private readonly log = new Logger('session');
   private sequence = 0;
   private pushing = false;
@@ -68,6 +72,7 @@ export class AgentSession implements LocalSession {
         this.start(m.hello.description, m.hello.tasks ?? []).catch((err) => this.end(`session start failed: ${(err as Error).message}`));
         return;
       }
+      this.d.liveness.seen(this.nodeId, this);
       this.onMessage(m).catch((err) => this.log.error(`node ${this.nodeId}: ${(err as Error).message}`));
     });
     this.call.on('error', () => this.end());
@@ -76,7 +81,8 @@ export class AgentSession implements LocalSession {
   }
 
   private async start(desc: NodeDescription, tasks: TaskStatus[]): Promise<void> {
-    await this.d.nodes.sessionStarted(this.nodeId, describe(desc));
+    await this.d.liveness.started(this.nodeId);
+    await this.d.nodes.described(this.nodeId, describe(desc));
     await this.applyStatuses(tasks);
     await this.d.router.register(this.nodeId, this);
     this.log.log(`node ${this.nodeId} (${desc.hostname}) connected`);
@@ -88,15 +94,8 @@ export class AgentSession implements LocalSession {
   }
 
   private async onMessage(m: AgentMessage): Promise<void> {
-    if ('heartbeat' in m && m.heartbeat) {
-      const back = await this.d.nodes.heartbeat(this.nodeId);
-      await this.d.router.refresh(this.nodeId);
-      if (back) {
-        this.log.log(`node ${this.nodeId} is back`);
-        this.pushAssignments();
-        await this.d.queue.reconcileAll();
-      }
-    } else if ('statuses' in m && m.statuses) {
+    // A heartbeat says only that the agent is there, which every message does (run() counts them).
+    if ('statuses' in m && m.statuses) {
       this.queueStatuses(m.statuses.statuses ?? []);
     } else if ('log' in m && m.log) {
       this.answer(m.log.requestId, { items: m.log.lines ?? [], eof: m.log.eof, error: m.log.error });
@@ -116,6 +115,12 @@ export class AgentSession implements LocalSession {
       const o = m.buildOutput;
       this.answer(o.requestId, { items: [{ lines: o.lines ?? [], imageDigest: o.imageDigest }], eof: o.eof, error: o.error });
     }
+  }
+
+  /** back: the node had been marked down and is heard from again; it may have missed changes, and may take tasks. */
+  back(): void {
+    this.pushAssignments();
+    void this.d.queue.reconcileAll();
   }
 
   private answer(requestId: string, c: StreamChunk): void {
@@ -216,6 +221,7 @@ export class AgentSession implements LocalSession {
     for (const h of this.streams.values()) h({ items: [], eof: true, error: 'node disconnected' });
     this.streams.clear();
     if (reason) this.log.warn(`node ${this.nodeId}: session closed: ${reason}`);
+    this.d.liveness.ended(this.nodeId, this);
     void this.d.router.unregister(this.nodeId, this);
     try {
       this.call.end();

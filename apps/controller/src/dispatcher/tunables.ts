@@ -10,3 +10,6 @@ export const STOP_GRACE_MS = 10_000;
 export const SESSION_KEY_TTL_FACTOR = 3;
 /** REMOTE_LOG_ANSWER_MS: how long a replica waits for the session owner to start relaying logs. */
 export const REMOTE_LOG_ANSWER_MS = 3_000;
+/** KEEPALIVE_MS / KEEPALIVE_TIMEOUT_MS: the controller pings each agent connection this often and drops one that does not answer in time. */
+export const KEEPALIVE_MS = 10_000;
+export const KEEPALIVE_TIMEOUT_MS = 5_000;

@@ -7,17 +7,20 @@
  * duplicate tasks.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { NodeStore, ServiceStore, TaskStore } from '../store/store.module.js';
+import { LivenessStore, NodeStore, ServiceStore, TaskStore } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { SchedulerService } from '../scheduler/scheduler.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { TaskState, asAttachments, asMounts } from '../../../../libs/common/src/index.js';
 import { planService } from './plan.js';
+import { nodesToMarkDown } from './node-health.js';
 
 @Injectable()
 export class OrchestratorService {
   private readonly log = new Logger('orchestrator');
+  /** The last reason silent nodes were held ready, so it is logged once, not every second. */
+  private lastHeld = '';
 
   constructor(
     private readonly services: ServiceStore,
@@ -27,6 +30,7 @@ export class OrchestratorService {
     private readonly scheduler: SchedulerService,
     private readonly router: NodeRouter,
     private readonly config: BerthConfig,
+    private readonly liveness: LivenessStore,
   ) {}
 
   async reconcileService(serviceId: string): Promise<void> {
@@ -59,11 +63,17 @@ export class OrchestratorService {
     await this.scheduler.scheduleAll();
   }
 
-  /** checkNodes marks silent nodes down and reconciles the services that had tasks on them. */
+  /**
+   * checkNodes marks silent nodes down (nodesToMarkDown decides which, on
+   * the database's clock) and reconciles the services that had tasks on them.
+   */
   async checkNodes(): Promise<void> {
-    const downed = await this.nodes.markStaleDown(this.config.nodeDownMs);
+    const decision = nodesToMarkDown(await this.liveness.silence(this.config.nodeDownMs));
+    if (decision.held && decision.held !== this.lastHeld) this.log.warn(decision.held);
+    this.lastHeld = decision.held;
+    const downed = await this.liveness.markDown(decision.ids, this.config.nodeDownMs, `no message for over ${this.config.nodeDownMs} ms`);
     if (!downed.length) return;
-    this.log.warn(`node(s) down after ${this.config.nodeDownMs} ms without heartbeat: ${downed.join(', ')}`);
+    this.log.warn(`node(s) down after ${this.config.nodeDownMs} ms without a message: ${downed.join(', ')}`);
     const services = new Set<string>();
     for (const nodeId of downed) for (const t of await this.tasks.list({ nodeId })) if (t.serviceId) services.add(t.serviceId);
     for (const s of services) await this.reconcileService(s);

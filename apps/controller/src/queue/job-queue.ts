@@ -3,32 +3,99 @@
  * enqueue; the orchestrator role consumes. Repeating jobs are registered as
  * job schedulers, so exactly one run per period happens cluster-wide however
  * many replicas are up.
+ *
+ * Redis holds nothing that Postgres cannot rebuild: every replica checks
+ * every SCHEDULER_CHECK_MS that the job schedulers exist and re-creates them
+ * (a Redis restarted empty has none), and enqueueing never fails a caller
+ * nor waits for Redis: the desired state is already committed, and the
+ * periodic reconcile-all picks it up once Redis is back.
  */
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { BerthConfig } from '../config/berth-config.js';
-import { JobName, QueueName, NODE_HEALTH_EVERY_MS, RECONCILE_ALL_EVERY_MS, type JobOf } from './jobs.js';
+import { JobName, QueueName, NODE_HEALTH_EVERY_MS, RECONCILE_ALL_EVERY_MS, SCHEDULER_CHECK_MS, type JobOf } from './jobs.js';
 import { redisConnection } from './redis.js';
+
+/** REDIS_CALL_MS: how long a caller waits for Redis (BullMQ waits for a connection that never came up). */
+const REDIS_CALL_MS = 2_000;
+
+/** bounded gives up waiting on a Redis call after REDIS_CALL_MS (the call itself may still land later, harmlessly). */
+function bounded<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${REDIS_CALL_MS} ms`)), REDIS_CALL_MS);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const SCHEDULERS: Array<{ name: JobName; every: number }> = [
+  { name: JobName.ReconcileAll, every: RECONCILE_ALL_EVERY_MS },
+  { name: JobName.NodeHealth, every: NODE_HEALTH_EVERY_MS },
+];
 
 @Injectable()
 export class JobQueue implements OnModuleInit, OnModuleDestroy {
+  private readonly log = new Logger('queue');
   readonly queue: Queue;
+  private timer?: NodeJS.Timeout;
+  private checking?: Promise<void>;
+  /** The last failure logged, so an outage is logged once, not every call. */
+  private lastError = '';
 
   constructor(private readonly config: BerthConfig) {
-    this.queue = new Queue(QueueName.Orchestrator, { connection: redisConnection(config.redisUrl), prefix: config.queuePrefix });
+    // No offline queue: without Redis, commands fail at once instead of waiting for it.
+    this.queue = new Queue(QueueName.Orchestrator, { connection: { ...redisConnection(config.redisUrl), enableOfflineQueue: false }, prefix: config.queuePrefix });
+    this.queue.on('error', (err) => this.failed('queue', err));
   }
 
   async onModuleInit(): Promise<void> {
-    await this.queue.upsertJobScheduler(JobName.ReconcileAll, { every: RECONCILE_ALL_EVERY_MS }, { name: JobName.ReconcileAll, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
-    await this.queue.upsertJobScheduler(JobName.NodeHealth, { every: NODE_HEALTH_EVERY_MS }, { name: JobName.NodeHealth, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+    this.timer = setInterval(() => void this.ensureSchedulers(), SCHEDULER_CHECK_MS);
+    void this.ensureSchedulers();
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.checking;
     await this.queue.close();
   }
 
-  private add<N extends JobName>(name: N, data: JobOf<N>, delayMs = 0): Promise<unknown> {
-    return this.queue.add(name, data, { delay: delayMs, removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 200 } });
+  /** ensureSchedulers re-creates any job scheduler Redis does not hold (first start, or Redis restarted empty). */
+  ensureSchedulers(): Promise<void> {
+    this.checking ??= (async () => {
+      try {
+        for (const s of SCHEDULERS) {
+          if (await bounded(this.queue.getJobScheduler(s.name))) continue;
+          await bounded(this.queue.upsertJobScheduler(s.name, { every: s.every }, { name: s.name, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } }));
+          this.log.log(`job scheduler ${s.name} registered (every ${s.every} ms)`);
+        }
+        this.recovered();
+      } catch (err) {
+        this.failed('job schedulers', err as Error);
+      } finally {
+        this.checking = undefined;
+      }
+    })();
+    return this.checking;
+  }
+
+  private async add<N extends JobName>(name: N, data: JobOf<N>, delayMs = 0): Promise<void> {
+    try {
+      await bounded(this.queue.add(name, data, { delay: delayMs, removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 200 } }));
+      this.recovered();
+    } catch (err) {
+      this.failed(`job ${name}`, err as Error);
+    }
+  }
+
+  private failed(what: string, err: Error): void {
+    const msg = `${what} not queued: ${err.message} (reconcile-all catches up once Redis is back)`;
+    if (msg !== this.lastError) this.log.warn(msg);
+    this.lastError = msg;
+  }
+
+  private recovered(): void {
+    if (this.lastError) this.log.log('Redis reachable again');
+    this.lastError = '';
   }
 
   async reconcileService(serviceId: string, delayMs = 0): Promise<void> {

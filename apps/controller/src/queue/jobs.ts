@@ -24,3 +24,5 @@ export type JobOf<N extends JobName> = JobPayloads[N];
 export const RECONCILE_ALL_EVERY_MS = 5_000;
 /** NODE_HEALTH_EVERY_MS: how often heartbeats are checked; the down period itself is BERTH_NODE_DOWN_MS. */
 export const NODE_HEALTH_EVERY_MS = 1_000;
+/** SCHEDULER_CHECK_MS: how often each replica checks that Redis still holds the job schedulers (issue: at most 10 s). */
+export const SCHEDULER_CHECK_MS = 5_000;

@@ -1,4 +1,4 @@
-/** NodeStore: hosts as rows; joins, heartbeats, down detection. */
+/** NodeStore: hosts as rows: joins, descriptions, lookups (liveness is LivenessStore's). */
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
@@ -57,28 +57,5 @@ export class NodeStore {
   /** described records a node's new description (its volume plugins changed). */
   async described(id: string, d: NodeDescriptionInput): Promise<void> {
     await this.db.node.update({ where: { id }, data: this.describe(d) });
-  }
-
-  /** sessionStarted records a node's description and marks it ready. */
-  sessionStarted(id: string, d: NodeDescriptionInput): Promise<Node> {
-    return this.db.node.update({ where: { id }, data: { ...this.describe(d), status: 'ready', statusMessage: '', lastHeartbeatAt: new Date() } });
-  }
-
-  /** heartbeat refreshes lastHeartbeatAt; returns true when the node was down and is now back. */
-  async heartbeat(id: string): Promise<boolean> {
-    const back = await this.db.node.updateMany({ where: { id, status: { not: 'ready' } }, data: { status: 'ready', statusMessage: '', lastHeartbeatAt: new Date() } });
-    if (back.count) return true;
-    await this.db.node.update({ where: { id }, data: { lastHeartbeatAt: new Date() } });
-    return false;
-  }
-
-  /** markStaleDown marks ready nodes silent for longer than `silentMs` down and returns their ids. */
-  async markStaleDown(silentMs: number): Promise<string[]> {
-    const cutoff = new Date(Date.now() - silentMs);
-    const stale = await this.db.node.findMany({ where: { status: 'ready', OR: [{ lastHeartbeatAt: null }, { lastHeartbeatAt: { lt: cutoff } }] }, select: { id: true } });
-    if (!stale.length) return [];
-    const ids = stale.map((n) => n.id);
-    await this.db.node.updateMany({ where: { id: { in: ids }, status: 'ready' }, data: { status: 'down', statusMessage: 'heartbeat missed' } });
-    return ids;
   }
 }

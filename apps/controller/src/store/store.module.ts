@@ -14,14 +14,16 @@ import { CaStore } from './ca.store.js';
 import { RegistryStore } from './registry.store.js';
 import { NetworkStore } from './network.store.js';
 import { VolumeStore } from './volume.store.js';
+import { LivenessStore } from './liveness.store.js';
 
-const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore];
+const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore, LivenessStore];
 
 @Global()
 @Module({ providers: STORES, exports: STORES })
 export class StoreModule {}
 
-export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore };
+export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore, LivenessStore };
+export type { Silence } from './liveness.store.js';
 export { anonymousName, mountsVolume, withVolumes } from './volume.store.js';
 export type { Volume, NewVolume } from './volume.store.js';
 export type { Network, NewNetwork } from './network.store.js';

@@ -176,7 +176,7 @@ export class TaskStore {
     const want = new Map(tasks.map((t) => [t.taskId, t.version]));
     const ok = current.filter((c) => want.get(c.id) === c.version).map((c) => c.id);
     if (!ok.length) return 0;
-    await tx.task.updateMany({ where: { id: { in: ok } }, data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } } });
+    await tx.task.updateMany({ where: { id: { in: ok }, nodeId: null, state: { lt: TaskState.ASSIGNED } }, data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } } });
     // Ports published on any host port get the ones the plan picked on this node.
     for (const t of tasks) if (t.ports && ok.includes(t.taskId)) await tx.task.update({ where: { id: t.taskId }, data: { ports: t.ports } });
     await tx.taskEvent.createMany({ data: ok.map((taskId) => ({ taskId, state: TaskState.ASSIGNED, message: `assigned to node ${nodeId}` })) });
@@ -200,7 +200,6 @@ export class TaskStore {
     return this.db.$transaction(async (tx) => {
       const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true, containerId: true, networks: true, addresses: true, message: true, mounts: true } });
       const byId = new Map(rows.map((r) => [r.id, r]));
-      const terminal = new Set<string>();
       const events: Prisma.TaskEventCreateManyInput[] = [];
       // Every forward step becomes an event; each task's row is written once, with its last step.
       const last = new Map<string, StatusReport>();
@@ -215,12 +214,14 @@ export class TaskStore {
         const prev = last.get(r.taskId);
         last.set(r.taskId, { ...r, message, exitCode: r.exitCode ?? prev?.exitCode, address: r.address || prev?.address || '', addresses: r.addresses ?? prev?.addresses });
         row.state = r.state;
-        if (isTerminal(r.state) && row.serviceId) terminal.add(row.serviceId);
       }
       const updates = [...last.values()];
-      // One statement for the whole batch: per-row updates cost a round trip each.
+      // One statement for the whole batch: per-row updates cost a round trip each. The
+      // forward-only rule is in the statement too, so a report read against an older row
+      // (another session of the node, still open on another replica) cannot move a task back.
+      let applied = new Set<string>();
       if (updates.length) {
-        await tx.$executeRaw`
+        const done = await tx.$queryRaw<Array<{ id: string }>>`
           UPDATE "Task" AS t SET
             "state" = v.state, "message" = v.message, "error" = v.error,
             "exitCode" = COALESCE(v.exit_code, t."exitCode"),
@@ -231,14 +232,19 @@ export class TaskStore {
                       ${updates.map((r) => r.error)}::text[], ${updates.map((r) => r.exitCode ?? null)}::int[], ${updates.map((r) => r.address)}::text[],
                       ${updates.map((r) => (r.addresses ? JSON.stringify(r.addresses) : null))}::jsonb[], ${updates.map((r) => r.at.toISOString())}::timestamp(3)[])
             AS v(id, state, message, error, exit_code, address, addresses, at)
-          WHERE t."id" = v.id`;
+          WHERE t."id" = v.id AND t."nodeId" = ${nodeId} AND t."state" < v.state AND t."state" < ${TaskState.COMPLETE}
+          RETURNING t."id"`;
+        applied = new Set(done.map((r) => r.id));
       }
+      for (const id of last.keys()) if (!applied.has(id)) last.delete(id);
       for (const [id, m] of moved) {
-        if (!last.has(id)) await tx.task.update({ where: { id }, data: m });
+        if (!last.has(id)) await tx.task.updateMany({ where: { id, nodeId, state: TaskState.RUNNING }, data: m });
       }
-      const changed = events.length;
-      if (events.length) await tx.taskEvent.createMany({ data: events });
+      const recorded = events.filter((e) => applied.has(e.taskId));
+      const changed = recorded.length;
+      if (recorded.length) await tx.taskEvent.createMany({ data: recorded });
       await recordImageVolumes(tx, nodeId, reports.flatMap((r) => (r.imageVolumes?.length && byId.has(r.taskId) ? [{ row: byId.get(r.taskId)!, volumes: r.imageVolumes }] : [])));
+      const terminal = new Set(rows.filter((r) => last.has(r.id) && isTerminal(last.get(r.id)!.state) && r.serviceId).map((r) => r.serviceId!));
       const networks = [...new Set(rows.filter((r) => last.has(r.id) || moved.has(r.id)).flatMap((r) => networkNames(r.networks)))];
       return { terminalServices: [...terminal], changed, networks };
     }, TX_OPTIONS);

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine to what Berth needs, and does nothing that
 # is already done: Debian packages (Postgres, Redis, runc, conmon, CNI plugins,
-# iproute2, iptables, busybox-static, skopeo; docker.io and docker-registry for
-# interop tests and benchmarks, never started as services), Postgres and Redis running on
+# iproute2, iptables, busybox-static, skopeo), Postgres and Redis running on
 # loopback, the berth database and role, npm dependencies, the build and the
-# database migrations. Used by deploy/quickstart.sh and .ci/run.
+# database migrations. Used by deploy/quickstart.sh (the product only) and,
+# with --tools, by the test and bench commands, which also need what they
+# measure against or load the machine with: docker.io and docker-registry
+# (never started as services) and stress-ng.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps attr util-linux)
-# Only tests and benchmarks use these; installed without starting their services.
-TOOL_PKGS=(docker.io docker-registry)
+# Only tests and benchmarks use these (--tools); installed without starting their services.
+TOOL_PKGS=()
+[ "${1:-}" = --tools ] && TOOL_PKGS=(docker.io docker-registry stress-ng)
 say() { echo "[prereqs] $*"; }
 
 missing=()
@@ -23,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 tools=()
-for p in "${TOOL_PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || tools+=("$p"); done
+for p in ${TOOL_PKGS[@]+"${TOOL_PKGS[@]}"}; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || tools+=("$p"); done
 if [ ${#tools[@]} -gt 0 ]; then
   say "installing ${tools[*]} (for interop tests and benchmarks; their services stay off)"
   export DEBIAN_FRONTEND=noninteractive

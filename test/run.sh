@@ -5,7 +5,7 @@
 # `N passed, N failed, N skipped`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash deploy/prereqs.sh || { echo "prerequisites failed"; echo "0 passed, 1 failed"; exit 1; }
+bash deploy/prereqs.sh --tools || { echo "prerequisites failed"; echo "0 passed, 1 failed"; exit 1; }
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

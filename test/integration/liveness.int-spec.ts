@@ -34,18 +34,36 @@ test('silence is measured on the database clock, and a touch that comes first wi
     ('nodelivegone', 'gone', 'down', (now() AT TIME ZONE 'UTC') - interval '1 hour', now())`);
   // (The app's own health check marks nodes down after 60 s: these stay below that.)
   const s = await live.silence(20_000);
-  assert.equal(s.ready, 2);
+  assert.deepEqual([s.total, s.down], [3, 1]);
   assert.deepEqual(s.silent.map((n) => n.id), ['nodelivequiet']);
   assert.ok(s.silent[0]!.silentMs >= 29_000 && s.silent[0]!.silentMs < 60_000, `silent for ${s.silent[0]!.silentMs} ms`);
 
   // The agent speaks between the health check's read and its write: the node stays ready.
-  assert.deepEqual(await live.touch(['nodelivequiet']), []);
+  assert.deepEqual(await live.touch('replica-a', ['nodelivequiet']), []);
   assert.deepEqual(await live.markDown(['nodelivequiet'], 20_000, 'test'), []);
   assert.deepEqual(await live.markDown(['nodelivefresh'], 500, 'test'), ['nodelivefresh']);
   // A touch brings a down node back and says so.
-  assert.deepEqual((await live.touch(['nodelivefresh', 'nodelivegone', 'nodelivequiet'])).sort(), ['nodelivefresh', 'nodelivegone']);
-  const rows = await sql(`SELECT id, status, "statusMessage" FROM "Node" WHERE id LIKE 'nodelive%' ORDER BY id`);
-  assert.deepEqual(rows.map((r) => [r.id, r.status, r.statusMessage]), [['nodelivefresh', 'ready', ''], ['nodelivegone', 'ready', ''], ['nodelivequiet', 'ready', '']]);
+  assert.deepEqual((await live.touch('replica-a', ['nodelivefresh', 'nodelivegone', 'nodelivequiet'])).sort(), ['nodelivefresh', 'nodelivegone']);
+  const rows = await sql(`SELECT id, status, "statusMessage", "sessionReplica" FROM "Node" WHERE id LIKE 'nodelive%' ORDER BY id`);
+  assert.deepEqual(rows.map((r) => [r.id, r.status, r.statusMessage, r.sessionReplica]), [
+    ['nodelivefresh', 'ready', '', 'replica-a'], ['nodelivegone', 'ready', '', 'replica-a'], ['nodelivequiet', 'ready', '', 'replica-a']]);
+});
+
+test("a node's silence counts only once its session's replica has run past it, or is gone", async () => {
+  const live = ctl.app.get(LivenessStore);
+  const at = (ago: string) => `(now() AT TIME ZONE 'UTC') - interval '${ago}'`;
+  await sql(`INSERT INTO "ControllerReplica" (id, "lastFlushAt") VALUES ('replica-stalled', ${at('30 seconds')}), ('replica-gone', ${at('2 minutes')})`);
+  await sql(`INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "sessionReplica", "updatedAt") VALUES
+    ('nodestallA', 'a', 'ready', ${at('30 seconds')}, 'replica-stalled', now()),
+    ('nodestallB', 'b', 'ready', ${at('2 minutes')}, 'replica-gone', now())`);
+  const silentIds = async () => (await live.silence(20_000)).silent.map((n) => n.id).filter((id) => id.startsWith('nodestall'));
+  // replica-stalled has not flushed since it last heard from A: A's silence is its replica's stall.
+  // replica-gone has not flushed for two minutes (over 3 node-down periods): B's silence counts.
+  assert.deepEqual(await silentIds(), ['nodestallB']);
+  // replica-stalled runs again and has still not heard from A: now it counts.
+  await live.touch('replica-stalled', []);
+  assert.deepEqual((await silentIds()).sort(), ['nodestallA', 'nodestallB']);
+  await sql(`DELETE FROM "Node" WHERE id LIKE 'nodestall%'`);
 });
 
 test('a report read against an older row cannot move a task back: the guard is in the UPDATE', async () => {

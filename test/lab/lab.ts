@@ -23,7 +23,14 @@ const ADMIN_DB = process.env.BERTH_DATABASE_URL ?? 'postgresql://berth:berth@127
 /** BERTH_LAB_NODE_ARGS: extra node flags for lab controllers and agents (e.g. --cpu-prof for profiling). */
 const NODE_ARGS = (process.env.BERTH_LAB_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-export interface LabOptions { hosts: number; controllers: number; nodeDownMs?: number }
+export interface LabOptions {
+  hosts: number;
+  controllers: number;
+  nodeDownMs?: number;
+  /** A Postgres (admin URL) and a Redis of the lab's own, for tests that restart them; the machine's by default. */
+  adminDbUrl?: string;
+  redisUrl?: string;
+}
 export interface ApiResult<T = any> { status: number; body: T }
 
 export class Lab {
@@ -54,15 +61,18 @@ export class Lab {
     return lab;
   }
 
+  get adminDb(): string { return this.opts.adminDbUrl ?? ADMIN_DB; }
+  get redisUrl(): string { return this.opts.redisUrl ?? process.env.BERTH_REDIS_URL ?? 'redis://127.0.0.1:6379'; }
+
   dbUrl(): string {
-    const u = new URL(ADMIN_DB);
+    const u = new URL(this.adminDb);
     u.pathname = `/${this.db}`;
     return u.toString();
   }
 
   private async up(): Promise<void> {
     await mkdir(this.runDir, { recursive: true });
-    const client = new pg.Client({ connectionString: ADMIN_DB });
+    const client = new pg.Client({ connectionString: this.adminDb });
     await client.connect();
     await client.query(`CREATE DATABASE ${this.db}`);
     await client.end();
@@ -86,7 +96,7 @@ export class Lab {
   controllerEnv(i: number): NodeJS.ProcessEnv {
     const c = this.controllers[i]!;
     return {
-      BERTH_DATABASE_URL: this.dbUrl(), BERTH_QUEUE_PREFIX: `lab-${this.id}`, BERTH_API_HOST: '127.0.0.1', BERTH_API_PORT: String(c.api),
+      BERTH_DATABASE_URL: this.dbUrl(), BERTH_REDIS_URL: this.redisUrl, BERTH_QUEUE_PREFIX: `lab-${this.id}`, BERTH_API_HOST: '127.0.0.1', BERTH_API_PORT: String(c.api),
       BERTH_GRPC_PORT: String(c.grpc), BERTH_ADVERTISE_ADDR: LAB_GATEWAY, BERTH_REGISTRY: this.registry, BERTH_ADMIN_TOKEN: this.token,
       BERTH_STATE_DIR: path.join(this.runDir, `controller${i}`), BERTH_NODE_DOWN_MS: String(this.opts.nodeDownMs ?? 3000),
       BERTH_HEARTBEAT_MS: '500', BERTH_REPLICA_ID: `lab-${this.id}-c${i}`, BERTH_SECRET_KEY_FILE: path.join(this.runDir, 'secret.key'),
@@ -175,13 +185,19 @@ export class Lab {
     for (const c of this.controllers) if (c.proc) await stopProcess(c.proc);
     if (this.registryProc) await stopProcess(this.registryProc);
     await cleanupLab();
-    const client = new pg.Client({ connectionString: ADMIN_DB });
+    const client = new pg.Client({ connectionString: this.adminDb });
     await client.connect();
     await client.query(`DROP DATABASE IF EXISTS ${this.db} WITH (FORCE)`).catch(() => {});
     await client.end();
-    const redis = new Redis(process.env.BERTH_REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const keys = await redis.keys(`lab-${this.id}:*`);
-    if (keys.length) await redis.del(...keys);
+    const redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+      const keys = await redis.keys(`lab-${this.id}:*`);
+      if (keys.length) await redis.del(...keys);
+    } catch {
+      /* a lab Redis already gone took its keys with it */
+    }
     redis.disconnect();
   }
 }

@@ -43,7 +43,7 @@ export class Liveness implements OnModuleInit, OnModuleDestroy {
   /** started records a new session's node as alive at once (and ready). */
   async started(nodeId: string): Promise<void> {
     this.lastHeard.set(nodeId, performance.now());
-    await this.store.touch([nodeId]);
+    await this.store.touch(this.config.replicaId, [nodeId]);
   }
 
   /** seen: a message arrived on this node's session. */
@@ -63,19 +63,24 @@ export class Liveness implements OnModuleInit, OnModuleDestroy {
     this.lastHeard.delete(nodeId);
   }
 
-  /** flush touches the nodes heard since the last flush; one flush at a time, a slow one lets the next gather more. */
+  /**
+   * flush stamps this replica as running and touches the nodes heard since
+   * the last flush (none is a flush too: the stamp is what lets other
+   * replicas tell this one's silent nodes from a stall of its own). One at
+   * a time; a slow one lets the next gather more.
+   */
   private async flush(): Promise<void> {
-    if (this.flushing || !this.heard.size) return;
+    if (this.flushing) return;
     this.flushing = true;
     const batch = this.heard;
     this.heard = new Map();
     try {
-      const back = await this.store.touch([...batch.keys()]);
+      const back = await this.store.touch(this.config.replicaId, [...batch.keys()]);
       for (const id of back) {
         this.log.log(`node ${id} is back`);
         batch.get(id)?.back();
       }
-      await this.router.refresh([...batch.keys()]);
+      if (batch.size) await this.router.refresh([...batch.keys()]);
     } catch (err) {
       // Not written: those nodes count as heard in the next flush.
       for (const [id, s] of batch) if (!this.heard.has(id)) this.heard.set(id, s);

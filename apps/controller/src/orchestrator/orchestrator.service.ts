@@ -16,6 +16,9 @@ import { TaskState, asAttachments, asMounts } from '../../../../libs/common/src/
 import { planService } from './plan.js';
 import { nodesToMarkDown } from './node-health.js';
 
+/** FORGET_REPLICAS_CHANCE: about once an hour (the check runs every second), old replicas' rows are deleted. */
+const FORGET_REPLICAS_CHANCE = 1 / 3600;
+
 @Injectable()
 export class OrchestratorService {
   private readonly log = new Logger('orchestrator');
@@ -72,6 +75,7 @@ export class OrchestratorService {
     if (decision.held && decision.held !== this.lastHeld) this.log.warn(decision.held);
     this.lastHeld = decision.held;
     const downed = await this.liveness.markDown(decision.ids, this.config.nodeDownMs, `no message for over ${this.config.nodeDownMs} ms`);
+    if (Math.random() < FORGET_REPLICAS_CHANCE) await this.liveness.forgetReplicas();
     if (!downed.length) return;
     this.log.warn(`node(s) down after ${this.config.nodeDownMs} ms without a message: ${downed.join(', ')}`);
     const services = new Set<string>();

@@ -5,23 +5,38 @@
  * database's clock (`now()`), so replicas with different clocks agree on
  * how long a node has been silent. One statement per call, whatever the
  * number of nodes.
+ *
+ * Each flush also stamps the flushing replica's own row. A node's silence
+ * counts only when the replica holding its session has flushed at least the
+ * node-down period after it last heard from the node: a replica whose
+ * process stalls (a starved CPU, a long pause) then cannot make its nodes
+ * look dead. A replica silent for REPLICA_GONE_FACTOR node-down periods is
+ * taken as gone (its agents dial another one), and its nodes' silence counts
+ * on the clock alone.
  */
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
 import { BerthConfig } from '../config/berth-config.js';
 
-/** LIVENESS_POOL_SIZE: one connection for the touches, one for the health check. */
+/** LIVENESS_POOL_SIZE: one connection for the flushes, one for the health check. */
 const LIVENESS_POOL_SIZE = 2;
 /** LIVENESS_QUERY_TIMEOUT_MS: a liveness statement that takes longer is abandoned (the next one retries). */
 const LIVENESS_QUERY_TIMEOUT_MS = 10_000;
+/** REPLICA_GONE_FACTOR: node-down periods (at least REPLICA_GONE_MIN_MS) after which a silent replica is gone. */
+const REPLICA_GONE_FACTOR = 3;
+const REPLICA_GONE_MIN_MS = 15_000;
+/** REPLICA_FORGET: replicas' rows older than this are deleted. */
+const REPLICA_FORGET = `interval '1 day'`;
 
 /** DB_NOW: Prisma's DateTime columns hold UTC wall time without a zone. */
 const DB_NOW = `(now() AT TIME ZONE 'UTC')`;
 
 export interface Silence {
-  /** Ready nodes in the cluster, silent or not. */
-  ready: number;
-  /** Ready nodes silent for longer than the period asked about, the longest silent first. */
+  /** Nodes that were ready or are down (the cluster the majority rule counts). */
+  total: number;
+  /** Nodes already down. */
+  down: number;
+  /** Ready nodes whose silence counts (see the header), the longest silent first. */
   silent: Array<{ id: string; silentMs: number }>;
 }
 
@@ -40,33 +55,42 @@ export class LivenessStore implements OnModuleDestroy {
   }
 
   /**
-   * touch records that these nodes were heard from now, and marks ready the
-   * ones that were not; returns those (nodes that are back).
+   * touch stamps `replica` as running and records that it heard from these
+   * nodes now, marking ready the ones that were not; returns those (nodes
+   * that are back).
    */
-  async touch(ids: string[]): Promise<string[]> {
-    if (!ids.length) return [];
+  async touch(replica: string, ids: string[]): Promise<string[]> {
     const r = await this.pool.query<{ id: string; back: boolean }>(
-      `WITH prev AS (SELECT "id", "status" FROM "Node" WHERE "id" = ANY($1::text[]))
-       UPDATE "Node" AS n SET "lastHeartbeatAt" = ${DB_NOW}, "status" = 'ready',
+      `WITH stamp AS (
+         INSERT INTO "ControllerReplica" ("id", "lastFlushAt") VALUES ($2, ${DB_NOW})
+         ON CONFLICT ("id") DO UPDATE SET "lastFlushAt" = EXCLUDED."lastFlushAt"),
+       prev AS (SELECT "id", "status" FROM "Node" WHERE "id" = ANY($1::text[]))
+       UPDATE "Node" AS n SET "lastHeartbeatAt" = ${DB_NOW}, "status" = 'ready', "sessionReplica" = $2,
          "statusMessage" = CASE WHEN prev."status" = 'ready' THEN n."statusMessage" ELSE '' END
        FROM prev WHERE n."id" = prev."id"
        RETURNING n."id", prev."status" <> 'ready' AS back`,
-      [ids],
+      [ids, replica],
     );
     return r.rows.filter((row) => row.back).map((row) => row.id);
   }
 
-  /** silence lists the ready nodes not heard from for longer than `silentMs`. */
+  /** silence lists the ready nodes whose silence of over `silentMs` counts. */
   async silence(silentMs: number): Promise<Silence> {
-    const r = await this.pool.query<{ id: string; silent_ms: number | null }>(
-      `SELECT "id", (EXTRACT(EPOCH FROM ${DB_NOW} - "lastHeartbeatAt") * 1000)::float8 AS silent_ms
-       FROM "Node" WHERE "status" = 'ready'`,
+    const r = await this.pool.query<{ id: string; status: string; silent_ms: number | null; counts: boolean }>(
+      `SELECT n."id", n."status", (EXTRACT(EPOCH FROM ${DB_NOW} - n."lastHeartbeatAt") * 1000)::float8 AS silent_ms,
+         (n."lastHeartbeatAt" IS NULL OR r."id" IS NULL
+          OR r."lastFlushAt" - n."lastHeartbeatAt" > make_interval(secs => $1::float8 / 1000)
+          OR r."lastFlushAt" < ${DB_NOW} - make_interval(secs => $2::float8 / 1000)) AS counts
+       FROM "Node" n LEFT JOIN "ControllerReplica" r ON r."id" = n."sessionReplica"
+       WHERE n."status" IN ('ready', 'down')`,
+      [silentMs, Math.max(REPLICA_GONE_MIN_MS, silentMs * REPLICA_GONE_FACTOR)],
     );
     const silent = r.rows
+      .filter((row) => row.status === 'ready' && row.counts)
       .map((row) => ({ id: row.id, silentMs: row.silent_ms ?? Number.POSITIVE_INFINITY }))
       .filter((n) => n.silentMs > silentMs)
       .sort((a, b) => b.silentMs - a.silentMs);
-    return { ready: r.rows.length, silent };
+    return { total: r.rows.length, down: r.rows.filter((row) => row.status === 'down').length, silent };
   }
 
   /**
@@ -84,5 +108,10 @@ export class LivenessStore implements OnModuleDestroy {
       [ids, silentMs, message],
     );
     return r.rows.map((row) => row.id);
+  }
+
+  /** forgetReplicas deletes the rows of replicas silent for a day (each start of a controller makes a new one). */
+  async forgetReplicas(): Promise<void> {
+    await this.pool.query(`DELETE FROM "ControllerReplica" WHERE "lastFlushAt" < ${DB_NOW} - ${REPLICA_FORGET}`);
   }
 }

@@ -29,8 +29,10 @@ wait_for() { # what, seconds, command...
   say "timed out waiting for $what; see $LOGS/"; exit 1
 }
 
-# The admin API token: made once, kept where the local CLI looks for it.
-[ -s "$LIB/controller/admin-token" ] || { umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$LIB/controller/admin-token"; }
+# The admin API token: made once, kept where the local CLI looks for it. The umask is
+# set in a subshell: the processes started below must not inherit 077 (containers'
+# files and directories would become unusable for non-root users).
+[ -s "$LIB/controller/admin-token" ] || ( umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$LIB/controller/admin-token" )
 # The registry takes tokens signed by the controller (Docker's token auth): anonymous
 # clients may pull public repositories only; `berth registry user add` makes logins.
 start registry node "$REPO/dist/apps/registry/src/main.js" --listen "$REGISTRY" --root "$LIB/registry" \

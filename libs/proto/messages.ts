@@ -65,7 +65,8 @@ export interface NetworkConfig { name: string; driver: string; bridge: string; s
 
 export interface PullAuth { username: string; password: string; bearerToken: string }
 
-export interface LogLine { timeMs: number; stream: string; text: string }
+/** LogLine: a line of a container's output; `partial` when it has no newline (yet): the next line of its stream continues it. */
+export interface LogLine { timeMs: number; stream: string; text: string; partial?: boolean }
 export interface LogRequest { requestId: string; taskId: string; follow: boolean; tail: number }
 export interface LogChunk { requestId: string; lines: LogLine[]; eof: boolean; error: string }
 export interface BuildRequest {

@@ -28,6 +28,8 @@ export interface BuildOptions {
   workingDir?: string;
   stopSignal?: string;
   volumes?: string[];
+  /** The image's USER (user[:group], names or ids). */
+  user?: string;
 }
 
 /** DEFAULT_PATH is the PATH Docker puts in images that set none. */
@@ -74,6 +76,7 @@ export async function buildSingleLayerImage(rootfsTar: string, opts: BuildOption
       ...(opts.entrypoint ? { Entrypoint: opts.entrypoint } : {}),
       ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
       ...(opts.stopSignal ? { StopSignal: opts.stopSignal } : {}),
+      ...(opts.user ? { User: opts.user } : {}),
       ...(opts.volumes?.length ? { Volumes: Object.fromEntries(opts.volumes.map((v) => [v, {}])) } : {}),
     },
     rootfs: { type: 'layers', diff_ids: [diffId] },

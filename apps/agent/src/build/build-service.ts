@@ -6,7 +6,7 @@
  * the pushed image's digest or the error. Each build works in its own
  * temp dirs, removed afterwards whatever happened.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BuildOutput, BuildRequest } from '../../../../libs/proto/messages.js';
@@ -67,9 +67,8 @@ export class BuildService {
     const creds = { username: '', password: '', bearerToken: req.registryToken };
     if (!(await this.images.content.has(digest))) await this.images.content.ingest(digest, -1, await this.client.blob(ref, digest, creds));
     const ctx = path.join(dir, 'context');
-    await mkdir(ctx, { recursive: true });
     try {
-      await unpackLayer(this.images.content.read(digest), ctx);
+      await unpackLayer(this.images.content.read(digest), ctx, { layerRoot: true });
     } finally {
       await rm(this.images.content.path(digest), { force: true });
     }

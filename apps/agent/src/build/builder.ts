@@ -23,6 +23,7 @@ import { openReadView, openSnapshot, type Snapshot } from './snapshot.js';
 import { runStep } from './run-step.js';
 import { copyInto, CopyError, hashSources, resolveSources } from './copy-step.js';
 import { scopedPath } from '../runtime/scoped-path.js';
+import { mkdirMode } from '../fs/modes.js';
 
 export class BuildError extends Error {}
 
@@ -250,7 +251,7 @@ export class Builder {
         const dir = x(ins.args.trim());
         c.WorkingDir = path.posix.isAbsolute(dir) ? path.posix.normalize(dir) : path.posix.join(c.WorkingDir || '/', dir);
         return this.layerStep(state, `WORKDIR ${c.WorkingDir}`, ctx, async (snap) => {
-          await mkdir(await scopedPath(snap.merged, c.WorkingDir!), { recursive: true });
+          await mkdirMode(await scopedPath(snap.merged, c.WorkingDir!));
         }, true);
       }
       case 'RUN': {

@@ -9,11 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, mkdir, open, readdir, readFile, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, open, readdir, readFile, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { unpackLayer } from '../images/unpack.js';
 import { parseUser } from '../runtime/runc/bundle.js';
 import { scopedPath } from '../runtime/scoped-path.js';
+import { mkdirMode } from '../fs/modes.js';
 
 export class CopyError extends Error {}
 
@@ -100,7 +101,7 @@ async function copyTree(src: string, destRel: string, rootfs: string, owner: { u
   if (st.isDirectory()) {
     const dest = await scopedPath(rootfs, destRel);
     if (!contentsOnly || !(await lstat(dest).catch(() => undefined))) {
-      await mkdir(dest, { recursive: true });
+      await mkdirMode(dest);
       await lchown(dest, owner.uid, owner.gid);
       await chmod(dest, mode ?? st.mode & 0o7777);
     }
@@ -108,7 +109,7 @@ async function copyTree(src: string, destRel: string, rootfs: string, owner: { u
     return;
   }
   const dest = await scopedPath(rootfs, destRel);
-  await mkdir(path.dirname(dest), { recursive: true });
+  await mkdirMode(path.dirname(dest));
   await rm(dest, { force: true, recursive: true });
   if (st.isSymbolicLink()) await symlink(await readlink(src), dest);
   else if (st.isFile()) await copyFile(src, dest);
@@ -152,7 +153,7 @@ export async function copyInto(c: CopyInput): Promise<void> {
     const st = await lstat(src);
     if (c.extract && st.isFile() && (await isArchive(src))) {
       const target = await inRoot(destAbs);
-      await mkdir(target, { recursive: true });
+      await mkdirMode(target);
       await unpackLayer(createReadStream(src), target);
       continue;
     }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ImageConfig } from '../images/oci.js';
 import { parseUser, toOciSpec } from '../runtime/runc/bundle.js';
+import { withUmask } from '../runtime/runc/adapter.js';
 import { scopedPath } from '../runtime/scoped-path.js';
 
 export interface RunStepInput {
@@ -43,7 +44,8 @@ export async function runStep(s: RunStepInput, onLine: (line: string) => void, s
   spec.mounts = spec.mounts.filter((m) => !HIDDEN_MOUNTS.has(m.destination));
   spec.process.terminal = false;
   await writeFile(path.join(s.bundleDir, 'config.json'), JSON.stringify(spec));
-  const child = spawn('runc', [`--root=${s.runcRoot}`, 'run', '--bundle', s.bundleDir, s.id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // runc makes missing mountpoints and the cwd: under a fixed umask, not the agent's.
+  const child = spawn(...withUmask('runc', [`--root=${s.runcRoot}`, 'run', '--bundle', s.bundleDir, s.id]), { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = (stream: NodeJS.ReadableStream) => createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
   lines(child.stdout!);
   lines(child.stderr!);

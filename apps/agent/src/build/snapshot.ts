@@ -7,6 +7,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { mountOverlay, sh, unmount } from '../runtime/runc/adapter.js';
+import { copyOwnerAndMode } from '../fs/modes.js';
 
 export interface Snapshot {
   dir: string;
@@ -21,6 +22,8 @@ export async function openSnapshot(dir: string, lowers: string[]): Promise<Snaps
   const merged = path.join(dir, 'merged');
   const empty = path.join(dir, 'empty');
   for (const d of [upper, path.join(dir, 'work'), merged, empty]) await mkdir(d, { recursive: true });
+  // The step's `/` (and the layer made from the upper dir) keep the image root's owner and mode, not the umask's.
+  await copyOwnerAndMode(lowers[0], upper);
   // overlayfs needs at least one lower dir; FROM scratch has none.
   await mountOverlay(lowers.length ? lowers : [empty], dir, merged);
   let released = false;

@@ -160,7 +160,7 @@ export class ImageService {
     if (await stat(dest).catch(() => undefined)) return dest;
     const tmp = path.join(this.stateDir, 'layers', `.tmp-${randomUUID()}`);
     try {
-      const actual = await unpackLayer(this.content.read(blobDigest), tmp);
+      const actual = await unpackLayer(this.content.read(blobDigest), tmp, { layerRoot: true });
       if (actual !== diffId) throw new LayerMismatchError(`layer ${blobDigest}: uncompressed digest ${actual} does not match diff_id ${diffId}`);
       await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
         // Another agent process sharing this state dir finished the same layer first.

@@ -2,7 +2,7 @@
 // whiteouts and opaque dirs, stacked with overlayfs, hide exactly what the OCI image spec says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -179,5 +179,25 @@ test('hostile layers are refused: absolute paths, traversal, writes through syml
     await assert.rejects(unpackLayer(Readable.from([await makeTar(entries)]), dest), (e: Error) => e instanceof UnsafeLayerError && re.test(e.message), what);
     await assert.rejects(stat(outside), /ENOENT/, `${what}: nothing written outside`);
     assert.equal(await readFile(path.join(dir, 'secret'), 'utf8'), 'secret', `${what}: nothing outside changed`);
+  }
+}));
+
+test('under umask 077 a layer root and the parents a tar leaves out are 0755; a `./` entry sets the root', () => withDir(async (dir) => {
+  const saved = process.umask(0o077);
+  try {
+    const implicit = await makeTar([{ name: 'usr/local/bin/tool', body: 'x', mode: 0o755 }]);
+    await unpackLayer(Readable.from([implicit]), path.join(dir, 'a'), { layerRoot: true });
+    for (const d of ['a', 'a/usr', 'a/usr/local', 'a/usr/local/bin']) assert.equal((await stat(path.join(dir, d))).mode & 0o7777, 0o755, d);
+    const rooted = await makeTar([{ name: './', type: 'directory', mode: 0o750, uid: 7, gid: 8 }, { name: 'f', body: 'y' }]);
+    await unpackLayer(Readable.from([rooted]), path.join(dir, 'b'), { layerRoot: true });
+    const st = await stat(path.join(dir, 'b'));
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o750, 7, 8]);
+    // ADD into an existing directory keeps that directory's own owner and mode.
+    await mkdir(path.join(dir, 'c'));
+    await chmod(path.join(dir, 'c'), 0o1777);
+    await unpackLayer(Readable.from([rooted]), path.join(dir, 'c'));
+    assert.equal((await stat(path.join(dir, 'c'))).mode & 0o7777, 0o1777);
+  } finally {
+    process.umask(saved);
   }
 }));

@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, rm, symlink, utimes } from 'node:fs/promises';
+import { DIR_MODE, mkdirMode } from '../fs/modes.js';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -45,9 +46,10 @@ async function checkParents(root: string, rel: string): Promise<void> {
   }
 }
 
+/** ensureParent makes the missing parents of an entry, 0755 as other unpackers do (never from the umask). */
 async function ensureParent(root: string, rel: string): Promise<void> {
   await checkParents(root, rel);
-  await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+  await mkdirMode(path.dirname(path.join(root, rel)));
 }
 
 function isGzip(head: Buffer): boolean {
@@ -74,8 +76,17 @@ async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> 
   return { head, stream: Readable.from(replay()) };
 }
 
-export async function unpackLayer(src: Readable, dest: string): Promise<string> {
-  await mkdir(dest, { recursive: true });
+/**
+ * With `layerRoot` (dest is a new layer's own directory) the root becomes
+ * root:root 0755, or what the tar's `./` entry says; without it (ADD into
+ * an existing directory) the destination's own owner and mode are kept.
+ */
+export async function unpackLayer(src: Readable, dest: string, opts: { layerRoot?: boolean } = {}): Promise<string> {
+  await mkdirMode(dest);
+  if (opts.layerRoot) {
+    await lchown(dest, 0, 0);
+    await chmod(dest, DIR_MODE);
+  }
   const { head, stream } = await peek(src);
   if (isZstd(head)) {
     src.destroy();
@@ -89,7 +100,7 @@ export async function unpackLayer(src: Readable, dest: string): Promise<string> 
   const consume = (async () => {
     for await (const entry of extract) {
       try {
-        await writeEntry(dest, entry.header, entry as unknown as Readable, dirTimes);
+        await writeEntry(dest, entry.header, entry as unknown as Readable, dirTimes, !!opts.layerRoot);
       } finally {
         entry.resume();
       }
@@ -105,9 +116,17 @@ export async function unpackLayer(src: Readable, dest: string): Promise<string> 
   return `sha256:${hash.digest('hex')}`;
 }
 
-async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes: Array<[string, Date]>): Promise<void> {
+async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes: Array<[string, Date]>, layerRoot: boolean): Promise<void> {
   const rel = cleanName(h.name);
-  if (rel === '') return;
+  if (rel === '') {
+    // `./`: the layer root's own owner and mode (the image's `/`).
+    if (layerRoot && h.type === 'directory') {
+      await lchown(root, h.uid ?? 0, h.gid ?? 0);
+      await chmod(root, (h.mode ?? DIR_MODE) & 0o7777);
+      dirTimes.push([root, h.mtime ?? new Date(0)]);
+    }
+    return;
+  }
   const base = path.basename(rel);
   const dir = path.dirname(rel);
   const mtime = h.mtime ?? new Date(0);
@@ -117,7 +136,7 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
     const target = path.join(root, dir);
     const st = await lstat(target).catch(() => undefined);
     if (st && !st.isDirectory()) throw new UnsafeLayerError(`opaque marker ${rel} below a non-directory`);
-    await mkdir(target, { recursive: true });
+    await mkdirMode(target);
     await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', target]);
     return;
   }
@@ -139,7 +158,7 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
   if (existing && !(existing.isDirectory() && h.type === 'directory')) await rm(full, { recursive: true, force: true });
   switch (h.type) {
     case 'directory':
-      await mkdir(full, { recursive: true });
+      await mkdirMode(full, mode);
       dirTimes.push([full, mtime]);
       break;
     case 'file':

@@ -9,11 +9,12 @@
  * volume is removed.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { VOLUME_NAME } from '../../../../libs/common/src/index.js';
 import { RuntimeError } from '../runtime/errors.js';
+import { mkdirMode } from '../fs/modes.js';
 
 const run = promisify(execFile);
 /** MOUNT_TIMEOUT_MS bounds mounting a volume's filesystem (a remote one may not answer). */
@@ -39,7 +40,8 @@ export class LocalVolumes {
   async ensure(name: string, options: Record<string, string> = {}): Promise<{ path: string; created: boolean }> {
     const p = this.path(name);
     const existed = await stat(p).then((s) => s.isDirectory(), () => false);
-    if (!existed) await mkdir(p, { recursive: true });
+    // 0755 as Docker makes it; a copy-up from the image then gives it the image's owner and mode.
+    if (!existed) await mkdirMode(p);
     if (options.type && !(await isMountpoint(p))) {
       const args = ['-t', options.type, ...(options.o ? ['-o', options.o] : []), options.device ?? options.type, p];
       await run('mount', args, { timeout: MOUNT_TIMEOUT_MS }).catch((err: Error & { stderr?: string }) => {

@@ -36,6 +36,18 @@ export function containerPaths(containersDir: string, id: string): ContainerPath
   };
 }
 
+/** RUNC_UMASK: the umask runc runs under, so the mountpoints and working directory it makes in a rootfs are 0755. */
+const RUNC_UMASK = '022';
+
+/**
+ * withUmask wraps a command so it runs under RUNC_UMASK rather than the
+ * agent's umask (runc makes missing mountpoints and cwd with mkdir 0755,
+ * which a umask 077 would turn into 0700, unusable by a non-root USER).
+ */
+export function withUmask(cmd: string, args: string[]): [string, string[]] {
+  return ['/bin/sh', ['-c', `umask ${RUNC_UMASK} && exec "$0" "$@"`, cmd, ...args]];
+}
+
 export class RuncAdapter {
   constructor(private readonly runcRoot: string, private readonly runcPath = '/usr/sbin/runc', private readonly conmonPath = '/usr/bin/conmon') {}
 
@@ -63,7 +75,8 @@ export class RuncAdapter {
       '--runtime-arg', `--log=${p.runcLog}`, '--runtime-arg', '--log-format=json', '--log-level', 'error',
     ];
     return new Promise((resolve, reject) => {
-      const child = spawn(this.conmonPath, args, {
+      const [cmd, argv] = withUmask(this.conmonPath, args);
+      const child = spawn(cmd, argv, {
         stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, _OCI_SYNCPIPE: '3' },
       });
       const sync = child.stdio[3] as Readable;

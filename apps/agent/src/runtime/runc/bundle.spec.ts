@@ -61,9 +61,9 @@ test('the spec carries Docker-like defaults: caps, rlimits, mounts, masked paths
   assert.equal(spec.hostname, 'abc');
 });
 
-test('a named image user becomes numeric uid/gid in the spec', () => {
+test("a named image user becomes numeric uid/gid in the spec, with Docker's umask whatever the agent's", () => {
   const spec = toOciSpec(input({ user: parseUser('nobody', 'nobody:x:65534:65534::/:/bin/false\n', '') })) as { process: { user: { uid: number; gid: number } } };
-  assert.deepEqual(spec.process.user, { uid: 65534, gid: 65534 });
+  assert.deepEqual(spec.process.user, { uid: 65534, gid: 65534, umask: 0o022 });
 });
 
 test('image StopSignal names become runc kill names', async () => {

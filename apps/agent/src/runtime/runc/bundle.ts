@@ -108,6 +108,9 @@ export function parseUser(spec: string, passwd: string, group: string): { uid: n
   return { uid, gid: gid ?? 0 };
 }
 
+/** CONTAINER_UMASK: the umask a container's processes start with (Docker's). */
+export const CONTAINER_UMASK = 0o022;
+
 export function toOciSpec(b: BundleInput): Record<string, unknown> {
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (b.network !== 'host') namespaces.push({ type: 'network' });
@@ -118,7 +121,8 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
-      user: { uid: b.user.uid, gid: b.user.gid },
+      // Docker's umask for container processes, whatever the agent's own is.
+      user: { uid: b.user.uid, gid: b.user.gid, umask: CONTAINER_UMASK },
       args: processArgs(b.command, b.image),
       env: mergeEnv(b.image.config?.Env ?? [], b.env, b.hostname),
       cwd: b.image.config?.WorkingDir || '/',

@@ -20,6 +20,7 @@ import { ContainerNetworks, createNetworks, type LiveAttachment, type NetworkReg
 import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, sh, unmount, type ContainerPaths } from './adapter.js';
 import { NOFILE_LIMIT, parseUser, toOciSpec, type HostMount } from './bundle.js';
 import { LocalVolumes } from '../../volumes/local-volumes.js';
+import { copyOwnerAndMode, mkdirMode, writeFileMode } from '../../fs/modes.js';
 import { VolumePlugins } from '../../volumes/plugins.js';
 
 /** EXIT_POLL_MS: safety re-check of the exit file while watching it with inotify. */
@@ -152,17 +153,19 @@ export class RuncRuntime implements Runtime {
     for (const d of [rootfs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), p.exitDir, path.join(p.dir, 'etc')]) {
       await mkdir(d, { recursive: true });
     }
+    // The merged `/` shows the upper dir's owner and mode: make them the image's, never the agent's umask.
+    await copyOwnerAndMode(image.layerDirs[0], path.join(p.dir, 'upper'));
     await mountOverlay(image.layerDirs, p.dir, rootfs);
-    // As Docker does, a WorkingDir the image names but lacks is made (in the container's own layer).
+    // As Docker does, a WorkingDir the image names but lacks is made 0755 (in the container's own layer).
     const cwd = image.config.config?.WorkingDir;
-    if (cwd) await mkdir(await scopedPath(rootfs, cwd), { recursive: true });
+    if (cwd) await mkdirMode(await scopedPath(rootfs, cwd));
     const hostname = spec.id.slice(0, 12);
     const etc = { hosts: path.join(p.dir, 'etc', 'hosts'), hostname: path.join(p.dir, 'etc', 'hostname'), resolvConf: path.join(p.dir, 'etc', 'resolv.conf') };
-    await writeFile(etc.hosts, hostsFile(spec.id, []));
-    await writeFile(etc.hostname, `${hostname}\n`);
+    await writeFileMode(etc.hosts, hostsFile(spec.id, []));
+    await writeFileMode(etc.hostname, `${hostname}\n`);
     // A user-defined network's own resolver answers its names and forwards the rest.
     const first = spec.networks[0]?.name ?? 'none';
-    await writeFile(etc.resolvConf, await resolvConf(spec));
+    await writeFileMode(etc.resolvConf, await resolvConf(spec));
     const readEtc = (f: string) => readFile(path.join(rootfs, 'etc', f), 'utf8').catch(() => '');
     const user = parseUser(image.config.config?.User ?? '', await readEtc('passwd'), await readEtc('group'));
     const mounts = await this.hostMounts(spec, rootfs);
@@ -284,10 +287,10 @@ export class RuncRuntime implements Runtime {
       rec.attachments = done.live;
       rec.address = done.live[0]?.address ?? '';
       errors = done.errors;
-      await writeFile(path.join(etc, 'hosts'), hostsFile(spec.id, done.live));
+      await writeFileMode(path.join(etc, 'hosts'), hostsFile(spec.id, done.live));
     }
     // Rewritten in place (a running container sees the new contents through its bind mount).
-    await writeFile(path.join(etc, 'resolv.conf'), await resolvConf(rec.spec));
+    await writeFileMode(path.join(etc, 'resolv.conf'), await resolvConf(rec.spec));
     await this.saveRecord(spec.id, rec);
     return { addresses: addressesOf(rec.attachments), errors };
   }
@@ -315,7 +318,7 @@ export class RuncRuntime implements Runtime {
       if (this.nets.needsNamespace(rec.spec)) {
         rec.attachments = await this.nets.attachAll(rec.spec, `/proc/${pid}/ns/net`);
         rec.address = rec.attachments[0]?.address ?? '';
-        if (rec.address) await writeFile(path.join(p.dir, 'etc', 'hosts'), hostsFile(taskId, rec.attachments));
+        if (rec.address) await writeFileMode(path.join(p.dir, 'etc', 'hosts'), hostsFile(taskId, rec.attachments));
       }
       await this.runc.start(taskId);
     } catch (err) {

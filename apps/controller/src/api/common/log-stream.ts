@@ -1,12 +1,14 @@
 /**
  * LogStreamer writes the log lines of one or more tasks to an HTTP response
  * as text/plain, optionally prefixed per task, and stops when the client
- * goes away. Lines of several tasks interleave as they arrive.
+ * goes away. Lines of several tasks interleave as they arrive; LogRenderer
+ * turns them into text (partial lines without an invented newline).
  */
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { NotFoundError } from '../../store/store.module.js';
+import { LogRenderer } from './log-render.js';
 
 export interface LogSource { nodeId: string | null; taskId: string; prefix: string }
 
@@ -31,11 +33,12 @@ export class LogStreamer {
     }));
     res.status(200).setHeader('content-type', 'text/plain; charset=utf-8');
     res.flushHeaders();
+    const text = new LogRenderer();
     await Promise.all(firsts.map(async ({ s, it, first }) => {
       let r = first;
       try {
         while (!r.done && !ctl.signal.aborted) {
-          res.write(`${s.prefix}${r.value.text}\n`);
+          res.write(text.render(s.taskId, s.prefix, r.value));
           r = await it.next();
         }
       } catch {

@@ -133,7 +133,7 @@ test('a tag file that does not hold a digest is a missing manifest, not a path',
   assert.equal(r.code, 'MANIFEST_UNKNOWN');
 });
 
-test('chunks: malformed or inconsistent Content-Range is 416; concurrent chunks do not interleave', async () => {
+test('chunks: malformed or inconsistent Content-Range is 416; concurrent chunks and cancels do not interleave', async () => {
   const loc = (await call('POST', '/v2/c/r/blobs/uploads/')).headers.get('location')!;
   for (const cr of ['abc', '5-2', '0-99', '-1-3']) {
     const r = await call('PATCH', loc, 'xyz', { 'content-range': cr });
@@ -148,6 +148,8 @@ test('chunks: malformed or inconsistent Content-Range is 416; concurrent chunks 
   const b = await call('PATCH', loc, 'second');
   assert.equal(b.status, 400);
   assert.equal(b.code, 'BLOB_UPLOAD_INVALID');
+  const cancel = await call('DELETE', loc);
+  assert.equal(cancel.code, 'BLOB_UPLOAD_INVALID', 'a cancel does not pull the file from under a chunk being written');
   assert.equal((await a).status, 202);
   assert.equal((await call('PUT', `${loc}?digest=${digestOf('first')}`)).status, 201);
   assert.deepEqual(logged, [], 'no internal error was logged');

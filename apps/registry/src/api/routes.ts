@@ -24,10 +24,10 @@ const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /**
  * readBody reads a body of at most `limit` bytes. Past the limit the rest is
- * discarded unread (not the socket destroyed) and the connection closed
- * after the answer, so the client still gets its 400.
+ * drained and discarded (neither buffered nor the connection cut), so a
+ * client still writing its body gets its 400 instead of a broken pipe.
  */
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -35,7 +35,6 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Pro
     const tooBig = () => {
       req.removeListener('data', onData);
       req.resume();
-      res.setHeader('connection', 'close');
       reject(new RegistryError('SIZE_INVALID', `body larger than ${limit} bytes`));
     };
     const onData = (c: Buffer) => {
@@ -231,7 +230,8 @@ export class Routes {
     if (!up) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} unknown`);
     if (method === 'GET') return this.empty(res, 204, this.uploadHeaders(name, id, up.size));
     if (method === 'DELETE') {
-      await this.store.cancelUpload(name, id);
+      // Under the same guard as writes: a cancel in the middle of a chunk would leave the chunk writing into nothing.
+      await this.exclusive(id, () => this.store.cancelUpload(name, id));
       return this.empty(res, 204, {});
     }
     if (method === 'PATCH' || method === 'PUT') {
@@ -249,9 +249,10 @@ export class Routes {
   }
 
   /**
-   * exclusive runs one write on an upload at a time: a second chunk (or the
-   * final PUT) arriving while one is still being written would interleave
-   * bytes, so it is refused instead of queued.
+   * exclusive runs one write on an upload at a time (chunk, final PUT or
+   * cancel): a second one arriving while one is still being written would
+   * interleave bytes or pull the file from under it, so it is refused
+   * instead of queued.
    */
   private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
     if (this.writing.has(id)) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${id} is busy with another chunk; send chunks one after another`);
@@ -293,7 +294,7 @@ export class Routes {
     if (byDigest) checkDigest(reference, 'manifest digest in the URL');
     else if (!TAG_RE.test(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag ${quote(reference)}`);
     if (method === 'PUT') {
-      const bytes = await readBody(req, res, MAX_MANIFEST_BYTES);
+      const bytes = await readBody(req, MAX_MANIFEST_BYTES);
       let parsed;
       try {
         parsed = parseManifest(bytes, req.headers['content-type'] ?? '');

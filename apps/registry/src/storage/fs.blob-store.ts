@@ -19,6 +19,14 @@ import { Transform } from 'node:stream';
 import { BlobInfo, CollectableStore, DigestMismatchError, StoredBlob, UploadInfo, UploadOffsetError, UploadUnknownError } from './blob-store.js';
 import { digestPath, isValidDigest } from '../../../../libs/oci/src/index.js';
 
+/** gone turns ENOENT on an upload's file (cancelled or expired meanwhile) into UploadUnknownError. */
+function gone(id: string) {
+  return (err: NodeJS.ErrnoException): never => {
+    if (err.code === 'ENOENT') throw new UploadUnknownError(`upload ${id} unknown`);
+    throw err;
+  };
+}
+
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
 }
@@ -91,7 +99,8 @@ export class FsBlobStore implements CollectableStore {
     if (!up) throw new UploadUnknownError(`upload ${id} unknown`);
     if (offset !== undefined && offset !== up.size) throw new UploadOffsetError(`chunk starts at ${offset} but the upload has ${up.size} bytes`);
     await pipeline(data, createWriteStream(this.uploadPath(id), { flags: 'a' }));
-    return { ...up, size: (await stat(this.uploadPath(id))).size };
+    const st = await stat(this.uploadPath(id)).catch(gone(id));
+    return { ...up, size: st.size };
   }
 
   async commitUpload(repo: string, id: string, digest: string): Promise<BlobInfo> {
@@ -106,7 +115,7 @@ export class FsBlobStore implements CollectableStore {
     }
     const dest = this.blobPath(digest);
     if (await exists(dest)) await rm(this.uploadPath(id), { force: true });
-    else await rename(this.uploadPath(id), dest);
+    else await rename(this.uploadPath(id), dest).catch(gone(id));
     await rm(this.uploadMeta(id), { force: true });
     await this.linkBlob(repo, digest);
     return { digest, size: up.size };

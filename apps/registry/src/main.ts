@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { FsBlobStore } from './storage/fs.blob-store.js';
 import { Routes } from './api/routes.js';
-import { RegistryError, sendError } from './api/errors.js';
+import { registryListener } from './api/server.js';
 import { TokenAuth } from './auth/token-auth.js';
 import { GarbageCollector } from './storage/gc.js';
 
@@ -64,15 +64,7 @@ async function main(): Promise<void> {
   const log = (m: string) => process.stderr.write(`berth-registry: ${m}\n`);
   const gc = new GarbageCollector(store, Number(graceRaw) * 1000, UPLOAD_MAX_IDLE_MS, log);
   const routes = new Routes(store, auth, gc);
-  const server = createServer((req, res) => {
-    routes.handle(req, res).catch((err) => {
-      if (res.headersSent) return void res.destroy();
-      if (err instanceof RegistryError) return sendError(res, err, req.method === 'HEAD');
-      process.stderr.write(`berth-registry: ${req.method} ${req.url}: ${(err as Error).message}\n`);
-      res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'internal error' }] }));
-    });
-  });
+  const server = createServer(registryListener(routes, log));
   server.keepAliveTimeout = 30_000;
   server.on('error', (err) => fail(`cannot listen on ${listen}: ${err.message}`));
   server.listen(Number(m![2]), m![1]!.replace(/^\[|\]$/g, ''), () => {

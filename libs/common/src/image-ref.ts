@@ -3,6 +3,8 @@
  * A reference without a registry host resolves against the cluster registry,
  * and a bare name such as "busybox" becomes "library/busybox" like Docker Hub's.
  */
+import { isValidDigest } from '../../oci/src/digest.js';
+
 export interface ImageRef {
   registry: string;
   repository: string;
@@ -12,7 +14,6 @@ export interface ImageRef {
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 export class InvalidImageRefError extends Error {}
 
@@ -29,7 +30,7 @@ export function parseImageRef(ref: string, defaultRegistry: string): ImageRef {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw new InvalidImageRefError(`invalid digest in image reference "${ref}"`);
+    if (!isValidDigest(digest)) throw new InvalidImageRefError(`invalid digest in image reference "${ref}"`);
   }
   let tag = '';
   const slash = rest.lastIndexOf('/');

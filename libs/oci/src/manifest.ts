@@ -3,7 +3,7 @@
  * or the registry relies on. Unknown fields are kept, never rejected.
  */
 import { isIndexMediaType, isManifestMediaType } from './media-types.js';
-import { isValidDigest } from './digest.js';
+import { InvalidDigestError, validateDigest } from './digest.js';
 
 export interface Descriptor {
   mediaType: string;
@@ -56,7 +56,12 @@ function checkDescriptor(d: unknown, where: string): Descriptor {
   const x = d as Descriptor;
   if (!x || typeof x !== 'object') throw new ManifestInvalidError(`${where}: descriptor must be an object`);
   if (typeof x.mediaType !== 'string' || !x.mediaType) throw new ManifestInvalidError(`${where}.mediaType is required`);
-  if (typeof x.digest !== 'string' || !isValidDigest(x.digest)) throw new ManifestInvalidError(`${where}.digest must be sha256:<64 hex>`);
+  try {
+    validateDigest(x.digest, `${where}.digest`);
+  } catch (err) {
+    if (err instanceof InvalidDigestError) throw new ManifestInvalidError(err.message);
+    throw err;
+  }
   if (!Number.isSafeInteger(x.size) || x.size < 0) throw new ManifestInvalidError(`${where}.size must be a non-negative integer`);
   return x;
 }
@@ -93,9 +98,9 @@ export function parseManifest(bytes: Buffer, contentType = ''): ParsedManifest {
   throw new ManifestInvalidError(`unsupported manifest media type "${mediaType}"`);
 }
 
-/** referencedBlobs lists the digests a manifest needs present (config + layers), or an index's manifests. */
+/** referencedDigests lists, once each, the digests a manifest needs present (config + layers), or an index's manifests. */
 export function referencedDigests(p: ParsedManifest): string[] {
-  return p.kind === 'manifest' ? [p.manifest.config.digest, ...p.manifest.layers.map((l) => l.digest)] : p.index.manifests.map((m) => m.digest);
+  return [...new Set(p.kind === 'manifest' ? [p.manifest.config.digest, ...p.manifest.layers.map((l) => l.digest)] : p.index.manifests.map((m) => m.digest))];
 }
 
 /** selectPlatform picks the manifest for a platform from an index, or undefined. */

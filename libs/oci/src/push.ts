@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { BuiltImage } from './build.js';
+import { validateDigest } from './digest.js';
 
 export class PushError extends Error {}
 
@@ -41,6 +42,7 @@ async function call(url: string, init: RequestInit, what: string, token?: string
 
 /** pushBlob uploads one blob unless the registry has it; `registry` is HOST:PORT or a URL. */
 export async function pushBlob(registry: string, repo: string, digest: string, size: number, body: () => NonNullable<RequestInit['body']>, opts: PushOptions = {}): Promise<void> {
+  validateDigest(digest, 'blob digest');
   const root = base(registry, opts);
   const token = opts.token;
   const head = await call(`${root}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' }, 'blob check', token);

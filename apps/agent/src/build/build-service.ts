@@ -13,7 +13,7 @@ import type { BuildOutput, BuildRequest } from '../../../../libs/proto/messages.
 import type { ImageService } from '../images/image-service.js';
 import { RegistryClient } from '../images/registry-client.js';
 import { unpackLayer } from '../images/unpack.js';
-import { parseImageRef } from '../images/oci.js';
+import { parseImageRef, validateDigest } from '../images/oci.js';
 import { Builder } from './builder.js';
 
 /** OUTPUT_FLUSH_MS / OUTPUT_BATCH_LINES: how build output is batched into messages. */
@@ -61,8 +61,8 @@ export class BuildService {
 
   private async fetchContext(req: BuildRequest, dir: string): Promise<string> {
     const at = req.contextBlob.lastIndexOf('@');
-    const digest = req.contextBlob.slice(at + 1);
-    if (at < 0 || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`bad build context reference ${req.contextBlob}`);
+    if (at < 0) throw new Error(`bad build context reference ${JSON.stringify(req.contextBlob)}: no @digest`);
+    const digest = validateDigest(req.contextBlob.slice(at + 1), 'build context digest');
     const ref = parseImageRef(`${req.contextBlob.slice(0, at)}:context`, '');
     const creds = { username: '', password: '', bearerToken: req.registryToken };
     if (!(await this.images.content.has(digest))) await this.images.content.ingest(digest, -1, await this.client.blob(ref, digest, creds));

@@ -10,11 +10,11 @@
  * that reads it. Nothing is pushed unless every step succeeded.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ImageService, type LocalImage } from '../images/image-service.js';
 import type { PullCredentials } from '../images/registry-client.js';
-import { MediaType, parseImageRef, type ImageConfig } from '../images/oci.js';
+import { MediaType, parseImageRef, validateDigest, type ImageConfig } from '../images/oci.js';
 import { fileBody, pushBlob, PushError } from '../../../../libs/oci/src/index.js';
 import { DockerfileError, parseDockerfile, stagesFor, type Instruction, type Stage } from './dockerfile.js';
 import { expand, ExpandError } from './expand.js';
@@ -351,13 +351,14 @@ export class Builder {
       return;
     }
     const built = await layerFromUpper(snap.upper, this.deps.images.content);
-    const dir = this.deps.images.layerDir(built.diffId);
-    // The upper dir already holds overlay's own whiteouts: it is the layer's unpacked form.
-    if (await stat(dir).catch(() => undefined)) await rm(snap.upper, { recursive: true, force: true });
-    else {
-      await mkdir(path.dirname(dir), { recursive: true });
-      await rename(snap.upper, dir);
-    }
+    // The upper dir already holds overlay's own whiteouts: it is the layer's unpacked form,
+    // and its diff_id was just computed from it, so it is committed as verified.
+    const layers = this.deps.images.layers;
+    let dir: string;
+    if (await layers.has(built.diffId)) {
+      dir = layers.dir(built.diffId);
+      await rm(snap.upper, { recursive: true, force: true });
+    } else dir = await layers.commit(snap.upper, built.diffId);
     const layer = { ...built, mediaType: MediaType.OciLayerGzip, dir };
     await this.cachePut(key, layer);
     state.layers.push(layer);
@@ -365,14 +366,28 @@ export class Builder {
     ctx.onOutput(` ---> ${built.diffId.slice(7, 19)}`);
   }
 
-  /** cacheGet: the layer of a step key (null: the step made none), or undefined on a miss. */
+  /**
+   * cacheGet: the layer of a step key (null: the step made none), or
+   * undefined on a miss. An entry is read as untrusted: its digests are
+   * validated and its directory derived from the diff_id, never read from it;
+   * one that does not check out is a miss.
+   */
   private async cacheGet(key: string): Promise<Layer | null | undefined> {
     const raw = await readFile(path.join(this.cacheDir, `${key}.json`), 'utf8').catch(() => undefined);
     if (!raw) return undefined;
-    const layer = JSON.parse(raw) as Layer | null;
-    if (layer === null) return null;
-    const present = (await stat(layer.dir).catch(() => undefined)) && (await this.deps.images.content.has(layer.digest));
-    return present ? layer : undefined;
+    let layer: Layer | null;
+    try {
+      layer = JSON.parse(raw) as Layer | null;
+      if (layer === null) return null;
+      validateDigest(layer.diffId, 'build cache diff_id');
+      validateDigest(layer.digest, 'build cache digest');
+      if (!Number.isSafeInteger(layer.size) || typeof layer.mediaType !== 'string') return undefined;
+    } catch {
+      return undefined;
+    }
+    const { layers, content } = this.deps.images;
+    const present = (await layers.has(layer.diffId)) && (await content.has(layer.digest));
+    return present ? { ...layer, dir: layers.dir(layer.diffId) } : undefined;
   }
 
   private async cachePut(key: string, layer: Layer | null): Promise<void> {

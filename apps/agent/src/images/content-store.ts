@@ -2,6 +2,7 @@
  * ContentStore: blobs by digest under <stateDir>/content/blobs/sha256/.
  * A blob is streamed to a temp file, its size and sha256 checked, then
  * renamed into place, so a present file is always complete and verified.
+ * Every digest is validated (libs/oci digestPath) before it names a file.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -9,6 +10,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { digestPath, validateDigest } from './oci.js';
 
 export class DigestMismatchError extends Error {}
 
@@ -19,8 +21,9 @@ export class ContentStore {
     this.dir = path.join(stateDir, 'content', 'blobs', 'sha256');
   }
 
+  /** path names a blob's file; throws InvalidDigestError for anything but a valid digest. */
   path(digest: string): string {
-    return path.join(this.dir, digest.slice('sha256:'.length));
+    return digestPath(this.dir, digest, 'blob digest');
   }
 
   async has(digest: string): Promise<boolean> {
@@ -69,6 +72,12 @@ export class ContentStore {
 
   /** ingest writes `data` as blob `digest`, verifying digest and (when >= 0) size; onBytes sees the running total. */
   async ingest(digest: string, expectedSize: number, data: Readable, onBytes?: (total: number) => void): Promise<void> {
+    try {
+      validateDigest(digest, 'blob digest');
+    } catch (err) {
+      data.destroy();
+      throw err;
+    }
     await this.store(data, (actual, size) => {
       if (actual !== digest) throw new DigestMismatchError(`blob ${digest}: content digest is ${actual}`);
       if (expectedSize >= 0 && size !== expectedSize) throw new DigestMismatchError(`blob ${digest}: size ${size}, manifest says ${expectedSize}`);

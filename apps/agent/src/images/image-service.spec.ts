@@ -10,7 +10,7 @@ import { RegistryClient, PullError } from './registry-client.js';
 import { DigestMismatchError } from './content-store.js';
 import { digestOf, parseImageRef } from './oci.js';
 import { ImageNotFoundError } from '../runtime/errors.js';
-import { TestRegistry, type TestImage } from './registry-server.spec-helper.js';
+import { TestRegistry, type TestImage } from '../../../../test/fixtures/registry-server.js';
 
 const reg = new TestRegistry();
 let img: TestImage;
@@ -128,11 +128,12 @@ test('image GC removes images no task uses, with their layers and blobs, and kee
   const r = await gc.prune();
   assert.deepEqual(r.removedImages, [ref('lib/other:v1')]);
   assert.ok(r.bytesFreed > 0);
-  assert.deepEqual(await readdir(path.join(images.stateDir, 'layers')), used.layerDirs.map((d) => path.basename(d)));
+  const layerEntries = async () => (await readdir(path.join(images.stateDir, 'layers'))).filter((e) => !e.endsWith('.verified'));
+  assert.deepEqual(await layerEntries(), used.layerDirs.map((d) => path.basename(d)));
   assert.ok(!(await images.content.has(other.layerDigest)), 'its blob went too');
   assert.equal((await images.ensure(ref('lib/img:v1'))).manifestDigest, used.manifestDigest, 'the used image is still local');
   inUse = [];
   const low = await gc.pruneIfLow(100);
   assert.deepEqual(low?.removedImages, [ref('lib/img:v1')], 'under disk pressure (100%: always) unused images go');
-  assert.deepEqual(await readdir(path.join(images.stateDir, 'layers')), []);
+  assert.deepEqual(await readdir(path.join(images.stateDir, 'layers')), [], 'layer dirs and their markers are gone');
 });

@@ -3,17 +3,20 @@
  * reference pulled before is served from <stateDir>/images without asking
  * the registry; else the manifest is resolved, config and layers are fetched
  * concurrently into the content store, and every layer is unpacked once into
- * <stateDir>/layers/<diff_id hex> (in a temp dir, renamed when complete), so
- * containers share layers through overlayfs. Concurrent ensures of the same
- * image share one pull.
+ * the LayerStore (<stateDir>/layers/<diff_id hex>, verified against its
+ * diff_id before it is committed), so containers share layers through
+ * overlayfs. Every digest from the registry (manifest, config's diff_ids)
+ * or from a record on disk is validated before it names anything.
+ * Concurrent ensures of the same image share one pull.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ContentStore } from './content-store.js';
 import { RegistryClient, type PullCredentials } from './registry-client.js';
 import { unpackLayer } from './unpack.js';
-import { parseImageRef, formatImageRef, type ImageConfig } from './oci.js';
+import { LayerStore } from './layer-store.js';
+import { parseImageRef, formatImageRef, parseImageConfig, validateDigest, InvalidDigestError, type ImageConfig } from './oci.js';
 import { ImageNotFoundError } from '../runtime/errors.js';
 
 /** LayerMismatchError: an image whose layers do not match its config's diff_ids. */
@@ -57,12 +60,14 @@ export interface LocalImage {
 
 export class ImageService {
   readonly content: ContentStore;
+  readonly layers: LayerStore;
   private readonly client: RegistryClient;
   private readonly inflight = new Map<string, Promise<LocalImage>>();
   private readonly unpacking = new Map<string, Promise<string>>();
 
   constructor(readonly stateDir: string, insecureRegistries: string[]) {
     this.content = new ContentStore(stateDir);
+    this.layers = new LayerStore(stateDir);
     this.client = new RegistryClient(insecureRegistries);
   }
 
@@ -80,8 +85,9 @@ export class ImageService {
     return path.join(this.stateDir, 'images', `${createHash('sha256').update(reference).digest('hex')}.json`);
   }
 
+  /** layerDir names a layer's directory (validating diffId). */
   layerDir(diffId: string): string {
-    return path.join(this.stateDir, 'layers', diffId.slice('sha256:'.length));
+    return this.layers.dir(diffId);
   }
 
   async ensure(image: string, opts: EnsureOptions = {}): Promise<LocalImage> {
@@ -102,13 +108,28 @@ export class ImageService {
     return p;
   }
 
+  /**
+   * local reads the record of a reference pulled before. Its layer dirs are
+   * derived from the validated diff_ids, never taken from the file; a record
+   * that does not check out, or a layer not (verified) present, means: pull again.
+   */
   private async local(reference: string): Promise<LocalImage | undefined> {
     const raw = await readFile(this.recordPath(reference), 'utf8').catch(() => undefined);
     if (!raw) return undefined;
-    const img = JSON.parse(raw) as LocalImage;
-    if (!Array.isArray(img.layers)) return undefined; // recorded by an older agent: pull again
-    for (const d of img.layerDirs) if (!(await stat(d).catch(() => undefined))) return undefined;
-    return img;
+    try {
+      const img = JSON.parse(raw) as LocalImage;
+      if (!Array.isArray(img.layers)) return undefined; // recorded by an older agent
+      validateDigest(img.manifestDigest, 'recorded manifest digest');
+      const layerDirs = img.layers.map((l, i) => {
+        validateDigest(l.digest, `recorded layers[${i}].digest`);
+        return this.layers.dir(l.diffId);
+      });
+      for (const l of img.layers) if (!(await this.layers.has(l.diffId))) return undefined;
+      return { ...img, layerDirs };
+    } catch (err) {
+      if (err instanceof SyntaxError || err instanceof InvalidDigestError || err instanceof TypeError) return undefined;
+      throw err;
+    }
   }
 
   private async pull(reference: string, opts: EnsureOptions): Promise<LocalImage> {
@@ -128,8 +149,9 @@ export class ImageService {
       await this.content.ingest(d, size, await this.client.blob(ref, d, opts.auth), onBytes);
     };
     await eachLimited([manifest.config, ...manifest.layers], FETCH_CONCURRENCY, fetchBlob);
-    const config = JSON.parse((await this.content.readBytes(manifest.config.digest)).toString('utf8')) as ImageConfig;
-    const diffIds = config.rootfs?.diff_ids ?? [];
+    // parseImageConfig validates every diff_id: they name layer directories.
+    const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), `${reference}: image config`);
+    const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) throw new LayerMismatchError(`${reference}: config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
     const layerDirs = await Promise.all(manifest.layers.map(async (l, i) => {
       report({ layer: l.digest, phase: 'extracting', current: l.size, total: l.size });
@@ -155,21 +177,16 @@ export class ImageService {
     return p;
   }
 
+  /** unpack makes layer diffId present: a verified layer is reused; else blobDigest is unpacked, checked against diffId, committed. */
   private async unpack(blobDigest: string, diffId: string): Promise<string> {
-    const dest = this.layerDir(diffId);
-    if (await stat(dest).catch(() => undefined)) return dest;
-    const tmp = path.join(this.stateDir, 'layers', `.tmp-${randomUUID()}`);
+    if (await this.layers.has(diffId)) return this.layers.dir(diffId);
+    const tmp = this.layers.tempDir();
     try {
       const actual = await unpackLayer(this.content.read(blobDigest), tmp, { layerRoot: true });
       if (actual !== diffId) throw new LayerMismatchError(`layer ${blobDigest}: uncompressed digest ${actual} does not match diff_id ${diffId}`);
-      await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
-        // Another agent process sharing this state dir finished the same layer first.
-        if ((err.code === 'ENOTEMPTY' || err.code === 'EEXIST') && (await stat(dest).catch(() => undefined))) return;
-        throw err;
-      });
+      return await this.layers.commit(tmp, diffId);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
-    return dest;
   }
 }

@@ -5,11 +5,13 @@
  * handed over with the task is used as is; a Bearer challenge is answered
  * at its realm (with the task's user name and password as Basic credentials,
  * or anonymously); a Basic challenge with the credentials. Credentials live
- * in memory only, for the pull that brought them.
+ * in memory only, for the pull that brought them. Every digest (the
+ * reference's, an index's children, blobs asked for) is validated before it
+ * goes into a URL, and a manifest must hash to the digest it was asked by.
  */
 import { Readable, Transform } from 'node:stream';
 import {
-  MANIFEST_ACCEPT, parseManifest, selectPlatform, digestOf, type ImageManifest, type ImageRef,
+  MANIFEST_ACCEPT, parseManifest, selectPlatform, digestOf, validateDigest, ManifestInvalidError, type ImageManifest, type ImageRef,
 } from './oci.js';
 import { ImageNotFoundError } from '../runtime/errors.js';
 
@@ -18,6 +20,9 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 /** BLOB_STALL_MS: how long a blob download may go without a byte. */
 const BLOB_STALL_MS = 60_000;
+
+/** MAX_MANIFEST_BYTES: a manifest or index bigger than this is refused unread (registries cap them at 4 MiB). */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 /** Distribution error codes that mean the repository or the tag does not exist. */
 const NOT_FOUND_CODES = new Set(['NAME_UNKNOWN', 'MANIFEST_UNKNOWN']);
@@ -39,6 +44,26 @@ async function errorCodes(res: Response): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** readLimited reads a response body, refusing one over `limit` bytes without buffering the rest. */
+async function readLimited(res: Response, limit: number, what: string): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length') ?? -1);
+  if (declared > limit) {
+    await res.body?.cancel().catch(() => {});
+    throw new PullError(`${what} is ${declared} bytes, more than the ${limit} a manifest may have`);
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+    n += c.length;
+    if (n > limit) {
+      await res.body?.cancel().catch(() => {});
+      throw new PullError(`${what} is more than the ${limit} bytes a manifest may have`);
+    }
+    chunks.push(Buffer.from(c));
+  }
+  return Buffer.concat(chunks);
 }
 
 export class RegistryClient {
@@ -110,7 +135,8 @@ export class RegistryClient {
 
   /** resolve returns the platform manifest, its digest and raw bytes. */
   async resolve(ref: ImageRef, display: string, creds?: PullCredentials): Promise<{ digest: string; manifest: ImageManifest; bytes: Buffer }> {
-    let reference = ref.digest || ref.tag;
+    let reference = ref.digest ? validateDigest(ref.digest, `${display}: reference digest`) : ref.tag;
+    let byDigest = Boolean(ref.digest);
     for (let depth = 0; depth < 2; depth++) {
       const res = await this.get(ref, `/v2/${ref.repository}/manifests/${reference}`, MANIFEST_ACCEPT, creds);
       if (!res.ok) {
@@ -118,22 +144,31 @@ export class RegistryClient {
         if (res.status === 404 || codes.some((c) => NOT_FOUND_CODES.has(c))) throw new ImageNotFoundError(display);
         throw new PullError(`registry ${ref.registry}: manifest ${display}: HTTP ${res.status}${codes.length ? ` (${codes.join(', ')})` : ''}`);
       }
-      const bytes = Buffer.from(await res.arrayBuffer());
+      const bytes = await readLimited(res, MAX_MANIFEST_BYTES, `manifest ${display}`);
       const digest = digestOf(bytes);
-      if (reference.startsWith('sha256:') && digest !== reference) throw new PullError(`manifest digest mismatch for ${display}`);
-      const parsed = parseManifest(bytes, res.headers.get('content-type') ?? '');
+      if (byDigest && digest !== reference) throw new PullError(`manifest digest mismatch for ${display}: asked for ${reference}, got ${digest}`);
+      let parsed;
+      try {
+        parsed = parseManifest(bytes, res.headers.get('content-type') ?? '');
+      } catch (err) {
+        if (err instanceof ManifestInvalidError) throw new ManifestInvalidError(`${display}: invalid ${depth ? 'platform manifest' : 'manifest'}: ${err.message}`);
+        throw err;
+      }
       if (parsed.kind === 'manifest') return { digest, manifest: parsed.manifest, bytes };
       const d = selectPlatform(parsed.index);
       if (!d) {
         const have = parsed.index.manifests.map((x) => (x.platform ? `${x.platform.os}/${x.platform.architecture}${x.platform.variant ? `/${x.platform.variant}` : ''}` : 'unknown')).join(', ');
         throw new PullError(`${display} has no linux/amd64 image (it has: ${have || 'none'})`);
       }
-      reference = d.digest;
+      // parseManifest validated every child digest; validate again where it becomes a URL.
+      reference = validateDigest(d.digest, `${display}: index manifest digest`);
+      byDigest = true;
     }
     throw new PullError(`${display}: nested image index`);
   }
 
   async blob(ref: ImageRef, digest: string, creds?: PullCredentials): Promise<Readable> {
+    validateDigest(digest, 'blob digest');
     const res = await this.get(ref, `/v2/${ref.repository}/blobs/${digest}`, undefined, creds);
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => {});

@@ -1,10 +1,16 @@
 /**
  * The OCI Distribution endpoints: route matching and one handler per
  * operation. Handlers talk to a BlobStore only; they never touch files.
+ * Everything from the request is validated before use: names, tags, and
+ * every digest (in the URL, the `digest` and `mount` query parameters, and
+ * each descriptor of a pushed manifest or index) by libs/oci's validator,
+ * answering 400 DIGEST_INVALID / NAME_INVALID / MANIFEST_INVALID.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isValidDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '../../../../libs/oci/src/index.js';
-import { BlobStore, DigestMismatchError, UploadOffsetError } from '../storage/blob-store.js';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidDigestError, validateDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '../../../../libs/oci/src/index.js';
+import { BlobStore, DigestMismatchError, UploadOffsetError, UploadUnknownError } from '../storage/blob-store.js';
 import { RegistryError } from './errors.js';
 import { AuthError, type TokenAuth } from '../auth/token-auth.js';
 import { allows, type Access } from '../../../../libs/regauth/src/index.js';
@@ -16,20 +22,43 @@ const ROUTE_RE = /^\/v2\/(.+?)\/(?:blobs\/uploads\/([^/]*)|blobs\/([^/]+)|manife
 /** MAX_MANIFEST_BYTES: manifests are small JSON documents; refuse anything bigger. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req) {
-    n += (c as Buffer).length;
-    if (n > limit) throw new RegistryError('SIZE_INVALID', `body larger than ${limit} bytes`);
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * readBody reads a body of at most `limit` bytes. Past the limit the rest is
+ * drained and discarded (neither buffered nor the connection cut), so a
+ * client still writing its body gets its 400 instead of a broken pipe.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    const tooBig = () => {
+      req.removeListener('data', onData);
+      req.resume();
+      reject(new RegistryError('SIZE_INVALID', `body larger than ${limit} bytes`));
+    };
+    const onData = (c: Buffer) => {
+      n += c.length;
+      if (n > limit) return tooBig();
+      chunks.push(c);
+    };
+    if (declared > limit) return tooBig();
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    // A client that goes away mid-body ends no read: settle (a no-op after 'end').
+    req.once('close', () => reject(new RegistryError('MANIFEST_INVALID', 'request body cut short')));
+  });
 }
 
-function checkDigest(d: string | null): string {
-  if (!d || !isValidDigest(d)) throw new RegistryError('DIGEST_INVALID', `invalid digest "${d ?? ''}"`);
-  return d;
+/** checkDigest validates a digest from the request; `field` says where it came from. */
+function checkDigest(d: string | null | undefined, field: string): string {
+  try {
+    return validateDigest(d ?? undefined, field);
+  } catch (err) {
+    if (err instanceof InvalidDigestError) throw new RegistryError('DIGEST_INVALID', err.message, { field });
+    throw err;
+  }
 }
 
 /** actionsFor: what a method needs on a repository (writes need pull too, as Distribution has it). */
@@ -39,7 +68,34 @@ function actionsFor(method: string): string[] {
   return ['pull', 'push'];
 }
 
+/** quote shows a request value in an error message, escaped and cut short. */
+function quote(v: string): string {
+  return JSON.stringify(v.length > 100 ? `${v.slice(0, 100)}…` : v);
+}
+
+/**
+ * chunkOffset reads a chunk's Content-Range (`<start>-<end>`, inclusive):
+ * the offset it claims, checked against its Content-Length; undefined
+ * when there is none (the chunk goes at the end).
+ */
+function chunkOffset(req: IncomingMessage): number | undefined {
+  const raw = req.headers['content-range'];
+  if (raw === undefined) return undefined;
+  const m = /^(?:bytes )?(\d{1,15})-(\d{1,15})$/.exec(raw);
+  if (!m) throw new RegistryError('RANGE_INVALID', `Content-Range must be <start>-<end>, got ${quote(raw)}`);
+  const [start, end] = [Number(m[1]), Number(m[2])];
+  if (end < start) throw new RegistryError('RANGE_INVALID', `Content-Range ${quote(raw)} ends before it starts`);
+  const length = req.headers['content-length'];
+  if (length !== undefined && Number(length) !== end - start + 1) {
+    throw new RegistryError('RANGE_INVALID', `Content-Range ${quote(raw)} is ${end - start + 1} bytes but Content-Length is ${length}`);
+  }
+  return start;
+}
+
 export class Routes {
+  /** Uploads with a write in progress (see exclusive). */
+  private readonly writing = new Set<string>();
+
   constructor(private readonly store: BlobStore, private readonly auth?: TokenAuth, private readonly gc?: GarbageCollector) {}
 
   /** authorize checks the token for `needs` when auth is on; returns what the token grants (undefined: auth off). */
@@ -75,7 +131,7 @@ export class Routes {
     const m = ROUTE_RE.exec(url.pathname);
     if (!m) throw new RegistryError('UNSUPPORTED', `no route for ${method} ${url.pathname}`);
     const [, name, uploadId, blobDigest, reference] = m;
-    if (!NAME_RE.test(name!) || name!.length > 255) throw new RegistryError('NAME_INVALID', `invalid repository name "${name}"`);
+    if (name!.length > 255 || !NAME_RE.test(name!)) throw new RegistryError('NAME_INVALID', `invalid repository name ${quote(name!)}`);
     const granted = await this.authorize(req, [{ type: 'repository', name: name!, actions: actionsFor(method) }]);
     if (uploadId !== undefined) return this.upload(method, name!, uploadId, url, req, res, granted);
     if (blobDigest !== undefined) return this.blob(method, name!, blobDigest, req, res);
@@ -116,7 +172,7 @@ export class Routes {
   }
 
   private async blob(method: string, name: string, digestRaw: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const digest = checkDigest(digestRaw);
+    const digest = checkDigest(digestRaw, 'blob digest in the URL');
     if (method === 'DELETE') {
       if (!(await this.store.unlinkBlob(name, digest))) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} unknown`);
       return this.empty(res, 202, {});
@@ -134,12 +190,16 @@ export class Routes {
       if (start > end) throw new RegistryError('RANGE_INVALID', `range ${req.headers.range} not satisfiable for ${info.size} bytes`);
       res.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${info.size}` });
       if (method === 'HEAD') return void res.end();
-      this.store.readBlob(digest, { start, end }).pipe(res);
-      return;
+      return this.send(this.store.readBlob(digest, { start, end }), res);
     }
     res.writeHead(200, { ...headers, 'content-length': info.size });
     if (method === 'HEAD') return void res.end();
-    this.store.readBlob(digest).pipe(res);
+    return this.send(this.store.readBlob(digest), res);
+  }
+
+  /** send streams a blob; a read failing after the headers went out (blob removed meanwhile) cuts the connection instead of crashing. */
+  private async send(blob: Readable, res: ServerResponse): Promise<void> {
+    await pipeline(blob, res).catch(() => res.destroy());
   }
 
   private uploadHeaders(name: string, id: string, size: number): Record<string, string | number> {
@@ -148,19 +208,19 @@ export class Routes {
 
   private async upload(method: string, name: string, id: string, url: URL, req: IncomingMessage, res: ServerResponse, granted?: Access[]): Promise<void> {
     if (method === 'POST' && id === '') {
-      const mount = url.searchParams.get('mount');
+      const mount = url.searchParams.has('mount') ? checkDigest(url.searchParams.get('mount'), 'mount query parameter') : undefined;
       const from = url.searchParams.get('from');
+      if (from !== null && (from.length > 255 || !NAME_RE.test(from))) throw new RegistryError('NAME_INVALID', `invalid repository name ${quote(from)} in the from query parameter`);
       // A mount needs pull on the source; without it the client gets a plain upload, as the spec says.
       const mayRead = (repo: string) => !granted || allows(granted, 'repository', repo, 'pull');
-      if (mount && from && NAME_RE.test(from) && mayRead(from) && (await this.store.statBlob(from, checkDigest(mount)))) {
+      if (mount && from && mayRead(from) && (await this.store.statBlob(from, mount))) {
         await this.store.linkBlob(name, mount);
         return this.empty(res, 201, { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount });
       }
+      const digest = url.searchParams.has('digest') ? checkDigest(url.searchParams.get('digest'), 'digest query parameter') : undefined;
       const up = await this.store.startUpload(name);
-      const digest = url.searchParams.get('digest');
       if (digest) {
-        checkDigest(digest);
-        await this.store.appendUpload(name, up.id, req);
+        await this.append(name, up.id, req);
         const blob = await this.commit(name, up.id, digest);
         return this.empty(res, 201, { location: `/v2/${name}/blobs/${blob}`, 'docker-content-digest': blob });
       }
@@ -170,41 +230,69 @@ export class Routes {
     if (!up) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `upload ${id} unknown`);
     if (method === 'GET') return this.empty(res, 204, this.uploadHeaders(name, id, up.size));
     if (method === 'DELETE') {
-      await this.store.cancelUpload(name, id);
+      // Under the same guard as writes: a cancel in the middle of a chunk would leave the chunk writing into nothing.
+      await this.exclusive(id, () => this.store.cancelUpload(name, id));
       return this.empty(res, 204, {});
     }
     if (method === 'PATCH' || method === 'PUT') {
-      const cr = /^(\d+)-(\d+)$/.exec(req.headers['content-range'] ?? '');
+      // A PUT's digest is checked before its body is taken: a bad one changes nothing.
+      const digest = method === 'PUT' ? checkDigest(url.searchParams.get('digest'), 'digest query parameter') : undefined;
+      const offset = chunkOffset(req);
       const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
       let size = up.size;
-      if (hasBody || method === 'PATCH') {
-        try {
-          size = (await this.store.appendUpload(name, id, req, cr ? Number(cr[1]) : undefined)).size;
-        } catch (err) {
-          if (err instanceof UploadOffsetError) throw new RegistryError('RANGE_INVALID', err.message);
-          throw err;
-        }
-      }
+      if (hasBody || method === 'PATCH') size = (await this.append(name, id, req, offset)).size;
       if (method === 'PATCH') return this.empty(res, 202, this.uploadHeaders(name, id, size));
-      const blob = await this.commit(name, id, checkDigest(url.searchParams.get('digest')));
+      const blob = await this.commit(name, id, digest!);
       return this.empty(res, 201, { location: `/v2/${name}/blobs/${blob}`, 'docker-content-digest': blob });
     }
     throw new RegistryError('UNSUPPORTED', `${method} not allowed on uploads`);
   }
 
-  private async commit(name: string, id: string, digest: string): Promise<string> {
+  /**
+   * exclusive runs one write on an upload at a time (chunk, final PUT or
+   * cancel): a second one arriving while one is still being written would
+   * interleave bytes or pull the file from under it, so it is refused
+   * instead of queued.
+   */
+  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    if (this.writing.has(id)) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${id} is busy with another chunk; send chunks one after another`);
+    this.writing.add(id);
     try {
-      return (await this.store.commitUpload(name, id, digest)).digest;
-    } catch (err) {
-      if (err instanceof DigestMismatchError) throw new RegistryError('DIGEST_INVALID', err.message);
-      throw err;
+      return await fn();
+    } finally {
+      this.writing.delete(id);
     }
   }
 
+  private append(name: string, id: string, req: IncomingMessage, offset?: number) {
+    return this.exclusive(id, async () => {
+      try {
+        return await this.store.appendUpload(name, id, req, offset);
+      } catch (err) {
+        if (err instanceof UploadOffsetError) throw new RegistryError('RANGE_INVALID', err.message);
+        if (err instanceof UploadUnknownError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', err.message);
+        throw err;
+      }
+    });
+  }
+
+  private commit(name: string, id: string, digest: string): Promise<string> {
+    return this.exclusive(id, async () => {
+      try {
+        return (await this.store.commitUpload(name, id, digest)).digest;
+      } catch (err) {
+        if (err instanceof DigestMismatchError) throw new RegistryError('DIGEST_INVALID', err.message);
+        if (err instanceof UploadUnknownError) throw new RegistryError('BLOB_UPLOAD_UNKNOWN', err.message);
+        throw err;
+      }
+    });
+  }
+
   private async manifest(method: string, name: string, reference: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const byDigest = reference.startsWith('sha256:');
-    if (byDigest) checkDigest(reference);
-    else if (!TAG_RE.test(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag "${reference}"`);
+    // A tag never has a colon; anything with one is meant as a digest and must be one.
+    const byDigest = reference.includes(':');
+    if (byDigest) checkDigest(reference, 'manifest digest in the URL');
+    else if (!TAG_RE.test(reference)) throw new RegistryError('MANIFEST_INVALID', `invalid tag ${quote(reference)}`);
     if (method === 'PUT') {
       const bytes = await readBody(req, MAX_MANIFEST_BYTES);
       let parsed;

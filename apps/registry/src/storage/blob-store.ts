@@ -64,4 +64,6 @@ export interface CollectableStore extends BlobStore {
 }
 
 export class UploadOffsetError extends Error {}
+/** UploadUnknownError: the upload is gone (cancelled, committed or expired meanwhile). */
+export class UploadUnknownError extends Error {}
 export class DigestMismatchError extends Error {}

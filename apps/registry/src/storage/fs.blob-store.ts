@@ -6,6 +6,8 @@
  *   repositories/<repo>/_manifests/revisions/<hex>   manifest media type
  *   repositories/<repo>/_manifests/tags/<tag>        manifest digest
  * Files are written to a temp name in the same filesystem and renamed.
+ * Digests name files only through libs/oci's digestPath (validated), and a
+ * digest read back from a tag file is validated like one from a request.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -14,9 +16,16 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { BlobInfo, CollectableStore, DigestMismatchError, StoredBlob, UploadInfo, UploadOffsetError } from './blob-store.js';
+import { BlobInfo, CollectableStore, DigestMismatchError, StoredBlob, UploadInfo, UploadOffsetError, UploadUnknownError } from './blob-store.js';
+import { digestPath, isValidDigest } from '../../../../libs/oci/src/index.js';
 
-const hexOf = (digest: string) => digest.slice('sha256:'.length);
+/** gone turns ENOENT on an upload's file (cancelled or expired meanwhile) into UploadUnknownError. */
+function gone(id: string) {
+  return (err: NodeJS.ErrnoException): never => {
+    if (err.code === 'ENOENT') throw new UploadUnknownError(`upload ${id} unknown`);
+    throw err;
+  };
+}
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
@@ -32,9 +41,10 @@ async function atomicWrite(file: string, data: string | Buffer): Promise<void> {
 export class FsBlobStore implements CollectableStore {
   constructor(private readonly root: string) {}
 
-  private blobPath(digest: string) { return path.join(this.root, 'blobs', 'sha256', hexOf(digest)); }
+  private blobPath(digest: string) { return digestPath(path.join(this.root, 'blobs', 'sha256'), digest, 'blob digest'); }
   private repoDir(repo: string) { return path.join(this.root, 'repositories', ...repo.split('/')); }
-  private linkPath(repo: string, digest: string) { return path.join(this.repoDir(repo), '_layers', hexOf(digest)); }
+  private linkPath(repo: string, digest: string) { return digestPath(path.join(this.repoDir(repo), '_layers'), digest, 'blob digest'); }
+  private revisionPath(repo: string, digest: string) { return digestPath(path.join(this.repoDir(repo), '_manifests', 'revisions'), digest, 'manifest digest'); }
   private uploadPath(id: string) { return path.join(this.root, 'uploads', id); }
   private uploadMeta(id: string) { return path.join(this.root, 'uploads', `${id}.repo`); }
 
@@ -86,15 +96,16 @@ export class FsBlobStore implements CollectableStore {
 
   async appendUpload(repo: string, id: string, data: Readable, offset?: number): Promise<UploadInfo> {
     const up = await this.getUpload(repo, id);
-    if (!up) throw new UploadOffsetError('upload unknown');
+    if (!up) throw new UploadUnknownError(`upload ${id} unknown`);
     if (offset !== undefined && offset !== up.size) throw new UploadOffsetError(`chunk starts at ${offset} but the upload has ${up.size} bytes`);
     await pipeline(data, createWriteStream(this.uploadPath(id), { flags: 'a' }));
-    return { ...up, size: (await stat(this.uploadPath(id))).size };
+    const st = await stat(this.uploadPath(id)).catch(gone(id));
+    return { ...up, size: st.size };
   }
 
   async commitUpload(repo: string, id: string, digest: string): Promise<BlobInfo> {
     const up = await this.getUpload(repo, id);
-    if (!up) throw new UploadOffsetError('upload unknown');
+    if (!up) throw new UploadUnknownError(`upload ${id} unknown`);
     const h = createHash('sha256');
     await pipeline(createReadStream(this.uploadPath(id)), new Transform({ transform(c, _e, cb) { h.update(c); cb(); } }));
     const actual = `sha256:${h.digest('hex')}`;
@@ -104,7 +115,7 @@ export class FsBlobStore implements CollectableStore {
     }
     const dest = this.blobPath(digest);
     if (await exists(dest)) await rm(this.uploadPath(id), { force: true });
-    else await rename(this.uploadPath(id), dest);
+    else await rename(this.uploadPath(id), dest).catch(gone(id));
     await rm(this.uploadMeta(id), { force: true });
     await this.linkBlob(repo, digest);
     return { digest, size: up.size };
@@ -120,25 +131,25 @@ export class FsBlobStore implements CollectableStore {
   async putManifest(repo: string, digest: string, mediaType: string, bytes: Buffer, tag?: string): Promise<void> {
     const dest = this.blobPath(digest);
     if (!(await exists(dest))) await atomicWrite(dest, bytes);
-    await atomicWrite(path.join(this.repoDir(repo), '_manifests', 'revisions', hexOf(digest)), mediaType);
+    await atomicWrite(this.revisionPath(repo, digest), mediaType);
     if (tag) await atomicWrite(path.join(this.repoDir(repo), '_manifests', 'tags', tag), digest);
   }
 
   async getManifest(repo: string, reference: string) {
     let digest = reference;
-    if (!reference.startsWith('sha256:')) {
+    if (!reference.includes(':')) {
       const t = await readFile(path.join(this.repoDir(repo), '_manifests', 'tags', reference), 'utf8').catch(() => undefined);
-      if (!t) return undefined;
+      if (!isValidDigest(t)) return undefined;
       digest = t;
     }
-    const mediaType = await readFile(path.join(this.repoDir(repo), '_manifests', 'revisions', hexOf(digest)), 'utf8').catch(() => undefined);
+    const mediaType = await readFile(this.revisionPath(repo, digest), 'utf8').catch(() => undefined);
     if (mediaType === undefined) return undefined;
     const bytes = await readFile(this.blobPath(digest)).catch(() => undefined);
     return bytes ? { digest, mediaType, bytes } : undefined;
   }
 
   async deleteManifest(repo: string, digest: string): Promise<boolean> {
-    const rev = path.join(this.repoDir(repo), '_manifests', 'revisions', hexOf(digest));
+    const rev = this.revisionPath(repo, digest);
     if (!(await exists(rev))) return false;
     const tagsDir = path.join(this.repoDir(repo), '_manifests', 'tags');
     for (const t of await readdir(tagsDir).catch(() => [] as string[])) {

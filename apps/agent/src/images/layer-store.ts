@@ -6,7 +6,8 @@
  * layer's uncompressed content hashes to the diff_id (a pull's unpack) or
  * after computing the diff_id from the content (a build step). A directory
  * on its own — left by a crash, an older agent or anyone else — is never
- * trusted: it is replaced by a verified unpack. Every diff_id is validated
+ * trusted: it is replaced by a verified unpack (an older agent's layers
+ * are adopted once, see legacy-layers.ts). Every diff_id is validated
  * before it names a path. Owns nothing else in the state dir.
  */
 import { randomUUID } from 'node:crypto';
@@ -68,10 +69,15 @@ export class LayerStore {
       await rename(tmp, dest);
       await rm(stale, { recursive: true, force: true });
     }
+    await this.mark(diffId);
+    return dest;
+  }
+
+  /** mark records layer `diffId` as verified (commit's last step; adoptLegacyLayers for older agents' layers). */
+  async mark(diffId: string): Promise<void> {
     const markTmp = path.join(this.root, `.tmp-mark-${randomUUID()}`);
     await writeFile(markTmp, diffId);
     await rename(markTmp, this.marker(diffId));
-    return dest;
   }
 
   /** remove drops a layer: marker first, so a half-removed layer is never taken as present. */

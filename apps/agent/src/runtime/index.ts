@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Runtime, RuntimeConfig } from './runtime.js';
 import { RuncRuntime } from './runc/runc-runtime.js';
 import type { ImageService } from '../images/image-service.js';
-import { repairLayerRoots } from '../images/layer-roots.js';
+import { adoptLegacyLayers } from '../images/legacy-layers.js';
 
 export * from './runtime.js';
 export * from './errors.js';
@@ -18,7 +18,7 @@ export * from './errors.js';
 export async function createRuntime(config: RuntimeConfig, images?: ImageService, plugins?: VolumePlugins): Promise<Runtime> {
   await mkdir(config.stateDir, { recursive: true });
   await mkdir(config.runcRoot, { recursive: true });
-  await repairLayerRoots(config.stateDir);
+  await adoptLegacyLayers(config.stateDir);
   const rt = new RuncRuntime(config, images, plugins);
   await rt.restoreNetworks();
   return rt;

@@ -1,0 +1,62 @@
+/**
+ * clusterState: one service's tasks as the API has them, held against what
+ * runc runs on every host and what is mounted under the lab, listing every
+ * disagreement: a task desired running that does not run, two tasks for one
+ * slot, a container running that no running task (nor the probe) owns, a
+ * running task whose container is not running, a rootfs mounted for a
+ * container runc does not know.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Lab } from '../lab/lab.js';
+
+interface TaskView { id: string; slot: number; node: string; state: string; desiredState: string }
+
+export interface ClusterState {
+  /** Tasks the API shows running (desired running). */
+  running: number;
+  /** Running tasks per host (h1, h2, h3). */
+  onHosts: number[];
+  problems: string[];
+}
+
+/** hosts the caller knows to be cut off are not held to runc (their agents cannot stop anything yet). */
+export async function clusterState(lab: Lab, service: string, probeTaskId: string, cutOff: number[] = []): Promise<ClusterState> {
+  const tasks = (await lab.api<TaskView[]>('GET', `/services/${service}/tasks`)).body;
+  const problems: string[] = [];
+  const running = tasks.filter((t) => t.state === 'running');
+  const slots = new Map<number, number>();
+  for (const t of tasks) slots.set(t.slot, (slots.get(t.slot) ?? 0) + 1);
+  for (const [slot, n] of slots) if (n > 1) problems.push(`slot ${slot} has ${n} tasks`);
+  for (const t of tasks) if (t.state !== 'running') problems.push(`task ${t.id} (slot ${t.slot}) is ${t.state}`);
+  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '');
+  const onHosts = [1, 2, 3].map((h) => running.filter((t) => t.node === `h${h}`).length);
+  for (const h of [1, 2, 3]) {
+    if (cutOff.includes(h)) continue;
+    const containers = await lab.containers(h);
+    const owners = new Set([...running.filter((t) => t.node === `h${h}`).map((t) => t.id), probeTaskId]);
+    for (const [id, c] of containers) if (c.status === 'running' && !owners.has(id)) problems.push(`h${h} runs container ${id} that no running task owns`);
+    for (const t of running) if (t.node === `h${h}` && containers.get(t.id)?.status !== 'running') problems.push(`task ${t.id} runs by the API but not by runc on h${h}`);
+    const prefix = path.join(lab.hostDir(h), 'containers') + '/';
+    for (const m of mounts) {
+      if (!m.startsWith(prefix) || !m.endsWith('/rootfs')) continue;
+      const id = m.slice(prefix.length).split('/')[0]!;
+      if (!containers.has(id)) problems.push(`h${h} has ${m} mounted without its container`);
+    }
+  }
+  return { running: running.length, onHosts, problems };
+}
+
+/** watchDowns polls the nodes every 250 ms until stopped; stop() gives the hostnames seen marked down. */
+export function watchDowns(lab: Lab): { stop(): string[] } {
+  const seen: string[] = [];
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    lab.nodes().then((ns) => {
+      for (const n of ns) if (n.status === 'down' && !seen.includes(n.hostname)) seen.push(n.hostname);
+    }, () => {}).finally(() => (polling = false));
+  }, 250);
+  return { stop: () => (clearInterval(timer), seen) };
+}

@@ -15,6 +15,7 @@ import { useConfig } from './config/config.module.js';
 import { validationPipe } from './api/common/validation.js';
 import { RequestTextPipe } from './api/common/param.pipe.js';
 import { useBodyParsing } from './api/common/body-parsing.js';
+import { describeDtos } from './api/common/openapi-schemas.js';
 import { connectDispatcher } from './dispatcher/connect.js';
 import { migrate } from '../../../prisma/migrate.js';
 
@@ -27,6 +28,7 @@ export async function createControllerApp(config = new BerthConfig()): Promise<I
   app.useGlobalPipes(new RequestTextPipe(), validationPipe());
   app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Berth API').setVersion('v1').addBearerAuth().build());
+  describeDtos(doc);
   app.getHttpAdapter().get('/api/openapi.json', (_req: unknown, res: { json(b: unknown): void }) => res.json(doc));
   await app.init();
   await connectDispatcher(app);

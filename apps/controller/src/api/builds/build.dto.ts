@@ -1,5 +1,6 @@
 /** Request DTO of POST /api/builds. */
-import { IsBoolean, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { Optional } from '../common/validation.js';
 
 export class BuildDto {
   @IsString() @Matches(/^sha256:[a-f0-9]{64}$/, { message: 'context must be the sha256 digest of the context tar pushed to the registry (repository berth/build-context)' })
@@ -8,15 +9,15 @@ export class BuildDto {
   @IsString() @MaxLength(255) @Matches(/^\S+$/, { message: 'tag must be an image reference without spaces' })
   tag!: string;
 
-  @IsOptional() @IsString() @MaxLength(1024) @Matches(/^[^\0]+$/, { message: 'dockerfile must be a path inside the context' })
+  @Optional() @IsString() @MaxLength(1024) @Matches(/^[^\0]+$/, { message: 'dockerfile must be a path inside the context' })
   dockerfile?: string;
 
-  @IsOptional() @IsObject({ message: 'buildArgs must be an object of NAME: value' })
+  @Optional() @IsObject({ message: 'buildArgs must be an object of NAME: value' })
   buildArgs?: Record<string, string>;
 
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'target must be a stage name' })
+  @Optional() @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'target must be a stage name' })
   target?: string;
 
-  @IsOptional() @IsBoolean()
+  @Optional() @IsBoolean()
   noCache?: boolean;
 }

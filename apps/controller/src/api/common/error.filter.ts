@@ -8,6 +8,8 @@ import { AmbiguousError, ConflictError, NotFoundError } from '../../store/store.
 import { NodeUnavailableError, LogStreamError } from '../../dispatcher/dispatcher.module.js';
 import { InvalidImageRefError } from '../../../../../libs/common/src/index.js';
 import { FieldValidationError } from './validation.js';
+import { inputErrorOf } from './prisma-errors.js';
+import { BODY_LIMIT } from './body-parsing.js';
 
 const CODES: Record<number, string> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT', 413: 'TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 503: 'UNAVAILABLE' };
 
@@ -22,9 +24,16 @@ export class ErrorFilter implements ExceptionFilter {
     let status = 500;
     let message = 'internal error';
     let details: unknown[] = [];
-    const parseFailed = (err as { type?: string }).type === 'entity.parse.failed' || (err instanceof HttpException && (err.cause as { type?: string } | undefined)?.type === 'entity.parse.failed');
+    const input = inputErrorOf(err);
+    // Body-parser errors arrive as they are or wrapped in an HttpException with them as the cause.
+    const parserError = (err as { type?: string }).type ?? (err instanceof HttpException ? (err.cause as { type?: string } | undefined)?.type : undefined);
+    const parseFailed = parserError === 'entity.parse.failed';
     if (parseFailed || (err instanceof HttpException && err.getStatus() === 400 && err.cause instanceof SyntaxError)) [status, message] = [400, 'request body is not valid JSON'];
-    else if (err instanceof FieldValidationError) [status, message, details] = [400, err.message, err.details];
+    else if (parserError === 'entity.too.large') [status, message] = [413, `request body is larger than ${BODY_LIMIT}`];
+    else if (input) {
+      [status, message] = [input.status, input.message];
+      this.log.warn(`${req.method} ${req.path}: ${status} from the store (${(err as Error).name} ${(err as { code?: string }).code ?? ''})`);
+    } else if (err instanceof FieldValidationError) [status, message, details] = [400, err.message, err.details];
     else if (err instanceof NotFoundError || err instanceof LogStreamError) [status, message] = [404, err.message];
     else if (err instanceof AmbiguousError) [status, message] = [400, err.message];
     else if (err instanceof ConflictError) [status, message] = [409, err.message];
@@ -38,7 +47,8 @@ export class ErrorFilter implements ExceptionFilter {
     } else if (err instanceof Error && Number.isInteger((err as { status?: number }).status)) {
       // Errors that carry their own HTTP status (e.g. registry unreachable: 503).
       status = (err as unknown as { status: number }).status;
-      message = err.message;
+      message = status >= 500 && status !== 503 ? 'internal error' : err.message;
+      if (message === 'internal error') this.log.error(`${req.method} ${req.path}: ${err.stack ?? err.message}`);
     } else this.log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
     if (res.headersSent) {
       res.end();

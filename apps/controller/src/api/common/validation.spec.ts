@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validationPipe, FieldValidationError } from './validation.js';
+import { validationPipe, FieldValidationError, MAX_DETAILS } from './validation.js';
 import { CreateServiceDto, ScaleServiceDto } from '../services/service.dto.js';
 import { CreateContainerDto } from '../containers/container.dto.js';
 
@@ -32,4 +32,15 @@ test('each bad field is named once', async () => {
   assert.deepEqual(await fields({ replicas: 10001 }, ScaleServiceDto), ['replicas']);
   assert.deepEqual(await fields({ image: 'busybox', name: 'bad name', autoRemove: 'yes' }, CreateContainerDto), ['autoRemove', 'name']);
   assert.deepEqual(await fields({}, CreateContainerDto), ['image']);
+});
+
+test('null is not an absent optional field', async () => {
+  assert.deepEqual(await fields({ image: 'busybox', command: null, env: null, mounts: null, name: null }, CreateContainerDto), ['command', 'env', 'mounts', 'name']);
+});
+
+test('thousands of bad fields are answered with the first few and a count', async () => {
+  const body = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]));
+  const got = await fields({ ...body, replicas: 1 }, ScaleServiceDto);
+  assert.equal(got.length, MAX_DETAILS + 1);
+  assert.ok(got.includes('body'), 'the last entry counts the rest');
 });

@@ -4,6 +4,7 @@
  * learns exactly which field is wrong and why.
  */
 import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 
 export interface FieldError { field: string; message: string }
 
@@ -20,9 +21,21 @@ function collect(errors: ValidationError[], prefix: string): FieldError[] {
   });
 }
 
+/** MAX_DETAILS: a body with thousands of bad fields is answered with the first few and a count. */
+export const MAX_DETAILS = 20;
+
+function capped(details: FieldError[]): FieldError[] {
+  if (details.length <= MAX_DETAILS) return details;
+  return [...details.slice(0, MAX_DETAILS), { field: 'body', message: `and ${details.length - MAX_DETAILS} more problems` }];
+}
+
 export class FieldValidationError extends BadRequestException {
-  constructor(readonly details: FieldError[]) {
-    super(details.map((d) => d.message).join('; '));
+  readonly details: FieldError[];
+
+  constructor(details: FieldError[]) {
+    const shown = capped(details);
+    super(shown.map((d) => d.message).join('; '));
+    this.details = shown;
   }
 }
 
@@ -39,4 +52,13 @@ export function validationPipe(): ValidationPipe {
     transform: true,
     exceptionFactory: (errors) => new FieldValidationError(flatten(errors)),
   });
+}
+
+/**
+ * Optional: the field may be left out. Unlike class-validator's IsOptional,
+ * null is not "left out": it is validated like any value (and refused),
+ * because services read optional fields as `undefined` or a real value.
+ */
+export function Optional(): PropertyDecorator {
+  return ValidateIf((_obj, value) => value !== undefined);
 }

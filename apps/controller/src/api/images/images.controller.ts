@@ -4,7 +4,8 @@
  */
 import { Body, Controller, Get, HttpCode, Injectable, Post, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { Optional } from '../common/validation.js';
 import { NodeStore } from '../../store/store.module.js';
 import { NodeRouter, PullAuthResolver } from '../../dispatcher/dispatcher.module.js';
 import { parseImageRef, formatImageRef } from '../../../../../libs/common/src/index.js';
@@ -17,12 +18,12 @@ export class PullDto {
   @IsString() @MaxLength(255) @Matches(/^\S+$/, { message: 'image must be an image reference without spaces' })
   image!: string;
 
-  @IsOptional() @IsString() @MaxLength(253)
+  @Optional() @IsString() @MaxLength(253)
   node?: string;
 }
 
 export class PruneDto {
-  @IsOptional() @IsString() @MaxLength(253)
+  @Optional() @IsString() @MaxLength(253)
   node?: string;
 }
 

@@ -1,5 +1,6 @@
 /** Request DTOs of the networks API. */
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { Optional } from '../common/validation.js';
 import { ALIAS } from '../../../../../libs/common/src/index.js';
 
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -8,27 +9,27 @@ export class CreateNetworkDto {
   @IsString() @Matches(NETWORK_NAME_RE, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _, . or -' })
   name!: string;
 
-  @IsOptional() @IsIn(['bridge', 'overlay', 'macvlan'], { message: 'driver must be bridge, overlay or macvlan' })
+  @Optional() @IsIn(['bridge', 'overlay', 'macvlan'], { message: 'driver must be bridge, overlay or macvlan' })
   driver?: string;
 
-  @IsOptional() @IsString() @MaxLength(18)
+  @Optional() @IsString() @MaxLength(18)
   subnet?: string;
 
-  @IsOptional() @IsString() @MaxLength(15)
+  @Optional() @IsString() @MaxLength(15)
   gateway?: string;
 
-  @IsOptional() @IsString() @MaxLength(18)
+  @Optional() @IsString() @MaxLength(18)
   ipRange?: string;
 
-  @IsOptional() @IsBoolean()
+  @Optional() @IsBoolean()
   internal?: boolean;
 
   /** Overlay only: `berth run` containers may join it (services always may). */
-  @IsOptional() @IsBoolean()
+  @Optional() @IsBoolean()
   attachable?: boolean;
 
   /** Driver options: macvlan takes parent (the host interface) and mode. */
-  @IsOptional() @IsObject({ message: 'options must be an object of name: value' })
+  @Optional() @IsObject({ message: 'options must be an object of name: value' })
   options?: Record<string, string>;
 }
 
@@ -39,7 +40,7 @@ export class NetworkAttachmentDto {
   @IsString() @Matches(NETWORK_NAME_RE, { message: 'name must be a network name (berth network ls)' })
   name!: string;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(ALIAS, { each: true, message: ALIAS_MESSAGE })
+  @Optional() @IsArray() @ArrayMaxSize(32) @Matches(ALIAS, { each: true, message: ALIAS_MESSAGE })
   aliases?: string[];
 }
 
@@ -48,6 +49,6 @@ export class ConnectDto {
   @IsString() @MaxLength(128)
   container!: string;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @Matches(ALIAS, { each: true, message: ALIAS_MESSAGE })
+  @Optional() @IsArray() @ArrayMaxSize(32) @Matches(ALIAS, { each: true, message: ALIAS_MESSAGE })
   aliases?: string[];
 }

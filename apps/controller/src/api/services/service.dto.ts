@@ -1,6 +1,7 @@
 /** Request DTOs of the services API. */
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Optional } from '../common/validation.js';
 import { NetworkAttachmentDto } from '../networks/network.dto.js';
 
 export const ENV_RE = /^[^=\s][^=]*=[\s\S]*$/;
@@ -10,24 +11,24 @@ export class ContainerSpecDto {
   @IsString() @MaxLength(255) @Matches(/^\S+$/, { message: 'image must be an image reference without spaces' })
   image!: string;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(4096, { each: true })
+  @Optional() @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @MaxLength(4096, { each: true })
   command?: string[];
 
-  @IsOptional() @IsArray() @ArrayMaxSize(256) @Matches(ENV_RE, { each: true, message: 'env entries must look like KEY=VALUE' })
+  @Optional() @IsArray() @ArrayMaxSize(256) @Matches(ENV_RE, { each: true, message: 'env entries must look like KEY=VALUE' })
   env?: string[];
 
-  @IsOptional() @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'network must be a network name (berth network ls)' })
+  @Optional() @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'network must be a network name (berth network ls)' })
   network?: string;
 
   /** The networks to join, in order (the first has the default route); instead of `network`. */
-  @IsOptional() @IsArray() @ArrayMaxSize(8, { message: 'networks: at most 8' }) @ValidateNested({ each: true }) @Type(() => NetworkAttachmentDto)
+  @Optional() @IsArray() @ArrayMaxSize(8, { message: 'networks: at most 8' }) @ValidateNested({ each: true }) @Type(() => NetworkAttachmentDto)
   networks?: NetworkAttachmentDto[];
 
-  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Matches(/^(\d{1,5}:)?\d{1,5}(\/[a-z]+)?$/, { each: true, message: 'publish entries must look like [HOSTPORT:]CONTAINERPORT[/tcp|udp]' })
+  @Optional() @IsArray() @ArrayMaxSize(64) @IsString({ each: true }) @Matches(/^(\d{1,5}:)?\d{1,5}(\/[a-z]+)?$/, { each: true, message: 'publish entries must look like [HOSTPORT:]CONTAINERPORT[/tcp|udp]' })
   publish?: string[];
 
   /** Volumes, binds and tmpfs mounts: [{ type, source, target, readonly, ... }] (checked by libs/common mounts.ts). */
-  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsObject({ each: true, message: 'mounts entries must be objects ({ type, source, target, ... })' })
+  @Optional() @IsArray() @ArrayMaxSize(64) @IsObject({ each: true, message: 'mounts entries must be objects ({ type, source, target, ... })' })
   mounts?: Array<Record<string, unknown>>;
 }
 
@@ -39,7 +40,7 @@ export class CreateServiceDto extends ContainerSpecDto {
   replicas!: number;
 
   /** vip (default): the service's name gives one virtual IP balanced over its tasks; dnsrr: the tasks' own addresses. */
-  @IsOptional() @IsIn(['vip', 'dnsrr'], { message: 'endpointMode must be vip or dnsrr' })
+  @Optional() @IsIn(['vip', 'dnsrr'], { message: 'endpointMode must be vip or dnsrr' })
   endpointMode?: string;
 }
 

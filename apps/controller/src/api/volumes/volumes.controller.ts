@@ -1,21 +1,22 @@
 /** VolumesController: /api/volumes (one-line handlers). */
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsObject, IsString, MaxLength } from 'class-validator';
+import { Optional } from '../common/validation.js';
 import { VolumesService } from './volumes.service.js';
 import { boolQuery } from '../common/query.js';
 
 export class CreateVolumeDto {
-  @IsOptional() @IsString() @MaxLength(128)
+  @Optional() @IsString() @MaxLength(128)
   name?: string;
 
-  @IsOptional() @IsString() @MaxLength(64)
+  @Optional() @IsString() @MaxLength(64)
   driver?: string;
 
-  @IsOptional() @IsObject({ message: 'options must be an object of name: value' })
+  @Optional() @IsObject({ message: 'options must be an object of name: value' })
   options?: Record<string, string>;
 
-  @IsOptional() @IsObject({ message: 'labels must be an object of name: value' })
+  @Optional() @IsObject({ message: 'labels must be an object of name: value' })
   labels?: Record<string, string>;
 }
 

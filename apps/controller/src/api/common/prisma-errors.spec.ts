@@ -1,0 +1,30 @@
+// inputErrorOf: Prisma errors caused by the request's input are 4xx; the rest stay 500s.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inputErrorOf } from './prisma-errors.js';
+
+const known = (code: string, pg?: string) => Object.assign(new Error('Invalid `prisma.volume.findUnique()` invocation: ...'), {
+  name: 'PrismaClientKnownRequestError', code,
+  meta: pg ? { driverAdapterError: { cause: { originalCode: pg, originalMessage: 'invalid byte sequence for encoding "UTF8": 0x00' } } } : {},
+});
+
+test('data exceptions from Postgres are 400 without the query text', () => {
+  const e = inputErrorOf(known('P2039', '22021'))!;
+  assert.equal(e.status, 400);
+  assert.match(e.message, /cannot be stored \(invalid byte sequence/);
+  assert.doesNotMatch(e.message, /prisma|invocation/);
+  assert.equal(inputErrorOf(known('P2000'))?.status, 400, 'value too long for its column');
+});
+
+test('duplicates, missing rows and wrong types map to 409, 404 and 400', () => {
+  assert.equal(inputErrorOf(known('P2002'))?.status, 409);
+  assert.equal(inputErrorOf(known('P2025'))?.status, 404);
+  assert.equal(inputErrorOf(Object.assign(new Error('x'), { name: 'PrismaClientValidationError' }))?.status, 400);
+});
+
+test('server-side failures are not input errors', () => {
+  assert.equal(inputErrorOf(known('P1001')), undefined, 'database unreachable');
+  assert.equal(inputErrorOf(known('P2039', '53300')), undefined, 'too many connections');
+  assert.equal(inputErrorOf(new TypeError('x is not iterable')), undefined);
+  assert.equal(inputErrorOf(null), undefined);
+});

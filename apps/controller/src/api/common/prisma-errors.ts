@@ -1,0 +1,30 @@
+/**
+ * inputErrorOf: the 4xx a Prisma error stands for when the request's input
+ * caused it (a value Postgres cannot store, a missing or duplicate row),
+ * or undefined when it is the server's fault. Matched by name and code so
+ * that api/ needs no import of the Prisma client (store/ owns it). The
+ * message never carries Prisma's text, which quotes the query.
+ */
+
+export interface InputError { status: number; message: string }
+
+/** Prisma codes that mean "this input does not fit" (https://www.prisma.io/docs/orm/reference/error-reference). */
+const BAD_VALUE = new Set(['P2000', 'P2005', 'P2006', 'P2007', 'P2011', 'P2012', 'P2019', 'P2020', 'P2033']);
+
+interface PrismaLike { name?: string; code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string; code?: string; originalMessage?: string } } } }
+
+export function inputErrorOf(err: unknown): InputError | undefined {
+  const e = err as PrismaLike | null;
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.name === 'PrismaClientValidationError') return { status: 400, message: 'a value in the request has the wrong type' };
+  if (e.name !== 'PrismaClientKnownRequestError') return undefined;
+  if (e.code === 'P2002') return { status: 409, message: 'already exists' };
+  if (e.code === 'P2025') return { status: 404, message: 'not found' };
+  if (e.code === 'P2003' || e.code === 'P2014') return { status: 409, message: 'still in use by another object' };
+  if (e.code && BAD_VALUE.has(e.code)) return { status: 400, message: 'a value in the request cannot be stored' };
+  const cause = e.meta?.driverAdapterError?.cause;
+  const pgCode = cause?.originalCode ?? cause?.code ?? '';
+  // SQLSTATE class 22 is "data exception": the value itself (encoding, length, range, syntax).
+  if (/^22[0-9A-Z]{3}$/.test(pgCode)) return { status: 400, message: `a value in the request cannot be stored${cause?.originalMessage ? ` (${cause.originalMessage})` : ''}` };
+  return undefined;
+}

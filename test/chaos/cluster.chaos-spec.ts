@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { Lab } from '../lab/lab.js';
+import { labCgroups, labMounts } from '../lab/cleanup.js';
+import { leftoverNamespaces } from '../lab/net.js';
 import { waitFor } from '../lab/sh.js';
 import { startPostgresServer, type PostgresServer } from '../fixtures/postgres-server.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
@@ -69,7 +71,7 @@ describe('chaos', { timeout: 1_500_000 }, () => {
       const r = await lab.cli(args, 120_000);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     }
-    probe = await Probe.start(lab, 'chaosnet', `http://${SERVICE}/`);
+    probe = await Probe.start(lab, 'chaosnet', SERVICE);
   });
 
   after(async () => {
@@ -173,5 +175,12 @@ describe('chaos', { timeout: 1_500_000 }, () => {
     }
     await scale(6);
     await converged(t, 6, 120_000);
+  });
+
+  test('teardown after all that leaves no namespaces, mounts or cgroups', async () => {
+    await lab.stop();
+    assert.deepEqual(await leftoverNamespaces(), []);
+    assert.deepEqual(await labMounts(), []);
+    assert.deepEqual(await labCgroups(), []);
   });
 });

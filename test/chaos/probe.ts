@@ -1,5 +1,5 @@
 /**
- * Probe: a container on the service's network asking its URL every 100 ms
+ * Probe: a container on the service's network asking its virtual IP every 100 ms
  * and logging `ok <epoch s>` or `fail <epoch s>` for each try, so a chaos
  * case can count what clients saw during it and when they were answered
  * again. Its host is left alone by the cases (otherHost picks their victims).
@@ -7,16 +7,21 @@
 import { Lab } from '../lab/lab.js';
 import { waitFor } from '../lab/sh.js';
 
-const SCRIPT = (url: string) =>
-  `while :; do if wget -q -T 1 -O /dev/null ${url} 2>/dev/null; then echo "ok $(date +%s)"; else echo "fail $(date +%s)"; fi; sleep 0.1; done`;
+// busybox-static's wget crashes and its nc resolves no names (static glibc has no DNS NSS), so
+// the probe asks the service's virtual IP with nc.
+const SCRIPT = (vip: string) =>
+  `while :; do if printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 ${vip} 80 2>/dev/null | grep -q '200 OK'; then echo "ok $(date +%s)"; else echo "fail $(date +%s)"; fi; sleep 0.1; done`;
 
 interface Try { ok: boolean; at: number }
 
 export class Probe {
   private constructor(private readonly lab: Lab, readonly containerId: string, readonly host: number) {}
 
-  static async start(lab: Lab, network: string, url: string): Promise<Probe> {
-    const r = await lab.cli(['run', '-d', '--name', 'probe', '--network', network, 'busybox', 'sh', '-c', SCRIPT(url)], 120_000);
+  /** start runs the probe on `network`, asking port 80 of `service`'s virtual IP. */
+  static async start(lab: Lab, network: string, service: string): Promise<Probe> {
+    const vip = (await lab.api('GET', `/services/${service}`)).body.vip as string;
+    if (!vip) throw new Error(`service ${service} has no virtual IP`);
+    const r = await lab.cli(['run', '-d', '--name', 'probe', '--network', network, 'busybox', 'sh', '-c', SCRIPT(vip)], 120_000);
     if (r.code !== 0) throw new Error(`probe: ${r.stderr}`);
     const id = r.stdout.trim();
     const c = await waitFor('the probe running', async () => {

@@ -1,5 +1,6 @@
 /**
- * Lab cleanup, safe to run after a crash: stops every container of every
+ * Lab cleanup, safe to run after a crash: ends the lab processes a dead
+ * test left running (by the pids the lab recorded), stops every container of every
  * lab agent state dir (runc kill + delete), unmounts whatever is mounted
  * below the lab's run dirs, removes lab cgroups, namespaces and the bridge.
  * Only things named with the berth-lab prefix are touched.
@@ -10,6 +11,8 @@ import { sh } from './sh.js';
 import { removeNetwork } from './net.js';
 
 export const LAB_ROOT = '/tmp/berth-lab';
+/** PID_FILE: in each run dir, the pids of the lab's processes (controllers, registry, agents), one a line. */
+export const PID_FILE = 'pids';
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
 async function runcRoots(root: string): Promise<string[]> {
@@ -52,7 +55,24 @@ async function removeCgroup(dir: string): Promise<void> {
   await rmdir(dir).catch(() => {});
 }
 
+/** killLabProcesses ends what a lab that died with its test process left running: only pids it recorded, still running Berth. */
+async function killLabProcesses(root: string): Promise<void> {
+  for (const run of await readdir(root).catch(() => [] as string[])) {
+    const pids = (await readFile(path.join(root, run, PID_FILE), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) {
+      const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      if (!cmd.includes('/dist/apps/')) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+  }
+}
+
 export async function cleanupLab(root = LAB_ROOT): Promise<void> {
+  await killLabProcesses(root);
   for (const r of await runcRoots(root)) await killContainers(r);
   for (const m of await labMounts(root)) await sh('umount', ['-l', m], { allowFail: true });
   for (const cg of await labCgroups()) await removeCgroup(cg);

@@ -6,7 +6,7 @@
  * its own database, queue prefix, state dirs, runc roots and cgroup parents.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { sh, waitFor } from './sh.js';
 import { createBridge, createHost, hostAddr, hostNs, LAB_GATEWAY, setLink } from './net.js';
 import { startProcess, stopProcess, tail, type LabProcess } from './proc.js';
-import { cleanupLab, killContainers, LAB_ROOT } from './cleanup.js';
+import { cleanupLab, killContainers, LAB_ROOT, PID_FILE } from './cleanup.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIST = path.join(REPO, 'dist', 'apps');
@@ -80,8 +80,8 @@ export class Lab {
     for (let n = 1; n <= this.opts.hosts; n++) await createHost(n);
     // Token auth as in production: the first controller signs, the registry verifies with its JWKS.
     const ctl = `http://127.0.0.1:${this.controllers[0]!.api}/api/registry`;
-    this.registryProc = startProcess('registry', 'node', [path.join(DIST, 'registry/src/main.js'), '--listen', this.registry, '--root', path.join(this.runDir, 'registry'),
-      '--auth-realm', `${ctl}/token`, '--auth-service', 'berth-registry', '--auth-issuer', 'berth-controller', '--auth-jwks', `${ctl}/jwks`], path.join(this.runDir, 'registry.log'));
+    this.registryProc = this.track(startProcess('registry', 'node', [path.join(DIST, 'registry/src/main.js'), '--listen', this.registry, '--root', path.join(this.runDir, 'registry'),
+      '--auth-realm', `${ctl}/token`, '--auth-service', 'berth-registry', '--auth-issuer', 'berth-controller', '--auth-jwks', `${ctl}/jwks`], path.join(this.runDir, 'registry.log')));
     for (let i = 0; i < this.controllers.length; i++) await this.startController(i);
     await waitFor('controllers to answer', async () => (await Promise.all(this.controllers.map((_, i) => this.api('GET', '/info', undefined, i).then((r) => r.status === 200, () => false)))).every(Boolean), 30_000);
     this.joinToken = (await this.api('GET', '/join-token')).body.token;
@@ -104,7 +104,7 @@ export class Lab {
   }
 
   async startController(i: number): Promise<void> {
-    this.controllers[i]!.proc = startProcess(`controller${i}`, 'node', ['--no-deprecation', ...NODE_ARGS, path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i));
+    this.controllers[i]!.proc = this.track(startProcess(`controller${i}`, 'node', ['--no-deprecation', ...NODE_ARGS, path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i)));
   }
 
   async stopController(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -135,12 +135,18 @@ export class Lab {
     const c = this.controllers[(n - 1) % this.controllers.length]!;
     const others = this.controllers.filter((x) => x !== c).map((x) => `${LAB_GATEWAY}:${x.grpc}`);
     const stateDir = opts.stateDir ?? this.hostDir(n);
-    const p = startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', ...NODE_ARGS, path.join(DIST, 'agent/src/main.js'),
+    const p = this.track(startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', ...NODE_ARGS, path.join(DIST, 'agent/src/main.js'),
       '--controller', [`${LAB_GATEWAY}:${c.grpc}`, ...others].join(','), '--token', opts.token ?? this.joinToken, '--state-dir', stateDir,
       '--hostname', `h${n}`, '--addr', hostAddr(n), '--cgroup-parent', `berth-lab-${this.id}-h${n}`, '--insecure-registry', this.registry,
       '--volume-plugin-dir', this.pluginDir],
-    `${stateDir}.log`);
+    `${stateDir}.log`));
     if (!opts.stateDir) this.agents.set(n, p);
+    return p;
+  }
+
+  /** track records a process's pid in the run dir, so cleanupLab ends it should this test process die first. */
+  private track(p: LabProcess): LabProcess {
+    if (p.child.pid) appendFileSync(path.join(this.runDir, PID_FILE), `${p.child.pid}\n`);
     return p;
   }
 

@@ -6,6 +6,9 @@
 import { BerthConfig, ConfigError } from './config/berth-config.js';
 import { createControllerApp } from './bootstrap.js';
 
+/** SHUTDOWN_LIMIT_MS: how long a replica may take to close its connections and queue workers. */
+const SHUTDOWN_LIMIT_MS = 10_000;
+
 async function main(): Promise<void> {
   let config: BerthConfig;
   try {
@@ -18,6 +21,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const app = await createControllerApp(config);
+  // Shutting down waits for Redis and Postgres (queue workers, pools); when they are gone it
+  // must not wait for ever.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      setTimeout(() => {
+        process.stderr.write(`berth-controller: shutdown not finished after ${SHUTDOWN_LIMIT_MS} ms; exiting\n`);
+        process.exit(1);
+      }, SHUTDOWN_LIMIT_MS).unref();
+    });
+  }
   await app.listen(config.apiPort, config.apiHost);
   process.stderr.write(`berth-controller ${config.replicaId}: API on ${config.apiHost}:${config.apiPort}, agents on :${config.grpcPort}\n`);
 }

@@ -26,6 +26,10 @@ import { Builder } from './build/builder.js';
 import { BuildService } from './build/build-service.js';
 import { hostNofileLimit } from './runtime/runc/adapter.js';
 import { NOFILE_LIMIT } from './runtime/runc/bundle.js';
+import { watchLoopLag } from '../../../libs/common/src/index.js';
+
+/** LOOP_LAG_LOG_MS: an event-loop hold-up this long is logged (a heartbeat is due every 500–1000 ms). */
+const LOOP_LAG_LOG_MS = 1_000;
 
 function log(level: string, m: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${m}\n`);
@@ -33,6 +37,7 @@ function log(level: string, m: string): void {
 
 async function main(): Promise<void> {
   const cfg = parseAgentConfig(process.argv.slice(2));
+  watchLoopLag(LOOP_LAG_LOG_MS, (ms) => log('warn', `event loop held up for ${ms} ms (heartbeats and messages wait meanwhile)`));
   const db = new FileStateDb(cfg.stateDir);
   const plugins = new VolumePlugins(cfg.volumePluginDir!);
   await plugins.scan();

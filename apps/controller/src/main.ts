@@ -5,9 +5,12 @@
  */
 import { BerthConfig, ConfigError } from './config/berth-config.js';
 import { createControllerApp } from './bootstrap.js';
+import { watchLoopLag } from '../../../libs/common/src/index.js';
 
 /** SHUTDOWN_LIMIT_MS: how long a replica may take to close its connections and queue workers. */
 const SHUTDOWN_LIMIT_MS = 10_000;
+/** LOOP_LAG_LOG_MS: an event-loop hold-up this long is logged. */
+const LOOP_LAG_LOG_MS = 1_000;
 
 async function main(): Promise<void> {
   let config: BerthConfig;
@@ -20,6 +23,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  watchLoopLag(LOOP_LAG_LOG_MS, (ms) => process.stderr.write(`berth-controller: event loop held up for ${ms} ms (agent messages and API requests wait meanwhile)\n`));
   const app = await createControllerApp(config);
   // Shutting down waits for Redis and Postgres (queue workers, pools); when they are gone it
   // must not wait for ever.

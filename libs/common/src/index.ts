@@ -9,3 +9,4 @@ export * from './cidr.js';
 export * from './ports.js';
 export * from './attachments.js';
 export * from './mounts.js';
+export { watchLoopLag } from './loop-lag.js';

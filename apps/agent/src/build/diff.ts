@@ -10,15 +10,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
+import { run } from '../exec/run.js';
 import path from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
-import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { ContentStore } from '../images/content-store.js';
 
-const run = promisify(execFile);
 
 export interface BuiltLayer {
   diffId: string;

@@ -9,18 +9,16 @@
  * (sha256 of the uncompressed tar).
  */
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, rm, symlink, utimes } from 'node:fs/promises';
 import { DIR_MODE, mkdirMode } from '../fs/modes.js';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { run } from '../exec/run.js';
 
-const run = promisify(execFile);
 
 export class UnsafeLayerError extends Error {}
 export class UnsupportedLayerError extends Error {}

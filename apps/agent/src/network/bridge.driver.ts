@@ -10,16 +10,14 @@
  * network forwards nothing in or out. A user-defined network's bridge and
  * rules are removed when its last container on this host goes.
  */
-import { execFile } from 'node:child_process';
+import { run } from '../exec/run.js';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { CniAdapter, type CniConfList } from './cni.adapter.js';
 import type { AttachOptions, Attachment, NameLookup, NetworkDriver, PortMapping } from './network-driver.js';
 import { EmbeddedDns } from './dns/resolver.js';
 import { Endpoints } from './endpoints.js';
 
-const run = promisify(execFile);
 
 export interface BridgeConfig {
   /** Network name as users see it (`bridge` for the default one). */

@@ -4,7 +4,7 @@
  * result or error as JSON on stdout. A list runs ADD in order passing
  * prevResult along, DEL in reverse.
  */
-import { execFile } from 'node:child_process';
+import { run, type ExecError } from '../exec/run.js';
 import path from 'node:path';
 import { RuntimeError } from '../runtime/errors.js';
 
@@ -25,24 +25,27 @@ export interface CniResult {
 export class CniAdapter {
   constructor(private readonly cniPath: string) {}
 
-  private exec(plugin: Record<string, unknown>, env: Record<string, string>, stdin: string): Promise<CniResult> {
+  private async exec(plugin: Record<string, unknown>, env: Record<string, string>, stdin: string): Promise<CniResult> {
     const bin = path.join(this.cniPath, String(plugin.type));
-    return new Promise((resolve, reject) => {
-      const child = execFile(bin, [], { env: { ...env, CNI_PATH: this.cniPath, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, timeout: CNI_TIMEOUT_MS }, (err, stdout) => {
-        let parsed: Record<string, unknown> = {};
-        try {
-          parsed = stdout.trim() ? JSON.parse(stdout) : {};
-        } catch {
-          /* keep empty */
-        }
-        if (err) {
-          const msg = (parsed.msg as string) ?? err.message;
-          reject(new RuntimeError(`CNI ${String(plugin.type)} ${env.CNI_COMMAND}: ${msg}${parsed.details ? ` (${String(parsed.details)})` : ''}`));
-        } else resolve(parsed as CniResult);
-      });
-      child.stdin!.on('error', () => {}); // a plugin that fails before reading its config: its error is the one reported
-      child.stdin!.end(stdin);
-    });
+    let stdout = '';
+    let failure: ExecError | undefined;
+    try {
+      ({ stdout } = await run(bin, [], { env: { ...env, CNI_PATH: this.cniPath, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, timeout: CNI_TIMEOUT_MS, input: stdin }));
+    } catch (err) {
+      failure = err as ExecError;
+      stdout = failure.stdout ?? '';
+    }
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = stdout.trim() ? JSON.parse(stdout) : {};
+    } catch {
+      /* keep empty */
+    }
+    if (failure) {
+      const msg = (parsed.msg as string) ?? failure.message;
+      throw new RuntimeError(`CNI ${String(plugin.type)} ${env.CNI_COMMAND}: ${msg}${parsed.details ? ` (${String(parsed.details)})` : ''}`);
+    }
+    return parsed as CniResult;
   }
 
   async add(conf: CniConfList, containerId: string, netns: string, ifName: string): Promise<CniResult> {

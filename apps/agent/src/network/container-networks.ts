@@ -7,12 +7,10 @@
  * LiveAttachments, which the runtime keeps in the container's record so it
  * can detach or restore exactly that after an agent restart.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { NetworkAttachment, TaskSpec } from '../../../../libs/proto/messages.js';
 import type { AttachOptions, NetworkDriver, NetworkRegistry } from './network-driver.js';
+import { run } from '../exec/run.js';
 
-const run = promisify(execFile);
 
 export interface LiveAttachment {
   network: string;

@@ -14,11 +14,8 @@
  * only where they changed, one rewrite at a time with bursts of changes
  * coalesced.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Peer } from './network-driver.js';
-
-const run = promisify(execFile);
+import { run } from '../exec/run.js';
 
 export interface Member {
   names: string[];
@@ -140,12 +137,11 @@ export class Endpoints {
 
   /** write replaces the chains in one namespace and hooks them into OUTPUT and POSTROUTING once. */
   private async write(netns: string, rules: string): Promise<void> {
-    const restore = run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], { timeout: 10_000 });
     // A container that exited meanwhile takes its namespace along: nsenter fails before reading
-    // its input, and the failure is the command's (rejected below), not a broken pipe's.
-    restore.child.stdin!.on('error', () => {});
-    restore.child.stdin!.end(`*nat\n:${this.chain} - [0:0]\n:${this.chain}-S - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`);
-    await restore;
+    // its input, and the failure is the command's (rejected here), not a broken pipe's.
+    await run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], {
+      timeout: 10_000, input: `*nat\n:${this.chain} - [0:0]\n:${this.chain}-S - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`,
+    });
     if (this.hooked.has(netns)) return;
     for (const [hook, chain] of [['OUTPUT', this.chain], ['POSTROUTING', `${this.chain}-S`]] as const) {
       const there = await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-C', hook, '-j', chain]).then(() => true, () => false);

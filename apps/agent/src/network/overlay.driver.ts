@@ -15,15 +15,13 @@
  * flooding. The same table carries every task's names and service, so names
  * and virtual IPs resolve cluster-wide.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { run } from '../exec/run.js';
 import { BridgeDriver, deleteRule, ensureRule, type BridgeConfig } from './bridge.driver.js';
 import type { CniAdapter, CniConfList } from './cni.adapter.js';
 import type { AttachOptions, Peer } from './network-driver.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { macFor } from '../../../../libs/common/src/index.js';
 
-const run = promisify(execFile);
 /** MTU: 1500 less the VXLAN encapsulation (50 bytes). */
 const MTU = 1450;
 /**

@@ -9,10 +9,8 @@
  * host's sight, so the networks say which devices they hold (`keep`). Names
  * of other software's devices (Docker's `br-`) never match.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { run } from '../exec/run.js';
 
-const run = promisify(execFile);
 const OURS = /^(bn|vx)-[a-z0-9]{12}$/;
 
 async function links(args: string[]): Promise<string[]> {

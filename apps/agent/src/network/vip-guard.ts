@@ -6,10 +6,8 @@
  * instead. The pool comes from the controller with each session; a rule for
  * an older pool is replaced.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { run } from '../exec/run.js';
 
-const run = promisify(execFile);
 const COMMENT = 'berth vip pool';
 
 export async function guardVipPool(pool: string): Promise<void> {

@@ -8,15 +8,13 @@
  * an NFS export) when a task first needs it on this host, unmounted when the
  * volume is removed.
  */
-import { execFile } from 'node:child_process';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { VOLUME_NAME } from '../../../../libs/common/src/index.js';
 import { RuntimeError } from '../runtime/errors.js';
 import { mkdirMode } from '../fs/modes.js';
+import { run } from '../exec/run.js';
 
-const run = promisify(execFile);
 /** MOUNT_TIMEOUT_MS bounds mounting a volume's filesystem (a remote one may not answer). */
 const MOUNT_TIMEOUT_MS = 20_000;
 

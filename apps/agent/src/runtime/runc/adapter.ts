@@ -4,10 +4,9 @@
  * the CRI log and, when the container exits, its exit code to
  * <dir>/exit/<id>, so containers outlive the agent. Every call is bounded.
  */
-import { execFile, spawn } from 'node:child_process';
+import { detach, run, type ExecError } from '../../exec/run.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { RuntimeError } from '../errors.js';
 
 /** RUNC_TIMEOUT_MS bounds one runc invocation (create/start/kill/delete take milliseconds). */
@@ -51,13 +50,13 @@ export function withUmask(cmd: string, args: string[]): [string, string[]] {
 export class RuncAdapter {
   constructor(private readonly runcRoot: string, private readonly runcPath = '/usr/sbin/runc', private readonly conmonPath = '/usr/bin/conmon') {}
 
-  run(args: string[], timeoutMs = RUNC_TIMEOUT_MS): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(this.runcPath, [`--root=${this.runcRoot}`, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
-        if (err) reject(new RuntimeError(`runc ${args[0]}: ${(stderr || err.message).trim().replace(/^time="[^"]*" level=\w+ msg=/, '')}`));
-        else resolve(stdout);
-      });
-    });
+  async run(args: string[], timeoutMs = RUNC_TIMEOUT_MS): Promise<string> {
+    try {
+      return (await run(this.runcPath, [`--root=${this.runcRoot}`, ...args], { timeout: timeoutMs })).stdout;
+    } catch (err) {
+      const e = err as ExecError;
+      throw new RuntimeError(`runc ${args[0]}: ${(e.stderr || e.message).trim().replace(/^time="[^"]*" level=\w+ msg=/, '')}`);
+    }
   }
 
   /**
@@ -66,7 +65,7 @@ export class RuncAdapter {
    * exists, or `{"data": -1, "message": ...}` when runc failed. Resolves with
    * the container's host pid, without polling the pid file.
    */
-  create(id: string, p: ContainerPaths): Promise<number> {
+  async create(id: string, p: ContainerPaths): Promise<number> {
     const args = [
       '--api-version', '1', '-c', id, '-u', id, '-n', id,
       '-r', this.runcPath, '-b', p.bundle, '-p', p.pidFile, '-P', p.conmonPidFile,
@@ -74,51 +73,21 @@ export class RuncAdapter {
       '--socket-dir-path', p.dir, '--runtime-arg', `--root=${this.runcRoot}`,
       '--runtime-arg', `--log=${p.runcLog}`, '--runtime-arg', '--log-format=json', '--log-level', 'error',
     ];
-    return new Promise((resolve, reject) => {
-      const [cmd, argv] = withUmask(this.conmonPath, args);
-      const child = spawn(cmd, argv, {
-        stdio: ['ignore', 'ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, _OCI_SYNCPIPE: '3' },
-      });
-      const sync = child.stdio[3] as Readable;
-      let err = '';
-      let buf = '';
-      let settled = false;
-      let answered = false;
-      const finish = (e: Error | undefined, pid = 0) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        // conmon keeps its end open for the container's life; the agent needs nothing more from it.
-        sync.destroy();
-        child.stderr!.destroy();
-        child.unref();
-        if (e) reject(e);
-        else resolve(pid);
-      };
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        finish(new RuntimeError(`conmon: no answer from runc create within ${RUNC_TIMEOUT_MS} ms`));
-      }, RUNC_TIMEOUT_MS);
-      child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-      child.on('error', (e) => finish(new RuntimeError(`conmon: ${e.message}`)));
-      child.on('exit', (code) => {
-        if (code !== 0) finish(new RuntimeError(`conmon exited ${code}: ${conmonErrors(err)}`));
-      });
-      sync.on('data', (d: Buffer) => {
-        if (answered) return;
-        buf += d.toString();
-        const nl = buf.indexOf('\n');
-        if (nl < 0) return;
-        answered = true;
-        const r = parseSyncMessage(buf.slice(0, nl));
-        if (r.pid > 0) return finish(undefined, r.pid);
-        void this.lastError(p).then((logged) => finish(new RuntimeError(`cannot create container: ${logged || r.message || 'runc create failed'}`)));
-      });
-      sync.on('end', () => {
-        if (!answered) finish(new RuntimeError(`conmon closed its sync pipe without a result${err ? `: ${conmonErrors(err)}` : ''}`));
-      });
-      sync.on('error', () => {});
-    });
+    const [cmd, argv] = withUmask(this.conmonPath, args);
+    let answer: { line: string; stderr: string };
+    try {
+      answer = await detach(cmd, argv, { ...process.env, _OCI_SYNCPIPE: '3' }, RUNC_TIMEOUT_MS);
+    } catch (err) {
+      const e = err as ExecError;
+      if (e.killed) throw new RuntimeError(`conmon: no answer from runc create within ${RUNC_TIMEOUT_MS} ms`);
+      if (typeof e.code === 'number') throw new RuntimeError(`conmon exited ${e.code}: ${conmonErrors(e.stderr)}`);
+      throw new RuntimeError(`conmon: ${e.message}`);
+    }
+    if (!answer.line) throw new RuntimeError(`conmon closed its sync pipe without a result${answer.stderr ? `: ${conmonErrors(answer.stderr)}` : ''}`);
+    const r = parseSyncMessage(answer.line);
+    if (r.pid > 0) return r.pid;
+    const logged = await this.lastError(p);
+    throw new RuntimeError(`cannot create container: ${logged || r.message || 'runc create failed'}`);
   }
 
   start(id: string): Promise<string> {
@@ -213,11 +182,11 @@ export function unmount(target: string): Promise<void> {
   });
 }
 
-export function sh(cmd: string, args: string[], timeoutMs = RUNC_TIMEOUT_MS, cwd?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, cwd }, (err, _o, stderr) => {
-      if (err) reject(new RuntimeError(`${cmd} ${args[0] ?? ''}: ${(stderr || err.message).trim()}`));
-      else resolve();
-    });
-  });
+export async function sh(cmd: string, args: string[], timeoutMs = RUNC_TIMEOUT_MS, cwd?: string): Promise<void> {
+  try {
+    await run(cmd, args, { timeout: timeoutMs, cwd });
+  } catch (err) {
+    const e = err as ExecError;
+    throw new RuntimeError(`${cmd} ${args[0] ?? ''}: ${(e.stderr || e.message).trim()}`);
+  }
 }

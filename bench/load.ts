@@ -171,6 +171,57 @@ async function controllerErrors(cluster: ControllerReplicas): Promise<string[]> 
   return out;
 }
 
+/** cpuMs: CPU time (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * PgWatch samples the test database's sessions every 250 ms: the most at
+ * once that were running a statement, waiting on a lock (e.g. the
+ * scheduler's advisory lock) and idle inside a transaction.
+ */
+class PgWatch {
+  readonly max = { active: 0, lock_waits: 0, idle_in_transaction: 0 };
+  private readonly db: pg.Client;
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+
+  constructor(url: string, private readonly name: string) {
+    this.db = new pg.Client({ connectionString: url });
+  }
+
+  async start(): Promise<void> {
+    await this.db.connect();
+    this.timer = setInterval(() => void this.sample(), 250);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.db.end();
+  }
+
+  private async sample(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const r = await this.db.query<{ active: number; lock_waits: number; idle_in_transaction: number }>(
+        `SELECT count(*) FILTER (WHERE state = 'active')::int AS active,
+           count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS lock_waits,
+           count(*) FILTER (WHERE state = 'idle in transaction')::int AS idle_in_transaction
+         FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [this.name]);
+      const row = r.rows[0]!;
+      for (const k of Object.keys(this.max) as Array<keyof PgWatch['max']>) this.max[k] = Math.max(this.max[k], row[k]);
+    } catch {
+      // A missed sample only lowers the maxima.
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
 function stats(ms: number[]) {
   if (!ms.length) return { n: 0, p50_ms: 0, p99_ms: 0, max_ms: 0 };
   const r = (v: number) => Math.round(v * 10) / 10;
@@ -189,6 +240,9 @@ async function main(): Promise<void> {
     await seed(cluster, untimed);
     const tally = new Tally();
     const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(cluster.replicas[i % REPLICAS]!.baseUrl, cluster.token, tally));
+    const cpuBefore = await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)));
+    const watch = new PgWatch(cluster.db.url, new URL(cluster.db.url).pathname.slice(1));
+    await watch.start();
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
     const t0 = performance.now();
@@ -198,6 +252,8 @@ async function main(): Promise<void> {
     }));
     const seconds = (performance.now() - t0) / 1000;
     loop.disable();
+    await watch.stop();
+    const cpuUsed = (await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)))).reduce((a, b, i) => a + b - cpuBefore[i]!, 0);
     const left = JSON.parse((await untimed[0]!.call('read', 'GET', '', '/containers?all=true')).body) as unknown[];
     const reads = stats(tally.ms.read);
     const writes = stats(tally.ms.write);
@@ -213,7 +269,8 @@ async function main(): Promise<void> {
       reads_p50_ms: reads.p50_ms, reads_p99_ms: reads.p99_ms, reads_max_ms: reads.max_ms,
       writes_p50_ms: writes.p50_ms, writes_p99_ms: writes.p99_ms, writes_max_ms: writes.max_ms,
       target_p99_ms: TARGET_P99_MS, reads_p99_met: reads.p99_ms <= TARGET_P99_MS, writes_p99_met: writes.p99_ms <= TARGET_P99_MS,
-      by_route: byRoute, containers_left: left.length, bench_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e6),
+      by_route: byRoute, controllers_cpu_ms_per_request: Math.round((cpuUsed / requests) * 10) / 10, controllers_cpu_cores: Math.round((cpuUsed / 1000 / seconds) * 100) / 100,
+      containers_left: left.length, pg_max_sessions: watch.max, bench_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e6),
     }));
     if (s5xx || hung || errors) {
       console.error(JSON.stringify({ failures: tally.failures, controller_errors: await controllerErrors(cluster) }, null, 1));

@@ -191,6 +191,8 @@ class PgWatch {
 
   constructor(url: string, private readonly name: string) {
     this.db = new pg.Client({ connectionString: url });
+    // The database is dropped with FORCE at the end, also while this still watches.
+    this.db.on('error', () => {});
   }
 
   async start(): Promise<void> {
@@ -200,7 +202,7 @@ class PgWatch {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.db.end();
+    await this.db.end().catch(() => {});
   }
 
   private async sample(): Promise<void> {
@@ -230,8 +232,12 @@ function stats(ms: number[]) {
 
 async function main(): Promise<void> {
   const cluster = await startControllerReplicas(REPLICAS, {}, CONTROLLER_NODE_ARGS);
+  let watch: PgWatch | undefined;
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= cluster.stop());
+  const stop = () => (stopping ??= (async () => {
+    await watch?.stop();
+    await cluster.stop();
+  })());
   const onSignal = () => void stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -241,7 +247,7 @@ async function main(): Promise<void> {
     const tally = new Tally();
     const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(cluster.replicas[i % REPLICAS]!.baseUrl, cluster.token, tally));
     const cpuBefore = await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)));
-    const watch = new PgWatch(cluster.db.url, new URL(cluster.db.url).pathname.slice(1));
+    watch = new PgWatch(cluster.db.url, new URL(cluster.db.url).pathname.slice(1));
     await watch.start();
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/prereqs.sh --tools >/dev/null
-for b in start-latency convergence memory registry pull build overlay volume; do node --no-deprecation "dist/bench/$b.js"; done
+for b in start-latency convergence memory registry pull build overlay volume load; do node --no-deprecation "dist/bench/$b.js"; done

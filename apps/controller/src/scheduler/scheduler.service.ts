@@ -4,6 +4,13 @@
  * a version check per task, all under one cluster-wide advisory lock so two
  * replicas never place against the same stale counts. Nodes that got work
  * are notified through the dispatcher's NodeRouter.
+ *
+ * Calls on one replica are coalesced: at most one pass runs and at most one
+ * waits to follow it, shared by every caller that arrived meanwhile (the
+ * pass starts after their tasks were committed, so it places them). Without
+ * this, concurrent callers (e.g. many `berth run`s at once) each held a
+ * pooled connection in a transaction asleep on the advisory lock, until the
+ * pool was empty and every other query of the replica waited too.
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { NodeStore, TaskStore, VolumeStore } from '../store/store.module.js';
@@ -23,8 +30,31 @@ export class SchedulerService {
 
   constructor(private readonly nodes: NodeStore, private readonly tasks: TaskStore, private readonly volumes: VolumeStore, private readonly router: NodeRouter) {}
 
-  /** scheduleAll places every task waiting for a node; returns how many were placed. */
-  async scheduleAll(): Promise<number> {
+  /** The pass running on this replica, and the one that will follow it. */
+  private running?: Promise<number>;
+  private next?: Promise<number>;
+
+  /** scheduleAll places every task waiting for a node (committed before the call); returns how many nodes got work. */
+  scheduleAll(): Promise<number> {
+    if (this.next) return this.next;
+    if (!this.running) return this.start();
+    const next = this.running.catch(() => 0).then(() => {
+      this.next = undefined;
+      return this.start();
+    });
+    this.next = next;
+    return next;
+  }
+
+  private start(): Promise<number> {
+    const pass = this.pass().finally(() => {
+      if (this.running === pass) this.running = undefined;
+    });
+    this.running = pass;
+    return pass;
+  }
+
+  private async pass(): Promise<number> {
     const nodes = await this.nodes.list();
     const touched = await this.tasks.withLock('scheduler', async (tx) => {
       const waiting = await this.tasks.unplaced(tx);

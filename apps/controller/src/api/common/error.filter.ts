@@ -8,7 +8,7 @@ import { AmbiguousError, ConflictError, NotFoundError } from '../../store/store.
 import { NodeUnavailableError, LogStreamError } from '../../dispatcher/dispatcher.module.js';
 import { InvalidImageRefError } from '../../../../../libs/common/src/index.js';
 import { FieldValidationError } from './validation.js';
-import { inputErrorOf } from './prisma-errors.js';
+import { inputErrorOf, unavailableErrorOf } from './prisma-errors.js';
 import { BODY_LIMIT } from './body-parsing.js';
 
 const CODES: Record<number, string> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT', 413: 'TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 503: 'UNAVAILABLE' };
@@ -25,12 +25,17 @@ export class ErrorFilter implements ExceptionFilter {
     let message = 'internal error';
     let details: unknown[] = [];
     const input = inputErrorOf(err);
+    const unavailable = unavailableErrorOf(err);
     // Body-parser errors arrive as they are or wrapped in an HttpException with them as the cause.
     const parserError = (err as { type?: string }).type ?? (err instanceof HttpException ? (err.cause as { type?: string } | undefined)?.type : undefined);
     const parseFailed = parserError === 'entity.parse.failed';
     if (parseFailed || (err instanceof HttpException && err.getStatus() === 400 && err.cause instanceof SyntaxError)) [status, message] = [400, 'request body is not valid JSON'];
     else if (parserError === 'entity.too.large') [status, message] = [413, `request body is larger than ${BODY_LIMIT}`];
-    else if (input) {
+    else if (unavailable) {
+      [status, message] = [503, unavailable];
+      res.setHeader?.('Retry-After', '1');
+      this.log.warn(`${req.method} ${req.path}: 503 (${(err as Error).name} ${(err as { code?: string }).code ?? ''})`);
+    } else if (input) {
       [status, message] = [input.status, input.message];
       this.log.warn(`${req.method} ${req.path}: ${status} from the store (${(err as Error).name} ${(err as { code?: string }).code ?? ''})`);
     } else if (err instanceof FieldValidationError) [status, message, details] = [400, err.message, err.details];

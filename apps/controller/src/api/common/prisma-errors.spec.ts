@@ -1,7 +1,7 @@
-// inputErrorOf: Prisma errors caused by the request's input are 4xx; the rest stay 500s.
+// inputErrorOf: Prisma errors caused by the request's input are 4xx; unavailableErrorOf: a database away or saturated is 503.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inputErrorOf } from './prisma-errors.js';
+import { inputErrorOf, unavailableErrorOf } from './prisma-errors.js';
 
 const known = (code: string, pg?: string) => Object.assign(new Error('Invalid `prisma.volume.findUnique()` invocation: ...'), {
   name: 'PrismaClientKnownRequestError', code,
@@ -27,4 +27,12 @@ test('server-side failures are not input errors', () => {
   assert.equal(inputErrorOf(known('P2039', '53300')), undefined, 'too many connections');
   assert.equal(inputErrorOf(new TypeError('x is not iterable')), undefined);
   assert.equal(inputErrorOf(null), undefined);
+});
+
+test('a database that is away or saturated is unavailable (503), not a server fault', () => {
+  assert.match(unavailableErrorOf(known('P2028'))!, /too busy/, 'no transaction could start in time');
+  assert.match(unavailableErrorOf(known('P2024'))!, /too busy/, 'no pooled connection in time');
+  assert.match(unavailableErrorOf(known('P1001'))!, /unreachable/);
+  assert.equal(unavailableErrorOf(known('P2002')), undefined);
+  assert.equal(unavailableErrorOf(new TypeError('x')), undefined);
 });

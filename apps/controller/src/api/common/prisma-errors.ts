@@ -28,3 +28,19 @@ export function inputErrorOf(err: unknown): InputError | undefined {
   if (/^22[0-9A-Z]{3}$/.test(pgCode)) return { status: 400, message: `a value in the request cannot be stored${cause?.originalMessage ? ` (${cause.originalMessage})` : ''}` };
   return undefined;
 }
+
+/**
+ * Prisma codes that mean the database is unreachable or too busy to take the
+ * request now (no pooled connection or transaction in time, server gone):
+ * the client may try again, so 503, not 500.
+ */
+const UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
+
+export function unavailableErrorOf(err: unknown): string | undefined {
+  const e = err as PrismaLike | null;
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.code && UNAVAILABLE.has(e.code)) return 'the database is unreachable or too busy; try again';
+  const cause = e.meta?.driverAdapterError?.cause as { kind?: string } | undefined;
+  if (e.name === 'DriverAdapterError' || cause?.kind === 'DatabaseNotReachable' || cause?.kind === 'ConnectionClosed') return 'the database is unreachable; try again';
+  return undefined;
+}

@@ -60,8 +60,8 @@ export class BerthConfig {
     this.advertiseAddr = str(env, 'BERTH_ADVERTISE_ADDR', firstExternalIPv4());
     this.registry = str(env, 'BERTH_REGISTRY', '127.0.0.1:5000', /^[\w.-]+(:\d+)?$/, 'HOST:PORT');
     this.stateDir = str(env, 'BERTH_STATE_DIR', '/var/lib/berth/controller');
-    this.nodeDownMs = int(env, 'BERTH_NODE_DOWN_MS', 5000, 500, 3_600_000);
-    this.heartbeatMs = int(env, 'BERTH_HEARTBEAT_MS', 1000, 100, 60_000);
+    this.nodeDownMs = int(env, 'BERTH_NODE_DOWN_MS', 3000, 500, 3_600_000);
+    this.heartbeatMs = int(env, 'BERTH_HEARTBEAT_MS', 500, 100, 60_000);
     if (this.heartbeatMs * 2 > this.nodeDownMs) throw new ConfigError('BERTH_HEARTBEAT_MS must be at most half of BERTH_NODE_DOWN_MS');
     this.adminToken = env.BERTH_ADMIN_TOKEN || undefined;
     if (this.adminToken !== undefined && !/^[\w.-]{16,128}$/.test(this.adminToken)) {

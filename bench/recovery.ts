@@ -14,6 +14,7 @@
  * (default 3). Prints one JSON line, seconds.
  */
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Lab } from '../test/lab/lab.js';
 import { startPostgresServer } from '../test/fixtures/postgres-server.js';
 import { startRedisServer } from '../test/fixtures/redis-server.js';
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
   const redis = await startRedisServer(`${ROOT}/redis`);
   const lab = await Lab.start({ hosts: 3, controllers: 2, adminDbUrl: pg.adminUrl, redisUrl: redis.url });
   const figures: Record<string, number[]> = { controller_kill_s: [], postgres_restart_s: [], redis_restart_s: [], host_cut_s: [] };
-  const queue = new Queue('orchestrator', { connection: { url: redis.url, maxRetriesPerRequest: null }, prefix: `lab-${lab.id}` });
+  // The bench's own view of the queue; its connection rides out the Redis restarts quietly.
+  const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+  conn.on('error', () => {});
+  const queue = new Queue('orchestrator', { connection: conn, prefix: `lab-${lab.id}` });
   queue.on('error', () => {});
   const api = (i: number) => lab.api('GET', '/services', undefined, i).then((r) => r.status === 200, () => false);
   const running = async (n: number, notOn?: string) => {
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: 'recovery', hosts: 3, controllers: 2, node_down_ms: 3000, rounds: ROUNDS, ...out, target_host_cut_s: 5 }));
   } finally {
     await queue.close().catch(() => {});
+    conn.disconnect();
     await lab.stop();
     await redis.stop();
     await pg.stop();

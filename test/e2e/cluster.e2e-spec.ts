@@ -80,6 +80,13 @@ describe('cluster', { timeout: 600_000 }, () => {
     const inspect = JSON.parse((await lab.cli(['inspect', 'exit42'])).stdout);
     assert.equal(inspect.exitCode, 42);
     assert.equal(inspect.state, 'failed');
+    // Output without a final newline is kept, attached and in the logs afterwards (issue 11).
+    const partial = await lab.cli(['run', '--rm', 'busybox', 'printf', 'abc']);
+    assert.deepEqual([partial.code, partial.stdout], [0, 'abc']);
+    const mixed = await lab.cli(['run', '--name', 'partial', 'busybox', 'sh', '-c', 'printf "line1\npartial"']);
+    assert.deepEqual([mixed.code, mixed.stdout], [0, 'line1\npartial']);
+    const logs = await lab.cli(['logs', 'partial']);
+    assert.deepEqual([logs.code, logs.stdout], [0, 'line1\npartial']);
   });
 
   test('bad input gets a clear 4xx naming the field', async () => {

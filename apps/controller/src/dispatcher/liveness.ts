@@ -29,6 +29,7 @@ export class Liveness implements OnModuleInit, OnModuleDestroy {
   private readonly lastHeard = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private flushing = false;
+  private failing = false;
 
   constructor(private readonly store: LivenessStore, private readonly router: NodeRouter, private readonly config: BerthConfig) {}
 
@@ -81,10 +82,14 @@ export class Liveness implements OnModuleInit, OnModuleDestroy {
         batch.get(id)?.back();
       }
       if (batch.size) await this.router.refresh([...batch.keys()]);
+      if (this.failing) this.log.log('liveness recorded again');
+      this.failing = false;
     } catch (err) {
       // Not written: those nodes count as heard in the next flush.
       for (const [id, s] of batch) if (!this.heard.has(id)) this.heard.set(id, s);
-      this.log.warn(`liveness not recorded: ${(err as Error).message}`);
+      // Logged once per outage, not with every flush.
+      if (!this.failing) this.log.warn(`liveness not recorded: ${(err as Error).message} (retried with every flush)`);
+      this.failing = true;
     } finally {
       this.flushing = false;
     }

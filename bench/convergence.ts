@@ -20,7 +20,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Lab } from '../test/lab/lab.js';
-import { until } from './common.js';
+import { NodeWatch } from '../test/lab/node-watch.js';
+import { median, until } from './common.js';
 import { SwarmLab } from './swarm.js';
 
 const PHASE_LIMIT_MS = 300_000;
@@ -33,46 +34,6 @@ const ROUNDS = Math.max(1, Math.min(10, Number(args[args.indexOf('--rounds') + 1
 
 type Phases = Record<string, number>;
 
-/** NodeWatch polls the nodes: how many times one was marked down, and the longest silence of a ready one. */
-class NodeWatch {
-  downEvents = 0;
-  maxLagMs = 0;
-  private readonly status = new Map<string, string>();
-  private timer?: NodeJS.Timeout;
-  private polling = false;
-
-  constructor(private readonly lab: Lab) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.poll(), 250);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      const nodes = (await this.lab.api('GET', '/nodes')).body as Array<{ id: string; hostname: string; status: string; lastHeartbeatAt: string | null }>;
-      const now = Date.now();
-      for (const n of nodes) {
-        if (n.status === 'down' && this.status.get(n.id) !== 'down') {
-          this.downEvents++;
-          console.error(`[convergence] node ${n.hostname} marked down while its agent is alive`);
-        }
-        this.status.set(n.id, n.status);
-        if (n.status === 'ready' && n.lastHeartbeatAt) this.maxLagMs = Math.max(this.maxLagMs, now - Date.parse(n.lastHeartbeatAt));
-      }
-    } catch {
-      /* the API busy past its timeout: the next poll tries again */
-    } finally {
-      this.polling = false;
-    }
-  }
-}
-
 async function timed(what: string, fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
@@ -81,22 +42,17 @@ async function timed(what: string, fn: () => Promise<unknown>): Promise<number> 
   return s;
 }
 
-async function berthRound(watch: { current?: NodeWatch; down: number; lag: number }): Promise<Phases> {
+async function berthRound(watch: { down: number; lag: number }): Promise<Phases> {
   const lab = await Lab.start({ hosts: 3, controllers: 1 });
-  const nodeWatch = new NodeWatch(lab);
-  watch.current = nodeWatch;
+  let nodeWatch: NodeWatch | undefined;
   try {
     const running = async (svc: string) => (await lab.api('GET', `/services/${svc}`)).body.running as number;
-    const containers = async () => {
-      let n = 0;
-      for (const h of [1, 2, 3]) n += [...(await lab.containers(h)).values()].filter((c) => c.status === 'running').length;
-      return n;
-    };
+    const containers = () => lab.runningContainers();
     await lab.api('POST', '/services', { name: 'warmup', image: 'busybox', replicas: 3, command: ['sleep', '3600'] });
     await until('warm-up on every host', async () => (await running('warmup')) === 3, 120_000, 200);
     await lab.api('DELETE', '/services/warmup');
     await until('warm-up removed', async () => (await containers()) === 0, 120_000, 200);
-    nodeWatch.start();
+    nodeWatch = new NodeWatch(lab, (h) => console.error(`[convergence] node ${h} marked down while its agent is alive`));
     const p: Phases = {};
     p.create_100_s = await timed('berth create 100', async () => {
       await lab.api('POST', '/services', { name: 'bench', image: 'busybox', replicas: 100, command: WORKLOAD });
@@ -120,9 +76,11 @@ async function berthRound(watch: { current?: NodeWatch; down: number; lag: numbe
     }
     return p;
   } finally {
-    nodeWatch.stop();
-    watch.down += nodeWatch.downEvents;
-    watch.lag = Math.max(watch.lag, nodeWatch.maxLagMs);
+    if (nodeWatch) {
+      nodeWatch.stop();
+      watch.down += nodeWatch.downs.length;
+      watch.lag = Math.max(watch.lag, nodeWatch.maxLagMs);
+    }
     await lab.stop();
   }
 }
@@ -146,11 +104,6 @@ async function swarmRound(): Promise<Phases> {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-
 function medians(rounds: Phases[]): Phases {
   const out: Phases = {};
   for (const k of Object.keys(rounds[0] ?? {})) out[k] = Math.round(median(rounds.map((r) => r[k]!)) * 100) / 100;
@@ -169,7 +122,7 @@ function startLoad(): ChildProcess {
 
 async function main(): Promise<void> {
   const load = LOAD ? startLoad() : undefined;
-  const watch = { down: 0, lag: 0 } as { current?: NodeWatch; down: number; lag: number };
+  const watch = { down: 0, lag: 0 };
   const berth: Phases[] = [];
   const swarm: Phases[] = [];
   let failure = '';

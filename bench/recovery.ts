@@ -18,19 +18,13 @@ import { Redis } from 'ioredis';
 import { Lab } from '../test/lab/lab.js';
 import { startPostgresServer } from '../test/fixtures/postgres-server.js';
 import { startRedisServer } from '../test/fixtures/redis-server.js';
-import { until } from './common.js';
+import { median, until } from './common.js';
 
 const ROOT = '/tmp/berth-bench-recovery';
 const args = process.argv.slice(2);
 const ROUNDS = Math.max(1, Math.min(10, Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3));
 
 interface Task { node: string; state: string }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  return Math.round(m * 100) / 100;
-}
 
 async function main(): Promise<void> {
   const pg = await startPostgresServer(`${ROOT}/postgres`);
@@ -46,11 +40,6 @@ async function main(): Promise<void> {
   const running = async (n: number, notOn?: string) => {
     const tasks = (await lab.api<Task[]>('GET', '/services/bench/tasks', undefined, 1).catch(() => ({ body: [] as Task[] }))).body;
     return Array.isArray(tasks) && tasks.filter((t) => t.state === 'running' && t.node !== notOn).length === n;
-  };
-  const runningContainers = async () => {
-    let n = 0;
-    for (const h of [1, 2, 3]) n += [...(await lab.containers(h)).values()].filter((c) => c.status === 'running').length;
-    return n;
   };
   const since = (t0: number) => (performance.now() - t0) / 1000;
   try {
@@ -90,9 +79,9 @@ async function main(): Promise<void> {
       figures.host_cut_s!.push(since(t0));
       await lab.restoreHost((round % 3) + 1);
       await until('the cut host stops its old tasks and is ready', async () => (await lab.nodes()).every((n) => n.status === 'ready') && (await running(30)), 120_000, 200);
-      await until('its old containers stopped', async () => (await runningContainers()) === 30, 120_000, 200);
+      await until('its old containers stopped', async () => (await lab.runningContainers()) === 30, 120_000, 200);
     }
-    const out = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, median(v)]));
+    const out = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Math.round(median(v) * 100) / 100]));
     console.log(JSON.stringify({ bench: 'recovery', hosts: 3, controllers: 2, node_down_ms: 3000, rounds: ROUNDS, ...out, target_host_cut_s: 5 }));
   } finally {
     await queue.close().catch(() => {});

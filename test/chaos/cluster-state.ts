@@ -46,17 +46,3 @@ export async function clusterState(lab: Lab, service: string, probeTaskId: strin
   }
   return { running: running.length, onHosts, problems };
 }
-
-/** watchDowns polls the nodes every 250 ms until stopped; stop() gives the hostnames seen marked down. */
-export function watchDowns(lab: Lab): { stop(): string[] } {
-  const seen: string[] = [];
-  let polling = false;
-  const timer = setInterval(() => {
-    if (polling) return;
-    polling = true;
-    lab.nodes().then((ns) => {
-      for (const n of ns) if (n.status === 'down' && !seen.includes(n.hostname)) seen.push(n.hostname);
-    }, () => {}).finally(() => (polling = false));
-  }, 250);
-  return { stop: () => (clearInterval(timer), seen) };
-}

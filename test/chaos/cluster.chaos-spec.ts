@@ -16,7 +16,8 @@ import { waitFor } from '../lab/sh.js';
 import { startPostgresServer, type PostgresServer } from '../fixtures/postgres-server.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { Probe } from './probe.js';
-import { clusterState, watchDowns } from './cluster-state.js';
+import { clusterState } from './cluster-state.js';
+import { NodeWatch } from '../lab/node-watch.js';
 
 const ROOT = '/tmp/berth-chaos';
 const SERVICE = 'web';
@@ -101,7 +102,7 @@ describe('chaos', { timeout: 1_500_000 }, () => {
   });
 
   test('Postgres restarting mid scale-down, then unreachable for 10 s', async (t) => {
-    const downs = watchDowns(lab);
+    const downs = new NodeWatch(lab);
     await chaos(t, async () => {
       await scale(6);
       await pg.restart();
@@ -161,7 +162,7 @@ describe('chaos', { timeout: 1_500_000 }, () => {
   test('the machine loaded by stress-ng on both cores during a scale-up to 200', async (t) => {
     const stress = spawn('stress-ng', ['--cpu', '2', '--timeout', '600s', '--quiet'], { stdio: 'ignore' });
     const exited = new Promise((r) => stress.once('exit', r));
-    const downs = watchDowns(lab);
+    const downs = new NodeWatch(lab);
     try {
       await chaos(t, async () => {
         await scale(200);

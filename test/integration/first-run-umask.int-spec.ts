@@ -35,7 +35,7 @@ function defineSuite(): void {
       await chown(path.join(extra, 'data'), 1000, 1000);
       await chown(path.join(extra, 'data', 'seed'), 1000, 1000);
       await sh('tar', ['--numeric-owner', '-C', extra, '-rf', tar, './data']);
-      const img = await buildSingleLayerImage(tar, { cmd: ['cat', '/etc/hostname'], user: '1000', workingDir: '/work/here', volumes: ['/anon'] });
+      const img = await buildSingleLayerImage(tar, { cmd: ['cat', '/etc/hostname'], user: '1000', workingDir: '/srv/app/here', volumes: ['/anon'] });
       try {
         await pushImage(h.registry!.host, 'library/userimg', 'latest', img, {});
       } finally {
@@ -69,7 +69,7 @@ function defineSuite(): void {
 
   test('a WORKDIR the image lacks is made 0755 and is the working directory', needsImage, async () => {
     const r = await h.runToEnd(task(['sh', '-c', 'pwd; stat -c %a .; ls . && echo listed']));
-    assert.deepEqual([r.code, r.out.split('\n')], [0, ['/work/here', '755', 'listed']]);
+    assert.deepEqual([r.code, r.out.split('\n')], [0, ['/srv/app/here', '755', 'listed']]);
   });
 
   test('volumes: a seeded one keeps the image owner, a new one and its mountpoint parents are 0755', needsImage, async () => {

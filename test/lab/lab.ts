@@ -185,6 +185,13 @@ export class Lab {
     return new Map(list.map((c) => [c.id, { pid: c.pid, status: c.status }]));
   }
 
+  /** runningContainers counts what runc runs on every host. */
+  async runningContainers(): Promise<number> {
+    let n = 0;
+    for (let h = 1; h <= this.opts.hosts; h++) n += [...(await this.containers(h)).values()].filter((c) => c.status === 'running').length;
+    return n;
+  }
+
   async stop(): Promise<void> {
     for (const p of this.agents.values()) await stopProcess(p);
     for (let n = 1; n <= this.opts.hosts; n++) await killContainers(path.join(this.hostDir(n), 'runc'));

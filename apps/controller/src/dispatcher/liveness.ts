@@ -61,6 +61,7 @@ export class Liveness implements OnModuleInit, OnModuleDestroy {
   /** ended forgets a session that closed. */
   ended(nodeId: string, session: LiveSession): void {
     if (this.heard.get(nodeId) === session) this.heard.delete(nodeId);
+    // A newer session of the node resets this when it starts.
     this.lastHeard.delete(nodeId);
   }
 

@@ -16,14 +16,16 @@ import { TaskState, asAttachments, asMounts } from '../../../../libs/common/src/
 import { planService } from './plan.js';
 import { nodesToMarkDown } from './node-health.js';
 
-/** FORGET_REPLICAS_CHANCE: about once an hour (the check runs every second), old replicas' rows are deleted. */
-const FORGET_REPLICAS_CHANCE = 1 / 3600;
+/** FORGET_REPLICAS_EVERY_MS: how often a replica deletes the rows of replicas gone for a day. */
+const FORGET_REPLICAS_EVERY_MS = 3_600_000;
 
 @Injectable()
 export class OrchestratorService {
   private readonly log = new Logger('orchestrator');
   /** The last reason silent nodes were held ready, so it is logged once, not every second. */
   private lastHeld = '';
+  /** When this replica last deleted old replicas' rows. */
+  private forgotAt = 0;
 
   constructor(
     private readonly services: ServiceStore,
@@ -75,7 +77,10 @@ export class OrchestratorService {
     if (decision.held && decision.held !== this.lastHeld) this.log.warn(decision.held);
     this.lastHeld = decision.held;
     const downed = await this.liveness.markDown(decision.ids, this.config.nodeDownMs, `no message for over ${this.config.nodeDownMs} ms`);
-    if (Math.random() < FORGET_REPLICAS_CHANCE) await this.liveness.forgetReplicas();
+    if (Date.now() - this.forgotAt > FORGET_REPLICAS_EVERY_MS) {
+      this.forgotAt = Date.now();
+      await this.liveness.forgetReplicas();
+    }
     if (!downed.length) return;
     this.log.warn(`node(s) down after ${this.config.nodeDownMs} ms without a message: ${downed.join(', ')}`);
     const services = new Set<string>();

@@ -1,13 +1,12 @@
 /**
  * api/: the REST API under /api (docs/design/rest-api.md). Thin controllers,
  * DTO validation, response mappers; state changes go through the store, the
- * queue, the scheduler and NodeRouter, never directly to agents.
+ * queue and NodeRouter, never directly to agents.
  */
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DispatcherModule } from '../dispatcher/dispatcher.module.js';
 import { CaModule } from '../ca/ca.module.js';
-import { SchedulerModule } from '../scheduler/scheduler.module.js';
 import { AuthGuard } from './common/auth.guard.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { LogStreamer } from './common/log-stream.js';
@@ -31,7 +30,7 @@ import { VolumesController } from './volumes/volumes.controller.js';
 import { VolumesService } from './volumes/volumes.service.js';
 
 @Module({
-  imports: [DispatcherModule, CaModule, SchedulerModule, RegistryAccessModule],
+  imports: [DispatcherModule, CaModule, RegistryAccessModule],
   controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController, NetworksController, VolumesController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },

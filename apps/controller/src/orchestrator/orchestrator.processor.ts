@@ -3,9 +3,9 @@
  * job name maps to one OrchestratorService method. Runs on every replica.
  */
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { BerthConfig } from '../config/berth-config.js';
-import { JobName, QueueName, redisConnection, type JobOf } from '../queue/queue.module.js';
+import { JobName, QueueName, startWorker, type JobOf } from '../queue/queue.module.js';
 import { OrchestratorService } from './orchestrator.service.js';
 
 /** WORKER_CONCURRENCY: reconciles of different services may run side by side. */
@@ -19,11 +19,7 @@ export class OrchestratorProcessor implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly config: BerthConfig, private readonly orchestrator: OrchestratorService) {}
 
   onModuleInit(): void {
-    this.worker = new Worker(QueueName.Orchestrator, (job: Job) => this.handle(job), {
-      connection: redisConnection(this.config.redisUrl), prefix: this.config.queuePrefix, concurrency: WORKER_CONCURRENCY,
-    });
-    this.worker.on('failed', (job, err) => this.log.error(`job ${job?.name} failed: ${err.message}`));
-    this.worker.on('error', (err) => this.log.error(`queue worker: ${err.message}`));
+    this.worker = startWorker(this.config, QueueName.Orchestrator, this.log, (job) => this.handle(job), { concurrency: WORKER_CONCURRENCY });
   }
 
   async onModuleDestroy(): Promise<void> {

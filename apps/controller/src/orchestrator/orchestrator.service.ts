@@ -1,15 +1,15 @@
 /**
  * OrchestratorService: reconciles services to their desired replica count
  * (plan.ts decides, this applies), detects dead nodes from missed
- * heartbeats, and runs the periodic catch-up pass. Each service reconcile
+ * heartbeats, and runs the periodic catch-up pass. New tasks are handed to
+ * the scheduler as a schedule job, never by calling it. Each service reconcile
  * runs in one transaction holding that service's advisory lock, so any
  * number of controller replicas can run jobs concurrently without creating
  * duplicate tasks.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { LivenessStore, NodeStore, ServiceStore, TaskStore } from '../store/store.module.js';
+import { LivenessStore, NodeStore, ServiceStore, TaskStore, Transactions } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
-import { SchedulerService } from '../scheduler/scheduler.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { TaskState, asAttachments, asMounts } from '../../../../libs/common/src/index.js';
@@ -32,7 +32,7 @@ export class OrchestratorService {
     private readonly tasks: TaskStore,
     private readonly nodes: NodeStore,
     private readonly queue: JobQueue,
-    private readonly scheduler: SchedulerService,
+    private readonly tx: Transactions,
     private readonly router: NodeRouter,
     private readonly config: BerthConfig,
     private readonly liveness: LivenessStore,
@@ -40,10 +40,10 @@ export class OrchestratorService {
 
   async reconcileService(serviceId: string): Promise<void> {
     const down = new Set((await this.nodes.list()).filter((n) => n.status === 'down').map((n) => n.id));
-    const result = await this.tasks.withLock(`service:${serviceId}`, async (tx) => {
+    const result = await this.tx.withLock(`service:${serviceId}`, async (tx) => {
       const svc = await this.services.get(serviceId, tx);
       if (!svc) return undefined;
-      const rows = await tx.task.findMany({ where: { serviceId } });
+      const rows = await this.tasks.ofService(tx, serviceId);
       const plan = planService(svc.replicas, rows.map((t) => ({
         id: t.id, slot: t.slot, desiredState: t.desiredState, state: t.state, nodeDown: !!t.nodeId && down.has(t.nodeId),
         createdAt: t.createdAt.getTime(), statusAt: t.statusAt.getTime(),
@@ -58,14 +58,14 @@ export class OrchestratorService {
       return { plan, notify };
     });
     if (!result) return;
-    if (result.plan.create.length) await this.scheduler.scheduleAll();
+    if (result.plan.create.length) await this.queue.schedule();
     if (result.notify.length) await this.router.notifyNodes([...new Set(result.notify)]);
     if (result.plan.retryInMs !== undefined) await this.queue.reconcileService(serviceId, result.plan.retryInMs);
   }
 
   async reconcileAll(): Promise<void> {
     for (const id of await this.services.ids()) await this.reconcileService(id);
-    await this.scheduler.scheduleAll();
+    await this.queue.schedule();
   }
 
   /**

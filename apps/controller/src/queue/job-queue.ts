@@ -4,6 +4,12 @@
  * job schedulers, so exactly one run per period happens cluster-wide however
  * many replicas are up.
  *
+ * Placement is handed to the scheduler as one schedule job on a queue of
+ * its own, deduplicated by a fixed id: a burst of requests while a job
+ * waits joins that job (it starts after their rows were committed, so it
+ * places them), and requests while it runs leave exactly one more job to
+ * follow it (BullMQ's keepLastIfActive), cluster-wide.
+ *
  * Redis holds nothing that Postgres cannot rebuild: every replica checks
  * every SCHEDULER_CHECK_MS that the job schedulers exist and re-creates them
  * (a Redis restarted empty has none), and enqueueing never fails a caller
@@ -11,7 +17,7 @@
  * periodic reconcile-all picks it up once Redis is back.
  */
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import { BerthConfig } from '../config/berth-config.js';
 import { JobName, QueueName, NODE_HEALTH_EVERY_MS, RECONCILE_ALL_EVERY_MS, SCHEDULER_CHECK_MS, type JobOf } from './jobs.js';
 import { redisConnection } from './redis.js';
@@ -28,6 +34,9 @@ function bounded<T>(p: Promise<T>): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+/** RETRIED: a reconcile that failed (e.g. the database was away) is tried again. */
+const RETRIED: JobsOptions = { attempts: 3, backoff: { type: 'exponential', delay: 200 } };
+
 const SCHEDULERS: Array<{ name: JobName; every: number }> = [
   { name: JobName.ReconcileAll, every: RECONCILE_ALL_EVERY_MS },
   { name: JobName.NodeHealth, every: NODE_HEALTH_EVERY_MS },
@@ -37,6 +46,7 @@ const SCHEDULERS: Array<{ name: JobName; every: number }> = [
 export class JobQueue implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('queue');
   readonly queue: Queue;
+  private readonly scheduling: Queue;
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   /** The last failure logged, so an outage is logged once, not every call. */
@@ -46,6 +56,8 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     // No offline queue: without Redis, commands fail at once instead of waiting for it.
     this.queue = new Queue(QueueName.Orchestrator, { connection: { ...redisConnection(config.redisUrl), enableOfflineQueue: false }, prefix: config.queuePrefix });
     this.queue.on('error', (err) => this.failed('queue', err));
+    this.scheduling = new Queue(QueueName.Scheduler, { connection: { ...redisConnection(config.redisUrl), enableOfflineQueue: false }, prefix: config.queuePrefix });
+    this.scheduling.on('error', (err) => this.failed('queue', err));
   }
 
   async onModuleInit(): Promise<void> {
@@ -56,7 +68,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     await this.checking;
-    await this.queue.close();
+    await Promise.all([this.queue.close(), this.scheduling.close()]);
   }
 
   /** ensureSchedulers re-creates any job scheduler Redis does not hold (first start, or Redis restarted empty). */
@@ -78,9 +90,9 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     return this.checking;
   }
 
-  private async add<N extends JobName>(name: N, data: JobOf<N>, delayMs = 0): Promise<void> {
+  private async add<N extends JobName>(name: N, data: JobOf<N>, opts: JobsOptions, queue = this.queue): Promise<void> {
     try {
-      await bounded(this.queue.add(name, data, { delay: delayMs, removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 200 } }));
+      await bounded(queue.add(name, data, { removeOnComplete: true, removeOnFail: 100, ...opts }));
       this.recovered();
     } catch (err) {
       this.failed(`job ${name}`, err as Error);
@@ -99,10 +111,15 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   }
 
   async reconcileService(serviceId: string, delayMs = 0): Promise<void> {
-    await this.add(JobName.ServiceReconcile, { serviceId }, delayMs);
+    await this.add(JobName.ServiceReconcile, { serviceId }, { delay: delayMs, ...RETRIED });
+  }
+
+  /** schedule asks for a scheduler pass over every task waiting for a node (committed before the call). */
+  async schedule(): Promise<void> {
+    await this.add(JobName.Schedule, {}, { deduplication: { id: JobName.Schedule, keepLastIfActive: true } }, this.scheduling);
   }
 
   async reconcileAll(): Promise<void> {
-    await this.add(JobName.ReconcileAll, {});
+    await this.add(JobName.ReconcileAll, {}, RETRIED);
   }
 }

@@ -1,21 +1,26 @@
 /**
  * The typed job registry (immich's JobName + JobOf shape): every BullMQ job
- * the controller runs, its queue and its payload.
+ * the controller runs, its queue and its payload. The orchestrator queue
+ * carries reconciles and the periodic checks; the scheduler queue carries
+ * one coalesced schedule job at a time (see JobQueue.schedule).
  */
 export enum QueueName {
   Orchestrator = 'orchestrator',
+  Scheduler = 'scheduler',
 }
 
 export enum JobName {
   ServiceReconcile = 'service-reconcile',
   ReconcileAll = 'reconcile-all',
   NodeHealth = 'node-health',
+  Schedule = 'schedule',
 }
 
 export interface JobPayloads {
   [JobName.ServiceReconcile]: { serviceId: string };
   [JobName.ReconcileAll]: Record<string, never>;
   [JobName.NodeHealth]: Record<string, never>;
+  [JobName.Schedule]: Record<string, never>;
 }
 
 export type JobOf<N extends JobName> = JobPayloads[N];

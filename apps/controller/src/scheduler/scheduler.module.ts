@@ -1,14 +1,16 @@
 /**
  * scheduler/: decides which node runs each waiting task. Everything except
  * scheduler.service.ts is pure (no Nest, Prisma, BullMQ or Redis imports)
- * and unit-tested with plain objects. Talks to: store (snapshot, commit),
+ * and unit-tested with plain objects. Work arrives as schedule jobs on its
+ * own queue (scheduler.processor.ts). Talks to: store (snapshot, commit),
  * dispatcher's NodeRouter (notify placed nodes).
  */
 import { Module } from '@nestjs/common';
 import { DispatcherModule } from '../dispatcher/dispatcher.module.js';
 import { SchedulerService } from './scheduler.service.js';
+import { SchedulerProcessor } from './scheduler.processor.js';
 
-@Module({ imports: [DispatcherModule], providers: [SchedulerService], exports: [SchedulerService] })
+@Module({ imports: [DispatcherModule], providers: [SchedulerService, SchedulerProcessor], exports: [SchedulerService] })
 export class SchedulerModule {}
 
 export { SchedulerService } from './scheduler.service.js';

@@ -5,15 +5,12 @@
  * replicas never place against the same stale counts. Nodes that got work
  * are notified through the dispatcher's NodeRouter.
  *
- * Calls on one replica are coalesced: at most one pass runs and at most one
- * waits to follow it, shared by every caller that arrived meanwhile (the
- * pass starts after their tasks were committed, so it places them). Without
- * this, concurrent callers (e.g. many `berth run`s at once) each held a
- * pooled connection in a transaction asleep on the advisory lock, until the
- * pool was empty and every other query of the replica waited too.
+ * Passes run only from schedule jobs (scheduler.processor.ts), which the
+ * queue coalesces cluster-wide: a burst of `berth run`s is one or two
+ * passes, not one transaction per request asleep on the advisory lock.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import { NodeStore, TaskStore, VolumeStore } from '../store/store.module.js';
+import { NodeStore, TaskStore, Transactions, VolumeStore } from '../store/store.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { schedule } from './schedule.js';
 import type { NodeInfo } from './node-info.js';
@@ -28,35 +25,12 @@ export function portKeys(ports: string[]): string[] {
 export class SchedulerService {
   private readonly log = new Logger('scheduler');
 
-  constructor(private readonly nodes: NodeStore, private readonly tasks: TaskStore, private readonly volumes: VolumeStore, private readonly router: NodeRouter) {}
-
-  /** The pass running on this replica, and the one that will follow it. */
-  private running?: Promise<number>;
-  private next?: Promise<number>;
+  constructor(private readonly nodes: NodeStore, private readonly tasks: TaskStore, private readonly volumes: VolumeStore, private readonly router: NodeRouter, private readonly tx: Transactions) {}
 
   /** scheduleAll places every task waiting for a node (committed before the call); returns how many nodes got work. */
-  scheduleAll(): Promise<number> {
-    if (this.next) return this.next;
-    if (!this.running) return this.start();
-    const next = this.running.catch(() => 0).then(() => {
-      this.next = undefined;
-      return this.start();
-    });
-    this.next = next;
-    return next;
-  }
-
-  private start(): Promise<number> {
-    const pass = this.pass().finally(() => {
-      if (this.running === pass) this.running = undefined;
-    });
-    this.running = pass;
-    return pass;
-  }
-
-  private async pass(): Promise<number> {
+  async scheduleAll(): Promise<number> {
     const nodes = await this.nodes.list();
-    const touched = await this.tasks.withLock('scheduler', async (tx) => {
+    const touched = await this.tx.withLock('scheduler', async (tx) => {
       const waiting = await this.tasks.unplaced(tx);
       if (!waiting.length) return [];
       const counts = await this.tasks.activeCounts(tx);

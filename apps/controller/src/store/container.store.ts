@@ -2,6 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
+import { lockIn } from './transactions.js';
 import { withAddresses } from './network.store.js';
 import { withVolumes } from './volume.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
@@ -63,7 +64,7 @@ export class ContainerStore {
    */
   async setNetworks(id: string, change: (current: Attachment[]) => Attachment[]): Promise<ContainerWithTask> {
     return this.db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`container:${id}`}))`;
+      await lockIn(tx, `container:${id}`);
       const c = await tx.container.findUnique({ where: { id }, include: { task: true } });
       if (!c) throw new ConflictError(`container ${id} was removed`);
       const next = change(asAttachments(c.networks)).map((a) => ({ name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) }));

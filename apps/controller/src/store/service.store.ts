@@ -4,7 +4,7 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Service } from './generated/client.js';
-import type { Tx } from './task.store.js';
+import type { Tx } from './transactions.js';
 import { allocateVip } from './network.store.js';
 import { TaskState, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 

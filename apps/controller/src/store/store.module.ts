@@ -15,14 +15,16 @@ import { RegistryStore } from './registry.store.js';
 import { NetworkStore } from './network.store.js';
 import { VolumeStore } from './volume.store.js';
 import { LivenessStore } from './liveness.store.js';
+import { Transactions } from './transactions.js';
 
-const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore, LivenessStore];
+const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore, LivenessStore, Transactions];
 
 @Global()
 @Module({ providers: STORES, exports: STORES })
 export class StoreModule {}
 
-export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore, LivenessStore };
+export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore, LivenessStore, Transactions };
+export { lockIn, TX_OPTIONS, type Tx } from './transactions.js';
 export type { Silence } from './liveness.store.js';
 export { anonymousName, mountsVolume, withVolumes } from './volume.store.js';
 export type { Volume, NewVolume } from './volume.store.js';
@@ -32,6 +34,6 @@ export type { OverlayMember } from './network.store.js';
 export type { RegistryCredential, RegistryRepo, RegistryUser, RepoWithGrants } from './registry.store.js';
 export * from './resolve.js';
 export type { Node } from './node.store.js';
-export type { Task, TaskWithNames, Tx, StatusReport, NewTask } from './task.store.js';
+export type { Task, TaskWithNames, StatusReport, NewTask } from './task.store.js';
 export type { Service, ServiceWithCounts } from './service.store.js';
 export type { ContainerWithTask } from './container.store.js';

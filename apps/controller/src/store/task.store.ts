@@ -8,15 +8,13 @@ import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
 import { onNetwork, withAddresses } from './network.store.js';
 import { withVolumes } from './volume.store.js';
+import { TX_OPTIONS, type Tx } from './transactions.js';
 import type { Prisma, Task } from './generated/client.js';
 import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isBuiltinNetwork, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type { Task };
 export type TaskWithNames = Task & { service: { name: string; vip: string | null } | null; container: { name: string } | null; node: { hostname: string } | null };
-export type Tx = Prisma.TransactionClient;
 
-/** TX_OPTIONS: waits for a pooled connection and for the transaction itself, generous under load. */
-const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
 
 const WITH_NAMES = { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } as const;
 
@@ -90,6 +88,11 @@ export class TaskStore {
     });
   }
 
+  /** ofService: every task row of a service, read inside the caller's transaction. */
+  ofService(tx: Tx, serviceId: string): Promise<Task[]> {
+    return tx.task.findMany({ where: { serviceId } });
+  }
+
   /** forNode is a node's assignment set: every task row placed on it. */
   forNode(nodeId: string): Promise<TaskWithNames[]> {
     return this.db.task.findMany({ where: { nodeId }, include: WITH_NAMES, orderBy: { createdAt: 'asc' } });
@@ -136,14 +139,6 @@ export class TaskStore {
 
   async delete(tx: Tx | PrismaService, ids: string[]): Promise<void> {
     if (ids.length) await tx.task.deleteMany({ where: { id: { in: ids } } });
-  }
-
-  /** withLock runs fn in a transaction holding an advisory lock on `key`. */
-  withLock<T>(key: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
-      return fn(tx);
-    }, TX_OPTIONS);
   }
 
   /** publishedPorts lists the host ports ("tcp/8080") held by placed, non-terminal tasks, per node. */

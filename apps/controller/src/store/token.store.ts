@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
+import { lockIn } from './transactions.js';
 import type { JoinToken } from './generated/client.js';
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -37,7 +38,7 @@ export class TokenStore {
   /** addJoinToken inserts a token row under an advisory lock unless one exists; returns the current row. */
   addJoinTokenOnce(role: string, make: (id: string) => string): Promise<JoinToken> {
     return this.db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('join-token'))`;
+      await lockIn(tx, 'join-token');
       const cur = await tx.joinToken.findFirst({ where: { role, revokedAt: null }, orderBy: { createdAt: 'desc' } });
       if (cur) return cur;
       const id = newId();

@@ -1,12 +1,13 @@
 /**
- * ContainersService: one-off containers. Creation schedules at once (not
- * through the queue) because start latency is what `berth run` feels.
+ * ContainersService: one-off containers. Creation commits the container
+ * and its task and hands placement to the scheduler as a schedule job; the
+ * answer does not wait for the pass (`berth run` follows the task itself).
  */
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ContainerStore, ConflictError, TaskStore } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
-import { SchedulerService } from '../../scheduler/scheduler.module.js';
+import { JobQueue } from '../../queue/queue.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { TaskState, asMounts, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
@@ -22,7 +23,7 @@ const WAIT_MAX_MS = 24 * 3600_000;
 @Injectable()
 export class ContainersService {
   constructor(
-    private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly scheduler: SchedulerService,
+    private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
     private readonly attachments: AttachmentsService, private readonly volumes: VolumesService,
   ) {}
@@ -32,8 +33,8 @@ export class ContainersService {
     const { networks, ports } = await this.attachments.check(dto, true);
     const { mounts, pinnedNode } = await this.volumes.checkMounts(dto.mounts, dto.volumesFrom);
     const c = await this.containers.create({ name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false });
-    await this.scheduler.scheduleAll();
-    return mapContainer((await this.containers.get(c.id))!);
+    await this.queue.schedule();
+    return mapContainer(c);
   }
 
   async list(all: boolean) {

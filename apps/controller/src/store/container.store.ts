@@ -49,7 +49,7 @@ export class ContainerStore {
   }
 
   resolve(ref: string): Promise<ContainerWithTask> {
-    return resolveRef('container', ref, (id) => this.get(id), (n) => this.db.container.findUnique({ where: { name: n }, include: WITH_TASK }),
+    return resolveRef('container', ref, (r) => this.db.container.findMany({ where: { OR: [{ id: r }, { name: r }] }, include: WITH_TASK, take: 2 }),
       (p) => this.db.container.findMany({ where: { id: { startsWith: p } }, include: WITH_TASK, take: 2 }));
   }
 

@@ -108,7 +108,7 @@ export class NetworkStore {
   }
 
   resolve(ref: string): Promise<Network> {
-    return resolveRef('network', ref, (id) => this.db.network.findFirst({ where: { id, builtin: false } }), (name) => this.db.network.findFirst({ where: { name, builtin: false } }),
+    return resolveRef('network', ref, (r) => this.db.network.findMany({ where: { OR: [{ id: r }, { name: r }], builtin: false }, take: 2 }),
       (p) => this.db.network.findMany({ where: { id: { startsWith: p }, builtin: false }, take: 2 }));
   }
 

@@ -25,7 +25,7 @@ export class NodeStore {
   }
 
   resolve(ref: string): Promise<Node> {
-    return resolveRef('node', ref, (id) => this.get(id), (h) => this.db.node.findFirst({ where: { hostname: h } }),
+    return resolveRef('node', ref, (r) => this.db.node.findMany({ where: { OR: [{ id: r }, { hostname: r }] }, take: 2 }),
       (p) => this.db.node.findMany({ where: { id: { startsWith: p } }, take: 2 }));
   }
 

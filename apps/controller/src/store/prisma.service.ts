@@ -4,10 +4,13 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/client.js';
 import { BerthConfig } from '../config/berth-config.js';
 
+/** TX_OPTIONS: every transaction's wait for a pooled connection and its own time, generous under load. */
+const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
+
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   constructor(config: BerthConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 10 }) });
+    super({ adapter: new PrismaPg({ connectionString: config.databaseUrl, max: 10 }), transactionOptions: TX_OPTIONS });
   }
 
   async onModuleInit(): Promise<void> {

@@ -38,7 +38,7 @@ export class ServiceStore {
   }
 
   resolve(ref: string): Promise<Service> {
-    return resolveRef('service', ref, (id) => this.get(id), (n) => this.db.service.findUnique({ where: { name: n } }),
+    return resolveRef('service', ref, (r) => this.db.service.findMany({ where: { OR: [{ id: r }, { name: r }] }, take: 2 }),
       (p) => this.db.service.findMany({ where: { id: { startsWith: p } }, take: 2 }));
   }
 

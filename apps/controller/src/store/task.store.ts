@@ -8,7 +8,7 @@ import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
 import { onNetwork, withAddresses } from './network.store.js';
 import { withVolumes } from './volume.store.js';
-import { TX_OPTIONS, type Tx } from './transactions.js';
+import type { Tx } from './transactions.js';
 import type { Prisma, Task } from './generated/client.js';
 import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isBuiltinNetwork, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
@@ -76,7 +76,7 @@ export class TaskStore {
   }
 
   resolve(ref: string): Promise<TaskWithNames> {
-    return resolveRef('task', ref, (id) => this.get(id), async () => null,
+    return resolveRef('task', ref, (r) => this.db.task.findMany({ where: { id: r }, include: WITH_NAMES }),
       (p) => this.db.task.findMany({ where: { id: { startsWith: p } }, include: WITH_NAMES, take: 2 }));
   }
 
@@ -242,6 +242,6 @@ export class TaskStore {
       const terminal = new Set(rows.filter((r) => last.has(r.id) && isTerminal(last.get(r.id)!.state) && r.serviceId).map((r) => r.serviceId!));
       const networks = [...new Set(rows.filter((r) => last.has(r.id) || moved.has(r.id)).flatMap((r) => networkNames(r.networks)))];
       return { terminalServices: [...terminal], changed, networks };
-    }, TX_OPTIONS);
+    });
   }
 }

@@ -10,9 +10,6 @@ import type { Prisma } from './generated/client.js';
 
 export type Tx = Prisma.TransactionClient;
 
-/** TX_OPTIONS: waits for a pooled connection and for the transaction itself, generous under load. */
-export const TX_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
-
 /** lockIn takes the advisory lock on `key` for the rest of transaction tx. */
 export async function lockIn(tx: Tx, key: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
@@ -27,6 +24,6 @@ export class Transactions {
     return this.db.$transaction(async (tx) => {
       await lockIn(tx, key);
       return fn(tx);
-    }, TX_OPTIONS);
+    });
   }
 }

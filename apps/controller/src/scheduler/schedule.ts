@@ -4,11 +4,13 @@
  * service on the node, then fewest tasks overall, then node id so equal
  * inputs always give equal plans. Placements update the counts so a batch
  * spreads as if placed one by one. A port published on any host port gets
- * the node's lowest free one. No IO; unit-tested with plain objects.
+ * the node's lowest free one (the allocator's pickPort). No IO; unit-tested
+ * with plain objects.
  */
 import type { NodeInfo, TaskToPlace } from './node-info.js';
 import { Pipeline } from './pipeline.js';
-import { formatPublish, hostPortKey, parsePublish, pickPort } from '../../../../libs/common/src/index.js';
+import { formatPublish, hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
+import { hasFreePort, pickPort } from '../allocator/ports.js';
 
 export interface PlacementMetrics {
   taskId: string;
@@ -65,7 +67,7 @@ export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new
     for (const p of t.ports ?? []) best.usedPorts.add(p);
     const ports = t.published?.map((spec) => {
       const m = parsePublish(spec);
-      const hostPort = m.hostPort || pickPort(m.protocol, best.usedPorts);
+      const hostPort = m.hostPort || (hasFreePort(m.protocol, best.usedPorts) ? pickPort(m.protocol, best.usedPorts) : 0);
       if (!hostPort) return spec; // PortsFilter keeps tasks off nodes with no free port
       best.usedPorts.add(hostPortKey({ ...m, hostPort }));
       return formatPublish({ ...m, hostPort });

@@ -61,14 +61,3 @@ export function nextFree(pool: Cidr, prefix: number, taken: Cidr[]): Cidr | unde
   }
   return undefined;
 }
-
-/**
- * nextAddress returns the lowest host address of `subnet` (inside `range`
- * when given) that is not the gateway and not taken; undefined when full.
- */
-export function nextAddress(subnet: Cidr, gateway: number, taken: Set<number>, range?: Cidr): number | undefined {
-  const from = Math.max(subnet.base + 1, range?.base ?? 0);
-  const to = Math.min(subnet.base + subnet.size - 2, range ? range.base + range.size - 1 : Infinity);
-  for (let ip = from; ip <= to; ip++) if (ip !== gateway && !taken.has(ip)) return ip;
-  return undefined;
-}

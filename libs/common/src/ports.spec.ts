@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPublish, hostPortKey, parsePublish, pickPort, PortError, RANDOM_PORTS } from './ports.js';
+import { formatPublish, hostPortKey, parsePublish, PortError } from './ports.js';
 
 test('published ports parse as docker writes them, with clear errors', () => {
   assert.deepEqual(parsePublish('8080:80'), { hostPort: 8080, containerPort: 80, protocol: 'tcp' });
@@ -13,12 +13,4 @@ test('published ports parse as docker writes them, with clear errors', () => {
   assert.throws(() => parsePublish('80:70000'), /container port/);
   assert.throws(() => parsePublish('80:80/sctp'), /tcp or udp/);
   assert.throws(() => parsePublish('a:b:c'), PortError);
-});
-
-test('random host ports: the lowest free one of the range, per protocol', () => {
-  assert.equal(pickPort('tcp', new Set()), RANDOM_PORTS.first);
-  assert.equal(pickPort('tcp', new Set([`tcp/${RANDOM_PORTS.first}`, `tcp/${RANDOM_PORTS.first + 1}`])), RANDOM_PORTS.first + 2);
-  assert.equal(pickPort('udp', new Set([`tcp/${RANDOM_PORTS.first}`])), RANDOM_PORTS.first);
-  const full = new Set(Array.from({ length: RANDOM_PORTS.last - RANDOM_PORTS.first + 1 }, (_, i) => `tcp/${RANDOM_PORTS.first + i}`));
-  assert.equal(pickPort('tcp', full), undefined);
 });

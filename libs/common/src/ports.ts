@@ -1,8 +1,9 @@
 /**
  * Published ports as users write them (`[HOSTPORT:]CONTAINERPORT[/tcp|udp]`)
  * and as they are stored (`8080:80/tcp`; `0:80/tcp` until the scheduler
- * gives a task a free host port of RANDOM_PORTS on its node). Shared by the
- * CLI, the controller's validation and scheduler, and the agent.
+ * gives a task a free host port of RANDOM_PORTS on its node, picked by the
+ * controller's allocator). Shared by the CLI, the controller's validation,
+ * allocator and scheduler, and the agent.
  */
 export class PortError extends Error {}
 
@@ -33,12 +34,6 @@ export function parsePublish(spec: string): PortMapping {
 
 export function formatPublish(p: PortMapping): string {
   return `${p.hostPort}:${p.containerPort}/${p.protocol}`;
-}
-
-/** pickPort: the lowest port of RANDOM_PORTS not in `used` (keys as hostPortKey), undefined when none is left. */
-export function pickPort(protocol: string, used: Set<string>): number | undefined {
-  for (let p: number = RANDOM_PORTS.first; p <= RANDOM_PORTS.last; p++) if (!used.has(`${protocol}/${p}`)) return p;
-  return undefined;
 }
 
 /** hostPortKey: what two tasks on one node may not share. */

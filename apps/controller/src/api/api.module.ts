@@ -7,6 +7,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DispatcherModule } from '../dispatcher/dispatcher.module.js';
 import { CaModule } from '../ca/ca.module.js';
+import { AllocatorModule } from '../allocator/allocator.module.js';
 import { AuthGuard } from './common/auth.guard.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { LogStreamer } from './common/log-stream.js';
@@ -30,7 +31,7 @@ import { VolumesController } from './volumes/volumes.controller.js';
 import { VolumesService } from './volumes/volumes.service.js';
 
 @Module({
-  imports: [DispatcherModule, CaModule, RegistryAccessModule],
+  imports: [DispatcherModule, CaModule, AllocatorModule, RegistryAccessModule],
   controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController, NetworksController, VolumesController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },

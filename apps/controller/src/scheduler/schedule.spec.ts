@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { schedule } from './schedule.js';
-import { makeNode, makeTasks } from './testing/harness.js';
+import { makeNode, makeTasks } from '../../../../test/fixtures/scheduler-harness.js';
 
 function perNode(plan: ReturnType<typeof schedule>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -77,9 +77,20 @@ test("local volumes: a volume's tasks go to the node holding it, wait when it is
   assert.equal(web.length, 2);
   assert.equal(web[0]!.nodeId, web[1]!.nodeId, 'both tasks of the new volume on one node');
   assert.deepEqual(web[0]!.pins, ['fresh']);
-  assert.equal(held.get('fresh'), web[0]!.nodeId);
+  assert.equal(held.has('fresh'), false, "the caller's map is left as it was; the pin is in the plan");
   assert.equal(plan.placements.find((p) => p.taskId.startsWith('peek'))?.nodeId, 'b');
   const why = new Map(plan.unplaced.map((u) => [u.taskId.replace(/-.*/, ''), u.reason]));
   assert.match(why.get('db') ?? '', /2 nodes are not the node holding volume db \(h\d+\), 1 node not ready/);
   assert.match(why.get('both') ?? '', /different nodes \(h\d+, h\d+\)/);
+});
+
+test('schedule leaves its arguments as they were; what changes is in the plan', () => {
+  const nodes = [makeNode({ id: 'a', activeTasks: 1, tasksByService: new Map([['web', 1]]), usedPorts: new Set(['tcp/8080']) }), makeNode({ id: 'b' })];
+  const tasks = makeTasks(3, 'web').map((t, i) => ({ ...t, published: ['0:80/tcp'], ...(i === 0 ? { volumes: ['fresh'] } : {}) }));
+  const held = new Map([['db', 'b']]);
+  const before = structuredClone({ nodes, tasks, held });
+  const plan = schedule(nodes, tasks, undefined, held);
+  assert.deepEqual({ nodes, tasks, held }, before);
+  assert.equal(plan.placements.length, 3);
+  assert.deepEqual(plan.placements.find((p) => p.pins)?.pins, ['fresh']);
 });

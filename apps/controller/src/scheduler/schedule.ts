@@ -4,11 +4,15 @@
  * service on the node, then fewest tasks overall, then node id so equal
  * inputs always give equal plans. Placements update the counts so a batch
  * spreads as if placed one by one. A port published on any host port gets
- * the node's lowest free one. No IO; unit-tested with plain objects.
+ * the node's lowest free one (the allocator's pickPort). No IO, and the
+ * arguments are left as they were: the counts are updated on copies, and
+ * what the caller must store comes back in the plan (placements with their
+ * picked ports and the volumes they pin). Unit-tested with plain objects.
  */
 import type { NodeInfo, TaskToPlace } from './node-info.js';
 import { Pipeline } from './pipeline.js';
-import { formatPublish, hostPortKey, parsePublish, pickPort } from '../../../../libs/common/src/index.js';
+import { formatPublish, hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
+import { hasFreePort, pickPort } from '../allocator/ports.js';
 
 export interface PlacementMetrics {
   taskId: string;
@@ -28,23 +32,25 @@ function serviceKey(t: TaskToPlace): string {
 }
 
 /**
- * schedule places `tasks`; volumeNodes says which node holds each local volume
- * (updated as the plan puts a volume's first task somewhere).
+ * schedule places `tasks`; volumeNodes says which node holds each local volume.
+ * A volume's first task pins it where it goes (placement.pins), and the
+ * volume's later tasks in the same batch follow it there.
  */
-export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new Pipeline(), volumeNodes = new Map<string, string>()): Plan {
+export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new Pipeline(), held: ReadonlyMap<string, string> = new Map()): Plan {
   const plan: Plan = { placements: [], unplaced: [], metrics: [] };
   const view = nodes.map((n) => ({ ...n, tasksByService: new Map(n.tasksByService), usedPorts: new Set(n.usedPorts) }));
+  const volumeNodes = new Map(held);
   const hostname = (id: string) => view.find((n) => n.id === id)?.hostname ?? id;
   for (const task of tasks) {
-    const held = (task.volumes ?? []).filter((v) => volumeNodes.has(v));
-    const holders = new Set([...(task.pinnedNode ? [task.pinnedNode] : []), ...held.map((v) => volumeNodes.get(v)!)]);
+    const pinned = (task.volumes ?? []).filter((v) => volumeNodes.has(v));
+    const holders = new Set([...(task.pinnedNode ? [task.pinnedNode] : []), ...pinned.map((v) => volumeNodes.get(v)!)]);
     if (holders.size > 1) {
       plan.unplaced.push({ taskId: task.id, reason: `its volumes and --volumes-from are on different nodes (${[...holders].map(hostname).join(', ')})` });
       continue;
     }
     const [required] = holders;
     const t: TaskToPlace = required
-      ? { ...task, requiredNode: required, requiredWhy: held.length ? `volume ${held[0]} (${hostname(required)})` : `its --volumes-from container (${hostname(required)})` }
+      ? { ...task, requiredNode: required, requiredWhy: pinned.length ? `volume ${pinned[0]} (${hostname(required)})` : `its --volumes-from container (${hostname(required)})` }
       : task;
     pipeline.setTask(t);
     const feasible = view.filter((n) => pipeline.process(n));
@@ -65,7 +71,7 @@ export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new
     for (const p of t.ports ?? []) best.usedPorts.add(p);
     const ports = t.published?.map((spec) => {
       const m = parsePublish(spec);
-      const hostPort = m.hostPort || pickPort(m.protocol, best.usedPorts);
+      const hostPort = m.hostPort || (hasFreePort(m.protocol, best.usedPorts) ? pickPort(m.protocol, best.usedPorts) : 0);
       if (!hostPort) return spec; // PortsFilter keeps tasks off nodes with no free port
       best.usedPorts.add(hostPortKey({ ...m, hostPort }));
       return formatPublish({ ...m, hostPort });

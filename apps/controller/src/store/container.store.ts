@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { lockIn } from './transactions.js';
-import { withAddresses } from './network.store.js';
+import { withAddresses } from '../allocator/in-transaction.js';
 import { withVolumes } from './volume.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Container } from './generated/client.js';

@@ -1,45 +1,17 @@
-/** NetworkStore: user-defined networks as rows (bridge, host and none are built in, not stored). */
+/**
+ * NetworkStore: user-defined networks as rows (bridge, host and none are built
+ * in, not stored), and the reads the allocator makes about them. Persistence
+ * only: which address, VIP or VXLAN id to give is the allocator's.
+ */
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
-import type { Network, Prisma } from './generated/client.js';
-import { TaskState, asAttachments, intToIp, ipToInt, isBuiltinNetwork, nextAddress, parseCidr, type Attachment } from '../../../../libs/common/src/index.js';
+import type { Network } from './generated/client.js';
+import { lockIn, type Tx } from './transactions.js';
+import { TaskState, asAttachments, type Attachment } from '../../../../libs/common/src/index.js';
 
 export type { Network };
-
-/** CLUSTER_DRIVERS: drivers whose addresses the controller allocates per task, cluster-wide. */
-export const CLUSTER_DRIVERS = new Set(['macvlan', 'overlay']);
-
-/** FIRST_VNI: overlay VXLAN ids start here (low ids are left to other users of VXLAN). */
-export const FIRST_VNI = 4096;
-
-/**
- * allocateAddresses gives `count` tasks addresses on a cluster-scoped network,
- * inside the caller's transaction and under a per-network lock: the lowest
- * free ones not held by a task that has not ended. "" for a network the
- * controller does not address (bridge, host, none) or when the subnet is full.
- */
-export async function allocateAddresses(tx: Prisma.TransactionClient, network: string, count: number): Promise<string[]> {
-  const n = await tx.network.findFirst({ where: { name: network, builtin: false } });
-  if (!n || !CLUSTER_DRIVERS.has(n.driver) || count === 0) return Array.from({ length: count }, () => '');
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`ipam:${network}`}))`;
-  const held = await tx.task.findMany({ where: { networks: onNetwork(network), state: { lt: TaskState.COMPLETE } }, select: { networks: true } });
-  const taken = new Set(held.flatMap((t) => asAttachments(t.networks).filter((a) => a.name === network && a.ip).map((a) => ipToInt(a.ip!))));
-  const subnet = parseCidr(n.subnet);
-  const range = n.ipRange ? parseCidr(n.ipRange) : undefined;
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const ip = nextAddress(subnet, ipToInt(n.gateway), taken, range);
-    if (ip === undefined) {
-      out.push('');
-      continue;
-    }
-    taken.add(ip);
-    out.push(intToIp(ip));
-  }
-  return out;
-}
 
 /** onNetwork: the filter for rows whose attachments include `network` (a GIN-indexed containment). */
 export function onNetwork(network: string): { array_contains: Array<{ name: string }> } {
@@ -47,29 +19,26 @@ export function onNetwork(network: string): { array_contains: Array<{ name: stri
 }
 
 /**
- * withAddresses gives each task's attachments to cluster-scoped networks an
- * address (allocateAddresses), in the caller's transaction. Returns the
- * attachments with `ip` set where the network is addressed by the controller.
+ * The allocator's reads and lock, inside the transaction of the store that
+ * creates the rows (TaskStore, ContainerStore, ServiceStore). The picks
+ * themselves are the allocator's (allocator/in-transaction.ts).
  */
-export async function withAddresses(tx: Prisma.TransactionClient, perTask: Attachment[][]): Promise<Attachment[][]> {
-  // Built-in networks are addressed by each host: no lookup for them (the common case, on the create path).
-  const wanted = new Map<string, number>();
-  for (const list of perTask) for (const a of list) if (!isBuiltinNetwork(a.name)) wanted.set(a.name, (wanted.get(a.name) ?? 0) + 1);
-  const pools = new Map<string, string[]>();
-  for (const [name, count] of wanted) pools.set(name, await allocateAddresses(tx, name, count));
-  return perTask.map((list) => list.map((a) => {
-    const ip = pools.get(a.name)?.shift() ?? '';
-    return ip ? { ...a, ip } : { name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) };
-  }));
+
+/** userNetwork: the user-defined network named `name`, or null (built-in networks are not rows). */
+export function userNetwork(tx: Tx, name: string): Promise<Network | null> {
+  return tx.network.findFirst({ where: { name, builtin: false } });
 }
 
-/** allocateVip gives a service the lowest free address of the VIP pool, under a lock; undefined when the pool is full. */
-export async function allocateVip(tx: Prisma.TransactionClient, pool: string): Promise<string | undefined> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('vips'))`;
+/** heldAddresses: the addresses on `network` of the tasks not yet ended. */
+export async function heldAddresses(tx: Tx, network: string): Promise<string[]> {
+  const held = await tx.task.findMany({ where: { networks: onNetwork(network), state: { lt: TaskState.COMPLETE } }, select: { networks: true } });
+  return held.flatMap((t) => asAttachments(t.networks).filter((a) => a.name === network && a.ip).map((a) => a.ip!));
+}
+
+/** heldVips: the virtual IPs of all services. */
+export async function heldVips(tx: Tx): Promise<string[]> {
   const held = await tx.service.findMany({ where: { vip: { not: null } }, select: { vip: true } });
-  const cidr = parseCidr(pool);
-  const ip = nextAddress(cidr, cidr.base, new Set(held.map((s) => ipToInt(s.vip!))));
-  return ip === undefined ? undefined : intToIp(ip);
+  return held.map((s) => s.vip!);
 }
 
 export interface NewNetwork {
@@ -115,7 +84,7 @@ export class NetworkStore {
   /** create inserts a network under a lock, so two subnets chosen at once never overlap. */
   create(name: string, pick: (taken: Network[]) => NewNetwork): Promise<Network> {
     return this.db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('networks'))`;
+      await lockIn(tx, 'networks');
       const all = await tx.network.findMany({ where: { builtin: false } });
       if (all.some((n) => n.name === name)) throw new ConflictError(`network ${name} already exists`);
       const n = pick(all);

@@ -5,7 +5,7 @@ import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Service } from './generated/client.js';
 import type { Tx } from './transactions.js';
-import { allocateVip } from './network.store.js';
+import { allocateVip } from '../allocator/in-transaction.js';
 import { TaskState, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type { Service };

@@ -6,11 +6,13 @@
  * networks); subnets come from BERTH_NETWORK_POOL unless given and never
  * overlap each other, the default bridge's or the service VIP pool. Macvlan
  * and overlay networks are cluster-scoped: the controller gives each task
- * its address; an overlay has its own VXLAN id and is joined by services,
- * and by containers only when created attachable.
+ * its address; an overlay has its own VXLAN id (both given by the
+ * allocator) and is joined by services, and by containers only when created
+ * attachable.
  */
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { CLUSTER_DRIVERS, ConflictError, FIRST_VNI, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
+import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
+import { AllocatorService, CLUSTER_DRIVERS } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { BUILTIN_NETWORKS, CidrError, contains, isBuiltinNetwork, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '../../../../../libs/common/src/index.js';
 import { fieldError } from '../common/validation.js';
@@ -58,7 +60,7 @@ function builtinView(name: string) {
 
 @Injectable()
 export class NetworksService {
-  constructor(private readonly store: NetworkStore, private readonly config: BerthConfig) {}
+  constructor(private readonly store: NetworkStore, private readonly allocator: AllocatorService, private readonly config: BerthConfig) {}
 
   async list() {
     return [...BUILTIN_NETWORKS.map(builtinView), ...(await this.store.list()).map(view)];
@@ -110,8 +112,6 @@ export class NetworksService {
     }
     const driver = dto.driver ?? 'bridge';
     const options = driverOptions(driver, dto);
-    // An overlay's VXLAN id: the next one no network holds.
-    if (driver === 'overlay') options.vni = String(Math.max(FIRST_VNI - 1, ...taken.map((t) => Number((t.options as Record<string, string> | null)?.vni ?? 0))) + 1);
     if (dto.attachable !== undefined && driver !== 'overlay') throw fieldError('attachable', `${driver} networks are always attachable; the option is for overlay networks`);
     return { name: dto.name, driver, subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, attachable: driver !== 'overlay' || !!dto.attachable, options };
   }
@@ -120,7 +120,7 @@ export class NetworksService {
     const driver = dto.driver ?? 'bridge';
     driverOptions(driver, dto);
     if (isBuiltinNetwork(dto.name)) throw new ConflictError(`network ${dto.name} is built in`);
-    return view(await this.store.create(dto.name, (taken) => this.settings(dto, taken)));
+    return view(await this.allocator.createNetwork(dto.name, (taken) => this.settings(dto, taken)));
   }
 
   async remove(ref: string): Promise<void> {

@@ -4,7 +4,8 @@
  */
 import type { Filter } from '../filter.js';
 import type { NodeInfo, TaskToPlace } from '../node-info.js';
-import { parsePublish, pickPort } from '../../../../../libs/common/src/index.js';
+import { parsePublish } from '../../../../../libs/common/src/index.js';
+import { hasFreePort } from '../../allocator/ports.js';
 
 export class PortsFilter implements Filter {
   readonly name = 'ports';
@@ -19,7 +20,7 @@ export class PortsFilter implements Filter {
 
   check(node: NodeInfo): boolean {
     const used = node.usedPorts ?? new Set<string>();
-    return !this.ports.some((p) => used.has(p)) && this.random.every((proto) => pickPort(proto, used) !== undefined);
+    return !this.ports.some((p) => used.has(p)) && this.random.every((proto) => hasFreePort(proto, used));
   }
 
   explain(failures: number): string {

@@ -1,0 +1,23 @@
+/**
+ * allocator/: the values the cluster hands out and must never hand out twice:
+ * task addresses on macvlan and overlay networks (ipam.ts), services' virtual
+ * IPs (vip.ts), overlays' VXLAN ids (vni.ts) and host ports for ports
+ * published on any host port (ports.ts). Those four are pure functions
+ * (taken values in, the pick or an ExhaustedError out), unit-tested with
+ * plain values. The persisting half takes each pool's advisory lock in a
+ * transaction and reads what is held through the store: AllocatorService
+ * (injected: network create) and in-transaction.ts (called by the stores
+ * that create tasks and services and allocate for them in the same
+ * transaction). Never touches: task state, placement (the scheduler picks
+ * host ports with ports.ts inside its pure schedule()), agents.
+ * docs/design/allocator.md.
+ */
+import { Module } from '@nestjs/common';
+import { AllocatorService } from './allocator.service.js';
+
+@Module({ providers: [AllocatorService], exports: [AllocatorService] })
+export class AllocatorModule {}
+
+export { AllocatorService } from './allocator.service.js';
+export { CLUSTER_DRIVERS } from './ipam.js';
+export { ExhaustedError } from './errors.js';

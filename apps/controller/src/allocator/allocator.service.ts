@@ -1,0 +1,42 @@
+/**
+ * AllocatorService: the allocator as other roles reach it by injection.
+ * createNetwork stores a new network with its VXLAN id when it is an
+ * overlay, picked under the lock NetworkStore.create holds over all
+ * networks, so two overlays created at once never share an id.
+ */
+import { Injectable } from '@nestjs/common';
+import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../store/store.module.js';
+import { ExhaustedError } from './errors.js';
+import { pickVni } from './vni.js';
+
+/** vniOf: an overlay's VXLAN id as stored in its options (0 for other networks). */
+function vniOf(n: Network): number {
+  return Number((n.options as Record<string, string> | null)?.vni ?? 0);
+}
+
+/** vni: the next VXLAN id; all of them held is a conflict the user can resolve by removing overlays. */
+function vni(taken: Network[]): number {
+  try {
+    return pickVni(taken.map(vniOf));
+  } catch (err) {
+    if (err instanceof ExhaustedError) throw new ConflictError(err.message);
+    throw err;
+  }
+}
+
+@Injectable()
+export class AllocatorService {
+  constructor(private readonly networks: NetworkStore) {}
+
+  /**
+   * createNetwork inserts the network `settings` describes (it sees the
+   * networks that exist, to choose a subnet none of them has); an overlay
+   * gets the next VXLAN id (pickVni) in its options.
+   */
+  createNetwork(name: string, settings: (taken: Network[]) => NewNetwork): Promise<Network> {
+    return this.networks.create(name, (taken) => {
+      const n = settings(taken);
+      return n.driver === 'overlay' ? { ...n, options: { ...n.options, vni: String(vni(taken)) } } : n;
+    });
+  }
+}

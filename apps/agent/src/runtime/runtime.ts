@@ -15,9 +15,10 @@
  *   start(id, hook) the process is created, then `hook` runs while it exists
  *                   but has not run (its network namespace is there to
  *                   plumb: OCI's createRuntime moment), then it runs. Resolves
- *                   once it runs. A failed hook or start leaves the container
- *                   "prepared" again. Starting a running container returns
- *                   its state; one that has run must be removed first.
+ *                   once it runs. After a failed hook or start the container
+ *                   has not run (startedAt 0) and may be started again.
+ *                   Starting a running container returns its state; one
+ *                   that has run must be removed first.
  *   status(id)      absent, prepared, created, running or exited (with its
  *                   exit code). Survives agent restarts: containers outlive
  *                   the agent.

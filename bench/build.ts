@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { pushBusybox, startRegistry } from '../test/fixtures/registry-process.js';
 import { sh } from '../test/lab/sh.js';
 import { ImageService } from '../apps/agent/src/images/image-service.js';
-import { Builder } from '../apps/agent/src/build/builder.js';
+import { Builder } from '../apps/agent/src/builder/builder.js';
 
 const DOCKERFILE = `FROM busybox
 ENV APP=/srv/app

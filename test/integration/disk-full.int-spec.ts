@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
 import { buildSingleLayerImage, pushImage } from '../../libs/oci/src/index.js';
-import { createRuntime } from '../../apps/agent/src/runtime/index.js';
+import { createPipeline } from '../../apps/agent/src/worker/index.js';
 import { sh } from '../lab/sh.js';
 
 const BIG_BYTES = 24 * 1024 * 1024;
@@ -45,7 +45,7 @@ function defineSuite(): void {
     loop = (await sh('losetup', ['--find', '--show', fsImage])).stdout.trim();
     await sh('mount', [loop, h.cfg.stateDir]);
     await sh('fallocate', ['-l', '64M', path.join(h.cfg.stateDir, 'ballast')]);
-    h.rt = await createRuntime(h.cfg);
+    h.rt = await createPipeline(h.cfg);
   });
 
   after(async () => {

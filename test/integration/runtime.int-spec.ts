@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { sh, waitFor } from '../lab/sh.js';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
 import { pushBusybox } from '../fixtures/registry-process.js';
-import { createRuntime, ImageNotFoundError, InvalidTaskIdError, RuntimeError } from '../../apps/agent/src/runtime/index.js';
+import { ImageNotFoundError, InvalidTaskIdError, RuntimeError } from '../../apps/agent/src/errors.js';
+import { createPipeline } from '../../apps/agent/src/worker/index.js';
 import { UnknownNetworkError } from '../../apps/agent/src/network/index.js';
 import type { TaskSpec } from '../../libs/proto/messages.js';
 
@@ -172,7 +173,7 @@ function defineSuite(): void {
   test('a second runtime on the same state dir re-adopts a running container', needsImage, async () => {
     const s = spec(['sh', '-c', 'echo adopt; sleep 30']);
     const st = await run(s);
-    const again = await createRuntime(h.cfg);
+    const again = await createPipeline(h.cfg);
     assert.ok((await again.list()).includes(s.id));
     const seen = await again.status(s.id);
     assert.deepEqual([seen.state, seen.pid, seen.address], ['running', st.pid, st.address]);

@@ -6,27 +6,26 @@
  */
 import { parseAgentConfig, AgentConfigError } from './config/agent-config.js';
 import { FileStateDb } from './state/file.state-db.js';
-import { createRuntime } from './runtime/index.js';
-import { Worker } from './worker/worker.js';
+import { createPipeline, Worker } from './worker/index.js';
 import { Session } from './session/session.js';
 import { join, JoinRefusedError } from './session/identity.js';
 import { Backoff } from './session/backoff.js';
 import { describeHost } from './node/facts.js';
 import { ImageService } from './images/image-service.js';
 import { ImageGc } from './images/image-gc.js';
-import { reconcileStale } from './network/reconcile.js';
+import { reconcileStale } from './network/index.js';
 import { ImageRequests } from './images/image-requests.js';
-import { VolumePlugins } from './volumes/plugins.js';
+import { VolumePlugins } from './volumes/index.js';
+import { Builder } from './builder/builder.js';
+import { BuildService } from './builder/build-service.js';
+import { hostNofileLimit } from './runtime/runc/adapter.js';
+import { NOFILE_LIMIT } from './runtime/runc/bundle.js';
+import { watchLoopLag } from '../../../libs/common/src/index.js';
 
 /** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
 const IMAGE_GC_CHECK_MS = 60_000;
 /** PLUGIN_SCAN_MS: how often the agent looks for volume plugins that came or went. */
 const PLUGIN_SCAN_MS = 5_000;
-import { Builder } from './build/builder.js';
-import { BuildService } from './build/build-service.js';
-import { hostNofileLimit } from './runtime/runc/adapter.js';
-import { NOFILE_LIMIT } from './runtime/runc/bundle.js';
-import { watchLoopLag } from '../../../libs/common/src/index.js';
 
 /** LOOP_LAG_LOG_MS: an event-loop hold-up this long is logged (a heartbeat is due every 500–1000 ms). */
 const LOOP_LAG_LOG_MS = 1_000;
@@ -61,17 +60,17 @@ async function main(): Promise<void> {
     log('info', `joined the cluster as node ${identity.nodeId}`);
   }
   const images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
-  const runtime = await createRuntime(cfg, images, plugins);
-  await reconcileStale(runtime.networkDevices?.() ?? new Set(), (m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
+  const pipeline = await createPipeline(cfg, images, plugins);
+  await reconcileStale(pipeline.networkDevices(), (m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
   const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, insecureRegistries: cfg.insecureRegistries });
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);
   let session: Session | undefined;
-  const worker = new Worker(runtime, db, (s) => session?.report(s), (m) => log('info', m));
+  const worker = new Worker(pipeline, db, (s) => session?.report(s), (m) => log('info', m));
   const gc = new ImageGc(images, async () => worker.images(), (m) => log('info', m));
   const gcTimer = setInterval(() => void gc.pruneIfLow(cfg.imageGcLowPercent).catch((err: Error) => log('warn', `image gc: ${err.message}`)), IMAGE_GC_CHECK_MS);
   gcTimer.unref();
-  session = new Session(cfg.controllers, identity, worker, runtime, describe, log, builds, new ImageRequests(images, gc));
+  session = new Session(cfg.controllers, identity, worker, describe, log, builds, new ImageRequests(images, gc));
   // Volume plugins come and go with their processes: the controller hears of changes.
   const pluginTimer = setInterval(() => void (async () => {
     const before = JSON.stringify(plugins.list());

@@ -5,12 +5,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RuntimeConfig } from '../runtime/runtime.js';
+import type { HostConfig } from '../worker/index.js';
 
 export class AgentConfigError extends Error {}
 
 /** AgentConfig is the runtime's host settings plus how to reach and join the cluster. */
-export interface AgentConfig extends RuntimeConfig {
+export interface AgentConfig extends HostConfig {
   controllers: string[];
   token: string;
   hostname: string;

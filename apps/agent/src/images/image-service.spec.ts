@@ -9,7 +9,7 @@ import { ImageService, LayerMismatchError } from './image-service.js';
 import { RegistryClient, PullError } from './registry-client.js';
 import { DigestMismatchError } from './content-store.js';
 import { digestOf, parseImageRef } from './oci.js';
-import { ImageNotFoundError } from '../runtime/errors.js';
+import { ImageNotFoundError } from '../errors.js';
 import { TestRegistry, type TestImage } from '../../../../test/fixtures/registry-server.js';
 
 const reg = new TestRegistry();

@@ -17,23 +17,13 @@ import { RegistryClient, type PullCredentials } from './registry-client.js';
 import { unpackLayer } from './unpack.js';
 import { LayerStore } from './layer-store.js';
 import { parseImageRef, formatImageRef, parseImageConfig, validateDigest, InvalidDigestError, type ImageConfig } from './oci.js';
-import { ImageNotFoundError } from '../runtime/errors.js';
+import { ImageNotFoundError } from '../errors.js';
+import type { EnsureOptions, ImageStore, LocalImage } from './image-store.js';
+
+export type { EnsureOptions, LocalImage, PullProgress } from './image-store.js';
 
 /** LayerMismatchError: an image whose layers do not match its config's diff_ids. */
 export class LayerMismatchError extends Error {}
-
-/** PullProgress: one layer's state during a pull (bytes for downloads). */
-export interface PullProgress {
-  layer: string;
-  phase: 'waiting' | 'downloading' | 'extracting' | 'done' | 'exists';
-  current: number;
-  total: number;
-}
-
-export interface EnsureOptions {
-  auth?: PullCredentials;
-  onProgress?: (p: PullProgress) => void;
-}
 
 /** FETCH_CONCURRENCY: blobs downloaded at once per pull. */
 const FETCH_CONCURRENCY = 3;
@@ -48,17 +38,7 @@ async function eachLimited<T>(items: T[], limit: number, fn: (t: T) => Promise<v
   }));
 }
 
-export interface LocalImage {
-  reference: string;
-  manifestDigest: string;
-  config: ImageConfig;
-  /** Layer directories, bottom layer first. */
-  layerDirs: string[];
-  /** The manifest's layer blobs, bottom first (what a build on top of this image pushes). */
-  layers: Array<{ digest: string; size: number; mediaType: string; diffId: string }>;
-}
-
-export class ImageService {
+export class ImageService implements ImageStore {
   readonly content: ContentStore;
   readonly layers: LayerStore;
   private readonly client: RegistryClient;

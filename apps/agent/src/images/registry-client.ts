@@ -13,7 +13,7 @@ import { Readable, Transform } from 'node:stream';
 import {
   MANIFEST_ACCEPT, parseManifest, selectPlatform, digestOf, validateDigest, ManifestInvalidError, type ImageManifest, type ImageRef,
 } from './oci.js';
-import { ImageNotFoundError } from '../runtime/errors.js';
+import { ImageNotFoundError } from '../errors.js';
 
 /** REQUEST_TIMEOUT_MS bounds the wait for each registry answer's headers (not a whole blob download). */
 const REQUEST_TIMEOUT_MS = 30_000;

@@ -6,7 +6,7 @@
  */
 import { run, type ExecError } from '../exec/run.js';
 import path from 'node:path';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../errors.js';
 
 /** CNI_TIMEOUT_MS bounds one plugin call. */
 const CNI_TIMEOUT_MS = 20_000;

@@ -4,7 +4,7 @@
  * the next, and so on; published ports go through the first bridge network —
  * and how a running container is connected to or disconnected from networks
  * in place (network connect / disconnect). What is attached is returned as
- * LiveAttachments, which the runtime keeps in the container's record so it
+ * LiveAttachments, which the worker keeps in the container's metadata so it
  * can detach or restore exactly that after an agent restart.
  */
 import type { NetworkAttachment, TaskSpec } from '../../../../libs/proto/messages.js';

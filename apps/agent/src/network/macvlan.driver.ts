@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { CniAdapter, type CniConfList } from './cni.adapter.js';
 import type { AttachOptions, Attachment, NetworkDriver } from './network-driver.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../errors.js';
 
 export interface MacvlanConfig {
   name: string;

@@ -1,14 +1,24 @@
 /**
- * NetworkDriver: how a container joins a network. The runtime calls attach()
- * while the container is created but not started (its network namespace
- * exists at /proc/<pid>/ns/net) and detach() when it is removed, possibly
- * after the namespace is gone. Drivers are registered by network name;
- * plumbing goes through the standard CNI plugins (cni.adapter.ts), and a
- * driver writes only what no plugin does.
+ * NetworkDriver: how a container joins a network. The worker's network step
+ * calls attach() while the container is created but not started (its
+ * network namespace exists at /proc/<pid>/ns/net) and detach() when it is
+ * removed, possibly after the namespace is gone. Plumbing goes through the
+ * standard CNI plugins (cni.adapter.ts), and a driver writes only what no
+ * plugin does.
  *
- *   bridge  the host's default bridge: CNI bridge + host-local IPAM, NAT out
- *   host    the host's own stack: no namespace, nothing to do
- *   none    loopback only
+ *   bridge   the host's default bridge, or a user-defined one: CNI bridge +
+ *            host-local IPAM, NAT out, published ports
+ *   overlay  a cluster-wide subnet: a bridge per host joined by VXLAN, peers
+ *            programmed from the controller's tables (setPeers)
+ *   macvlan  containers on a parent interface's segment
+ *   host     the host's own stack: no namespace, nothing to do
+ *   none     loopback only
+ *
+ * The registry (NetworkRegistry) holds the host's own networks by name
+ * (bridge, host, none) and builds a user-defined network's driver from its
+ * kind the first time a task needs it, through the map of kinds in
+ * index.ts (USER_DRIVERS): a new kind is one file implementing this
+ * interface plus one entry there.
  */
 import type { PortMapping } from '../../../../libs/proto/messages.js';
 
@@ -90,11 +100,14 @@ export interface UserNetwork {
 /** Names: answers a name asked on `network` by `client`, from every network the client is on here. */
 export type NameLookup = (network: string, name: string, client: string) => string[] | undefined;
 
+/** UserDriverFactory builds the driver of one user-defined network of its kind. */
+export type UserDriverFactory = (n: UserNetwork, lookup: NameLookup) => NetworkDriver;
+
 export class NetworkRegistry {
   private readonly drivers = new Map<string, NetworkDriver>();
 
-  /** make builds the driver of a user-defined network the first time a task needs it. */
-  constructor(private readonly make?: (n: UserNetwork, lookup: NameLookup) => NetworkDriver) {}
+  /** kinds: the user-defined network drivers by kind, each building the driver of one network the first time a task needs it. */
+  constructor(private readonly kinds: Record<string, UserDriverFactory> = {}) {}
 
   /**
    * lookup: as Docker's embedded DNS, a container resolves the names of every
@@ -127,9 +140,10 @@ export class NetworkRegistry {
   get(name: string, user?: UserNetwork): NetworkDriver {
     const d = this.drivers.get(name);
     if (d) return d;
-    if (!user || !this.make) throw new UnknownNetworkError(name);
-    if (!['bridge', 'macvlan', 'overlay'].includes(user.driver)) throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
-    const made = this.make(user, this.lookup);
+    if (!user) throw new UnknownNetworkError(name);
+    const make = Object.hasOwn(this.kinds, user.driver) ? this.kinds[user.driver] : undefined;
+    if (!make) throw new UnknownNetworkError(name, `a ${user.driver} network, which this agent cannot join yet`);
+    const made = make(user, this.lookup);
     this.drivers.set(name, made);
     const peers = this.pendingPeers.get(name);
     if (peers) void made.setPeers?.(peers);

@@ -19,7 +19,7 @@ import { run } from '../exec/run.js';
 import { BridgeDriver, deleteRule, ensureRule, type BridgeConfig } from './bridge.driver.js';
 import type { CniAdapter, CniConfList } from './cni.adapter.js';
 import type { AttachOptions, Peer } from './network-driver.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../errors.js';
 import { macFor } from '../../../../libs/common/src/index.js';
 
 /** MTU: 1500 less the VXLAN encapsulation (50 bytes). */

@@ -1,30 +1,47 @@
 /**
- * Runtime: the agent's boundary to the host. The worker drives every task
- * through this interface only; it never spawns runc, mounts, or touches
- * network namespaces itself.
+ * Runtime: containers on this host, and nothing else. It creates, starts,
+ * stops and removes containers and reads their state and logs; it never
+ * pulls images, makes volumes or plumbs networks. The worker's steps
+ * (worker/steps/) do those around it and hand it what they made: image
+ * layers, host paths to mount, /etc files. There is no exec yet.
  *
- * Lifecycle of one task's container, keyed by the task id:
+ * Lifecycle of one container, keyed by its task id ([a-z0-9]{1,64}):
  *
- *   prepare(spec)  image present (pulled and unpacked when absent, digests
- *                  verified), rootfs mounted (overlayfs over shared layers),
- *                  OCI bundle written. Idempotent. Throws ImageNotFoundError
- *                  when the registry has no such image.
- *   start(id)      conmon + runc create, network attached (CNI for bridge,
- *                  nothing for host, loopback only for none), runc start.
- *                  Resolves once the process runs. conmon holds stdio, writes
- *                  the log and records the exit code, so the container
- *                  outlives the agent.
- *   status(id)     what is on the host now: absent, created, running or
- *                  exited (with its exit code). Survives agent restarts.
- *   wait(id)       resolves with the exit code when the container exits.
- *   stop(id, ms)   SIGTERM, then SIGKILL after the grace period.
- *   remove(id)     stops if needed, then deletes bundle, mounts, cgroup, runc
- *                  state and network attachment. Idempotent.
- *   list()         ids of every task with state on this host, so a restarted
- *                  agent can re-adopt them (nomad's RecoverTask).
- *   logs(id, ...)  the container's log lines (CRI log format on disk).
+ *   create(config)  rootfs laid out over the given layers and the container
+ *                   defined (for runc: overlayfs mount + OCI bundle). No
+ *                   process yet: state "prepared". Idempotent: a container
+ *                   that exists is left as it is. Returns its rootfs, which
+ *                   steps may read (volume copy-up) until start.
+ *   start(id, hook) the process is created, then `hook` runs while it exists
+ *                   but has not run (its network namespace is there to
+ *                   plumb: OCI's createRuntime moment), then it runs. Resolves
+ *                   once it runs. After a failed hook or start the container
+ *                   has not run (startedAt 0) and may be started again.
+ *                   Starting a running container returns its state; one
+ *                   that has run must be removed first.
+ *   status(id)      absent, prepared, created, running or exited (with its
+ *                   exit code). Survives agent restarts: containers outlive
+ *                   the agent.
+ *   wait(id)        resolves with the exit code once the container exits.
+ *   stop(id, ms)    the image's stop signal, then SIGKILL after the grace
+ *                   period. A container that does not run is left alone.
+ *   remove(id)      stops it if needed, then deletes process state, mounts
+ *                   and files. Idempotent: removing an absent one is no error.
+ *   list()          ids of every container with state here, for re-adoption.
+ *   logs(id, opts)  what the container wrote, stdout and stderr, line by line;
+ *                   a last line without newline comes back as a partial one.
+ *   writeEtc(id, f) rewrites the container's /etc/hosts, /etc/hostname or
+ *                   /etc/resolv.conf in place (a running container sees the
+ *                   new contents: network connect / disconnect).
+ *   metadata(id)    what the worker keeps with a container (its task spec,
+ *                   network attachments...), opaque to the runtime, kept for
+ *                   as long as the container; setMetadata replaces it.
+ *
+ * test/conformance/runtime.conformance.ts is the contract in executable form:
+ * every implementation (runc/, and the fake in test/fixtures/) passes it.
  */
-import type { LogLine, OverlayPeers, TaskSpec } from '../../../../libs/proto/messages.js';
+import type { LogLine } from '../../../../libs/proto/messages.js';
+import type { ImageConfig } from '../images/oci.js';
 
 export type ContainerState = 'absent' | 'prepared' | 'created' | 'running' | 'exited';
 
@@ -34,21 +51,64 @@ export interface ContainerStatus {
   exitCode?: number;
   /** Host pid of the container's init process while running. */
   pid?: number;
-  /** The container's IPv4 address on its first network, "" when none. */
-  address: string;
-  /** network name → the container's address there. */
-  addresses?: Record<string, string>;
-  /** The anonymous volumes made for the image's VOLUMEs (set once prepared). */
-  imageVolumes?: Array<{ name: string; target: string }>;
   /** When the container started / exited (Unix ms), 0 when unknown. */
   startedAt: number;
   finishedAt: number;
 }
 
-/** Prepared: what preparing made besides the container: anonymous volumes for the image's VOLUMEs. */
-export interface Prepared {
-  imageVolumes: Array<{ name: string; target: string }>;
+/** ContainerMetadata: the worker's record of a container; JSON, opaque to the runtime. */
+export type ContainerMetadata = Record<string, unknown>;
+
+/** HostMount: a mount whose host side is resolved (a volume or bind as a host path, tmpfs as is). */
+export interface HostMount {
+  type: 'bind' | 'tmpfs';
+  source: string;
+  destination: string;
+  readonly?: boolean;
+  propagation?: string;
+  tmpfsSize?: number;
+  tmpfsMode?: number;
 }
+
+/** EtcFiles: the files of /etc a container gets from its host, by content. */
+export interface EtcFiles {
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+/** ContainerConfig: everything the runtime needs to create one container; the steps made every host path in it. */
+export interface ContainerConfig {
+  id: string;
+  /** Image layer directories, bottom layer first. */
+  layers: string[];
+  /** The image's config: Entrypoint, Cmd, Env, WorkingDir, StopSignal. */
+  image: ImageConfig;
+  /** The task's command (replaces the image's Cmd when not empty) and environment. */
+  command: string[];
+  env: string[];
+  hostname: string;
+  /** The container's first network; "host" means no network namespace of its own. */
+  network: string;
+  /** The image's user, resolved to numbers. */
+  user: { uid: number; gid: number };
+  /** The contents of the container's /etc/hosts, /etc/hostname, /etc/resolv.conf (the runtime keeps and mounts them). */
+  etc: EtcFiles;
+  /** Host directories for the image's VOLUMEs (anonymous volumes). */
+  volumes: Array<{ source: string; destination: string }>;
+  /** The task's mounts. */
+  mounts: HostMount[];
+  metadata: ContainerMetadata;
+}
+
+/** Created: what create made that steps may use before start. */
+export interface Created {
+  /** The container's root filesystem on the host. */
+  rootfs: string;
+}
+
+/** BeforeRun: called once the process exists and before it runs (see start). */
+export type BeforeRun = (c: { pid: number; netns: string }) => Promise<void>;
 
 export interface LogOptions {
   follow: boolean;
@@ -57,39 +117,25 @@ export interface LogOptions {
 }
 
 export interface Runtime {
-  prepare(spec: TaskSpec): Promise<Prepared | void>;
-  start(taskId: string): Promise<ContainerStatus>;
-  status(taskId: string): Promise<ContainerStatus>;
-  wait(taskId: string, signal?: AbortSignal): Promise<number>;
-  stop(taskId: string, graceMs: number): Promise<void>;
-  remove(taskId: string): Promise<void>;
+  create(config: ContainerConfig): Promise<Created>;
+  start(id: string, beforeRun?: BeforeRun): Promise<ContainerStatus>;
+  status(id: string): Promise<ContainerStatus>;
+  wait(id: string, signal?: AbortSignal): Promise<number>;
+  stop(id: string, graceMs: number): Promise<void>;
+  remove(id: string): Promise<void>;
   list(): Promise<string[]>;
-  logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine>;
-  /** setOverlayPeers: the controller's peer tables of the overlay networks this host has tasks on. */
-  setOverlayPeers?(overlays: OverlayPeers[]): Promise<void>;
-  /** updateNetworks: connect and disconnect a container to match the spec's networks (in place when running). */
-  updateNetworks?(spec: TaskSpec): Promise<{ addresses: Record<string, string>; errors: string[] }>;
-  /** removeVolumes deletes volumes' data (local, or through their plugin: drivers maps name → plugin); none may be mounted here. */
-  removeVolumes?(names: string[], drivers?: Record<string, string>): Promise<string[]>;
-  /** networkDevices: the host devices networks hold for this runtime's containers (overlay interfaces the host cannot see in use). */
-  networkDevices?(): Set<string>;
+  logs(id: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine>;
+  writeEtc(id: string, files: Partial<EtcFiles>): Promise<void>;
+  metadata(id: string): Promise<ContainerMetadata | undefined>;
+  setMetadata(id: string, metadata: ContainerMetadata): Promise<void>;
 }
 
-/** RuntimeConfig is everything a runtime needs to know about its host. */
+/** RuntimeConfig is everything the runc runtime needs to know about its host. */
 export interface RuntimeConfig {
-  /** Root of this agent's state: content store, layers, bundles, logs. */
+  /** Root of this agent's state; containers live under <stateDir>/containers. */
   stateDir: string;
   /** runc --root; per agent so several agents can share one machine. */
   runcRoot: string;
   /** cgroup parent (cgroups v1, cgroupfs driver), per agent. */
   cgroupParent: string;
-  /** Name and IPv4 subnet of this host's default bridge network. */
-  bridgeName: string;
-  bridgeSubnet: string;
-  /** Where the standard CNI plugins live (Debian: /usr/lib/cni). */
-  cniPath: string;
-  /** Registries reached over plain HTTP (host:port). */
-  insecureRegistries: string[];
-  /** Where volume plugins' sockets are (<name>.sock). */
-  volumePluginDir?: string;
 }

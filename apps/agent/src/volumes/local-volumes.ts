@@ -11,9 +11,10 @@
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { VOLUME_NAME } from '../../../../libs/common/src/index.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../errors.js';
 import { mkdirMode } from '../fs/modes.js';
 import { run } from '../exec/run.js';
+import type { MountedVolume, VolumeDriver } from './volume-driver.js';
 
 /** MOUNT_TIMEOUT_MS bounds mounting a volume's filesystem (a remote one may not answer). */
 const MOUNT_TIMEOUT_MS = 20_000;
@@ -22,7 +23,7 @@ async function isMountpoint(p: string): Promise<boolean> {
   return run('findmnt', ['-n', '--mountpoint', p]).then(() => true, () => false);
 }
 
-export class LocalVolumes {
+export class LocalVolumes implements VolumeDriver {
   private readonly dir: string;
 
   constructor(stateDir: string) {
@@ -34,8 +35,8 @@ export class LocalVolumes {
     return path.join(this.dir, name, '_data');
   }
 
-  /** ensure makes the volume's directory (and mounts its filesystem, with options) if needed; `created` says it is new. */
-  async ensure(name: string, options: Record<string, string> = {}): Promise<{ path: string; created: boolean }> {
+  /** mount makes the volume's directory (and mounts its filesystem, with options) if needed; `created` says it is new. */
+  async mount(name: string, options: Record<string, string> = {}): Promise<MountedVolume> {
     const p = this.path(name);
     const existed = await stat(p).then((s) => s.isDirectory(), () => false);
     // 0755 as Docker makes it; a copy-up from the image then gives it the image's owner and mode.
@@ -48,6 +49,9 @@ export class LocalVolumes {
     }
     return { path: p, created: !existed };
   }
+
+  /** unmount: a local volume stays as it is when a container lets it go. */
+  async unmount(): Promise<void> {}
 
   /** remove deletes a volume's data (unmounting its filesystem first); an absent one is already removed. */
   async remove(name: string): Promise<void> {

@@ -10,7 +10,8 @@
 import http from 'node:http';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../errors.js';
+import type { MountedVolume, VolumeDriver } from './volume-driver.js';
 
 /** CALL_TIMEOUT_MS bounds one plugin call. */
 export const CALL_TIMEOUT_MS = 10_000;
@@ -97,5 +98,22 @@ export class VolumePlugins {
   async remove(driver: string, name: string): Promise<void> {
     const exists = await this.call(driver, 'VolumeDriver.Get', { Name: name }).then(() => true, () => false);
     if (exists) await this.call(driver, 'VolumeDriver.Remove', { Name: name });
+  }
+}
+
+/** PluginVolumeDriver: one volume plugin as a VolumeDriver. Its volumes are never copied up (`created` is false). */
+export class PluginVolumeDriver implements VolumeDriver {
+  constructor(private readonly plugins: VolumePlugins, private readonly name: string) {}
+
+  async mount(name: string, options: Record<string, string>, containerId: string): Promise<MountedVolume> {
+    return { path: await this.plugins.mount(this.name, name, options, containerId), created: false };
+  }
+
+  unmount(name: string, containerId: string): Promise<void> {
+    return this.plugins.unmount(this.name, name, containerId);
+  }
+
+  remove(name: string): Promise<void> {
+    return this.plugins.remove(this.name, name);
   }
 }

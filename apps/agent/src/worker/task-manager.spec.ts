@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TaskState } from '../../../../libs/common/src/index.js';
 import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
-import type { ContainerStatus, Runtime } from '../runtime/runtime.js';
+import type { TaskContainerStatus, TaskRunner } from './task-runner.js';
 import { TaskManager, statusOf } from './task-manager.js';
 
 /** A runtime double that records calls; prepare waits until released. */
@@ -14,8 +14,8 @@ function runtimeDouble() {
   const prepared = new Promise<void>((r) => (release = r));
   let exit!: (code: number) => void;
   const exited = new Promise<number>((r) => (exit = r));
-  const running: ContainerStatus = { state: 'running', address: '10.0.0.2', addresses: { a: '10.0.0.2' }, startedAt: 1, finishedAt: 0 };
-  const rt: Runtime = {
+  const running: TaskContainerStatus = { state: 'running', address: '10.0.0.2', addresses: { a: '10.0.0.2' }, startedAt: 1, finishedAt: 0 };
+  const rt: TaskRunner = {
     prepare: async (s) => { calls.push(`prepare ${s.networks.map((n) => n.name).join(',')}`); await prepared; },
     start: async () => { calls.push('start'); return running; },
     status: async () => running,

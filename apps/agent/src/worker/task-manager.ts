@@ -6,7 +6,7 @@
  */
 import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
 import { TaskState, taskStateName } from '../../../../libs/common/src/index.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { TaskRunner } from './task-runner.js';
 import { advance } from './advance.js';
 
 export type Reporter = (status: TaskStatus) => Promise<void>;
@@ -27,7 +27,7 @@ export class TaskManager {
   private closed = false;
   private networksChanged = false;
 
-  constructor(public spec: TaskSpec, public status: TaskStatus, private readonly runtime: Runtime, private readonly report: Reporter) {}
+  constructor(public spec: TaskSpec, public status: TaskStatus, private readonly runtime: TaskRunner, private readonly report: Reporter) {}
 
   update(spec: TaskSpec): void {
     const changed = spec.desiredState !== this.spec.desiredState;
@@ -49,7 +49,7 @@ export class TaskManager {
     // Before READY the container is not prepared yet: prepare takes the new spec (or, while it runs, this waits for READY).
     if (this.status.state < TaskState.READY) return;
     this.networksChanged = false;
-    if (!this.runtime.updateNetworks || this.status.state > TaskState.RUNNING) return;
+    if (this.status.state > TaskState.RUNNING) return;
     const { addresses, errors } = await this.runtime.updateNetworks(this.spec).catch((err: Error) => ({ addresses: this.status.addresses ?? {}, errors: [err.message] }));
     if (this.status.state !== TaskState.RUNNING) return;
     this.status = statusOf(this.spec.id, TaskState.RUNNING, { address: this.status.address, addresses, message: errors.join('; ') || 'networks updated' });

@@ -3,11 +3,15 @@
  * tasks get a TaskManager, known ones their new spec, and tasks absent from
  * the set are stopped, removed from the host and forgotten. On start it
  * re-adopts what the state db and the runtime know, so a restarted agent
- * neither restarts nor duplicates running containers.
+ * neither restarts nor duplicates running containers. It is the session's
+ * only way to this host: logs, volume removal, overlay peers and the VIP
+ * guard go through it to the pipeline.
  */
-import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
+import type { LogLine, OverlayPeers, TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
 import { TaskState, isTerminal } from '../../../../libs/common/src/index.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { LogOptions } from '../runtime/index.js';
+import type { TaskPipeline } from './pipeline.js';
+import { withoutCredentials } from './steps/image.js';
 import type { StateDb } from '../state/state-db.js';
 import { TaskManager, statusOf } from './task-manager.js';
 
@@ -23,18 +27,12 @@ function persisted(state: number): boolean {
   return state === TaskState.ACCEPTED || isTerminal(state);
 }
 
-/** withoutCredentials: what of a spec may be stored — never its pull credentials. */
-function withoutCredentials(spec: TaskSpec): TaskSpec {
-  const { pullAuth: _, ...rest } = spec;
-  return rest;
-}
-
 export class Worker {
   private readonly managers = new Map<string, TaskManager>();
   private readonly removing = new Map<string, Promise<void>>();
   private firstSetSeen = false;
 
-  constructor(private readonly runtime: Runtime, private readonly db: StateDb, private readonly onStatus: (s: TaskStatus) => void, private readonly log: (m: string) => void = () => {}) {}
+  constructor(private readonly pipeline: TaskPipeline, private readonly db: StateDb, private readonly onStatus: (s: TaskStatus) => void, private readonly log: (m: string) => void = () => {}) {}
 
   private reporter = async (s: TaskStatus) => {
     const m = this.managers.get(s.taskId);
@@ -47,7 +45,7 @@ export class Worker {
     for (const rec of await this.db.listTasks()) {
       let status = rec.status;
       if (!isTerminal(status.state) && status.state >= TaskState.ACCEPTED) {
-        const st = await this.runtime.status(rec.spec.id);
+        const st = await this.pipeline.status(rec.spec.id);
         if (st.state === 'running') status = statusOf(rec.spec.id, TaskState.RUNNING, { address: st.address, addresses: st.addresses ?? {}, message: 'started' });
         else if (st.state === 'exited') {
           const code = st.exitCode ?? 0;
@@ -56,12 +54,12 @@ export class Worker {
         } else if (status.state >= TaskState.RUNNING) {
           status = statusOf(rec.spec.id, TaskState.FAILED, { error: 'container disappeared while the agent was down' });
         } else {
-          await this.runtime.remove(rec.spec.id).catch(() => {});
+          await this.pipeline.remove(rec.spec.id).catch(() => {});
           status = statusOf(rec.spec.id, TaskState.ACCEPTED);
         }
         await this.db.putTask({ spec: withoutCredentials(rec.spec), status });
       }
-      const m = new TaskManager(rec.spec, status, this.runtime, this.reporter);
+      const m = new TaskManager(rec.spec, status, this.pipeline, this.reporter);
       this.managers.set(rec.spec.id, m);
       if (status.state === TaskState.RUNNING) this.log(`re-adopted running task ${rec.spec.name} (${rec.spec.id})`);
       m.kick();
@@ -70,7 +68,7 @@ export class Worker {
 
   private async removeTask(id: string, m: TaskManager): Promise<void> {
     await m.close();
-    await this.runtime.remove(id).catch((err) => this.log(`removing ${id}: ${(err as Error).message}`));
+    await this.pipeline.remove(id).catch((err) => this.log(`removing ${id}: ${(err as Error).message}`));
     await this.db.deleteTask(id);
   }
 
@@ -96,7 +94,7 @@ export class Worker {
         m.update(spec);
         continue;
       }
-      const fresh = new TaskManager(spec, statusOf(spec.id, TaskState.ASSIGNED), this.runtime, this.reporter);
+      const fresh = new TaskManager(spec, statusOf(spec.id, TaskState.ASSIGNED), this.pipeline, this.reporter);
       this.managers.set(spec.id, fresh);
       fresh.kick();
     }
@@ -109,11 +107,32 @@ export class Worker {
     }
     if (!this.firstSetSeen) {
       this.firstSetSeen = true;
-      for (const id of await this.runtime.list()) {
+      for (const id of await this.pipeline.list()) {
         if (wanted.has(id) || this.removing.has(id)) continue;
         this.log(`removing unknown container ${id}`);
-        await this.runtime.remove(id).catch(() => {});
+        await this.pipeline.remove(id).catch(() => {});
       }
     }
+  }
+
+  /** logs: a task's container output (the session streams it to the controller). */
+  logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine> {
+    return this.pipeline.logs(taskId, opts, signal);
+  }
+
+  /** setOverlayPeers hands the controller's overlay peer tables to the networks (after each assignment set). */
+  setOverlayPeers(overlays: OverlayPeers[]): Promise<void> {
+    return this.pipeline.setOverlayPeers(overlays);
+  }
+
+  /** removeVolumes deletes volumes' data once containers being removed in the background have let them go. */
+  async removeVolumes(names: string[], drivers: Record<string, string>): Promise<string[]> {
+    await this.idle();
+    return this.pipeline.removeVolumes(names, drivers);
+  }
+
+  /** guardVipPool keeps traffic to the services' virtual IPs on this host. */
+  guardVipPool(pool: string): Promise<void> {
+    return this.pipeline.guardVipPool(pool);
   }
 }

@@ -7,7 +7,7 @@
 import { detach, run, type ExecError } from '../../exec/run.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError } from '../../errors.js';
 
 /** RUNC_TIMEOUT_MS bounds one runc invocation (create/start/kill/delete take milliseconds). */
 const RUNC_TIMEOUT_MS = 30_000;

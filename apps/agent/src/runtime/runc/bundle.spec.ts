@@ -1,7 +1,9 @@
 // toOciSpec specs: Docker's command/env/user rules and namespaces per network.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toOciSpec, processArgs, mergeEnv, parseUser, InvalidSpecError, type BundleInput } from './bundle.js';
+import { toOciSpec, processArgs, mergeEnv, type BundleInput } from './bundle.js';
+import { parseUser } from '../../images/image-user.js';
+import { InvalidSpecError } from '../../errors.js';
 
 const image = { architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin', 'A=image'], Cmd: ['sh'], WorkingDir: '/srv' }, rootfs: { type: 'layers' as const, diff_ids: [] } };
 const input = (over: Partial<BundleInput> = {}): BundleInput => ({
@@ -67,7 +69,7 @@ test("a named image user becomes numeric uid/gid in the spec, with Docker's umas
 });
 
 test('image StopSignal names become runc kill names', async () => {
-  const { stopSignalName } = await import('./runc-runtime.js');
+  const { stopSignalName } = await import('./record.js');
   assert.equal(stopSignalName(undefined), 'TERM');
   assert.equal(stopSignalName('SIGINT'), 'INT');
   assert.equal(stopSignalName('quit'), 'QUIT');

@@ -6,6 +6,8 @@
  * (no network namespace for host networking). No IO here.
  */
 import type { ImageConfig } from '../../images/oci.js';
+import { InvalidSpecError } from '../../errors.js';
+import type { HostMount } from '../runtime.js';
 
 export interface BundleInput {
   taskId: string;
@@ -25,16 +27,6 @@ export interface BundleInput {
   volumes?: Array<{ source: string; destination: string }>;
   /** The task's mounts, host side resolved: volumes and binds as host paths, tmpfs as is. */
   mounts?: HostMount[];
-}
-
-export interface HostMount {
-  type: 'bind' | 'tmpfs';
-  source: string;
-  destination: string;
-  readonly?: boolean;
-  propagation?: string;
-  tmpfsSize?: number;
-  tmpfsMode?: number;
 }
 
 /** ociMount: a task mount as an OCI mount entry (binds recursive, private unless told). */
@@ -57,8 +49,6 @@ export const NOFILE_LIMIT = 1_048_576;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export class InvalidSpecError extends Error {}
-
 /** processArgs applies Docker's rule: Entrypoint + (task command, else image Cmd). */
 export function processArgs(command: string[], image: ImageConfig): string[] {
   const entry = image.config?.Entrypoint ?? [];
@@ -75,37 +65,6 @@ export function mergeEnv(imageEnv: string[], taskEnv: string[], hostname: string
     out.set(i < 0 ? kv : kv.slice(0, i), kv);
   }
   return [...out.values()];
-}
-
-/** parseUser resolves "uid[:gid]" or "name[:group]" against passwd/group file contents. */
-export function parseUser(spec: string, passwd: string, group: string): { uid: number; gid: number } {
-  if (!spec) return { uid: 0, gid: 0 };
-  const [u, g] = spec.split(':');
-  if (!u || g === '') throw new InvalidSpecError(`image User "${spec}" must be user[:group]`);
-  const rows = (file: string) => file.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
-  const pw = rows(passwd);
-  const gr = rows(group);
-  let uid: number;
-  let gid: number | undefined;
-  if (/^\d+$/.test(u!)) {
-    uid = Number(u);
-    const row = pw.find((r) => r[2] === u);
-    if (row) gid = Number(row[3]);
-  } else {
-    const row = pw.find((r) => r[0] === u);
-    if (!row) throw new InvalidSpecError(`user "${u}" not found in the image's /etc/passwd`);
-    uid = Number(row[2]);
-    gid = Number(row[3]);
-  }
-  if (g !== undefined) {
-    if (/^\d+$/.test(g)) gid = Number(g);
-    else {
-      const row = gr.find((r) => r[0] === g);
-      if (!row) throw new InvalidSpecError(`group "${g}" not found in the image's /etc/group`);
-      gid = Number(row[2]);
-    }
-  }
-  return { uid, gid: gid ?? 0 };
 }
 
 /** CONTAINER_UMASK: the umask a container's processes start with (Docker's). */

@@ -1,6 +1,8 @@
 /**
- * Typed runtime errors the worker turns into task statuses (after swarmkit's
- * agent/exec/errors.go). Their messages are shown to users in `service ps`.
+ * The agent's typed errors, shared by every role (runtime, images, network,
+ * volumes, worker), so none of them imports another's internals for an
+ * error class. The worker turns them into task statuses (after swarmkit's
+ * agent/exec/errors.go); their messages are shown to users in `service ps`.
  */
 export class ImageNotFoundError extends Error {
   constructor(readonly image: string) {
@@ -14,7 +16,7 @@ export class ContainerNotFoundError extends Error {
   }
 }
 
-/** RuntimeError wraps a failed runc/conmon/CNI call with what it printed. */
+/** RuntimeError wraps a failed host call (runc, conmon, CNI, mount, a volume plugin) with what it printed. */
 export class RuntimeError extends Error {}
 
 /** InvalidTaskIdError: task ids name directories and runc containers, so only [a-z0-9] is accepted. */
@@ -23,3 +25,6 @@ export class InvalidTaskIdError extends Error {
     super(`task id "${taskId.slice(0, 80)}" must be 1-64 lower-case letters and digits`);
   }
 }
+
+/** InvalidSpecError: a task and its image together do not make a runnable container (no command, unknown user). */
+export class InvalidSpecError extends Error {}

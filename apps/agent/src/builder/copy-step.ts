@@ -12,8 +12,8 @@ import { createReadStream } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, open, readdir, readFile, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { unpackLayer } from '../images/unpack.js';
-import { parseUser } from '../runtime/runc/bundle.js';
-import { scopedPath } from '../runtime/scoped-path.js';
+import { parseUser } from '../images/image-user.js';
+import { scopedPath } from '../fs/scoped-path.js';
 import { mkdirMode } from '../fs/modes.js';
 
 export class CopyError extends Error {}

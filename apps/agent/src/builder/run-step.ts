@@ -10,9 +10,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ImageConfig } from '../images/oci.js';
-import { parseUser, toOciSpec } from '../runtime/runc/bundle.js';
+import { toOciSpec } from '../runtime/runc/bundle.js';
+import { parseUser } from '../images/image-user.js';
 import { withUmask } from '../runtime/runc/adapter.js';
-import { scopedPath } from '../runtime/scoped-path.js';
+import { scopedPath } from '../fs/scoped-path.js';
 
 export interface RunStepInput {
   id: string;

@@ -22,7 +22,7 @@ import { layerFromUpper } from './diff.js';
 import { openReadView, openSnapshot, type Snapshot } from './snapshot.js';
 import { runStep } from './run-step.js';
 import { copyInto, CopyError, hashSources, resolveSources } from './copy-step.js';
-import { scopedPath } from '../runtime/scoped-path.js';
+import { scopedPath } from '../fs/scoped-path.js';
 import { mkdirMode } from '../fs/modes.js';
 
 export class BuildError extends Error {}

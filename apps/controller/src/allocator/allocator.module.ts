@@ -6,9 +6,9 @@
  * (taken values in, the pick or an ExhaustedError out), unit-tested with
  * plain values. The persisting half takes each pool's advisory lock in a
  * transaction and reads what is held through the store: AllocatorService
- * (injected: network create) and in-transaction.ts (called by the stores
- * that create tasks and services and allocate for them in the same
- * transaction). Never touches: task state, placement (the scheduler picks
+ * (injected): network create, and the addresses and VIP functions the
+ * API and the orchestrator hand to the stores that create tasks and
+ * services, run in the store's transaction (in-transaction.ts). Never touches: task state, placement (the scheduler picks
  * host ports with ports.ts inside its pure schedule()), agents.
  * docs/design/allocator.md.
  */

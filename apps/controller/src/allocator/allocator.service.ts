@@ -5,8 +5,10 @@
  * networks, so two overlays created at once never share an id.
  */
 import { Injectable } from '@nestjs/common';
-import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../store/store.module.js';
+import { ConflictError, NetworkStore, type Network, type NewNetwork, type Tx } from '../store/store.module.js';
+import type { Attachment } from '../../../../libs/common/src/index.js';
 import { ExhaustedError } from './errors.js';
+import { allocateVip, withAddresses } from './in-transaction.js';
 import { pickVni } from './vni.js';
 
 /** vniOf: an overlay's VXLAN id as stored in its options (0 for other networks). */
@@ -27,6 +29,18 @@ function vni(taken: Network[]): number {
 @Injectable()
 export class AllocatorService {
   constructor(private readonly networks: NetworkStore) {}
+
+  /** addresses: for a store's transaction, each task's attachments with addresses on cluster-scoped networks (withAddresses). */
+  readonly addresses = (tx: Tx, perTask: Attachment[][]): Promise<Attachment[][]> => withAddresses(tx, perTask);
+
+  /** vip: for a store's transaction, the lowest free address of `pool`; a full pool is a conflict. */
+  vip(pool: string): (tx: Tx) => Promise<string> {
+    return async (tx) => {
+      const address = await allocateVip(tx, pool);
+      if (address === undefined) throw new ConflictError(`the virtual IP pool ${pool} is exhausted; use --endpoint-mode dnsrr`);
+      return address;
+    };
+  }
 
   /**
    * createNetwork inserts the network `settings` describes (it sees the

@@ -1,7 +1,8 @@
 /**
- * The allocator's persisting functions for the stores that create rows and
- * allocate for them in one transaction: TaskStore.createMany and
- * ContainerStore (task addresses), ServiceStore.create (a service's VIP).
+ * The allocator's persisting functions, run inside the transaction of a
+ * store that creates rows (AllocatorService hands them to it): task
+ * addresses for TaskStore.createMany and ContainerStore, a service's VIP
+ * for ServiceStore.create.
  * Each takes its pool's advisory lock in the caller's transaction (held
  * until it commits, so two replicas never give out the same value), reads
  * what is held through the store, and picks with the pure functions.

@@ -5,10 +5,11 @@
  */
 import { Module } from '@nestjs/common';
 import { DispatcherModule } from '../dispatcher/dispatcher.module.js';
+import { AllocatorModule } from '../allocator/allocator.module.js';
 import { OrchestratorService } from './orchestrator.service.js';
 import { OrchestratorProcessor } from './orchestrator.processor.js';
 
-@Module({ imports: [DispatcherModule], providers: [OrchestratorService, OrchestratorProcessor], exports: [OrchestratorService] })
+@Module({ imports: [DispatcherModule, AllocatorModule], providers: [OrchestratorService, OrchestratorProcessor], exports: [OrchestratorService] })
 export class OrchestratorModule {}
 
 export { OrchestratorService } from './orchestrator.service.js';

@@ -10,6 +10,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LivenessStore, NodeStore, ServiceStore, TaskStore, Transactions } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
+import { AllocatorService } from '../allocator/allocator.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { TaskState, asAttachments, asMounts } from '../../../../libs/common/src/index.js';
@@ -33,6 +34,7 @@ export class OrchestratorService {
     private readonly nodes: NodeStore,
     private readonly queue: JobQueue,
     private readonly tx: Transactions,
+    private readonly allocator: AllocatorService,
     private readonly router: NodeRouter,
     private readonly config: BerthConfig,
     private readonly liveness: LivenessStore,
@@ -49,7 +51,7 @@ export class OrchestratorService {
         createdAt: t.createdAt.getTime(), statusAt: t.statusAt.getTime(),
       })), Date.now());
       const nodeOf = new Map(rows.map((t) => [t.id, t.nodeId]));
-      await this.tasks.createMany(tx, plan.create.map((slot) => ({ serviceId, slot, image: svc.image, command: svc.command, env: svc.env, networks: asAttachments(svc.networks), ports: svc.ports ?? [], mounts: asMounts(svc.mounts) })));
+      await this.tasks.createMany(tx, plan.create.map((slot) => ({ serviceId, slot, image: svc.image, command: svc.command, env: svc.env, networks: asAttachments(svc.networks), ports: svc.ports ?? [], mounts: asMounts(svc.mounts) })), this.allocator.addresses);
       const byMessage = new Map<string, string[]>();
       for (const s of plan.shutdown) byMessage.set(s.message, [...(byMessage.get(s.message) ?? []), s.id]);
       for (const [message, ids] of byMessage) await this.tasks.setDesired(ids, TaskState.SHUTDOWN, message, tx);

@@ -2,8 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
-import { lockIn } from './transactions.js';
-import { withAddresses } from '../allocator/in-transaction.js';
+import { lockIn, type AllocateAddresses } from './transactions.js';
 import { withVolumes } from './volume.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Container } from './generated/client.js';
@@ -18,7 +17,7 @@ export class ContainerStore {
   constructor(private readonly db: PrismaService) {}
 
   /** create inserts the container and its NEW task together; returns both. */
-  async create(c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean }): Promise<ContainerWithTask> {
+  async create(c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean }, addresses: AllocateAddresses): Promise<ContainerWithTask> {
     const id = newId();
     if (!c.name) c = { ...c, name: `c-${id.slice(0, 10)}` };
     const { ports, networks, mounts, pinnedNode, ...row } = c;
@@ -30,7 +29,7 @@ export class ContainerStore {
           id, ...row, networks: networks as object[], mounts: named as object[],
           task: {
             create: {
-              id: newId(), image: c.image, command: c.command, env: c.env, networks: (await withAddresses(tx, [networks]))[0]! as object[], ports, mounts: named as object[], pinnedNode,
+              id: newId(), image: c.image, command: c.command, env: c.env, networks: (await addresses(tx, [networks]))[0]! as object[], ports, mounts: named as object[], pinnedNode,
               desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } },
             },
           },
@@ -62,7 +61,7 @@ export class ContainerStore {
    * task's, giving a new cluster-scoped attachment its address; `change` sees the
    * current list and returns the new one or throws. Locked per container.
    */
-  async setNetworks(id: string, change: (current: Attachment[]) => Attachment[]): Promise<ContainerWithTask> {
+  async setNetworks(id: string, change: (current: Attachment[]) => Attachment[], addresses: AllocateAddresses): Promise<ContainerWithTask> {
     return this.db.$transaction(async (tx) => {
       await lockIn(tx, `container:${id}`);
       const c = await tx.container.findUnique({ where: { id }, include: { task: true } });
@@ -72,7 +71,7 @@ export class ContainerStore {
       if (c.task) {
         // Kept attachments keep their address and take the new aliases; new ones get an address.
         const held = new Map(asAttachments(c.task.networks).map((a) => [a.name, a]));
-        const [fresh] = await withAddresses(tx, [next.filter((a) => !held.has(a.name))]);
+        const [fresh] = await addresses(tx, [next.filter((a) => !held.has(a.name))]);
         const merged = next.map((a) => {
           const h = held.get(a.name);
           return h ? { ...a, ...(h.ip ? { ip: h.ip } : {}) } : fresh!.find((f) => f.name === a.name)!;

@@ -4,8 +4,7 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Service } from './generated/client.js';
-import type { Tx } from './transactions.js';
-import { allocateVip } from '../allocator/in-transaction.js';
+import type { AllocateVip, Tx } from './transactions.js';
 import { TaskState, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export type { Service };
@@ -19,13 +18,12 @@ function isUniqueViolation(err: unknown): boolean {
 export class ServiceStore {
   constructor(private readonly db: PrismaService) {}
 
-  /** create inserts a service; with `vipPool` it gets the pool's lowest free address as its virtual IP. */
-  async create(s: { name: string; image: string; replicas: number; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; endpointMode: string }, vipPool?: string): Promise<Service> {
+  /** create inserts a service; with `vip` it gets a virtual IP allocated in the same transaction. */
+  async create(s: { name: string; image: string; replicas: number; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; endpointMode: string }, vip?: AllocateVip): Promise<Service> {
     try {
       return await this.db.$transaction(async (tx) => {
-        const vip = vipPool ? await allocateVip(tx, vipPool) : null;
-        if (vip === undefined) throw new ConflictError(`the virtual IP pool ${vipPool} is exhausted; use --endpoint-mode dnsrr`);
-        return tx.service.create({ data: { id: newId(), ...s, networks: s.networks as object[], mounts: s.mounts as object[], vip } });
+        const address = vip ? await vip(tx) : null;
+        return tx.service.create({ data: { id: newId(), ...s, networks: s.networks as object[], mounts: s.mounts as object[], vip: address } });
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError(`service name "${s.name}" is already in use`);

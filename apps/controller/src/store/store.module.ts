@@ -24,7 +24,7 @@ const STORES = [PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStor
 export class StoreModule {}
 
 export { PrismaService, NodeStore, ServiceStore, TaskStore, ContainerStore, TokenStore, CaStore, RegistryStore, NetworkStore, VolumeStore, LivenessStore, Transactions };
-export { lockIn, type Tx } from './transactions.js';
+export { lockIn, type AllocateAddresses, type AllocateVip, type Tx } from './transactions.js';
 export type { Silence } from './liveness.store.js';
 export { anonymousName, mountsVolume, withVolumes } from './volume.store.js';
 export type { Volume, NewVolume } from './volume.store.js';

@@ -7,9 +7,8 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
 import { onNetwork } from './network.store.js';
-import { withAddresses } from '../allocator/in-transaction.js';
 import { withVolumes } from './volume.store.js';
-import type { Tx } from './transactions.js';
+import type { AllocateAddresses, Tx } from './transactions.js';
 import type { Prisma, Task } from './generated/client.js';
 import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isBuiltinNetwork, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
@@ -122,9 +121,9 @@ export class TaskStore {
   }
 
   /** createMany inserts new tasks and their NEW events in two statements; returns their ids. */
-  async createMany(tx: Tx, tasks: NewTask[], message = 'created'): Promise<string[]> {
+  async createMany(tx: Tx, tasks: NewTask[], addresses: AllocateAddresses, message = 'created'): Promise<string[]> {
     if (!tasks.length) return [];
-    const addressed = await withAddresses(tx, tasks.map((t) => t.networks));
+    const addressed = await addresses(tx, tasks.map((t) => t.networks));
     const mounted = await withVolumes(tx, tasks.map((t) => t.mounts));
     const rows = tasks.map((t, i) => ({ id: newId(), ...t, networks: addressed[i]! as object[], mounts: mounted[i]! as object[], desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
     await tx.task.createMany({ data: rows });

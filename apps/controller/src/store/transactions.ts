@@ -7,8 +7,17 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import type { Prisma } from './generated/client.js';
+import type { Attachment } from '../../../../libs/common/src/index.js';
 
 export type Tx = Prisma.TransactionClient;
+
+/**
+ * The allocator's part in a store's transaction, passed in by the caller
+ * (the store never imports the allocator): addresses for each task's
+ * attachments, and a virtual IP (or an error when the pool is full).
+ */
+export type AllocateAddresses = (tx: Tx, perTask: Attachment[][]) => Promise<Attachment[][]>;
+export type AllocateVip = (tx: Tx) => Promise<string>;
 
 /** lockIn takes the advisory lock on `key` for the rest of transaction tx. */
 export async function lockIn(tx: Tx, key: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { Request, Response } from 'express';
 import { ContainerStore, ConflictError, TaskStore } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { JobQueue } from '../../queue/queue.module.js';
+import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { TaskState, asMounts, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
@@ -26,13 +27,14 @@ export class ContainersService {
     private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
     private readonly attachments: AttachmentsService, private readonly volumes: VolumesService,
+    private readonly allocator: AllocatorService,
   ) {}
 
   async create(dto: CreateContainerDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
     const { networks, ports } = await this.attachments.check(dto, true);
     const { mounts, pinnedNode } = await this.volumes.checkMounts(dto.mounts, dto.volumesFrom);
-    const c = await this.containers.create({ name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false });
+    const c = await this.containers.create({ name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false }, this.allocator.addresses);
     await this.queue.schedule();
     return mapContainer(c);
   }

@@ -10,6 +10,7 @@
 import { BadGatewayException, Injectable } from '@nestjs/common';
 import { ConflictError, ContainerStore, NetworkStore, TaskStore, type Network } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
+import { AllocatorService } from '../../allocator/allocator.module.js';
 import { TaskState, formatPublish, hostPortKey, isBuiltinNetwork, parsePublish, type Attachment, type PortError } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
 import { fieldError } from '../common/validation.js';
@@ -35,7 +36,7 @@ export interface CheckedAttachments {
 
 @Injectable()
 export class AttachmentsService {
-  constructor(private readonly store: NetworkStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly router: NodeRouter) {}
+  constructor(private readonly store: NetworkStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly router: NodeRouter, private readonly allocator: AllocatorService) {}
 
   /** check validates what a create request asks for; `container` says it is a one-off container (attachable networks only). */
   async check(req: AttachRequest, container: boolean): Promise<CheckedAttachments> {
@@ -97,11 +98,11 @@ export class AttachmentsService {
       if (cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is already connected to network ${n.name}`);
       if (cur.length >= 8) throw fieldError('network', `container ${c.name} is on 8 networks already, the most it can be on`);
       return [...cur, { name: n.name, aliases: [...new Set(dto.aliases ?? [])] }];
-    });
+    }, this.allocator.addresses);
     const failed = `connecting to network ${n.name} failed`;
     const reached = await this.settle(c.task?.id, (a, message) => (n.name in a ? true : message.startsWith(failed) ? false : undefined));
     if (reached === false) {
-      await this.containers.setNetworks(c.id, (cur) => cur.filter((a) => a.name !== n.name));
+      await this.containers.setNetworks(c.id, (cur) => cur.filter((a) => a.name !== n.name), this.allocator.addresses);
       await this.notify(c.task?.id);
       const t = c.task && (await this.tasks.get(c.task.id));
       throw new BadGatewayException(`the node did not connect container ${c.name} to ${n.name}: ${t?.message || 'no answer in time'}`);
@@ -119,7 +120,7 @@ export class AttachmentsService {
       const carrier = cur.find((a) => bridges.has(a.name));
       if (c.task?.ports.length && carrier?.name === n.name) throw new ConflictError(`container ${c.name} publishes ports through network ${n.name}; it cannot leave it`);
       return cur.filter((a) => a.name !== n.name);
-    });
+    }, this.allocator.addresses);
     await this.settle(c.task?.id, (a) => (n.name in a ? undefined : true));
     return mapContainer((await this.containers.get(c.id))!);
   }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ServiceStore, TaskStore } from '../../store/store.module.js';
 import { JobQueue } from '../../queue/queue.module.js';
+import { AllocatorService } from '../../allocator/allocator.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { formatImageRef, parseImageRef } from '../../../../../libs/common/src/index.js';
@@ -18,6 +19,7 @@ export class ServicesService {
     private readonly services: ServiceStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
     private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
     private readonly attachments: AttachmentsService, private readonly volumes: VolumesService,
+    private readonly allocator: AllocatorService,
   ) {}
 
   async create(dto: CreateServiceDto) {
@@ -27,7 +29,7 @@ export class ServicesService {
     const endpointMode = dto.endpointMode ?? 'vip';
     // A virtual IP is for networks with names: user-defined bridge and overlay networks.
     const named = user.some((n) => n.driver === 'bridge' || n.driver === 'overlay');
-    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, endpointMode }, endpointMode === 'vip' && named ? this.config.vipPool : undefined);
+    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, endpointMode }, endpointMode === 'vip' && named ? this.allocator.vip(this.config.vipPool) : undefined);
     await this.queue.reconcileService(s.id);
     return mapService({ ...s, running: 0 });
   }

@@ -132,10 +132,11 @@ export class Session {
             await this.runtime.setOverlayPeers?.(overlays);
           }).catch((err) => this.log('error', `assignments: ${(err as Error).message}`));
         } else if ('logRequest' in m && m.logRequest) {
+          const req = m.logRequest;
           const ctl = new AbortController();
-          requests.set(m.logRequest.requestId, ctl);
-          void this.streamLogs(call, m.logRequest.requestId, m.logRequest.taskId, m.logRequest.follow, m.logRequest.tail, ctl.signal)
-            .finally(() => requests.delete(m.logRequest.requestId));
+          requests.set(req.requestId, ctl);
+          void this.streamLogs(call, req.requestId, req.taskId, req.follow, req.tail, ctl.signal)
+            .finally(() => requests.delete(req.requestId));
         } else if ('logCancel' in m && m.logCancel) {
           requests.get(m.logCancel.requestId)?.abort();
         } else if ('buildRequest' in m && m.buildRequest) {

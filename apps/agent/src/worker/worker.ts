@@ -25,8 +25,7 @@ function persisted(state: number): boolean {
 
 /** withoutCredentials: what of a spec may be stored — never its pull credentials. */
 function withoutCredentials(spec: TaskSpec): TaskSpec {
-  const { pullAuth: _, ...rest } = spec;
-  return rest;
+  return { ...spec, pullAuth: null };
 }
 
 export class Worker {

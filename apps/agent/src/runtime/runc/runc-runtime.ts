@@ -135,7 +135,7 @@ export class RuncRuntime implements Runtime {
     const p = this.paths(spec.id);
     const existing = await this.record(spec.id);
     if (existing) return { imageVolumes: existing.imageVolumes ?? [] };
-    const image = await this.images.ensure(spec.image, { auth: spec.pullAuth });
+    const image = await this.images.ensure(spec.image, { auth: spec.pullAuth ?? undefined });
     try {
       return await this.writeBundle(spec, p, image);
     } catch (err) {
@@ -176,7 +176,7 @@ export class RuncRuntime implements Runtime {
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     // Pull credentials are for the pull only: they never reach the disk.
-    const { pullAuth: _, ...kept } = spec;
+    const kept = { ...spec, pullAuth: null };
     const imageVolumes = volumes.map((v) => ({ name: v.name, target: v.destination }));
     await this.saveRecord(spec.id, { spec: kept, stopSignal: stopSignalName(image.config.config?.StopSignal), address: '', startedAt: 0, finishedAt: 0, imageVolumes });
     return { imageVolumes };

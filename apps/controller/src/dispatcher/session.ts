@@ -17,7 +17,7 @@ import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
 import { overlayPeers, toTaskSpec } from './assignments.js';
-import { TaskState, asMounts, isBuiltinNetwork, networkNames } from '../../../../libs/common/src/index.js';
+import { DriverName, TaskState, asMounts, isBuiltinNetwork, networkNames } from '../../../../libs/common/src/index.js';
 import type { PullAuthResolver } from './pull-auth.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 
@@ -155,7 +155,7 @@ export class AgentSession implements LocalSession, LiveSession {
     const { terminalServices, networks } = await this.d.tasks.applyReports(this.nodeId, statuses.map(toReport));
     for (const s of terminalServices) await this.d.queue.reconcileService(s);
     // Overlay peers changed: every node on those networks gets its new peer table.
-    const overlays = (await this.d.networks.byNames(networks.filter((n) => !isBuiltinNetwork(n)))).filter((n) => n.driver === 'overlay').map((n) => n.name);
+    const overlays = (await this.d.networks.byNames(networks.filter((n) => !isBuiltinNetwork(n)))).filter((n) => n.driver === DriverName.OVERLAY).map((n) => n.name);
     if (overlays.length) await this.d.router.notifyNodes(await this.d.tasks.nodesOnNetworks(overlays));
   }
 
@@ -176,7 +176,7 @@ export class AgentSession implements LocalSession, LiveSession {
         const nets = new Map((await this.d.networks.byNames([...new Set(rows.flatMap((r) => networkNames(r.networks)))])).map((n) => [n.name, n]));
         const volumes = new Map((await this.d.volumes.byNames([...new Set(rows.flatMap((r) => asMounts(r.mounts).filter((m) => m.type === 'volume').map((m) => m.source)))])).map((v) => [v.name, v]));
         const tasks = rows.map((r) => ({ ...toTaskSpec(r, nets, volumes), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
-        const overlayNets = [...nets.values()].filter((n) => n.driver === 'overlay').map((n) => n.name);
+        const overlayNets = [...nets.values()].filter((n) => n.driver === DriverName.OVERLAY).map((n) => n.name);
         const overlays = overlayPeers(overlayNets, await this.d.networks.overlayMembers(overlayNets), this.nodeId);
         this.send({ assignments: { tasks, sequence: ++this.sequence, overlays } });
       })

@@ -4,12 +4,9 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Network, Prisma } from './generated/client.js';
-import { TaskState, asAttachments, intToIp, ipToInt, isBuiltinNetwork, nextAddress, parseCidr, type Attachment } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, intToIp, ipToInt, isBuiltinNetwork, isClusterDriver, nextAddress, parseCidr, type Attachment } from '../../../../libs/common/src/index.js';
 
 export type { Network };
-
-/** CLUSTER_DRIVERS: drivers whose addresses the controller allocates per task, cluster-wide. */
-export const CLUSTER_DRIVERS = new Set(['macvlan', 'overlay']);
 
 /** FIRST_VNI: overlay VXLAN ids start here (low ids are left to other users of VXLAN). */
 export const FIRST_VNI = 4096;
@@ -22,7 +19,7 @@ export const FIRST_VNI = 4096;
  */
 export async function allocateAddresses(tx: Prisma.TransactionClient, network: string, count: number): Promise<string[]> {
   const n = await tx.network.findFirst({ where: { name: network, builtin: false } });
-  if (!n || !CLUSTER_DRIVERS.has(n.driver) || count === 0) return Array.from({ length: count }, () => '');
+  if (!n || !isClusterDriver(n.driver) || count === 0) return Array.from({ length: count }, () => '');
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`ipam:${network}`}))`;
   const held = await tx.task.findMany({ where: { networks: onNetwork(network), state: { lt: TaskState.COMPLETE } }, select: { networks: true } });
   const taken = new Set(held.flatMap((t) => asAttachments(t.networks).filter((a) => a.name === network && a.ip).map((a) => ipToInt(a.ip!))));

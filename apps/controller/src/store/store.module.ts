@@ -27,7 +27,7 @@ export type { Silence } from './liveness.store.js';
 export { anonymousName, mountsVolume, withVolumes } from './volume.store.js';
 export type { Volume, NewVolume } from './volume.store.js';
 export type { Network, NewNetwork } from './network.store.js';
-export { CLUSTER_DRIVERS, FIRST_VNI, onNetwork } from './network.store.js';
+export { FIRST_VNI, onNetwork } from './network.store.js';
 export type { OverlayMember } from './network.store.js';
 export type { RegistryCredential, RegistryRepo, RegistryUser, RepoWithGrants } from './registry.store.js';
 export * from './resolve.js';

@@ -71,11 +71,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 say "building"
-# The Prisma CLI wants its native schema engine for every command, even
-# `generate`, which needs only its bundled WebAssembly; the engine cannot be
-# downloaded offline, so point it at a placeholder (migrations run through
-# prisma/migrate.ts instead).
-PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx prisma generate >/dev/null
+# `npm run generate` writes what the build compiles but git does not hold: the
+# Prisma client and the dispatcher.proto message types. The Prisma CLI wants
+# its native schema engine for every command, even `generate`, which needs
+# only its bundled WebAssembly; the engine cannot be downloaded offline, so
+# point it at a placeholder (migrations run through prisma/migrate.ts instead).
+PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npm run --silent generate >/dev/null
 npx tsc -p tsconfig.build.json
 export BERTH_DATABASE_URL="${BERTH_DATABASE_URL:-postgresql://berth:berth@127.0.0.1:5432/berth}"
 node dist/prisma/migrate.js

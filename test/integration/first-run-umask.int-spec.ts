@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
+import { ownNetns, runtimeHost, toMount, type MountFields } from '../fixtures/runtime-host.js';
 import { sh } from '../lab/sh.js';
 import { REPO } from '../lab/lab.js';
 import { buildSingleLayerImage, pushImage } from '../../libs/oci/src/index.js';
-import type { MountSpec, TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '../../libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 
@@ -19,7 +19,7 @@ function defineSuite(): void {
   const h = runtimeHost();
   const needsImage = h.skip ? { skip: h.skip } : {};
   let image = '';
-  const task = (command: string[], mounts: MountSpec[] = []): TaskSpec => ({ ...h.spec(command, 'none', image), mounts });
+  const task = (command: string[], mounts: MountFields[] = []): TaskSpec => ({ ...h.spec(command, 'none', image), mounts: mounts.map(toMount) });
 
   /** pushUserImage: busybox plus /data (owned by 1000, with a file), USER 1000, a WORKDIR the layer lacks, VOLUME /anon. */
   async function pushUserImage(): Promise<string> {
@@ -73,9 +73,9 @@ function defineSuite(): void {
   });
 
   test('volumes: a seeded one keeps the image owner, a new one and its mountpoint parents are 0755', needsImage, async () => {
-    const seeded: MountSpec = { type: 'volume', source: 'seeded', target: '/data' };
-    const fresh: MountSpec = { type: 'volume', source: 'fresh', target: '/deep/er/vol' };
-    const scratch: MountSpec = { type: 'tmpfs', source: '', target: '/scratch' };
+    const seeded: MountFields = { type: 'volume', source: 'seeded', target: '/data' };
+    const fresh: MountFields = { type: 'volume', source: 'fresh', target: '/deep/er/vol' };
+    const scratch: MountFields = { type: 'tmpfs', source: '', target: '/scratch' };
     const r = await h.runToEnd(task(['sh', '-c', [
       'cat /data/seed', 'echo mine > /data/mine && echo wrote', 'stat -c %a /deep /deep/er /deep/er/vol /anon', 'ls /deep/er/vol /anon >/dev/null && echo listed',
       'touch /scratch/x && echo tmpfs-ok',

@@ -16,8 +16,8 @@ function defineSuite(): void {
   const needsImage = h.skip ? { skip: h.skip } : {};
   const VIP = '10.212.77.7';
   const net = (name: string, third: number, aliases: string[] = []): NetworkAttachment => ({
-    name, aliases,
-    config: { name, driver: 'bridge', bridge: `bn-${name}${h.id}`.slice(0, 15), subnet: `10.${third}.${h.octet}.0/24`, gateway: `10.${third}.${h.octet}.1`, ipRange: '', internal: false },
+    name, aliases, ip: '',
+    config: { name, driver: 'bridge', bridge: `bn-${name}${h.id}`.slice(0, 15), subnet: `10.${third}.${h.octet}.0/24`, gateway: `10.${third}.${h.octet}.1`, ipRange: '', internal: false, options: {} },
   });
   const front = net('front', 231);
   const back = net('back', 232);
@@ -87,7 +87,7 @@ function defineSuite(): void {
     assert.deepEqual(Object.keys(left.addresses), ['front']);
     assert.deepEqual((await addrs(c.id)).map((a) => a.split(' ')[0]), ['eth1'], 'eth0 went with back');
     assert.match(await inNs(c.id, ['ip', 'route', 'show', 'default']), new RegExp(`default via 10\\.231\\.${h.octet}\\.1 dev eth1`), 'front took over the default route');
-    const bad = await h.rt.updateNetworks!({ ...c, networks: [front, { name: 'nowhere' }] });
+    const bad = await h.rt.updateNetworks!({ ...c, networks: [front, { name: 'nowhere', aliases: [], ip: '', config: null }] });
     assert.equal(bad.errors.length, 1);
     assert.match(bad.errors[0]!, /connecting to network nowhere failed: network "nowhere" is not known/);
     await h.rt.remove(c.id);

@@ -8,15 +8,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
-import type { MountSpec, TaskSpec } from '../../libs/proto/messages.js';
+import { ownNetns, runtimeHost, toMount, type MountFields } from '../fixtures/runtime-host.js';
+import type { TaskSpec } from '../../libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 
 function defineSuite(): void {
   const h = runtimeHost();
   const needsImage = h.skip ? { skip: h.skip } : {};
-  const task = (command: string[], mounts: MountSpec[]): TaskSpec => ({ ...h.spec(command, 'none'), mounts });
+  const task = (command: string[], mounts: MountFields[]): TaskSpec => ({ ...h.spec(command, 'none'), mounts: mounts.map(toMount) });
   const { runToEnd } = h;
   let hostDir = '';
 
@@ -30,7 +30,7 @@ function defineSuite(): void {
   });
 
   test('a named volume: seeded from the image, written by one container, read by the next', needsImage, async () => {
-    const vol: MountSpec = { type: 'volume', source: 'shared', target: '/etc/seeded' };
+    const vol: MountFields = { type: 'volume', source: 'shared', target: '/etc/seeded' };
     // The image has nothing at /etc/seeded, so the new volume starts empty; the /etc case below is seeded.
     const first = await runToEnd(task(['sh', '-c', 'ls /etc/seeded | wc -l; echo kept > /etc/seeded/note'], [vol]));
     assert.deepEqual([first.code, first.out.trim()], [0, '0']);
@@ -61,7 +61,7 @@ function defineSuite(): void {
   });
 
   test("local driver options mount a filesystem on the volume (Docker's type/device/o), kept until the volume goes", needsImage, async () => {
-    const m: MountSpec = { type: 'volume', source: 'ram', target: '/r', volumeOptions: { type: 'tmpfs', device: 'tmpfs', o: 'size=4m' } };
+    const m: MountFields = { type: 'volume', source: 'ram', target: '/r', volumeOptions: { type: 'tmpfs', device: 'tmpfs', o: 'size=4m' } };
     const w = await runToEnd(task(['sh', '-c', 'grep " /r " /proc/mounts; echo kept > /r/f'], [m]));
     assert.equal(w.code, 0, w.out);
     assert.match(w.out, /^tmpfs \/r tmpfs .*size=4096k/m);

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sh, waitFor } from '../lab/sh.js';
-import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
+import { ownNetns, runtimeHost, toMount } from '../fixtures/runtime-host.js';
 import { pluginCall, VolumePlugins } from '../../apps/agent/src/volumes/plugins.js';
-import type { MountSpec, TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '../../libs/proto/messages.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../apps/volume-loopfs/src/main.js');
 
@@ -25,7 +25,7 @@ function defineSuite(): void {
   let plugin: ChildProcess | undefined;
   let silent: net.Server | undefined;
   const pluginDir = () => h.cfg.volumePluginDir!;
-  const mount: MountSpec = { type: 'volume', source: 'lv', target: '/data', driver: 'loopfs', volumeOptions: { size: '16m' } };
+  const mount = toMount({ type: 'volume', source: 'lv', target: '/data', driver: 'loopfs', volumeOptions: { size: '16m' } });
   const task = (command: string[]): TaskSpec => ({ ...h.spec(command, 'none'), mounts: [mount] });
   const { runToEnd } = h;
   const mounted = async () => (await sh('findmnt', ['-rn', '-o', 'TARGET'], { allowFail: true })).stdout.split('\n').filter((l) => l.startsWith(path.join(h.dir, 'loopfs')));

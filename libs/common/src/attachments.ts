@@ -14,13 +14,6 @@ export interface Attachment {
   ip?: string;
 }
 
-/** BUILTIN_NETWORKS: the networks every host has; they are not rows, and the controller addresses nothing on them. */
-export const BUILTIN_NETWORKS = ['bridge', 'host', 'none'] as const;
-
-export function isBuiltinNetwork(name: string): boolean {
-  return (BUILTIN_NETWORKS as readonly string[]).includes(name);
-}
-
 export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 /** ALIAS: a DNS name of one or more labels. */
 export const ALIAS = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;

@@ -1,6 +1,6 @@
 /**
  * libs/common: the few pure helpers the controller, agent and CLI truly share
- * (task states, image references). No IO lives here.
+ * (task states, image references, network drivers). No IO lives here.
  */
 export * from './task-state.js';
 export * from './image-ref.js';
@@ -8,5 +8,6 @@ export * from './build-context.js';
 export * from './cidr.js';
 export * from './ports.js';
 export * from './attachments.js';
+export * from './networks.js';
 export * from './mounts.js';
 export { watchLoopLag } from './loop-lag.js';

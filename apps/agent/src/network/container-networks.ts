@@ -24,7 +24,7 @@ export class ContainerNetworks {
   constructor(private readonly registry: NetworkRegistry) {}
 
   private driver(a: NetworkAttachment): NetworkDriver {
-    return this.registry.get(a.name, a.config);
+    return this.registry.get(a.name, a.config ?? undefined);
   }
 
   /** check throws for a network this host cannot join, before any work is done. */
@@ -72,7 +72,7 @@ export class ContainerNetworks {
   }
 
   private async detachOne(spec: TaskSpec, l: LiveAttachment, netns: string): Promise<void> {
-    const a = spec.networks.find((n) => n.name === l.network) ?? { name: l.network };
+    const a = spec.networks.find((n) => n.name === l.network) ?? { name: l.network, aliases: [], ip: '', config: null };
     await this.driver(a).detach(spec.id, netns, this.options(spec, a, l.ifName, l.ifName === 'eth0'));
   }
 

@@ -67,8 +67,8 @@ export async function join(addr: string, token: string, description: NodeDescrip
   const client = new Client(addr, grpc.credentials.createSsl(Buffer.from(caPem), null, null, { checkServerIdentity: () => undefined }));
   try {
     const res = await new Promise<JoinResponse>((resolve, reject) => {
-      client.Join({ token, csrPem, description }, { deadline: Date.now() + CONNECT_TIMEOUT_MS * 3 }, (err: grpc.ServiceError | null, r: JoinResponse) => {
-        if (!err) return resolve(r);
+      client.Join({ token, csrPem, description }, { deadline: Date.now() + CONNECT_TIMEOUT_MS * 3 }, (err: grpc.ServiceError | null, r?: JoinResponse) => {
+        if (!err) return resolve(r!);
         if (err.code === grpc.status.PERMISSION_DENIED || err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.INVALID_ARGUMENT) {
           reject(new JoinRefusedError(`join refused by controller: ${err.details}`));
         } else reject(new ControllerUnreachableError(`join: ${err.details || err.message}`));

@@ -14,7 +14,8 @@ import type { Worker } from '../worker/worker.js';
 import type { BuildService } from '../builder/build-service.js';
 import type { ImageRequests } from '../images/image-requests.js';
 import { Backoff, jittered } from './backoff.js';
-import { controllerHandlers, dispatch, type HandlerTable, type Stream } from './handlers.js';
+import { controllerHandlers, type HandlerDeps, type Stream } from './handlers.js';
+import { dispatchMessage } from '../../../../libs/proto/dispatch.js';
 
 /** STATUS_FLUSH_MS: status changes are batched this long before they go up. */
 const STATUS_FLUSH_MS = 20;
@@ -27,7 +28,7 @@ export class Session {
   private flushTimer?: NodeJS.Timeout;
   private assigning: Promise<void> = Promise.resolve();
   private readonly Client = loadDispatcher().Client;
-  private readonly handlers: HandlerTable;
+  private readonly deps: HandlerDeps;
 
   constructor(
     private readonly controllers: string[],
@@ -41,7 +42,7 @@ export class Session {
     const serially = (work: () => Promise<void>) => {
       this.assigning = this.assigning.then(work).catch((err) => this.log('error', `assignments: ${(err as Error).message}`));
     };
-    this.handlers = controllerHandlers({ worker, builds, imageRequests, log, serially });
+    this.deps = { worker, builds, imageRequests, log, serially };
   }
 
   /** report queues a status for the current session (the state db keeps it for the next Hello otherwise). */
@@ -124,7 +125,8 @@ export class Session {
         finish(err.details || err.message);
       });
       call.on('end', () => finish('stream closed by controller'));
-      call.on('data', (m: ControllerMessage) => dispatch(this.handlers, m, stream));
+      const handlers = controllerHandlers(this.deps, stream);
+      call.on('data', (m: ControllerMessage) => dispatchMessage(handlers, m));
       call.write({ hello: { description: this.describe(), tasks: this.worker.statuses() } });
     });
   }

@@ -36,7 +36,8 @@ function runtimeDouble() {
 }
 
 const spec = (networks: string[]): TaskSpec => ({
-  id: 't1', name: 'c', serviceId: '', slot: 0, image: 'x', command: [], env: [], networks: networks.map((name) => ({ name })), desiredState: TaskState.RUNNING, stopGraceMs: 0,
+  id: 't1', name: 'c', serviceId: '', slot: 0, image: 'x', command: [], env: [], networks: networks.map((name) => ({ name, aliases: [], ip: '', config: null })), desiredState: TaskState.RUNNING, stopGraceMs: 0,
+  pullAuth: null, ports: [], serviceName: '', vip: '', mounts: [],
 });
 
 test('networks changed during prepare reach the container before it starts; a running one is changed in place', async () => {

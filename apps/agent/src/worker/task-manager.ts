@@ -5,7 +5,7 @@
  * prepare/start reject the task with the error text users see.
  */
 import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
-import { TaskState, taskStateName } from '../../../../libs/common/src/index.js';
+import { TaskState, taskStateName, type TaskStateValue } from '../../../../libs/common/src/index.js';
 import type { TaskRunner } from './task-runner.js';
 import { advance } from './advance.js';
 
@@ -17,7 +17,7 @@ function networksKey(spec: TaskSpec): string {
 }
 
 export function statusOf(taskId: string, state: number, extra: Partial<TaskStatus> = {}): TaskStatus {
-  return { taskId, state, message: taskStateName(state), error: '', hasExitCode: false, exitCode: 0, address: '', timestampMs: Date.now(), ...extra };
+  return { taskId, state: state as TaskStateValue, message: taskStateName(state), error: '', hasExitCode: false, exitCode: 0, address: '', timestampMs: Date.now(), addresses: {}, imageVolumes: [], ...extra };
 }
 
 export class TaskManager {

@@ -1,7 +1,7 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../client/api-client.js';
-import { ALIAS, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { ALIAS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -49,7 +49,7 @@ export function aliasArg(v: string, prev: string[] = []): string[] {
 
 /** attachmentsBody: the request's networks from --network and --network-alias (aliases apply to the first network, as Docker's). */
 export function attachmentsBody(networks: Attachment[], aliases: string[]): { networks: Attachment[] } {
-  const list = networks.length ? networks.map((n) => ({ ...n })) : [{ name: 'bridge' }];
+  const list = networks.length ? networks.map((n) => ({ ...n })) : [{ name: BuiltinNetwork.BRIDGE }];
   if (aliases.length) list[0] = { ...list[0]!, aliases: [...(list[0]!.aliases ?? []), ...aliases] };
   return { networks: list };
 }

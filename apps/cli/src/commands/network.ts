@@ -4,13 +4,14 @@ import type { ApiClient } from '../client/api-client.js';
 import { shortId, table } from '../render/table.js';
 import { aliasArg } from './args.js';
 import type { Container } from '../client/types.js';
+import { DriverName } from '../../../../libs/common/src/index.js';
 
 interface NetworkView { id: string; name: string; driver: string; scope: string; subnet: string; gateway: string; internal: boolean; builtin: boolean }
 
 export function registerNetworkCommands(program: Command, api: () => ApiClient): void {
   const net = program.command('network').description('manage networks');
   net.command('create').description('create a network').argument('<name>')
-    .option('-d, --driver <driver>', 'bridge (one host), overlay (all hosts) or macvlan (a host segment)', 'bridge')
+    .option('-d, --driver <driver>', 'bridge (one host), overlay (all hosts) or macvlan (a host segment)', DriverName.BRIDGE)
     .option('-o, --opt <KEY=VALUE>', 'driver option, e.g. parent=eth0 or mode=bridge for macvlan (repeatable)', (v: string, prev: Record<string, string> = {}) => {
       const i = v.indexOf('=');
       if (i < 1) throw new InvalidArgumentError(`"${v}" must be KEY=VALUE`);

@@ -19,5 +19,4 @@ import { AllocatorService } from './allocator.service.js';
 export class AllocatorModule {}
 
 export { AllocatorService } from './allocator.service.js';
-export { CLUSTER_DRIVERS } from './ipam.js';
 export { ExhaustedError } from './errors.js';

@@ -9,9 +9,9 @@
  */
 import { heldAddresses, heldVips, userNetwork } from '../store/network.store.js';
 import { lockIn, type Tx } from '../store/transactions.js';
-import { intToIp, ipToInt, isBuiltinNetwork, type Attachment } from '../../../../libs/common/src/index.js';
+import { intToIp, ipToInt, isBuiltinNetwork, isClusterDriver, type Attachment } from '../../../../libs/common/src/index.js';
 import { ExhaustedError } from './errors.js';
-import { CLUSTER_DRIVERS, addressPool, pickAddress } from './ipam.js';
+import { addressPool, pickAddress } from './ipam.js';
 import { pickVip } from './vip.js';
 
 /** Lock keys: one per network's addresses, one for the VIP pool (the same keys every replica uses). */
@@ -26,7 +26,7 @@ const VIP_LOCK = 'vips';
  */
 async function allocateAddresses(tx: Tx, network: string, count: number): Promise<string[]> {
   const n = await userNetwork(tx, network);
-  if (!n || !CLUSTER_DRIVERS.has(n.driver) || count === 0) return Array.from({ length: count }, () => '');
+  if (!n || !isClusterDriver(n.driver) || count === 0) return Array.from({ length: count }, () => '');
   await lockIn(tx, addressLock(network));
   const taken = new Set((await heldAddresses(tx, network)).map(ipToInt));
   const pool = addressPool(n.subnet, n.gateway, n.ipRange);

@@ -7,9 +7,6 @@
 import { formatCidr, ipToInt, parseCidr, type Cidr } from '../../../../libs/common/src/index.js';
 import { ExhaustedError } from './errors.js';
 
-/** CLUSTER_DRIVERS: drivers whose addresses the controller allocates per task, cluster-wide (the others are addressed by each host). */
-export const CLUSTER_DRIVERS = new Set(['macvlan', 'overlay']);
-
 /** AddressPool: where a network's task addresses come from. */
 export interface AddressPool {
   subnet: Cidr;

@@ -1,5 +1,5 @@
 /** The agent's view of tasks: task rows as the proto's TaskSpec, and the overlay peer tables. */
-import type { OverlayPeers, TaskSpec } from '../../../../libs/proto/messages.js';
+import type { OverlayPeers, TaskSpec, TaskState } from '../../../../libs/proto/messages.js';
 import type { Network, OverlayMember, TaskWithNames, Volume } from '../store/store.module.js';
 import { STOP_GRACE_MS } from './tunables.js';
 import { asAttachments, asMounts, parsePublish } from '../../../../libs/common/src/index.js';
@@ -15,12 +15,14 @@ export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Ma
     const n = nets.get(a.name);
     return {
       name: a.name, aliases: a.aliases ?? [], ip: a.ip ?? '',
-      ...(n ? { config: { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> } } : {}),
+      config: n ? { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> } : null,
     };
   });
   return {
     id: t.id, name: taskName(t), serviceId: t.serviceId ?? '', slot: t.slot, image: t.image, command: t.command,
-    env: t.env, networks, desiredState: t.desiredState, stopGraceMs: STOP_GRACE_MS,
+    env: t.env, networks, stopGraceMs: STOP_GRACE_MS, pullAuth: null,
+    // The store's desiredState column only ever holds TaskState values.
+    desiredState: t.desiredState as TaskState,
     ports: (t.ports ?? []).map(parsePublish), serviceName: t.service?.name ?? '', vip: t.service?.vip ?? '',
     mounts: asMounts(t.mounts).map((m) => {
       const v = m.type === 'volume' ? volumes.get(m.source) : undefined;

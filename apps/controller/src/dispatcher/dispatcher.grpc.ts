@@ -6,7 +6,7 @@
 import { Controller, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
 import { status, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
-import type { AgentMessage, ControllerMessage, JoinRequest, JoinResponse } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, ControllerMessageInput, JoinRequest, JoinResponse } from '../../../../libs/proto/messages.js';
 import { NetworkStore, NodeStore, TaskStore, VolumeStore } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
@@ -38,16 +38,16 @@ export class DispatcherGrpc {
   @GrpcMethod('Dispatcher', 'Join')
   async join(req: JoinRequest, _meta: unknown, call: ServerUnaryCall<JoinRequest, JoinResponse>): Promise<JoinResponse> {
     const peer = call?.getPeer?.() ?? 'unknown peer';
-    if (!(await this.joinTokens.valid(req.token ?? ''))) {
+    if (!(await this.joinTokens.valid(req.token))) {
       this.log.warn(`join refused for ${peer} (${req.description?.hostname ?? '?'}): invalid join token`);
       throw new RpcException({ code: status.PERMISSION_DENIED, message: 'invalid join token' });
     }
-    const d = req.description ?? ({} as JoinRequest['description']);
-    if (!d.hostname || d.hostname.length > 253) throw new RpcException({ code: status.INVALID_ARGUMENT, message: 'description.hostname is required (at most 253 characters)' });
+    const d = req.description;
+    if (!d?.hostname || d.hostname.length > 253) throw new RpcException({ code: status.INVALID_ARGUMENT, message: 'description.hostname is required (at most 253 characters)' });
     let node;
     try {
-      node = await this.nodes.create({ hostname: d.hostname, cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion });
-      const cert = await this.ca.signNode(req.csrPem ?? '', node.id);
+      node = await this.nodes.create({ hostname: d.hostname, cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion, volumePlugins: [] });
+      const cert = await this.ca.signNode(req.csrPem, node.id);
       await this.nodes.setCertSerial(node.id, cert.serial);
       this.log.log(`node ${node.id} (${d.hostname}) joined from ${peer}`);
       return { nodeId: node.id, certificatePem: cert.certPem, caPem: this.ca.caPem };
@@ -59,7 +59,7 @@ export class DispatcherGrpc {
   }
 
   @GrpcStreamCall('Dispatcher', 'Session')
-  session(call: ServerDuplexStream<AgentMessage, ControllerMessage>): void {
+  session(call: ServerDuplexStream<AgentMessage, ControllerMessageInput>): void {
     const der = call.getAuthContext?.()?.sslPeerCertificate?.raw;
     const nodeId = this.ca.nodeIdOf(der);
     const fail = (msg: string) => call.emit('error', { code: status.UNAUTHENTICATED, details: msg, message: msg });

@@ -1,21 +1,23 @@
 /**
  * AgentSession: one connected agent's bidirectional stream on this replica.
  * After Hello it registers with the NodeRouter, then serves status
- * batches and log chunks from the agent (every message, heartbeats too,
- * tells Liveness the node is alive), and pushes complete
- * assignment sets (coalescing bursts: at most one push in flight, one more
- * queued). Any stream error ends the session; the agent builds a new one.
+ * batches and log chunks from the agent through one handler per message kind
+ * (every message, heartbeats too, tells Liveness the node is alive), and
+ * pushes complete assignment sets (coalescing bursts: at most one push in
+ * flight, one more queued). Any stream error ends the session; the agent
+ * builds a new one. docs/design/dispatcher.md tells the whole protocol.
  */
 import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, ControllerMessageInput, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
+import { dispatchMessage, type MessageHandlers } from '../../../../libs/proto/dispatch.js';
 import { NetworkStore, NodeStore, TaskStore, VolumeStore, type StatusReport } from '../store/store.module.js';
 import type { Liveness, LiveSession } from './liveness.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
 import { overlayPeers, toTaskSpec } from './assignments.js';
-import { TaskState, asMounts, isBuiltinNetwork, networkNames } from '../../../../libs/common/src/index.js';
+import { DriverName, TaskState, asMounts, isBuiltinNetwork, networkNames } from '../../../../libs/common/src/index.js';
 import type { PullAuthResolver } from './pull-auth.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 
@@ -35,14 +37,14 @@ function toReport(s: TaskStatus): StatusReport {
   return {
     taskId: s.taskId, state: s.state, message: s.message, error: s.error, address: s.address,
     // Addresses are known once a task runs; earlier states carry none and must not clear them.
-    ...(s.state >= TaskState.RUNNING && s.addresses ? { addresses: s.addresses } : {}),
-    ...(s.imageVolumes?.length ? { imageVolumes: s.imageVolumes } : {}),
+    ...(s.state >= TaskState.RUNNING ? { addresses: s.addresses } : {}),
+    ...(s.imageVolumes.length ? { imageVolumes: s.imageVolumes } : {}),
     ...(s.hasExitCode ? { exitCode: s.exitCode } : {}), at: s.timestampMs ? new Date(s.timestampMs) : new Date(),
   };
 }
 
 function describe(d: NodeDescription) {
-  return { hostname: d.hostname || 'unknown', cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels ?? {}, addr: d.addr, agentVersion: d.agentVersion, volumePlugins: d.volumePlugins ?? [] };
+  return { hostname: d.hostname || 'unknown', cpus: d.cpus, memoryBytes: d.memoryBytes, labels: d.labels, addr: d.addr, agentVersion: d.agentVersion, volumePlugins: d.volumePlugins };
 }
 
 export class AgentSession implements LocalSession, LiveSession {
@@ -59,17 +61,38 @@ export class AgentSession implements LocalSession, LiveSession {
   private pendingStatuses: TaskStatus[] = [];
   private applying?: Promise<void>;
 
-  constructor(private readonly call: ServerDuplexStream<AgentMessage, ControllerMessage>, readonly nodeId: string, private readonly d: SessionDeps) {}
+  constructor(private readonly call: ServerDuplexStream<AgentMessage, ControllerMessageInput>, readonly nodeId: string, private readonly d: SessionDeps) {}
+
+  /**
+   * What each message from a started session does. A heartbeat only says the
+   * agent is there, which every message does (run() counts them); a second
+   * Hello changes nothing. Request results go to the stream that asked.
+   */
+  private readonly handlers: MessageHandlers<AgentMessage, void | Promise<void>> = {
+    hello: () => {},
+    heartbeat: () => {},
+    statuses: (b) => this.queueStatuses(b.statuses),
+    log: (c) => this.answer(c.requestId, { items: c.lines, eof: c.eof, error: c.error }),
+    pullProgress: (p) => this.answer(p.requestId, { items: [{ layers: p.layers, digest: p.digest }], eof: p.eof, error: p.error }),
+    pruneResult: (r) => this.answer(r.requestId, { items: [{ removedImages: r.removedImages, bytesFreed: r.bytesFreed }], eof: true, error: r.error }),
+    volumeRemoveResult: (r) => this.answer(r.requestId, { items: [{ removed: r.removed }], eof: true, error: r.error }),
+    buildOutput: (o) => this.answer(o.requestId, { items: [{ lines: o.lines, imageDigest: o.imageDigest }], eof: o.eof, error: o.error }),
+    nodeUpdate: async (d) => {
+      await this.d.nodes.described(this.nodeId, describe(d));
+      await this.d.queue.reconcileAll();
+    },
+  };
 
   run(): void {
     const helloTimer = setTimeout(() => this.end('no Hello within 10 s'), HELLO_TIMEOUT_MS);
     let started = false;
     this.call.on('data', (m: AgentMessage) => {
       if (!started) {
-        if (!('hello' in m) || !m.hello) return this.end('first message was not Hello');
+        if (!m.hello) return this.end('first message was not Hello');
+        if (!m.hello.description) return this.end('Hello without a description');
         started = true;
         clearTimeout(helloTimer);
-        this.start(m.hello.description, m.hello.tasks ?? []).catch((err) => this.end(`session start failed: ${(err as Error).message}`));
+        this.start(m.hello.description, m.hello.tasks).catch((err) => this.end(`session start failed: ${(err as Error).message}`));
         return;
       }
       this.d.liveness.seen(this.nodeId, this);
@@ -94,27 +117,7 @@ export class AgentSession implements LocalSession, LiveSession {
   }
 
   private async onMessage(m: AgentMessage): Promise<void> {
-    // A heartbeat says only that the agent is there, which every message does (run() counts them).
-    if ('statuses' in m && m.statuses) {
-      this.queueStatuses(m.statuses.statuses ?? []);
-    } else if ('log' in m && m.log) {
-      this.answer(m.log.requestId, { items: m.log.lines ?? [], eof: m.log.eof, error: m.log.error });
-    } else if ('pullProgress' in m && m.pullProgress) {
-      const p = m.pullProgress;
-      this.answer(p.requestId, { items: [{ layers: p.layers ?? [], digest: p.digest }], eof: p.eof, error: p.error });
-    } else if ('pruneResult' in m && m.pruneResult) {
-      const r = m.pruneResult;
-      this.answer(r.requestId, { items: [{ removedImages: r.removedImages ?? [], bytesFreed: r.bytesFreed }], eof: true, error: r.error });
-    } else if ('nodeUpdate' in m && m.nodeUpdate) {
-      await this.d.nodes.described(this.nodeId, describe(m.nodeUpdate));
-      await this.d.queue.reconcileAll();
-    } else if ('volumeRemoveResult' in m && m.volumeRemoveResult) {
-      const r = m.volumeRemoveResult;
-      this.answer(r.requestId, { items: [{ removed: r.removed ?? [] }], eof: true, error: r.error });
-    } else if ('buildOutput' in m && m.buildOutput) {
-      const o = m.buildOutput;
-      this.answer(o.requestId, { items: [{ lines: o.lines ?? [], imageDigest: o.imageDigest }], eof: o.eof, error: o.error });
-    }
+    await dispatchMessage(this.handlers, m);
   }
 
   /** back: the node had been marked down and is heard from again; it may have missed changes, and may take tasks. */
@@ -152,11 +155,11 @@ export class AgentSession implements LocalSession, LiveSession {
     const { terminalServices, networks } = await this.d.tasks.applyReports(this.nodeId, statuses.map(toReport));
     for (const s of terminalServices) await this.d.queue.reconcileService(s);
     // Overlay peers changed: every node on those networks gets its new peer table.
-    const overlays = (await this.d.networks.byNames(networks.filter((n) => !isBuiltinNetwork(n)))).filter((n) => n.driver === 'overlay').map((n) => n.name);
+    const overlays = (await this.d.networks.byNames(networks.filter((n) => !isBuiltinNetwork(n)))).filter((n) => n.driver === DriverName.OVERLAY).map((n) => n.name);
     if (overlays.length) await this.d.router.notifyNodes(await this.d.tasks.nodesOnNetworks(overlays));
   }
 
-  private send(m: ControllerMessage): void {
+  private send(m: ControllerMessageInput): void {
     if (!this.closed) this.call.write(m);
   }
 
@@ -173,7 +176,7 @@ export class AgentSession implements LocalSession, LiveSession {
         const nets = new Map((await this.d.networks.byNames([...new Set(rows.flatMap((r) => networkNames(r.networks)))])).map((n) => [n.name, n]));
         const volumes = new Map((await this.d.volumes.byNames([...new Set(rows.flatMap((r) => asMounts(r.mounts).filter((m) => m.type === 'volume').map((m) => m.source)))])).map((v) => [v.name, v]));
         const tasks = rows.map((r) => ({ ...toTaskSpec(r, nets, volumes), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
-        const overlayNets = [...nets.values()].filter((n) => n.driver === 'overlay').map((n) => n.name);
+        const overlayNets = [...nets.values()].filter((n) => n.driver === DriverName.OVERLAY).map((n) => n.name);
         const overlays = overlayPeers(overlayNets, await this.d.networks.overlayMembers(overlayNets), this.nodeId);
         this.send({ assignments: { tasks, sequence: ++this.sequence, overlays } });
       })

@@ -9,9 +9,6 @@ import type { NodeDescription } from '../../../../libs/proto/messages.js';
 
 export type { Node };
 
-/** NodeDescriptionInput is what an agent reports about its host (the proto's NodeDescription). */
-export type NodeDescriptionInput = NodeDescription;
-
 @Injectable()
 export class NodeStore {
   constructor(private readonly db: PrismaService) {}
@@ -39,7 +36,7 @@ export class NodeStore {
     await this.db.node.deleteMany({ where: { id } });
   }
 
-  create(d: NodeDescriptionInput): Promise<Node> {
+  create(d: NodeDescription): Promise<Node> {
     return this.db.node.create({ data: { id: newId(), ...this.describe(d) } });
   }
 
@@ -47,7 +44,7 @@ export class NodeStore {
     await this.db.node.update({ where: { id }, data: { certSerial } });
   }
 
-  private describe(d: NodeDescriptionInput) {
+  private describe(d: NodeDescription) {
     return {
       hostname: d.hostname.slice(0, 253), cpus: d.cpus, memoryBytes: BigInt(Math.max(0, Math.floor(d.memoryBytes))), labels: d.labels, addr: d.addr, agentVersion: d.agentVersion,
       volumePlugins: (d.volumePlugins ?? []).map((p) => ({ name: p.name, scope: p.scope === 'global' ? 'global' : 'local' })),
@@ -55,7 +52,7 @@ export class NodeStore {
   }
 
   /** described records a node's new description (its volume plugins changed). */
-  async described(id: string, d: NodeDescriptionInput): Promise<void> {
+  async described(id: string, d: NodeDescription): Promise<void> {
     await this.db.node.update({ where: { id }, data: this.describe(d) });
   }
 }

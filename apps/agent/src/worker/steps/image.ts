@@ -18,15 +18,14 @@ export interface PreparedImage {
 
 /** withoutCredentials: what of a spec may be stored — never its pull credentials. */
 export function withoutCredentials(spec: TaskSpec): TaskSpec {
-  const { pullAuth: _, ...rest } = spec;
-  return rest;
+  return { ...spec, pullAuth: null };
 }
 
 export class ImageStep {
   constructor(private readonly images: ImageStore) {}
 
   async prepare(spec: TaskSpec): Promise<PreparedImage> {
-    const image = await this.images.ensure(spec.image, { auth: spec.pullAuth });
+    const image = await this.images.ensure(spec.image, { auth: spec.pullAuth ?? undefined });
     return { image, user: await imageUser(image), volumes: Object.keys(image.config.config?.Volumes ?? {}) };
   }
 }

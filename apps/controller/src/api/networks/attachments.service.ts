@@ -11,7 +11,7 @@ import { BadGatewayException, Injectable } from '@nestjs/common';
 import { ConflictError, ContainerStore, NetworkStore, TaskStore, type Network } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
-import { TaskState, formatPublish, hostPortKey, isBuiltinNetwork, parsePublish, type Attachment, type PortError } from '../../../../../libs/common/src/index.js';
+import { BuiltinNetwork, DriverName, TaskState, formatPublish, hostPortKey, isBuiltinNetwork, isExclusiveNetwork, parsePublish, type Attachment, type PortError } from '../../../../../libs/common/src/index.js';
 import { mapContainer } from '../common/mappers.js';
 import { fieldError } from '../common/validation.js';
 import type { ConnectDto, NetworkAttachmentDto } from './network.dto.js';
@@ -41,12 +41,12 @@ export class AttachmentsService {
   /** check validates what a create request asks for; `container` says it is a one-off container (attachable networks only). */
   async check(req: AttachRequest, container: boolean): Promise<CheckedAttachments> {
     if (req.network !== undefined && req.networks !== undefined) throw fieldError('networks', 'give network or networks, not both');
-    const networks: Attachment[] = req.networks?.map((n) => ({ name: n.name, ...(n.aliases?.length ? { aliases: [...new Set(n.aliases)] } : {}) })) ?? [{ name: req.network ?? 'bridge' }];
+    const networks: Attachment[] = req.networks?.map((n) => ({ name: n.name, ...(n.aliases?.length ? { aliases: [...new Set(n.aliases)] } : {}) })) ?? [{ name: req.network ?? BuiltinNetwork.BRIDGE }];
     if (!networks.length) throw fieldError('networks', 'give at least one network (none for no network)');
     const names = networks.map((n) => n.name);
     const twice = names.find((n, i) => names.indexOf(n) !== i);
     if (twice) throw fieldError('networks', `network ${twice} is given twice`);
-    const alone = names.find((n) => n === 'host' || n === 'none');
+    const alone = names.find(isExclusiveNetwork);
     if (alone && names.length > 1) throw fieldError('networks', `the ${alone} network cannot be combined with other networks`);
     const user = await this.store.byNames(names.filter((n) => !isBuiltinNetwork(n)));
     for (const n of networks) {
@@ -62,8 +62,8 @@ export class AttachmentsService {
   private checkPublish(networks: Attachment[], user: Network[], publish: string[]): string[] {
     if (!publish.length) return [];
     const first = networks[0]!.name;
-    if (first === 'host' || first === 'none') throw fieldError('publish', `ports are published on bridge networks; ${first} has ${first === 'host' ? "the host's own ports already" : 'no network'}`);
-    const bridge = networks.find((n) => n.name === 'bridge' || user.find((u) => u.name === n.name)?.driver === 'bridge');
+    if (isExclusiveNetwork(first)) throw fieldError('publish', `ports are published on bridge networks; ${first} has ${first === BuiltinNetwork.HOST ? "the host's own ports already" : 'no network'}`);
+    const bridge = networks.find((n) => n.name === BuiltinNetwork.BRIDGE || user.find((u) => u.name === n.name)?.driver === DriverName.BRIDGE);
     if (!bridge) {
       const u = user.find((x) => x.name === first)!;
       throw fieldError('publish', `ports are published on bridge networks; on ${u.driver} network ${u.name} the container has its own address`);
@@ -83,8 +83,8 @@ export class AttachmentsService {
   }
 
   private async network(ref: string): Promise<{ name: string; attachable: boolean; driver: string }> {
-    if (ref === 'host' || ref === 'none') throw fieldError('network', `containers cannot be connected to or disconnected from the ${ref} network`);
-    if (ref === 'bridge') return { name: 'bridge', attachable: true, driver: 'bridge' };
+    if (isExclusiveNetwork(ref)) throw fieldError('network', `containers cannot be connected to or disconnected from the ${ref} network`);
+    if (ref === BuiltinNetwork.BRIDGE) return { name: BuiltinNetwork.BRIDGE, attachable: true, driver: DriverName.BRIDGE };
     return this.store.resolve(ref);
   }
 
@@ -92,9 +92,9 @@ export class AttachmentsService {
     const n = await this.network(ref);
     const c = await this.containers.resolve(dto.container);
     if (!n.attachable) throw fieldError('network', `overlay network ${n.name} is not attachable (create it with --attachable)`);
-    if (dto.aliases?.length && n.name === 'bridge') throw fieldError('aliases', 'aliases are for user-defined networks, not bridge');
+    if (dto.aliases?.length && n.name === BuiltinNetwork.BRIDGE) throw fieldError('aliases', 'aliases are for user-defined networks, not bridge');
     await this.containers.setNetworks(c.id, (cur) => {
-      if (cur.some((a) => a.name === 'host' || a.name === 'none')) throw fieldError('container', `container ${c.name} uses the ${cur[0]!.name} network and cannot join others`);
+      if (cur.some((a) => isExclusiveNetwork(a.name))) throw fieldError('container', `container ${c.name} uses the ${cur[0]!.name} network and cannot join others`);
       if (cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is already connected to network ${n.name}`);
       if (cur.length >= 8) throw fieldError('network', `container ${c.name} is on 8 networks already, the most it can be on`);
       return [...cur, { name: n.name, aliases: [...new Set(dto.aliases ?? [])] }];
@@ -113,7 +113,7 @@ export class AttachmentsService {
   async disconnect(ref: string, dto: ConnectDto) {
     const n = await this.network(ref);
     const c = await this.containers.resolve(dto.container);
-    const bridges = new Set(['bridge', ...(await this.store.list()).filter((u) => u.driver === 'bridge').map((u) => u.name)]);
+    const bridges = new Set<string>([BuiltinNetwork.BRIDGE, ...(await this.store.list()).filter((u) => u.driver === DriverName.BRIDGE).map((u) => u.name)]);
     await this.containers.setNetworks(c.id, (cur) => {
       if (!cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is not connected to network ${n.name}`);
       // Ports are published through the first bridge network (checkPublish, and the agent alike).

@@ -1,7 +1,7 @@
 /** Request DTOs of the networks API. */
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import { Optional } from '../common/validation.js';
-import { ALIAS } from '../../../../../libs/common/src/index.js';
+import { ALIAS, USER_DRIVERS } from '../../../../../libs/common/src/index.js';
 
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -9,7 +9,7 @@ export class CreateNetworkDto {
   @IsString() @Matches(NETWORK_NAME_RE, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _, . or -' })
   name!: string;
 
-  @Optional() @IsIn(['bridge', 'overlay', 'macvlan'], { message: 'driver must be bridge, overlay or macvlan' })
+  @Optional() @IsIn(USER_DRIVERS, { message: 'driver must be bridge, overlay or macvlan' })
   driver?: string;
 
   @Optional() @IsString() @MaxLength(18)

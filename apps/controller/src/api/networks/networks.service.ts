@@ -12,9 +12,9 @@
  */
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
-import { AllocatorService, CLUSTER_DRIVERS } from '../../allocator/allocator.module.js';
+import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { BUILTIN_NETWORKS, CidrError, contains, isBuiltinNetwork, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '../../../../../libs/common/src/index.js';
+import { BUILTIN_NETWORKS, BuiltinNetwork, CidrError, DriverName, isClusterDriver, isExclusiveNetwork, contains, isBuiltinNetwork, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '../../../../../libs/common/src/index.js';
 import { fieldError } from '../common/validation.js';
 import type { CreateNetworkDto } from './network.dto.js';
 
@@ -23,7 +23,7 @@ const DEFAULT_BRIDGE_SUBNET = '10.210.0.0/16';
 
 function view(n: Network) {
   return {
-    id: n.id, name: n.name, driver: n.driver, scope: CLUSTER_DRIVERS.has(n.driver) ? 'cluster' : 'local', subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange,
+    id: n.id, name: n.name, driver: n.driver, scope: isClusterDriver(n.driver) ? 'cluster' : 'local', subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange,
     internal: n.internal, attachable: n.attachable, options: n.options ?? {}, builtin: false, createdAt: n.createdAt,
   };
 }
@@ -33,10 +33,10 @@ const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'];
 /** driverOptions validates the options a driver takes; returns them normalised. */
 function driverOptions(driver: string, dto: CreateNetworkDto): Record<string, string> {
   const o = dto.options ?? {};
-  if (driver === 'overlay' && 'encrypted' in o) {
+  if (driver === DriverName.OVERLAY && 'encrypted' in o) {
     throw fieldError('options', 'encrypted overlays are not available: they need IPsec ESP or WireGuard in the kernel of every host, and this build has neither (see README)');
   }
-  if (driver !== 'macvlan') {
+  if (driver !== DriverName.MACVLAN) {
     if (Object.keys(o).length) throw fieldError('options', `${driver} networks take no options`);
     return {};
   }
@@ -55,7 +55,7 @@ function driverOptions(driver: string, dto: CreateNetworkDto): Record<string, st
 }
 
 function builtinView(name: string) {
-  return { id: name, name, driver: name === 'bridge' ? 'bridge' : name, scope: 'local', subnet: name === 'bridge' ? DEFAULT_BRIDGE_SUBNET : '', gateway: '', ipRange: '', internal: false, attachable: name !== 'host' && name !== 'none', builtin: true, createdAt: null };
+  return { id: name, name, driver: name, scope: 'local', subnet: name === BuiltinNetwork.BRIDGE ? DEFAULT_BRIDGE_SUBNET : '', gateway: '', ipRange: '', internal: false, attachable: !isExclusiveNetwork(name), builtin: true, createdAt: null };
 }
 
 @Injectable()
@@ -110,14 +110,14 @@ export class NetworksService {
         throw fieldError('ipRange', (err as CidrError).message);
       }
     }
-    const driver = dto.driver ?? 'bridge';
+    const driver = dto.driver ?? DriverName.BRIDGE;
     const options = driverOptions(driver, dto);
-    if (dto.attachable !== undefined && driver !== 'overlay') throw fieldError('attachable', `${driver} networks are always attachable; the option is for overlay networks`);
-    return { name: dto.name, driver, subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, attachable: driver !== 'overlay' || !!dto.attachable, options };
+    if (dto.attachable !== undefined && driver !== DriverName.OVERLAY) throw fieldError('attachable', `${driver} networks are always attachable; the option is for overlay networks`);
+    return { name: dto.name, driver, subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, attachable: driver !== DriverName.OVERLAY || !!dto.attachable, options };
   }
 
   async create(dto: CreateNetworkDto) {
-    const driver = dto.driver ?? 'bridge';
+    const driver = dto.driver ?? DriverName.BRIDGE;
     driverOptions(driver, dto);
     if (isBuiltinNetwork(dto.name)) throw new ConflictError(`network ${dto.name} is built in`);
     return view(await this.allocator.createNetwork(dto.name, (taken) => this.settings(dto, taken)));

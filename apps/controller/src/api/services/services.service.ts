@@ -6,7 +6,7 @@ import { JobQueue } from '../../queue/queue.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { formatImageRef, parseImageRef } from '../../../../../libs/common/src/index.js';
+import { formatImageRef, hasResolver, parseImageRef } from '../../../../../libs/common/src/index.js';
 import { mapService, mapTask } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';
@@ -27,8 +27,8 @@ export class ServicesService {
     const { networks, ports, user } = await this.attachments.check(dto, false);
     const { mounts } = await this.volumes.checkMounts(dto.mounts);
     const endpointMode = dto.endpointMode ?? 'vip';
-    // A virtual IP is for networks with names: user-defined bridge and overlay networks.
-    const named = user.some((n) => n.driver === 'bridge' || n.driver === 'overlay');
+    // A virtual IP is for networks with names (a resolver).
+    const named = user.some((n) => hasResolver(n.driver));
     const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, endpointMode }, endpointMode === 'vip' && named ? this.allocator.vip(this.config.vipPool) : undefined);
     await this.queue.reconcileService(s.id);
     return mapService({ ...s, running: 0 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
 import type { Info } from '../client/types.js';
-import { ContextError, packContext } from '../build/context.js';
+import { ContextError, packContext } from '../builder/context.js';
 import { readNdjson } from '../client/ndjson.js';
 import { fileBody, pushBlob } from '../../../../libs/oci/src/index.js';
 import { BUILD_CONTEXT_REPOSITORY } from '../../../../libs/common/src/index.js';

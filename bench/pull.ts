@@ -16,7 +16,7 @@ import { createGzip } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { startRegistry } from '../test/fixtures/registry-process.js';
 import { ImageService } from '../apps/agent/src/images/image-service.js';
-import { fileBody, MediaType, pushBlob } from '../libs/oci/src/index.js';
+import { fileBody, MediaType, pushBlob } from '#libs/oci';
 
 const LAYERS = 5;
 const LAYER_BYTES = 40 * 1024 * 1024;

@@ -10,7 +10,7 @@
  * live uploads. Pure apart from that feedback: no IO.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { MediaType } from '../../libs/oci/src/index.js';
+import { MediaType } from '#libs/oci';
 import { CANARY, contentRange, digest, name, nested, range, sha256, tag, type Rng } from './hostile-values.js';
 
 export interface FuzzRequest {

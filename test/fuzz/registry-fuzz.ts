@@ -8,7 +8,7 @@
  * test/fuzz/registry.fuzz-spec.ts (CI) and bench/fuzz-registry.ts (long runs).
  */
 import { Agent, request } from 'node:http';
-import { buildSingleLayerImage, pushImage, MANIFEST_ACCEPT, parseManifest, digestOf } from '../../libs/oci/src/index.js';
+import { buildSingleLayerImage, pushImage, MANIFEST_ACCEPT, parseManifest, digestOf } from '#libs/oci';
 import { rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

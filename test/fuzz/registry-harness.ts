@@ -5,7 +5,7 @@
  * signed with another key (forged). Everything lives under `dir`.
  */
 import { createServer } from 'node:http';
-import { newSigningKey, signToken, toJwk } from '../../libs/regauth/src/index.js';
+import { newSigningKey, signToken, toJwk } from '#libs/regauth';
 import { startRegistry, type RegistryProcess } from '../fixtures/registry-process.js';
 import type { FuzzAuth } from './registry-fuzz.js';
 

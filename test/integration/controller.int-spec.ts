@@ -9,7 +9,7 @@ import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
 import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
 import { waitFor } from '../lab/sh.js';
 import { TaskStore, type StatusReport } from '../../apps/controller/src/store/store.module.js';
-import { TaskState } from '../../libs/common/src/index.js';
+import { TaskState } from '#libs/common';
 
 const TOKEN = 'integration-token-0123456789';
 let db: TestDatabase;

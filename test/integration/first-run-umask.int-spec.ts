@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost, toMount, type MountFields } from '../fixtures/runtime-host.js';
 import { sh } from '../lab/sh.js';
 import { REPO } from '../lab/lab.js';
-import { buildSingleLayerImage, pushImage } from '../../libs/oci/src/index.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import { buildSingleLayerImage, pushImage } from '#libs/oci';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 

@@ -11,7 +11,7 @@ import { waitFor } from '../lab/sh.js';
 import { LivenessStore, TaskStore, type StatusReport } from '../../apps/controller/src/store/store.module.js';
 import { NodeRouter, type LocalSession } from '../../apps/controller/src/dispatcher/node-router.js';
 import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
-import { TaskState } from '../../libs/common/src/index.js';
+import { TaskState } from '#libs/common';
 
 const ctl = controllerApp('liveness-token-0123456789', { BERTH_NODE_DOWN_MS: '60000', BERTH_HEARTBEAT_MS: '1000' });
 

@@ -6,7 +6,7 @@ import request from 'supertest';
 import pg from 'pg';
 import { controllerApp } from '../fixtures/controller-app.js';
 import { PullAuthResolver } from '../../apps/controller/src/dispatcher/pull-auth.js';
-import { fromJwk, verifyToken, type Jwk, type TokenClaims } from '../../libs/regauth/src/index.js';
+import { fromJwk, verifyToken, type Jwk, type TokenClaims } from '#libs/regauth';
 
 const TOKEN = 'registry-auth-token-0123456789';
 const ctl = controllerApp(TOKEN);

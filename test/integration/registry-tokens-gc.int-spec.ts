@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { startProcess, stopProcess, tail, type LabProcess } from '../lab/proc.js';
 import { waitFor } from '../lab/sh.js';
 import { REPO } from '../lab/lab.js';
-import { newSigningKey, signToken, toJwk, type Access } from '../../libs/regauth/src/index.js';
+import { newSigningKey, signToken, toJwk, type Access } from '#libs/regauth';
 
 const PORT = 16000 + Math.floor(Math.random() * 90);
 const base = `http://127.0.0.1:${PORT}`;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { startProcess, stopProcess, type LabProcess } from '../lab/proc.js';
 import { sh, waitFor } from '../lab/sh.js';
 import { REPO } from '../lab/lab.js';
-import { buildSingleLayerImage, pushImage } from '../../libs/oci/src/index.js';
+import { buildSingleLayerImage, pushImage } from '#libs/oci';
 
 const PORT = 15900 + Math.floor(Math.random() * 90);
 const base = `http://127.0.0.1:${PORT}`;

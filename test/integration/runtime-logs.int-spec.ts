@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
-import type { LogLine, TaskSpec } from '../../libs/proto/messages.js';
+import type { LogLine, TaskSpec } from '#libs/proto/messages.js';
 import type { LogOptions } from '../../apps/agent/src/runtime/index.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sh, waitFor } from '../lab/sh.js';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
-import type { NetworkAttachment, TaskSpec } from '../../libs/proto/messages.js';
+import type { NetworkAttachment, TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost, toMount, type MountFields } from '../fixtures/runtime-host.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 

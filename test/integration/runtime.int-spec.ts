@@ -10,7 +10,7 @@ import { pushBusybox } from '../fixtures/registry-process.js';
 import { ImageNotFoundError, InvalidTaskIdError, RuntimeError } from '../../apps/agent/src/errors.js';
 import { createPipeline } from '../../apps/agent/src/worker/index.js';
 import { UnknownNetworkError } from '../../apps/agent/src/network/index.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { sh, waitFor } from '../lab/sh.js';
 import { ownNetns, runtimeHost, toMount } from '../fixtures/runtime-host.js';
 import { pluginCall, VolumePlugins } from '../../apps/agent/src/volumes/plugins.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../apps/volume-loopfs/src/main.js');
 

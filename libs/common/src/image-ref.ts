@@ -3,7 +3,7 @@
  * A reference without a registry host resolves against the cluster registry,
  * and a bare name such as "busybox" becomes "library/busybox" like Docker Hub's.
  */
-import { isValidDigest } from '../../oci/src/digest.js';
+import { isValidDigest } from '#libs/oci';
 
 export interface ImageRef {
   registry: string;

@@ -1,7 +1,7 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../client/api-client.js';
-import { ALIAS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { ALIAS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '#libs/common';
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];

@@ -13,8 +13,8 @@ import { CliError } from '../client/api-client.js';
 import type { Info } from '../client/types.js';
 import { ContextError, packContext } from '../builder/context.js';
 import { readNdjson } from '../client/ndjson.js';
-import { fileBody, pushBlob } from '../../../../libs/oci/src/index.js';
-import { BUILD_CONTEXT_REPOSITORY } from '../../../../libs/common/src/index.js';
+import { fileBody, pushBlob } from '#libs/oci';
+import { BUILD_CONTEXT_REPOSITORY } from '#libs/common';
 
 
 function buildArg(v: string, prev: Record<string, string> = {}): Record<string, string> {

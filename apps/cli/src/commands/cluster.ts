@@ -9,8 +9,8 @@ import type { Image, Info, Node } from '../client/types.js';
 import { shortId, size, table } from '../render/table.js';
 import { PullProgressView } from '../render/progress.js';
 import { readNdjson } from '../client/ndjson.js';
-import { buildSingleLayerImage, pushImage } from '../../../../libs/oci/src/index.js';
-import { parseImageRef } from '../../../../libs/common/src/index.js';
+import { buildSingleLayerImage, pushImage } from '#libs/oci';
+import { parseImageRef } from '#libs/common';
 
 export function registerClusterCommands(program: Command, api: () => ApiClient): void {
   const node = program.command('node').description('cluster nodes');

@@ -5,7 +5,7 @@ import { CliError } from '../client/api-client.js';
 import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
 import { aliasArg, attachmentsBody, collect, envArg, intArg, mountArg, networksArg, publishArg, volumeArg } from './args.js';
-import type { Attachment, Mount } from '../../../../libs/common/src/index.js';
+import type { Attachment, Mount } from '#libs/common';
 
 const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
 /** START_WAIT_MS: how long `berth run` waits for the container to start (image pulls included). */

@@ -4,7 +4,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { shortId, table } from '../render/table.js';
 import { aliasArg } from './args.js';
 import type { Container } from '../client/types.js';
-import { DriverName } from '../../../../libs/common/src/index.js';
+import { DriverName } from '#libs/common';
 
 interface NetworkView { id: string; name: string; driver: string; scope: string; subnet: string; gateway: string; internal: boolean; builtin: boolean }
 

@@ -4,7 +4,7 @@ import type { ApiClient } from '../client/api-client.js';
 import type { Service, Task } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
 import { aliasArg, attachmentsBody, envArg, intArg, mountArg, networksArg, parseScale, publishArg, volumeArg } from './args.js';
-import type { Attachment, Mount } from '../../../../libs/common/src/index.js';
+import type { Attachment, Mount } from '#libs/common';
 
 export function registerServiceCommands(program: Command, api: () => ApiClient): void {
   const svc = program.command('service').description('manage replicated services');

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { digestOf, MediaType } from '../../../../libs/oci/src/index.js';
+import { digestOf, MediaType } from '#libs/oci';
 import { FsBlobStore } from '../storage/fs.blob-store.js';
 import { Routes } from './routes.js';
 import { registryListener } from './server.js';

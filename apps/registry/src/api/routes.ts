@@ -9,11 +9,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidDigestError, validateDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '../../../../libs/oci/src/index.js';
+import { InvalidDigestError, validateDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '#libs/oci';
 import { BlobStore, DigestMismatchError, UploadOffsetError, UploadUnknownError } from '../storage/blob-store.js';
 import { RegistryError } from './errors.js';
 import { AuthError, type TokenAuth } from '../auth/token-auth.js';
-import { allows, type Access } from '../../../../libs/regauth/src/index.js';
+import { allows, type Access } from '#libs/regauth';
 import type { GarbageCollector } from '../storage/gc.js';
 
 const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { webcrypto } from 'node:crypto';
-import { allows, formatScope, fromJwk, TokenError, verifyToken, type Access, type Jwk } from '../../../../libs/regauth/src/index.js';
+import { allows, formatScope, fromJwk, TokenError, verifyToken, type Access, type Jwk } from '#libs/regauth';
 
 /** JWKS_REFRESH_MS: the least time between two JWKS fetches for unknown key ids. */
 const JWKS_REFRESH_MS = 10_000;

@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { BlobInfo, CollectableStore, DigestMismatchError, StoredBlob, UploadInfo, UploadOffsetError, UploadUnknownError } from './blob-store.js';
-import { digestPath, isValidDigest } from '../../../../libs/oci/src/index.js';
+import { digestPath, isValidDigest } from '#libs/oci';
 
 /** gone turns ENOENT on an upload's file (cancelled or expired meanwhile) into UploadUnknownError. */
 function gone(id: string) {

@@ -7,7 +7,7 @@
  * pushes run: anything a push is about to reference was used moments ago.
  * One collection runs at a time.
  */
-import { parseManifest, referencedDigests } from '../../../../libs/oci/src/index.js';
+import { parseManifest, referencedDigests } from '#libs/oci';
 import type { CollectableStore } from './blob-store.js';
 
 export interface GcResult {

@@ -106,7 +106,7 @@ async function swarmRound(): Promise<Phases> {
 
 function medians(rounds: Phases[]): Phases {
   const out: Phases = {};
-  for (const k of Object.keys(rounds[0] ?? {})) out[k] = Math.round(median(rounds.map((r) => r[k]!)) * 100) / 100;
+  for (const k of Object.keys(rounds[0] ?? {})) out[k] = Math.round(median(rounds.map((r) => r[k])) * 100) / 100;
   return out;
 }
 
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   if (SWARM && swarm.length) {
     const s = medians(swarm);
     out.swarm = s;
-    out.ratio_to_swarm = Object.fromEntries(Object.keys(b).filter((k) => s[k]).map((k) => [k, Math.round((b[k]! / s[k]!) * 100) / 100]));
+    out.ratio_to_swarm = Object.fromEntries(Object.keys(b).filter((k) => s[k]).map((k) => [k, Math.round((b[k] / s[k]) * 100) / 100]));
   }
   if (failure) out.error = failure;
   console.log(JSON.stringify(out));

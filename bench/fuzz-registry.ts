@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const concurrency = Number(process.env.BERTH_FUZZ_CONCURRENCY ?? 4);
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-fuzz-registry-'));
   const fz = await startFuzzRegistry(dir);
-  let ok = false;
+  let ok: boolean;
   try {
     const r = await runRegistryFuzz({ requests, seed, concurrency, baseUrl: fz.baseUrl, auth: fz.auth, onProgress: (n) => n % 10_000 === 0 && process.stderr.write(`${n} requests\n`) });
     const alive = fz.reg.proc.child.exitCode === null;

@@ -55,7 +55,7 @@ function intArg(name: string, def: number, min: number, max: number): number {
 const CLIENTS = intArg('--clients', 200, 1, 1000);
 const SECONDS = intArg('--seconds', 60, 1, 600);
 const PROF_AT = process.argv.indexOf('--cpu-prof');
-const CONTROLLER_NODE_ARGS = PROF_AT > 0 && process.argv[PROF_AT + 1] ? ['--cpu-prof', '--cpu-prof-dir', process.argv[PROF_AT + 1]!] : [];
+const CONTROLLER_NODE_ARGS = PROF_AT > 0 && process.argv[PROF_AT + 1] ? ['--cpu-prof', '--cpu-prof-dir', process.argv[PROF_AT + 1]] : [];
 
 type Kind = 'read' | 'write';
 interface Answer { status: number; body: string }
@@ -85,7 +85,7 @@ class Client {
   async call(kind: Kind, method: string, route: string, path: string, body?: unknown): Promise<Answer> {
     const t0 = performance.now();
     let status = 0;
-    let text = '';
+    let text: string;
     let error = '';
     try {
       const res = await fetch(`${this.baseUrl}/api${path}`, {
@@ -98,7 +98,7 @@ class Client {
       status = res.status;
     } catch (err) {
       error = (err as Error).name === 'TimeoutError' ? 'timeout' : 'error';
-      text = `${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`;
+      text = `${(err as Error).message} ${String((err as { cause?: Error }).cause ?? '')}`;
     }
     const ms = performance.now() - t0;
     const outcome = error || `${Math.floor(status / 100)}xx`;
@@ -118,7 +118,7 @@ const serviceName = (i: number) => `load-${String(i).padStart(2, '0')}`;
 async function oneStep(c: Client, id: number, n: number): Promise<void> {
   const r = Math.random();
   if (r < 0.7) {
-    const path = ['/services', '/tasks', '/nodes'][rand(3)]!;
+    const path = ['/services', '/tasks', '/nodes'][rand(3)];
     await c.call('read', 'GET', `GET ${path}`, path);
   } else if (r < 0.8) {
     await c.call('write', 'PATCH', 'PATCH /services/:name', `/services/${serviceName(rand(SERVICES))}`, { replicas: SCALE_MIN + rand(SCALE_MAX - SCALE_MIN + 1) });
@@ -149,14 +149,14 @@ async function seed(cluster: ControllerReplicas, clients: Client[]): Promise<voi
     await db.end();
   }
   for (let i = 0; i < SERVICES; i++) {
-    await expectOk(clients[i % REPLICAS]!.call('write', 'POST', '', '/services', { name: serviceName(i), image: IMAGE, command: ['sleep', '3600'], replicas: SERVICE_REPLICAS }), 'seed service');
+    await expectOk(clients[i % REPLICAS].call('write', 'POST', '', '/services', { name: serviceName(i), image: IMAGE, command: ['sleep', '3600'], replicas: SERVICE_REPLICAS }), 'seed service');
   }
   for (let i = 0; i < SEED_CONTAINERS; i++) {
-    await expectOk(clients[i % REPLICAS]!.call('write', 'POST', '', '/containers', { image: IMAGE, command: ['sleep', '3600'], name: `load-seed-${i}` }), 'seed container');
+    await expectOk(clients[i % REPLICAS].call('write', 'POST', '', '/containers', { image: IMAGE, command: ['sleep', '3600'], name: `load-seed-${i}` }), 'seed container');
   }
   const want = SERVICES * SERVICE_REPLICAS + SEED_CONTAINERS;
   await until(`${want} tasks placed`, async () => {
-    const tasks = JSON.parse((await clients[0]!.call('read', 'GET', '', '/tasks')).body) as Array<{ nodeId: string | null }>;
+    const tasks = JSON.parse((await clients[0].call('read', 'GET', '', '/tasks')).body) as Array<{ nodeId: string | null }>;
     return tasks.length === want && tasks.every((t) => t.nodeId);
   }, 60_000, 250);
 }
@@ -214,7 +214,7 @@ class PgWatch {
            count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS lock_waits,
            count(*) FILTER (WHERE state = 'idle in transaction')::int AS idle_in_transaction
          FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [this.name]);
-      const row = r.rows[0]!;
+      const row = r.rows[0];
       for (const k of Object.keys(this.max) as Array<keyof PgWatch['max']>) this.max[k] = Math.max(this.max[k], row[k]);
     } catch {
       // A missed sample only lowers the maxima.
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
     const untimed = cluster.replicas.map((r) => new Client(r.baseUrl, cluster.token));
     await seed(cluster, untimed);
     const tally = new Tally();
-    const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(cluster.replicas[i % REPLICAS]!.baseUrl, cluster.token, tally));
+    const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(cluster.replicas[i % REPLICAS].baseUrl, cluster.token, tally));
     const cpuBefore = await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)));
     watch = new PgWatch(cluster.db.url, new URL(cluster.db.url).pathname.slice(1));
     await watch.start();
@@ -259,8 +259,8 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     loop.disable();
     await watch.stop();
-    const cpuUsed = (await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)))).reduce((a, b, i) => a + b - cpuBefore[i]!, 0);
-    const left = JSON.parse((await untimed[0]!.call('read', 'GET', '', '/containers?all=true')).body) as unknown[];
+    const cpuUsed = (await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)))).reduce((a, b, i) => a + b - cpuBefore[i], 0);
+    const left = JSON.parse((await untimed[0].call('read', 'GET', '', '/containers?all=true')).body) as unknown[];
     const reads = stats(tally.ms.read);
     const writes = stats(tally.ms.write);
     const requests = reads.n + writes.n;

@@ -9,7 +9,7 @@ import { rssMb, until } from './common.js';
 async function main(): Promise<void> {
   const lab = await Lab.start({ hosts: 1, controllers: 1 });
   try {
-    const controllerPid = lab.controllers[0]!.proc!.child.pid!;
+    const controllerPid = lab.controllers[0].proc!.child.pid!;
     await new Promise((r) => setTimeout(r, 3000));
     const afterJoin = await rssMb(lab.agents.get(1)!.child.pid!);
     await lab.stopAgent(1);

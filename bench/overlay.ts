@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       // the other host's container every 20 ms from then on; the first answered sequence number dates
       // reachability.
       const r = await lab.api<{ id: string; node: string; networks: Array<{ address: string }> }>('POST', '/containers', { image: 'busybox', command: ['sleep', '600'], network: 'ov' });
-      const ip = r.body.networks[0]!.address;
+      const ip = r.body.networks[0].address;
       const from = r.body.node === 'h1' ? nsB : nsA;
       const tPing = performance.now();
       const out = (await sh('nsenter', [`--net=${from}`, 'busybox', 'ping', '-c', '200', '-i', '0.02', '-w', '5', ip], { allowFail: true, timeoutMs: 10_000 })).stdout;

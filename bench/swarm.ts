@@ -183,7 +183,7 @@ export class SwarmLab {
     try {
       await waitFor(`dockerd on h${h.n}`, async () => (await this.api<{ Version: string }>(h.n, '/version', 2_000)).Version, 30_000, 250);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${tail(h.proc)}`);
+      throw new Error(`${(err as Error).message}\n${tail(h.proc)}`, { cause: err });
     }
   }
 }

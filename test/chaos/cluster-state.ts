@@ -40,7 +40,7 @@ export async function clusterState(lab: Lab, service: string, probeTaskId: strin
     const prefix = path.join(lab.hostDir(h), 'containers') + '/';
     for (const m of mounts) {
       if (!m.startsWith(prefix) || !m.endsWith('/rootfs')) continue;
-      const id = m.slice(prefix.length).split('/')[0]!;
+      const id = m.slice(prefix.length).split('/')[0];
       if (!containers.has(id)) problems.push(`h${h} has ${m} mounted without its container`);
     }
   }

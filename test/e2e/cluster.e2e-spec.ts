@@ -94,7 +94,7 @@ describe('cluster', { timeout: 600_000 }, () => {
     assert.equal(r.status, 400);
     assert.deepEqual(r.body.error.details.map((d: { field: string }) => d.field).sort(), ['name', 'replicas']);
     assert.equal((await lab.api('GET', '/services/nope')).status, 404);
-    const noAuth = await fetch(`http://127.0.0.1:${lab.controllers[0]!.api}/api/nodes`);
+    const noAuth = await fetch(`http://127.0.0.1:${lab.controllers[0].api}/api/nodes`);
     assert.equal(noAuth.status, 401);
     const cli = await lab.cli(['service', 'scale', 'web=lots']);
     assert.equal(cli.code, 1);

@@ -27,7 +27,7 @@ async function reach(network: string, ip: string): Promise<boolean> {
 /** lookupAddrs resolves a name from a fresh container on network `app`. */
 async function lookupAddrs(name: string): Promise<string[]> {
   const r = await lab.cli(['run', '--rm', '--network', 'app', 'busybox', 'nslookup', name], 60_000);
-  return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!) : [];
+  return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]) : [];
 }
 
 describe('networks', { timeout: 600_000 }, () => {
@@ -82,7 +82,7 @@ describe('networks', { timeout: 600_000 }, () => {
     assert.equal((await lab.cli(['service', 'create', '--name', 'api', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'app', 'busybox', 'sleep', '600'])).code, 0);
     const lookup = async (name: string) => {
       const r = await lab.cli(['run', '--rm', '--network', 'app', 'busybox', 'nslookup', name], 60_000);
-      return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!).sort() : undefined;
+      return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]).sort() : undefined;
     };
     const addresses = async () => (await lab.api<Array<{ state: string; address: string }>>('GET', '/services/api/tasks')).body.filter((t) => t.state === 'running').map((t) => t.address).sort();
     const two = await waitFor('2 tasks with addresses', async () => ((await addresses()).length === 2 ? addresses() : undefined), 60_000);

@@ -111,13 +111,13 @@ describe('overlay', { timeout: 600_000 }, () => {
 
   test("a restarted agent reconciles its VXLAN tables: stale entries go, missing ones come back", async () => {
     const ns = hostNs(1);
-    const vx = (await sh('ip', ['-n', ns, '-o', 'link', 'show', 'type', 'vxlan'])).stdout.match(/^\d+: (vx-[^:@]+)/m)![1]!;
+    const vx = (await sh('ip', ['-n', ns, '-o', 'link', 'show', 'type', 'vxlan'])).stdout.match(/^\d+: (vx-[^:@]+)/m)![1];
     const fdb = async () => (await sh('bridge', ['-n', ns, 'fdb', 'show', 'dev', vx])).stdout.split('\n').filter((l) => l.startsWith('02:42:')).map((l) => l.split(' ').slice(0, 3).join(' ')).sort();
     const want = await fdb();
     assert.ok(want.length >= 2, `h1 has its peers: ${want.join(', ')}`);
     await lab.stopAgent(1);
     await sh('bridge', ['-n', ns, 'fdb', 'append', '02:42:0a:63:63:63', 'dev', vx, 'dst', '10.99.99.99', 'self', 'permanent']);
-    await sh('bridge', ['-n', ns, 'fdb', 'del', want[0]!.split(' ')[0]!, 'dev', vx, 'self']);
+    await sh('bridge', ['-n', ns, 'fdb', 'del', want[0].split(' ')[0], 'dev', vx, 'self']);
     lab.startAgent(1);
     await waitFor('h1 ready again', async () => (await lab.nodes()).every((n) => n.status === 'ready'), 30_000, 200);
     await waitFor('the table as before', async () => JSON.stringify(await fdb()) === JSON.stringify(want), 15_000, 200);

@@ -54,15 +54,15 @@ describe('published ports', { timeout: 600_000 }, () => {
         return v.state === 'running' ? v : undefined;
       }, 60_000, 250);
       const [port] = c.ports;
-      assert.match(port!, /^(\d+):80\/tcp$/);
-      const hostPort = Number(port!.split(':')[0]);
+      assert.match(port, /^(\d+):80\/tcp$/);
+      const hostPort = Number(port.split(':')[0]);
       assert.ok(hostPort >= 32768 && hostPort <= 60999, `${hostPort} in the ephemeral range`);
       const n = Number(c.node.slice(1));
       const got = await waitFor(`${name} at h${n}:${hostPort}`, async () => (await httpGet(n === 1 ? 2 : 1, hostAddr(n), hostPort)) || undefined, 20_000, 250);
       assert.match(got, new RegExp(`hello from ${name}`));
     }
     const ports = await Promise.all(ids.map(async (n) => (await lab.api<{ node: string; ports: string[] }>('GET', `/containers/${n}`)).body));
-    if (ports[0]!.node === ports[1]!.node) assert.notEqual(ports[0]!.ports[0], ports[1]!.ports[0], 'two on one node never share a port');
+    if (ports[0].node === ports[1].node) assert.notEqual(ports[0].ports[0], ports[1].ports[0], 'two on one node never share a port');
     for (const n of ids) assert.equal((await lab.cli(['rm', '-f', n])).code, 0);
   });
 

@@ -90,7 +90,7 @@ describe('volumes', { timeout: 600_000 }, () => {
     const anon = ((await lab.api<Array<{ name: string; anonymous: boolean }>>('GET', '/volumes')).body).filter((v) => v.anonymous);
     assert.equal(anon.length, 1);
     assert.equal((await lab.cli(['rm', '-f', '-v', 'src'])).code, 0);
-    await waitFor('the anonymous volume removed', async () => !((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).some((v) => v.name === anon[0]!.name), 15_000, 200);
+    await waitFor('the anonymous volume removed', async () => !((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).some((v) => v.name === anon[0].name), 15_000, 200);
     assert.ok(((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).some((v) => v.name === 'named2'), 'named volumes stay');
   });
 
@@ -127,14 +127,14 @@ describe('volumes', { timeout: 600_000 }, () => {
       const t = (await lab.api<Array<{ state: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.state === 'running');
       return t.length === 2 ? t : undefined;
     }, 60_000);
-    assert.equal(tasks[0]!.node, tasks[1]!.node, 'both on the node holding dbdata');
-    const n = Number(tasks[0]!.node.slice(1));
+    assert.equal(tasks[0].node, tasks[1].node, 'both on the node holding dbdata');
+    const n = Number(tasks[0].node.slice(1));
     await lab.stopAgent(n, 'SIGKILL');
     const waiting = await waitFor('tasks waiting for their node', async () => {
       const t = (await lab.api<Array<{ state: string; desiredState: string; message: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.desiredState === 'running' && x.state === 'pending');
       return t.length === 2 ? t : undefined;
     }, 30_000, 250);
-    assert.match(waiting[0]!.message, /not the node holding volume dbdata/);
+    assert.match(waiting[0].message, /not the node holding volume dbdata/);
     lab.startAgent(n);
     const back = await waitFor('2 running again', async () => {
       const t = (await lab.api<Array<{ state: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.state === 'running');

@@ -38,7 +38,7 @@ export function rng(seed: number): Rng {
   return {
     float, int, bytes,
     chance: (p) => float() < p,
-    pick: (items) => items[int(items.length)]!,
+    pick: (items) => items[int(items.length)],
     hex: (n) => Array.from({ length: n }, () => '0123456789abcdef'[int(16)]).join(''),
   };
 }

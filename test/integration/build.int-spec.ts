@@ -39,7 +39,7 @@ async function runImage(ref: string, cmd: string[]): Promise<string> {
   await mkdir(view);
   await sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${[...img.layerDirs, path.join(dir, 'empty')].reverse().join(':')}`, view]);
   try {
-    const env = Object.fromEntries((img.config.config?.Env ?? []).map((e) => [e.split('=')[0]!, e.slice(e.indexOf('=') + 1)]));
+    const env = Object.fromEntries((img.config.config?.Env ?? []).map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));
     return (await sh('/usr/sbin/chroot', [view, ...cmd], { env: { PATH: '/bin:/usr/bin', ...env } })).stdout;
   } finally {
     await sh('umount', [view], { allowFail: true });

@@ -117,7 +117,7 @@ test('two controller replicas scaling the same service at once create no duplica
     }, 20_000);
     assert.deepEqual(tasks.map((t: { slot: number }) => t.slot).sort((a: number, b: number) => a - b), Array.from({ length: 16 }, (_, i) => i + 1));
     const events = await sql<{ n: string }>(`SELECT count(*) AS n FROM "TaskEvent"`);
-    assert.ok(Number(events[0]!.n) > 16, 'transitions are recorded as events');
+    assert.ok(Number(events[0].n) > 16, 'transitions are recorded as events');
   } finally {
     await second.close();
   }
@@ -145,12 +145,12 @@ test('agent status reports move tasks forward only, keeping exit code and addres
     ['taskreport1', TaskState.RUNNING, '10.1.2.3', null, '', 2],
     ['taskreport2', TaskState.FAILED, '', 3, 'exit status 3', 2],
   ]);
-  assert.equal((await sql<{ at: string }>(`SELECT "statusAt"::text AS at FROM "Task" WHERE id = 'taskreport1'`))[0]!.at, '2026-01-02 03:04:05.678');
+  assert.equal((await sql<{ at: string }>(`SELECT "statusAt"::text AS at FROM "Task" WHERE id = 'taskreport1'`))[0].at, '2026-01-02 03:04:05.678');
   // A later batch without address or exit code keeps the ones stored.
   await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [r('taskreport1', TaskState.COMPLETE, { exitCode: 0 })]);
   await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [r('taskreport1', TaskState.SHUTDOWN)]);
   const after1 = await sql<{ state: number; address: string; exitCode: number }>(`SELECT state, address, "exitCode" FROM "Task" WHERE id = 'taskreport1'`);
   assert.deepEqual(after1[0], { state: TaskState.COMPLETE, address: '10.1.2.3', exitCode: 0 }, 'nothing moves a task out of a terminal state');
   const events = await sql<{ n: string }>(`SELECT count(*) AS n FROM "TaskEvent" WHERE "taskId" LIKE 'taskreport%'`);
-  assert.equal(Number(events[0]!.n), 5);
+  assert.equal(Number(events[0].n), 5);
 });

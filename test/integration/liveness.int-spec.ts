@@ -2,7 +2,7 @@
 // silence judged on the database's clock, a touch winning over a mark-down, the forward-only
 // rule holding inside the UPDATE when another writer changed the row meanwhile, and an older
 // session of a node ended when the node opens a newer one on another replica.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +36,7 @@ test('silence is measured on the database clock, and a touch that comes first wi
   const s = await live.silence(20_000);
   assert.deepEqual([s.total, s.down], [3, 1]);
   assert.deepEqual(s.silent.map((n) => n.id), ['nodelivequiet']);
-  assert.ok(s.silent[0]!.silentMs >= 29_000 && s.silent[0]!.silentMs < 60_000, `silent for ${s.silent[0]!.silentMs} ms`);
+  assert.ok(s.silent[0].silentMs >= 29_000 && s.silent[0].silentMs < 60_000, `silent for ${s.silent[0].silentMs} ms`);
 
   // The agent speaks between the health check's read and its write: the node stays ready.
   assert.deepEqual(await live.touch('replica-a', ['nodelivequiet']), []);
@@ -107,13 +107,13 @@ test('a node that opens a new session on another replica has its old one ended',
     });
     const t = Date.now();
     const first = session('old on r1', t - 1000);
-    await routers[0]!.register('nodemoved', first);
+    await routers[0].register('nodemoved', first);
     // The same replica replacing its own session ends the old one at once.
-    await routers[0]!.register('nodemoved', session('newer on r1', t - 500));
+    await routers[0].register('nodemoved', session('newer on r1', t - 500));
     assert.deepEqual(ended, ['old on r1: replaced by a newer session of the same node']);
-    await routers[1]!.register('nodemoved', session('new on r2', t));
+    await routers[1].register('nodemoved', session('new on r2', t));
     await waitFor('the r1 session ended', async () => ended.length === 2, 5_000, 20);
-    assert.match(ended[1]!, /^newer on r1: the node opened a newer session on r2/);
+    assert.match(ended[1], /^newer on r1: the node opened a newer session on r2/);
     // r2's session is not ended by its own announcement, nor by an older one arriving late.
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(ended.length, 2);

@@ -150,8 +150,8 @@ test('several networks per container and service, with aliases; every bad combin
     const t = (await request(ctl.server).get('/api/services/multi/tasks').set(auth)).body as Array<{ networks: Array<{ name: string; aliases: string[]; address: string }> }>;
     return t.length === 2 ? t : undefined;
   }, 10_000);
-  assert.deepEqual(tasks.map((t) => t.networks[0]!.address).sort(), ['10.70.0.2', '10.70.0.3']);
-  assert.deepEqual(tasks[0]!.networks.map((n) => n.name), ['multi-ov', 'multi-a']);
+  assert.deepEqual(tasks.map((t) => t.networks[0].address).sort(), ['10.70.0.2', '10.70.0.3']);
+  assert.deepEqual(tasks[0].networks.map((n) => n.name), ['multi-ov', 'multi-a']);
   assert.equal((await post({ name: 'clash', subnet: '10.212.3.0/24' })).status, 400, 'the VIP pool is no network subnet');
 });
 

@@ -26,7 +26,7 @@ async function token(access: Access[], opts: { iss?: string; ttlS?: number } = {
 }
 const repo = (name: string, ...actions: string[]): Access => ({ type: 'repository', name, actions });
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
-const errCode = async (r: Response) => ((await r.json()) as { errors: Array<{ code: string }> }).errors[0]!.code;
+const errCode = async (r: Response) => ((await r.json()) as { errors: Array<{ code: string }> }).errors[0].code;
 
 before(async () => {
   key = await newSigningKey();

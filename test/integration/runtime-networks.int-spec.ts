@@ -48,8 +48,8 @@ function defineSuite(): void {
     assert.deepEqual(Object.keys(st.addresses ?? {}), ['back', 'front']);
     const seen = await addrs(db.id);
     assert.equal(seen.length, 2);
-    assert.match(seen[0]!, new RegExp(`^eth0 10\\.232\\.${h.octet}\\.\\d+/24$`));
-    assert.match(seen[1]!, new RegExp(`^eth1 10\\.231\\.${h.octet}\\.\\d+/24$`));
+    assert.match(seen[0], new RegExp(`^eth0 10\\.232\\.${h.octet}\\.\\d+/24$`));
+    assert.match(seen[1], new RegExp(`^eth1 10\\.231\\.${h.octet}\\.\\d+/24$`));
     assert.match(await inNs(db.id, ['ip', 'route', 'show', 'default']), new RegExp(`default via 10\\.232\\.${h.octet}\\.1 dev eth0`), 'the first network has the default route');
     const chain = (await inNs(db.id, ['iptables', '-t', 'nat', '-S'])).split('\n').filter((l) => l.includes(VIP));
     assert.equal(chain.length, 2, `one DNAT per task: ${chain.join(' | ')}`);
@@ -68,7 +68,7 @@ function defineSuite(): void {
     const webAddrs = await Promise.all(webs.map(async (w) => (await h.rt.status(w.id)).address));
     assert.match(out, new RegExp(`Address.*${VIP.replace(/\./g, '\\.')}`), 'the service name gives its virtual IP');
     assert.match(out, new RegExp(`Address.*${(st.addresses!.front ?? '').replace(/\./g, '\\.')}`), "an alias on front answers with db's front address");
-    assert.match(out, new RegExp(`Address.*${webAddrs[1]!.replace(/\./g, '\\.')}`), 'task names resolve');
+    assert.match(out, new RegExp(`Address.*${webAddrs[1].replace(/\./g, '\\.')}`), 'task names resolve');
     const ids = webs.map((w) => w.id.slice(0, 12));
     const answered = new Set(out.split('\n').map((l) => l.trim()).filter((l) => ids.includes(l)));
     assert.deepEqual([...answered].sort(), ids.sort(), `both tasks answered through the VIP:\n${out}`);
@@ -78,18 +78,18 @@ function defineSuite(): void {
   test('connect and disconnect a running container in place; the default route follows the first network', needsImage, async () => {
     const c = task('mover', [back], ['sleep', '120']);
     await start(c);
-    const joined = await h.rt.updateNetworks!({ ...c, networks: [back, front] });
+    const joined = await h.rt.updateNetworks({ ...c, networks: [back, front] });
     assert.deepEqual([Object.keys(joined.addresses), joined.errors], [['back', 'front'], []]);
     assert.deepEqual((await addrs(c.id)).map((a) => a.split(' ')[0]), ['eth0', 'eth1']);
     const hosts = await readFile(`${h.cfg.stateDir}/containers/${c.id}/etc/hosts`, 'utf8');
-    assert.ok(hosts.includes(joined.addresses.front!) && hosts.includes(joined.addresses.back!), '/etc/hosts names the container on both');
-    const left = await h.rt.updateNetworks!({ ...c, networks: [front] });
+    assert.ok(hosts.includes(joined.addresses.front) && hosts.includes(joined.addresses.back), '/etc/hosts names the container on both');
+    const left = await h.rt.updateNetworks({ ...c, networks: [front] });
     assert.deepEqual(Object.keys(left.addresses), ['front']);
     assert.deepEqual((await addrs(c.id)).map((a) => a.split(' ')[0]), ['eth1'], 'eth0 went with back');
     assert.match(await inNs(c.id, ['ip', 'route', 'show', 'default']), new RegExp(`default via 10\\.231\\.${h.octet}\\.1 dev eth1`), 'front took over the default route');
-    const bad = await h.rt.updateNetworks!({ ...c, networks: [front, { name: 'nowhere', aliases: [], ip: '', config: null }] });
+    const bad = await h.rt.updateNetworks({ ...c, networks: [front, { name: 'nowhere', aliases: [], ip: '', config: null }] });
     assert.equal(bad.errors.length, 1);
-    assert.match(bad.errors[0]!, /connecting to network nowhere failed: network "nowhere" is not known/);
+    assert.match(bad.errors[0], /connecting to network nowhere failed: network "nowhere" is not known/);
     await h.rt.remove(c.id);
     const leases = (await sh('grep', ['-rl', c.id, `${h.cfg.stateDir}/cni/ipam`], { allowFail: true })).stdout.trim();
     assert.equal(leases, '', 'no lease left on either network');

@@ -106,7 +106,7 @@ test('requests made while a pass runs cause exactly one more pass, started after
     passes.open();
     await idle();
     assert.equal(passes.runs, 2);
-    assert.ok(passes.startedAt[1]! > lastRequest, 'the second pass started before the last request');
+    assert.ok(passes.startedAt[1] > lastRequest, 'the second pass started before the last request');
   } finally {
     await w.close();
     await producer.onModuleDestroy();

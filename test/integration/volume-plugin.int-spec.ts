@@ -55,9 +55,9 @@ function defineSuite(): void {
     assert.deepEqual([r.code, r.out.trim()], [0, 'persisted']);
     const s = task(['sleep', '30']);
     await h.rt.prepare(s);
-    await assert.rejects(h.rt.removeVolumes!(['lv'], { lv: 'loopfs' }), /used by container/);
+    await assert.rejects(h.rt.removeVolumes(['lv'], { lv: 'loopfs' }), /used by container/);
     await h.rt.remove(s.id);
-    assert.deepEqual(await h.rt.removeVolumes!(['lv'], { lv: 'loopfs' }), ['lv']);
+    assert.deepEqual(await h.rt.removeVolumes(['lv'], { lv: 'loopfs' }), ['lv']);
     assert.equal(existsSync(path.join(h.dir, 'loopfs', 'lv.img')), false, 'the image file is gone');
     const bad = { ...task(['true']), mounts: [{ ...mount, source: 'tiny', volumeOptions: { size: '1m' } }] };
     await assert.rejects(h.rt.prepare(bad), /volume plugin loopfs: VolumeDriver.Create: size 1m is below/);

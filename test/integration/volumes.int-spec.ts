@@ -63,8 +63,8 @@ test('mounts: checked with the field and reason; named volumes made on first use
   ] });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   const [shared, scratch] = c.body.mounts as Array<{ source: string }>;
-  assert.equal(shared!.source, 'shared');
-  assert.match(scratch!.source, /^[0-9a-f]{64}$/);
+  assert.equal(shared.source, 'shared');
+  assert.match(scratch.source, /^[0-9a-f]{64}$/);
   const vols = (await api('get', '/volumes')).body as Array<{ name: string; anonymous: boolean }>;
   assert.deepEqual(vols.map((v) => [v.name === 'shared' ? 'shared' : 'anon', v.anonymous]).sort(), [['anon', true], ['shared', false]]);
   const busy = await api('delete', '/volumes/shared');
@@ -77,7 +77,7 @@ test('mounts: checked with the field and reason; named volumes made on first use
   assert.match(from.body.error.message, /not been placed/);
   assert.equal((await api('post', '/containers', { image: 'busybox', volumesFrom: ['bad ref'] })).status, 400);
   assert.equal((await api('delete', '/containers/writer?force=true&volumes=true')).status, 204);
-  const left = ((await api('get', '/volumes')).body as Array<{ name: string; anonymous: boolean }>).filter((v) => !v.anonymous || v.name === scratch!.source);
+  const left = ((await api('get', '/volumes')).body as Array<{ name: string; anonymous: boolean }>).filter((v) => !v.anonymous || v.name === scratch.source);
   assert.deepEqual(left.map((v) => v.name), ['shared'], 'rm -v took the anonymous volume, the named one stays');
 });
 
@@ -96,7 +96,7 @@ test("plugin drivers: known from the nodes' reports, with their scope, for named
   const made = await api('post', '/containers', { image: 'busybox', mounts: [{ type: 'volume', target: '/a', volumeDriver: 'shared' }, { type: 'volume', source: 'named-g', target: '/b', volumeDriver: 'shared' }] });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const vols = new Map(((await api('get', '/volumes')).body as Array<{ name: string; driver: string; scope: string }>).map((v) => [v.name, v]));
-  const anon = (made.body.mounts as Array<{ source: string }>)[0]!.source;
+  const anon = (made.body.mounts as Array<{ source: string }>)[0].source;
   assert.deepEqual([vols.get(anon)?.driver, vols.get(anon)?.scope], ['shared', 'global'], 'an anonymous plugin volume takes the plugin scope');
   assert.equal(vols.get('named-g')?.scope, 'global');
   const clash = await api('post', '/containers', { image: 'busybox', mounts: [{ type: 'volume', source: 'named-g', target: '/b', volumeDriver: 'disk' }] });

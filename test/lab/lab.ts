@@ -56,7 +56,7 @@ export class Lab {
     } catch (err) {
       const logs = [...lab.controllers.map((c) => c.proc), lab.registryProc, ...lab.agents.values()].filter(Boolean).map((p) => `--- ${p!.name}\n${tail(p!)}`).join('\n');
       await lab.stop();
-      throw new Error(`${(err as Error).message}\n${logs}`);
+      throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
     }
     return lab;
   }
@@ -79,7 +79,7 @@ export class Lab {
     await createBridge();
     for (let n = 1; n <= this.opts.hosts; n++) await createHost(n);
     // Token auth as in production: the first controller signs, the registry verifies with its JWKS.
-    const ctl = `http://127.0.0.1:${this.controllers[0]!.api}/api/registry`;
+    const ctl = `http://127.0.0.1:${this.controllers[0].api}/api/registry`;
     this.registryProc = this.track(startProcess('registry', 'node', [path.join(DIST, 'registry/src/main.js'), '--listen', this.registry, '--root', path.join(this.runDir, 'registry'),
       '--auth-realm', `${ctl}/token`, '--auth-service', 'berth-registry', '--auth-issuer', 'berth-controller', '--auth-jwks', `${ctl}/jwks`], path.join(this.runDir, 'registry.log')));
     for (let i = 0; i < this.controllers.length; i++) await this.startController(i);
@@ -94,7 +94,7 @@ export class Lab {
   }
 
   controllerEnv(i: number): NodeJS.ProcessEnv {
-    const c = this.controllers[i]!;
+    const c = this.controllers[i];
     return {
       BERTH_DATABASE_URL: this.dbUrl(), BERTH_REDIS_URL: this.redisUrl, BERTH_QUEUE_PREFIX: `lab-${this.id}`, BERTH_API_HOST: '127.0.0.1', BERTH_API_PORT: String(c.api),
       BERTH_GRPC_PORT: String(c.grpc), BERTH_ADVERTISE_ADDR: LAB_GATEWAY, BERTH_REGISTRY: this.registry, BERTH_ADMIN_TOKEN: this.token,
@@ -104,11 +104,11 @@ export class Lab {
   }
 
   async startController(i: number): Promise<void> {
-    this.controllers[i]!.proc = this.track(startProcess(`controller${i}`, 'node', ['--no-deprecation', ...NODE_ARGS, path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i)));
+    this.controllers[i].proc = this.track(startProcess(`controller${i}`, 'node', ['--no-deprecation', ...NODE_ARGS, path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i)));
   }
 
   async stopController(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const p = this.controllers[i]!.proc;
+    const p = this.controllers[i].proc;
     if (p) await stopProcess(p, signal);
   }
 
@@ -132,7 +132,7 @@ export class Lab {
 
   /** startAgent starts host n's agent; by default hosts alternate between controller replicas. */
   startAgent(n: number, opts: { token?: string; stateDir?: string } = {}): LabProcess {
-    const c = this.controllers[(n - 1) % this.controllers.length]!;
+    const c = this.controllers[(n - 1) % this.controllers.length];
     const others = this.controllers.filter((x) => x !== c).map((x) => `${LAB_GATEWAY}:${x.grpc}`);
     const stateDir = opts.stateDir ?? this.hostDir(n);
     const p = this.track(startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', ...NODE_ARGS, path.join(DIST, 'agent/src/main.js'),
@@ -159,7 +159,7 @@ export class Lab {
   restoreHost(n: number): Promise<void> { return setLink(n, true); }
 
   async api<T = any>(method: string, p: string, body?: unknown, i = 0): Promise<ApiResult<T>> {
-    const res = await fetch(`http://127.0.0.1:${this.controllers[i]!.api}/api${p}`, {
+    const res = await fetch(`http://127.0.0.1:${this.controllers[i].api}/api${p}`, {
       method, headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000),
     });

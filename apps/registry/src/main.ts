@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const server = createServer(registryListener(routes, log));
   server.keepAliveTimeout = 30_000;
   server.on('error', (err) => fail(`cannot listen on ${listen}: ${err.message}`));
-  server.listen(Number(m![2]), m![1]!.replace(/^\[|\]$/g, ''), () => {
+  server.listen(Number(m[2]), m[1].replace(/^\[|\]$/g, ''), () => {
     log(`listening on ${listen}, root ${root}, ${auth ? `token auth (realm ${auth.cfg.realm})` : 'NO authentication: anyone who can reach it may push and pull'}`);
   });
   const stop = () => server.close(() => process.exit(0));

@@ -42,7 +42,7 @@ export function parseImageRef(ref: string, defaultRegistry: string): ImageRef {
   }
   const parts = rest.split('/');
   let registry = defaultRegistry;
-  if (parts.length > 1 && looksLikeHost(parts[0]!)) registry = parts.shift()!;
+  if (parts.length > 1 && looksLikeHost(parts[0])) registry = parts.shift()!;
   if (parts.length === 1) parts.unshift('library');
   for (const p of parts) {
     if (!COMPONENT.test(p)) throw new InvalidImageRefError(`invalid repository name "${parts.join('/')}" in image reference "${ref}"`);

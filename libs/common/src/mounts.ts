@@ -40,7 +40,7 @@ function checkTarget(target: string, what: string): string {
 export function parseSize(v: string, what: string): number {
   const m = /^(\d+)([kmg]?)b?$/i.exec(v.trim());
   if (!m) throw new MountError(`${what}: "${v}" is not a size (e.g. 64m, 1g)`);
-  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
 }
 
 /** parseMountFlag reads one `--mount` value. */

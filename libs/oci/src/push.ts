@@ -24,7 +24,7 @@ async function explain(res: Response, what: string): Promise<PushError> {
   const body = await res.text().catch(() => '');
   let msg = body.slice(0, 300);
   try {
-    const e = JSON.parse(body).errors?.[0];
+    const e = (JSON.parse(body) as { errors?: Array<{ code?: string; message?: string }> }).errors?.[0];
     if (e) msg = `${e.code}: ${e.message}`;
   } catch {
     /* not JSON */
@@ -36,7 +36,7 @@ async function call(url: string, init: RequestInit, what: string, token?: string
   try {
     return await fetch(url, token ? { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } } : init);
   } catch (err) {
-    throw new PushError(`${what}: cannot reach registry at ${new URL(url).host}: ${(err as Error).cause ?? (err as Error).message}`);
+    throw new PushError(`${what}: cannot reach registry at ${new URL(url).host}: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message)}`);
   }
 }
 
@@ -58,13 +58,13 @@ export async function pushBlob(registry: string, repo: string, digest: string, s
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     body: body(),
     duplex: 'half',
-  } as RequestInit, 'blob upload', token);
+  }, 'blob upload', token);
   if (put.status !== 201) throw await explain(put, `upload of ${digest}`);
 }
 
 /** fileBody streams a file as a fetch request body. */
 export function fileBody(file: string): NonNullable<RequestInit['body']> {
-  return Readable.toWeb(createReadStream(file)) as unknown as NonNullable<RequestInit['body']>;
+  return Readable.toWeb(createReadStream(file));
 }
 
 export async function pushImage(registry: string, repository: string, tag: string, image: BuiltImage, opts: PushOptions = {}): Promise<string> {

@@ -30,12 +30,12 @@ function toPem(der: ArrayBuffer, label: string): string {
 function fromPem(pem: string, label: string): Buffer {
   const m = new RegExp(`-----BEGIN ${label}-----([\\s\\S]+?)-----END ${label}-----`).exec(pem);
   if (!m) throw new Error(`not a PEM ${label.toLowerCase()}`);
-  return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+  return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
 }
 
 /** generateKeyPair makes a new extractable P-256 key pair. */
 export async function generateKeyPair(): Promise<KeyPairPem> {
-  const keys = (await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']));
   const der = await subtle.exportKey('pkcs8', keys.privateKey);
   return { privateKeyPem: toPem(der, 'PRIVATE KEY'), keys };
 }

@@ -25,7 +25,7 @@ export class ApiClient {
     const errors: string[] = [];
     for (let i = 0; i < this.cfg.hosts.length; i++) {
       const idx = (this.preferred + i) % this.cfg.hosts.length;
-      const host = this.cfg.hosts[idx]!;
+      const host = this.cfg.hosts[idx];
       try {
         const res = await fetch(`${host}/api${path}`, {
           method,
@@ -38,7 +38,7 @@ export class ApiClient {
         return res;
       } catch (err) {
         if (err instanceof ApiError) throw err;
-        errors.push(`${host}: ${String((err as Error).cause ?? (err as Error).message).replace(/^Error: /, '')}`);
+        errors.push(`${host}: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message).replace(/^Error: /, '')}`);
       }
     }
     throw new CliError(`cannot reach a controller (${errors.join('; ')})`);
@@ -47,7 +47,7 @@ export class ApiClient {
   private async error(res: Response): Promise<ApiError> {
     const text = await res.text().catch(() => '');
     try {
-      const e = JSON.parse(text).error as { code: string; message: string; details?: Array<{ field: string; message: string }> };
+      const e = (JSON.parse(text) as { error: { code: string; message: string; details?: Array<{ field: string; message: string }> } }).error;
       const msg = e.details?.length ? e.details.map((d) => d.message).join('; ') : e.message;
       return new ApiError(res.status, e.code, msg);
     } catch {

@@ -17,7 +17,7 @@ export const ADMIN_TOKEN_FILE = '/var/lib/berth/controller/admin-token';
 
 function readJson(file: string): { hosts?: string[] | string; token?: string } {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8')) as { hosts?: string[] | string; token?: string };
   } catch {
     return {};
   }

@@ -13,7 +13,7 @@ test('env and scale arguments are validated with the reason', () => {
 });
 
 test('several controllers can be given; flags win over the environment', () => {
-  const c = resolveClientConfig({}, { BERTH_HOST: 'a:1, b:2', BERTH_TOKEN: 't' } as NodeJS.ProcessEnv, '/nonexistent');
+  const c = resolveClientConfig({}, { BERTH_HOST: 'a:1, b:2', BERTH_TOKEN: 't' }, '/nonexistent');
   assert.deepEqual(c, { hosts: ['http://a:1', 'http://b:2'], token: 't' });
-  assert.equal(resolveClientConfig({ host: 'https://x:9', token: 'f' }, { BERTH_HOST: 'a:1' } as NodeJS.ProcessEnv, '/nonexistent').hosts[0], 'https://x:9');
+  assert.equal(resolveClientConfig({ host: 'https://x:9', token: 'f' }, { BERTH_HOST: 'a:1' }, '/nonexistent').hosts[0], 'https://x:9');
 });

@@ -21,8 +21,8 @@ function buildArg(v: string, prev: Record<string, string> = {}): Record<string, 
   const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=([\s\S]*))?$/.exec(v);
   if (!m) throw new InvalidArgumentError(`"${v}" must be NAME=VALUE`);
   // `--build-arg NAME` takes the value from the environment, as docker does.
-  const value = m[2] ?? process.env[m[1]!];
-  return value === undefined ? prev : { ...prev, [m[1]!]: value };
+  const value = m[2] ?? process.env[m[1]];
+  return value === undefined ? prev : { ...prev, [m[1]]: value };
 }
 
 interface BuildOpts { tag: string; file?: string; buildArg: Record<string, string>; target?: string; cache: boolean; quiet?: boolean }

@@ -31,7 +31,7 @@ export class RegistryClient {
         signal: AbortSignal.timeout(init.timeoutMs ?? REGISTRY_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new RegistryUnavailableError(`registry ${this.config.registry} unreachable: ${String((err as Error).cause ?? (err as Error).message)}`);
+      throw new RegistryUnavailableError(`registry ${this.config.registry} unreachable: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message)}`);
     }
   }
 

@@ -143,7 +143,7 @@ test('chunks: malformed or inconsistent Content-Range is 416; concurrent chunks 
   assert.equal((await call('GET', loc)).headers.get('range'), '0-0', 'nothing appended');
   // Two chunks at once: one goes in, the other is refused; never both at the same offset.
   const slow = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('first')); setTimeout(() => c.close(), 200); } });
-  const a = fetch(`${base}${loc}`, { method: 'PATCH', body: slow, duplex: 'half' } as RequestInit);
+  const a = fetch(`${base}${loc}`, { method: 'PATCH', body: slow, duplex: 'half' });
   await new Promise((r) => setTimeout(r, 50));
   const b = await call('PATCH', loc, 'second');
   assert.equal(b.status, 400);

@@ -131,13 +131,13 @@ export class Routes {
     const m = ROUTE_RE.exec(url.pathname);
     if (!m) throw new RegistryError('UNSUPPORTED', `no route for ${method} ${url.pathname}`);
     const [, name, uploadId, blobDigest, reference] = m;
-    if (name!.length > 255 || !NAME_RE.test(name!)) throw new RegistryError('NAME_INVALID', `invalid repository name ${quote(name!)}`);
-    const granted = await this.authorize(req, [{ type: 'repository', name: name!, actions: actionsFor(method) }]);
-    if (uploadId !== undefined) return this.upload(method, name!, uploadId, url, req, res, granted);
-    if (blobDigest !== undefined) return this.blob(method, name!, blobDigest, req, res);
-    if (reference !== undefined) return this.manifest(method, name!, reference, req, res);
+    if (name.length > 255 || !NAME_RE.test(name)) throw new RegistryError('NAME_INVALID', `invalid repository name ${quote(name)}`);
+    const granted = await this.authorize(req, [{ type: 'repository', name: name, actions: actionsFor(method) }]);
+    if (uploadId !== undefined) return this.upload(method, name, uploadId, url, req, res, granted);
+    if (blobDigest !== undefined) return this.blob(method, name, blobDigest, req, res);
+    if (reference !== undefined) return this.manifest(method, name, reference, req, res);
     if (method !== 'GET') throw new RegistryError('UNSUPPORTED', `${method} not allowed on tags`);
-    return this.tags(name!, url, res);
+    return this.tags(name, url, res);
   }
 
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

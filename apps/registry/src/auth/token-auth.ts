@@ -55,7 +55,7 @@ export class TokenAuth {
         this.keys = next;
         this.fetchedAt = Date.now();
       } catch (err) {
-        throw new AuthError(503, `cannot fetch the token keys from ${this.cfg.jwksUrl}: ${String((err as Error).cause ?? (err as Error).message)}`);
+        throw new AuthError(503, `cannot fetch the token keys from ${this.cfg.jwksUrl}: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message)}`);
       } finally {
         this.fetching = undefined;
       }
@@ -77,7 +77,7 @@ export class TokenAuth {
     if (!m) throw new AuthError(401, 'authentication required', this.challenge(needs));
     let granted: Access[];
     try {
-      granted = (await verifyToken(m[1]!, (kid) => this.keyFor(kid), { iss: this.cfg.issuer, aud: this.cfg.service })).access;
+      granted = (await verifyToken(m[1], (kid) => this.keyFor(kid), { iss: this.cfg.issuer, aud: this.cfg.service })).access;
     } catch (err) {
       if (err instanceof TokenError) throw new AuthError(401, err.message, this.challenge(needs, 'invalid_token'));
       throw err;

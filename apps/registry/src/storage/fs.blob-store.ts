@@ -107,7 +107,7 @@ export class FsBlobStore implements CollectableStore {
     const up = await this.getUpload(repo, id);
     if (!up) throw new UploadUnknownError(`upload ${id} unknown`);
     const h = createHash('sha256');
-    await pipeline(createReadStream(this.uploadPath(id)), new Transform({ transform(c, _e, cb) { h.update(c); cb(); } }));
+    await pipeline(createReadStream(this.uploadPath(id)), new Transform({ transform(c: Buffer, _e, cb) { h.update(c); cb(); } }));
     const actual = `sha256:${h.digest('hex')}`;
     if (actual !== digest) {
       await this.cancelUpload(repo, id);

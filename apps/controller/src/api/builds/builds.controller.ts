@@ -30,7 +30,7 @@ export class BuildsService {
     const ready = (await this.nodes.list()).filter((n) => n.status === 'ready' && n.availability === 'active');
     if (!ready.length) throw new ServiceUnavailableException('no ready node to build on');
     const load = await this.nodes.activeTaskCounts();
-    return ready.sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0]!.id;
+    return ready.sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0].id;
   }
 
   async build(dto: BuildDto, req: Request, res: Response): Promise<void> {

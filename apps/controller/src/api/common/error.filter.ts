@@ -4,6 +4,7 @@
  * errors are logged and answered with a generic 500, never a stack trace.
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { AmbiguousError, ConflictError, NotFoundError } from '../../store/store.module.js';
 import { NodeUnavailableError, LogStreamError } from '../../dispatcher/dispatcher.module.js';
 import { InvalidImageRefError } from '../../../../../libs/common/src/index.js';
@@ -19,8 +20,8 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw err;
-    const res = host.switchToHttp().getResponse();
-    const req = host.switchToHttp().getRequest();
+    const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
     let status = 500;
     let message = 'internal error';
     let details: unknown[] = [];

@@ -20,6 +20,7 @@ export class RegistryTokenController {
 
   private checkService(service: unknown): void {
     if (service !== undefined && service !== this.config.registryService) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the query value is echoed whatever its shape
       throw new BadRequestException(`service must be "${this.config.registryService}", got "${String(service).slice(0, 64)}"`);
     }
   }

@@ -11,7 +11,7 @@ const field = (body: unknown): string => {
     return '';
   } catch (err) {
     assert.ok(err instanceof FieldValidationError, String(err));
-    return err.details[0]!.message;
+    return err.details[0].message;
   }
 };
 

@@ -49,7 +49,7 @@ export function basicCredentials(header: string | undefined): Credentials | unde
   if (!header) return undefined;
   const m = /^Basic\s+(\S+)$/i.exec(header);
   if (!m) throw new UnauthorizedException('the token endpoint takes Basic credentials or none');
-  const raw = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const raw = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = raw.indexOf(':');
   if (colon < 0) throw new UnauthorizedException('malformed Basic credentials (expected base64 of user:password)');
   const username = raw.slice(0, colon);

@@ -160,7 +160,7 @@ export class VolumesService {
     const borrowed: Mount[] = [];
     for (const ref of volumesFrom) {
       const [name, mode] = ref.split(':');
-      const src = await this.containers.resolve(name!);
+      const src = await this.containers.resolve(name);
       const t = src.task;
       if (!t?.nodeId) throw new ConflictError(`container ${src.name} has not been placed on a node yet; --volumes-from needs its node`);
       if (pinnedNode && pinnedNode !== t.nodeId) throw fieldError('volumesFrom', 'the containers given run on different nodes; a container can only share one node\'s volumes');

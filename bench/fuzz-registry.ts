@@ -22,12 +22,28 @@ async function main(): Promise<void> {
   try {
     const r = await runRegistryFuzz({ requests, seed, concurrency, baseUrl: fz.baseUrl, auth: fz.auth, onProgress: (n) => n % 10_000 === 0 && process.stderr.write(`${n} requests\n`) });
     const alive = fz.reg.proc.child.exitCode === null;
-    const roundTrip = alive ? await pushPullRoundTrip(fz.baseUrl, fz.auth.token).then(() => 'ok', (e: Error) => e.message) : 'registry exited';
+    const roundTrip = alive
+      ? await pushPullRoundTrip(fz.baseUrl, fz.auth.token).then(
+          () => 'ok',
+          (e: Error) => e.message,
+        )
+      : 'registry exited';
     ok = alive && roundTrip === 'ok' && r.failures.length === 0;
-    console.log(JSON.stringify({
-      bench: 'fuzz-registry', seed, requests: r.sent, concurrency, duration_s: Math.round(r.durationMs / 100) / 10, by_status: r.byStatus,
-      failures: r.failures.length, first_failures: r.failures.slice(0, 10), registry_alive: alive, push_pull_after: roundTrip, pass: ok,
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'fuzz-registry',
+        seed,
+        requests: r.sent,
+        concurrency,
+        duration_s: Math.round(r.durationMs / 100) / 10,
+        by_status: r.byStatus,
+        failures: r.failures.length,
+        first_failures: r.failures.slice(0, 10),
+        registry_alive: alive,
+        push_pull_after: roundTrip,
+        pass: ok,
+      }),
+    );
   } finally {
     await fz.stop();
     await rm(dir, { recursive: true, force: true });

@@ -24,7 +24,10 @@ const ROOT = '/tmp/berth-bench-recovery';
 const args = process.argv.slice(2);
 const ROUNDS = Math.max(1, Math.min(10, Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3));
 
-interface Task { node: string; state: string }
+interface Task {
+  node: string;
+  state: string;
+}
 
 async function main(): Promise<void> {
   const pg = await startPostgresServer(`${ROOT}/postgres`);
@@ -36,7 +39,11 @@ async function main(): Promise<void> {
   conn.on('error', () => {});
   const queue = new Queue('orchestrator', { connection: conn, prefix: `lab-${lab.id}` });
   queue.on('error', () => {});
-  const api = (i: number) => lab.api('GET', '/services', undefined, i).then((r) => r.status === 200, () => false);
+  const api = (i: number) =>
+    lab.api('GET', '/services', undefined, i).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   const running = async (n: number, notOn?: string) => {
     const tasks = (await lab.api<Task[]>('GET', '/services/bench/tasks', undefined, 1).catch(() => ({ body: [] as Task[] }))).body;
     return Array.isArray(tasks) && tasks.filter((t) => t.state === 'running' && t.node !== notOn).length === n;
@@ -67,7 +74,12 @@ async function main(): Promise<void> {
       await redis.kill();
       await redis.start();
       t0 = performance.now();
-      await until('job schedulers back', async () => Boolean(await queue.getJobScheduler('node-health').catch(() => undefined)) && Boolean(await queue.getJobScheduler('reconcile-all').catch(() => undefined)), 60_000, 50);
+      await until(
+        'job schedulers back',
+        async () => Boolean(await queue.getJobScheduler('node-health').catch(() => undefined)) && Boolean(await queue.getJobScheduler('reconcile-all').catch(() => undefined)),
+        60_000,
+        50,
+      );
       figures.redis_restart_s.push(since(t0));
 
       // A host cut off: its tasks run elsewhere.

@@ -10,7 +10,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Lab } from '../lab/lab.js';
 
-interface TaskView { id: string; slot: number; node: string; state: string; desiredState: string }
+interface TaskView {
+  id: string;
+  slot: number;
+  node: string;
+  state: string;
+  desiredState: string;
+}
 
 export interface ClusterState {
   /** Tasks the API shows running (desired running). */

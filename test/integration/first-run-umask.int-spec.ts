@@ -76,10 +76,22 @@ function defineSuite(): void {
     const seeded: MountFields = { type: 'volume', source: 'seeded', target: '/data' };
     const fresh: MountFields = { type: 'volume', source: 'fresh', target: '/deep/er/vol' };
     const scratch: MountFields = { type: 'tmpfs', source: '', target: '/scratch' };
-    const r = await h.runToEnd(task(['sh', '-c', [
-      'cat /data/seed', 'echo mine > /data/mine && echo wrote', 'stat -c %a /deep /deep/er /deep/er/vol /anon', 'ls /deep/er/vol /anon >/dev/null && echo listed',
-      'touch /scratch/x && echo tmpfs-ok',
-    ].join(' && ')], [seeded, fresh, scratch]));
+    const r = await h.runToEnd(
+      task(
+        [
+          'sh',
+          '-c',
+          [
+            'cat /data/seed',
+            'echo mine > /data/mine && echo wrote',
+            'stat -c %a /deep /deep/er /deep/er/vol /anon',
+            'ls /deep/er/vol /anon >/dev/null && echo listed',
+            'touch /scratch/x && echo tmpfs-ok',
+          ].join(' && '),
+        ],
+        [seeded, fresh, scratch],
+      ),
+    );
     assert.deepEqual([r.code, r.out.split('\n')], [0, ['from the image', 'wrote', '755', '755', '755', '755', 'listed', 'tmpfs-ok']]);
   });
 }

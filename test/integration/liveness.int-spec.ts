@@ -35,7 +35,10 @@ test('silence is measured on the database clock, and a touch that comes first wi
   // (The app's own health check marks nodes down after 60 s: these stay below that.)
   const s = await live.silence(20_000);
   assert.deepEqual([s.total, s.down], [3, 1]);
-  assert.deepEqual(s.silent.map((n) => n.id), ['nodelivequiet']);
+  assert.deepEqual(
+    s.silent.map((n) => n.id),
+    ['nodelivequiet'],
+  );
   assert.ok(s.silent[0].silentMs >= 29_000 && s.silent[0].silentMs < 60_000, `silent for ${s.silent[0].silentMs} ms`);
 
   // The agent speaks between the health check's read and its write: the node stays ready.
@@ -45,8 +48,14 @@ test('silence is measured on the database clock, and a touch that comes first wi
   // A touch brings a down node back and says so.
   assert.deepEqual((await live.touch('replica-a', ['nodelivefresh', 'nodelivegone', 'nodelivequiet'])).sort(), ['nodelivefresh', 'nodelivegone']);
   const rows = await sql(`SELECT id, status, "statusMessage", "sessionReplica" FROM "Node" WHERE id LIKE 'nodelive%' ORDER BY id`);
-  assert.deepEqual(rows.map((r) => [r.id, r.status, r.statusMessage, r.sessionReplica]), [
-    ['nodelivefresh', 'ready', '', 'replica-a'], ['nodelivegone', 'ready', '', 'replica-a'], ['nodelivequiet', 'ready', '', 'replica-a']]);
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.status, r.statusMessage, r.sessionReplica]),
+    [
+      ['nodelivefresh', 'ready', '', 'replica-a'],
+      ['nodelivegone', 'ready', '', 'replica-a'],
+      ['nodelivequiet', 'ready', '', 'replica-a'],
+    ],
+  );
 });
 
 test("a node's silence counts only once its session's replica has run past it, or is gone", async () => {
@@ -69,7 +78,10 @@ test("a node's silence counts only once its session's replica has run past it, o
 test('a report read against an older row cannot move a task back: the guard is in the UPDATE', async () => {
   const tasks = ctl.app.get(TaskStore);
   await sql(`INSERT INTO "Node" (id, hostname, status, "updatedAt") VALUES ('nodeguard', 'guard', 'ready', now())`);
-  await sql(`INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES ('taskguard', 'nodeguard', 'busybox', '{}', '{}', $1, $2, now())`, [TaskState.RUNNING, TaskState.STARTING]);
+  await sql(`INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES ('taskguard', 'nodeguard', 'busybox', '{}', '{}', $1, $2, now())`, [
+    TaskState.RUNNING,
+    TaskState.STARTING,
+  ]);
   // Another writer (the same node's other session) has the task failed, not yet committed.
   const other = new pg.Client({ connectionString: ctl.db.url });
   await other.connect();
@@ -79,8 +91,12 @@ test('a report read against an older row cannot move a task back: the guard is i
     const report: StatusReport = { taskId: 'taskguard', state: TaskState.RUNNING, message: '', error: '', address: '', at: new Date() };
     const applying = tasks.applyReports('nodeguard', [report]);
     // applyReports has read the row as STARTING and now waits for the other writer's lock.
-    await waitFor('the report to wait on the row lock', async () =>
-      (await sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE "Task"%'`)).length > 0, 10_000, 20);
+    await waitFor(
+      'the report to wait on the row lock',
+      async () => (await sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE "Task"%'`)).length > 0,
+      10_000,
+      20,
+    );
     await sql('COMMIT', [], other);
     const out = await applying;
     assert.equal(out.changed, 0);
@@ -95,15 +111,28 @@ test('a report read against an older row cannot move a task back: the guard is i
 
 test('a node that opens a new session on another replica has its old one ended', async () => {
   const prefix = `${ctl.db.prefix}-router-${randomBytes(3).toString('hex')}`;
-  const routers = ['r1', 'r2'].map((replica) => new NodeRouter(new BerthConfig({
-    BERTH_DATABASE_URL: ctl.db.url, BERTH_QUEUE_PREFIX: prefix, BERTH_REPLICA_ID: replica, BERTH_ADMIN_TOKEN: 'x'.repeat(24),
-    BERTH_STATE_DIR: `/tmp/${prefix}`, BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_REGISTRY: '127.0.0.1:1',
-  })));
+  const routers = ['r1', 'r2'].map(
+    (replica) =>
+      new NodeRouter(
+        new BerthConfig({
+          BERTH_DATABASE_URL: ctl.db.url,
+          BERTH_QUEUE_PREFIX: prefix,
+          BERTH_REPLICA_ID: replica,
+          BERTH_ADMIN_TOKEN: 'x'.repeat(24),
+          BERTH_STATE_DIR: `/tmp/${prefix}`,
+          BERTH_ADVERTISE_ADDR: '127.0.0.1',
+          BERTH_REGISTRY: '127.0.0.1:1',
+        }),
+      ),
+  );
   await Promise.all(routers.map((r) => r.onModuleInit()));
   try {
     const ended: string[] = [];
     const session = (name: string, registeredAt: number): LocalSession => ({
-      registeredAt, pushAssignments() {}, openStream: () => () => {}, end: (reason) => ended.push(`${name}: ${reason}`),
+      registeredAt,
+      pushAssignments() {},
+      openStream: () => () => {},
+      end: (reason) => ended.push(`${name}: ${reason}`),
     });
     const t = Date.now();
     const first = session('old on r1', t - 1000);

@@ -24,7 +24,12 @@ function defineSuite(): void {
     return h.rt.start(s.id);
   };
   /** iptables-save without comments and packet counters. */
-  const rules = async () => (await sh('iptables-save', [])).stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).join('\n');
+  const rules = async () =>
+    (await sh('iptables-save', [])).stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.replace(/\[\d+:\d+\]/, ''))
+      .join('\n');
 
   /** assertGone checks that remove() left nothing of the container on the host. */
   async function assertGone(taskId: string): Promise<void> {
@@ -83,7 +88,10 @@ function defineSuite(): void {
 
   test("the image's StopSignal stops it, its WorkingDir is made, and pull credentials never reach the disk", needsImage, async () => {
     const custom = await pushBusybox(h.registry!, h.dir, 'test/sigint', 'v1', undefined, { stopSignal: 'SIGINT', workingDir: '/made/by/berth' });
-    const s = { ...spec(['sh', '-c', 'trap "echo got INT; exit 5" INT; pwd; while true; do sleep 0.1; done'], 'none', custom), pullAuth: { username: '', password: '', bearerToken: 'secret-token-never-stored' } };
+    const s = {
+      ...spec(['sh', '-c', 'trap "echo got INT; exit 5" INT; pwd; while true; do sleep 0.1; done'], 'none', custom),
+      pullAuth: { username: '', password: '', bearerToken: 'secret-token-never-stored' },
+    };
     await run(s);
     await waitFor('pwd printed', async () => (await logText(h.rt, s.id)).includes('/made/by/berth'), 5_000, 50);
     await h.rt.stop(s.id, 10_000);
@@ -132,7 +140,10 @@ function defineSuite(): void {
       assert.equal(await h.rt.wait(s.id), 0);
     }
     assert.match(await logText(h.rt, host.id), new RegExp(`${h.cfg.bridgeName}:`), 'host container sees the test namespace bridge');
-    const ifaces = (await logText(h.rt, none.id)).split('\n').filter((l) => l.includes(':') && !l.includes('|')).map((l) => l.split(':')[0].trim());
+    const ifaces = (await logText(h.rt, none.id))
+      .split('\n')
+      .filter((l) => l.includes(':') && !l.includes('|'))
+      .map((l) => l.split(':')[0].trim());
     assert.deepEqual(ifaces, ['lo']);
     for (const s of [host, none]) {
       await h.rt.remove(s.id);

@@ -113,7 +113,7 @@ test('requests made while a pass runs cause exactly one more pass, started after
   }
 });
 
-test('two replicas\' workers never run passes at once', async () => {
+test("two replicas' workers never run passes at once", async () => {
   const { config, producer } = await fresh();
   const passes = new Passes();
   const workers = [worker(config, passes), worker(config, passes)];

@@ -67,11 +67,17 @@ function defineSuite(): void {
 
   test('a plugin that does not answer fails the call within its bound', async () => {
     const sock = path.join(pluginDir(), 'mute.sock');
-    silent = net.createServer(() => { /* accepts, never answers */ });
+    silent = net.createServer(() => {
+      /* accepts, never answers */
+    });
     await new Promise<void>((r) => silent!.listen(sock, r));
     const plugins = new VolumePlugins(pluginDir(), 300);
     const t0 = Date.now();
-    assert.deepEqual((await plugins.scan()).map((p) => p.name), ['loopfs'], 'a mute socket is not listed');
+    assert.deepEqual(
+      (await plugins.scan()).map((p) => p.name),
+      ['loopfs'],
+      'a mute socket is not listed',
+    );
     assert.ok(Date.now() - t0 < 3_000);
     await assert.rejects(pluginCall(sock, 'VolumeDriver.Get', { Name: 'x' }, 300), /volume plugin mute did not answer VolumeDriver.Get within 0.3 s/);
   });

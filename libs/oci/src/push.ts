@@ -53,12 +53,17 @@ export async function pushBlob(registry: string, repo: string, digest: string, s
   if (!loc) throw new PushError('registry sent no upload Location');
   const url = new URL(loc, root);
   url.searchParams.set('digest', digest);
-  const put = await call(url.toString(), {
-    method: 'PUT',
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-    body: body(),
-    duplex: 'half',
-  }, 'blob upload', token);
+  const put = await call(
+    url.toString(),
+    {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: body(),
+      duplex: 'half',
+    },
+    'blob upload',
+    token,
+  );
   if (put.status !== 201) throw await explain(put, `upload of ${digest}`);
 }
 
@@ -71,11 +76,16 @@ export async function pushImage(registry: string, repository: string, tag: strin
   const root = base(registry, opts);
   await pushBlob(root, repository, image.layer.digest, image.layer.size, () => fileBody(image.layer.path), opts);
   await pushBlob(root, repository, image.config.digest, image.config.bytes.length, () => image.config.bytes, opts);
-  const res = await call(`${root}/v2/${repository}/manifests/${tag}`, {
-    method: 'PUT',
-    headers: { 'content-type': image.manifest.mediaType },
-    body: image.manifest.bytes,
-  }, 'manifest upload', opts.token);
+  const res = await call(
+    `${root}/v2/${repository}/manifests/${tag}`,
+    {
+      method: 'PUT',
+      headers: { 'content-type': image.manifest.mediaType },
+      body: image.manifest.bytes,
+    },
+    'manifest upload',
+    opts.token,
+  );
   if (res.status !== 201) throw await explain(res, 'manifest upload');
   return image.manifest.digest;
 }

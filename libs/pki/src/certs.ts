@@ -79,9 +79,7 @@ async function issue(ca: CertAndKey, publicKey: x509.PublicKey | webcrypto.Crypt
     await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
   ];
   if (opts.altNames?.length) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(
-      opts.altNames.map((n) => ({ type: isIP(n) ? 'ip' : 'dns', value: n })),
-    ));
+    extensions.push(new x509.SubjectAlternativeNameExtension(opts.altNames.map((n) => ({ type: isIP(n) ? 'ip' : 'dns', value: n }))));
   }
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: sn,

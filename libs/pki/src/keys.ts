@@ -23,7 +23,10 @@ export interface KeyPairPem {
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -35,7 +38,7 @@ function fromPem(pem: string, label: string): Buffer {
 
 /** generateKeyPair makes a new extractable P-256 key pair. */
 export async function generateKeyPair(): Promise<KeyPairPem> {
-  const keys = (await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']));
+  const keys = await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
   const der = await subtle.exportKey('pkcs8', keys.privateKey);
   return { privateKeyPem: toPem(der, 'PRIVATE KEY'), keys };
 }

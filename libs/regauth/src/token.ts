@@ -82,7 +82,7 @@ export async function verifyToken(token: string, keyFor: (kid: string) => Promis
 
 /** newSigningKey makes a P-256 key pair and its kid (a digest of the public key, as JWK thumbprints are). */
 export async function newSigningKey(): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; kid: string }> {
-  const keys = (await subtle.generateKey(ALG, true, ['sign', 'verify']));
+  const keys = await subtle.generateKey(ALG, true, ['sign', 'verify']);
   return { ...keys, kid: await keyId(keys.publicKey) };
 }
 

@@ -8,7 +8,11 @@ import type { ClientConfig } from './config.js';
 export class CliError extends Error {}
 
 export class ApiError extends CliError {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -31,7 +31,11 @@ export function normalizeHost(h: string): string {
 export function resolveClientConfig(flags: { host?: string; token?: string }, env = process.env, home = os.homedir()): ClientConfig {
   const file = readJson(path.join(home, '.berth', 'config.json'));
   const hostSpec = flags.host ?? env.BERTH_HOST ?? (Array.isArray(file.hosts) ? file.hosts.join(',') : file.hosts) ?? '127.0.0.1:8080';
-  const hosts = hostSpec.split(',').map((h) => h.trim()).filter(Boolean).map(normalizeHost);
+  const hosts = hostSpec
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .map(normalizeHost);
   let token = flags.token ?? env.BERTH_TOKEN ?? file.token ?? '';
   if (!token) {
     try {

@@ -7,7 +7,10 @@ import { resolveClientConfig } from '../client/config.js';
 test('env and scale arguments are validated with the reason', () => {
   assert.deepEqual(envArg('A=1', ['B=2']), ['B=2', 'A=1']);
   assert.throws(() => envArg('nope'), /KEY=VALUE/);
-  assert.deepEqual(parseScale(['web=3', 'db=0']), [{ name: 'web', replicas: 3 }, { name: 'db', replicas: 0 }]);
+  assert.deepEqual(parseScale(['web=3', 'db=0']), [
+    { name: 'web', replicas: 3 },
+    { name: 'db', replicas: 0 },
+  ]);
   assert.throws(() => parseScale(['web=x']), /SERVICE=REPLICAS/);
   assert.throws(() => intArg('--replicas', 0, 10)('11'), /--replicas/);
 });

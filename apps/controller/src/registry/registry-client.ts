@@ -20,7 +20,10 @@ export class RegistryUnavailableError extends Error {
 
 @Injectable()
 export class RegistryClient {
-  constructor(private readonly config: BerthConfig, private readonly auth: RegistryAuthService) {}
+  constructor(
+    private readonly config: BerthConfig,
+    private readonly auth: RegistryAuthService,
+  ) {}
 
   async call(path: string, access: Access[], init: { method?: string; timeoutMs?: number } = {}): Promise<Response> {
     const { token } = await this.auth.issue('berth-controller', access);

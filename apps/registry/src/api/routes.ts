@@ -96,7 +96,11 @@ export class Routes {
   /** Uploads with a write in progress (see exclusive). */
   private readonly writing = new Set<string>();
 
-  constructor(private readonly store: BlobStore, private readonly auth?: TokenAuth, private readonly gc?: GarbageCollector) {}
+  constructor(
+    private readonly store: BlobStore,
+    private readonly auth?: TokenAuth,
+    private readonly gc?: GarbageCollector,
+  ) {}
 
   /** authorize checks the token for `needs` when auth is on; returns what the token grants (undefined: auth off). */
   private async authorize(req: IncomingMessage, needs: Access[]): Promise<Access[] | undefined> {
@@ -107,8 +111,10 @@ export class Routes {
       if (!(err instanceof AuthError)) throw err;
       if (err.status === 503) throw new RegistryError('UNKNOWN', err.message, undefined, { status: 503 });
       const denied = /does not grant/.test(err.message);
-      throw new RegistryError(denied ? 'DENIED' : 'UNAUTHORIZED', denied ? `requested access to the resource is denied: ${err.message}` : err.message, undefined,
-        { status: 401, headers: { 'www-authenticate': err.challenge! } });
+      throw new RegistryError(denied ? 'DENIED' : 'UNAUTHORIZED', denied ? `requested access to the resource is denied: ${err.message}` : err.message, undefined, {
+        status: 401,
+        headers: { 'www-authenticate': err.challenge! },
+      });
     }
   }
 

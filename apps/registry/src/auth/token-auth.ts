@@ -25,7 +25,11 @@ export interface TokenAuthConfig {
 
 /** AuthError: 401 with a challenge, or 503 when the keys cannot be fetched. */
 export class AuthError extends Error {
-  constructor(readonly status: 401 | 503, message: string, readonly challenge?: string) {
+  constructor(
+    readonly status: 401 | 503,
+    message: string,
+    readonly challenge?: string,
+  ) {
     super(message);
   }
 }

@@ -21,7 +21,12 @@ export interface GcResult {
 export class GarbageCollector {
   private running?: Promise<GcResult>;
 
-  constructor(private readonly store: CollectableStore, private readonly graceMs: number, private readonly uploadMaxIdleMs: number, private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly store: CollectableStore,
+    private readonly graceMs: number,
+    private readonly uploadMaxIdleMs: number,
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   run(): Promise<GcResult> {
     this.running ??= this.collect().finally(() => (this.running = undefined));

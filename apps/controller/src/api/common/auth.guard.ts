@@ -7,7 +7,10 @@ import { IS_PUBLIC } from './public.decorator.js';
 
 @Injectable()
 export class AuthGuard implements CanActivate {
-  constructor(private readonly tokens: TokenStore, private readonly reflector: Reflector) {}
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;

@@ -17,7 +17,14 @@ const { defaultMetadataStorage } = createRequire(import.meta.url)('class-transfo
 };
 
 type Schema = Record<string, unknown>;
-interface Rule { type: string; name?: string; propertyName: string; constraints?: unknown[]; each?: boolean; target: Class }
+interface Rule {
+  type: string;
+  name?: string;
+  propertyName: string;
+  constraints?: unknown[];
+  each?: boolean;
+  target: Class;
+}
 
 // Constraint name -> what it adds to a value's schema.
 const SCALAR: Record<string, (c: unknown[]) => Schema> = {

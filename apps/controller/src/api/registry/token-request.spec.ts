@@ -16,8 +16,12 @@ const field = (body: unknown): string => {
 };
 
 test('a form or JSON password grant is read, scopes may repeat', () => {
-  assert.deepEqual(parsePasswordGrant({ grant_type: 'password', username: 'u', password: 'p', scope: ['repository:a:pull', 'repository:b:pull'], service: 'berth-registry' }),
-    { username: 'u', password: 'p', service: 'berth-registry', scopes: ['repository:a:pull', 'repository:b:pull'] });
+  assert.deepEqual(parsePasswordGrant({ grant_type: 'password', username: 'u', password: 'p', scope: ['repository:a:pull', 'repository:b:pull'], service: 'berth-registry' }), {
+    username: 'u',
+    password: 'p',
+    service: 'berth-registry',
+    scopes: ['repository:a:pull', 'repository:b:pull'],
+  });
 });
 
 test('a missing or non-object body and bad fields are 400s naming the field', () => {

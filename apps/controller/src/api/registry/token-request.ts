@@ -8,8 +8,14 @@ import { UnauthorizedException } from '@nestjs/common';
 import { fieldError } from '../common/validation.js';
 import { textProblem } from '../common/text-check.js';
 
-export interface Credentials { username: string; password: string }
-export interface PasswordGrant extends Credentials { service: unknown; scopes: string[] }
+export interface Credentials {
+  username: string;
+  password: string;
+}
+export interface PasswordGrant extends Credentials {
+  service: unknown;
+  scopes: string[];
+}
 
 const BODY_SHAPE = 'must be a form (application/x-www-form-urlencoded) or a JSON object with grant_type, username and password';
 

@@ -47,7 +47,10 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: 'build-cache', first_build_s: r(first), rebuild_s: r(rebuild), cached_steps: hits, target_rebuild_s: 1 }));
   } finally {
     await reg.stop();
-    const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
+    const mounts = (await readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(`${dir}/`));
     for (const m of mounts.reverse()) await sh('umount', ['-l', m], { allowFail: true });
     for (const ctl of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) await rmdir(path.join('/sys/fs/cgroup', ctl, cgroupParent)).catch(() => {});
     await rm(dir, { recursive: true, force: true });

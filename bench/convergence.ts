@@ -106,7 +106,7 @@ async function swarmRound(): Promise<Phases> {
 
 function medians(rounds: Phases[]): Phases {
   const out: Phases = {};
-  for (const k of Object.keys(rounds[0] ?? {})) out[k] = Math.round(median(rounds.map((r) => r[k]!)) * 100) / 100;
+  for (const k of Object.keys(rounds[0] ?? {})) out[k] = Math.round(median(rounds.map((r) => r[k])) * 100) / 100;
   return out;
 }
 
@@ -145,13 +145,25 @@ async function main(): Promise<void> {
   }
   const b = medians(berth);
   const out: Record<string, unknown> = {
-    bench: 'convergence', hosts: 3, load: LOAD ? 'stress-ng --cpu 2' : 'none', rounds: berth.length, node_down_ms: 3000,
-    ...b, node_down_events: watch.down, max_heartbeat_lag_ms: Math.round(watch.lag), target_create_s: 6, phase_limit_s: PHASE_LIMIT_MS / 1000,
+    bench: 'convergence',
+    hosts: 3,
+    load: LOAD ? 'stress-ng --cpu 2' : 'none',
+    rounds: berth.length,
+    node_down_ms: 3000,
+    ...b,
+    node_down_events: watch.down,
+    max_heartbeat_lag_ms: Math.round(watch.lag),
+    target_create_s: 6,
+    phase_limit_s: PHASE_LIMIT_MS / 1000,
   };
   if (SWARM && swarm.length) {
     const s = medians(swarm);
     out.swarm = s;
-    out.ratio_to_swarm = Object.fromEntries(Object.keys(b).filter((k) => s[k]).map((k) => [k, Math.round((b[k]! / s[k]!) * 100) / 100]));
+    out.ratio_to_swarm = Object.fromEntries(
+      Object.keys(b)
+        .filter((k) => s[k])
+        .map((k) => [k, Math.round((b[k] / s[k]) * 100) / 100]),
+    );
   }
   if (failure) out.error = failure;
   console.log(JSON.stringify(out));

@@ -18,16 +18,32 @@ async function main(): Promise<void> {
   const concurrency = Number(process.env.BERTH_FUZZ_CONCURRENCY ?? 4);
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-fuzz-registry-'));
   const fz = await startFuzzRegistry(dir);
-  let ok = false;
+  let ok: boolean;
   try {
     const r = await runRegistryFuzz({ requests, seed, concurrency, baseUrl: fz.baseUrl, auth: fz.auth, onProgress: (n) => n % 10_000 === 0 && process.stderr.write(`${n} requests\n`) });
     const alive = fz.reg.proc.child.exitCode === null;
-    const roundTrip = alive ? await pushPullRoundTrip(fz.baseUrl, fz.auth.token).then(() => 'ok', (e: Error) => e.message) : 'registry exited';
+    const roundTrip = alive
+      ? await pushPullRoundTrip(fz.baseUrl, fz.auth.token).then(
+          () => 'ok',
+          (e: Error) => e.message,
+        )
+      : 'registry exited';
     ok = alive && roundTrip === 'ok' && r.failures.length === 0;
-    console.log(JSON.stringify({
-      bench: 'fuzz-registry', seed, requests: r.sent, concurrency, duration_s: Math.round(r.durationMs / 100) / 10, by_status: r.byStatus,
-      failures: r.failures.length, first_failures: r.failures.slice(0, 10), registry_alive: alive, push_pull_after: roundTrip, pass: ok,
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'fuzz-registry',
+        seed,
+        requests: r.sent,
+        concurrency,
+        duration_s: Math.round(r.durationMs / 100) / 10,
+        by_status: r.byStatus,
+        failures: r.failures.length,
+        first_failures: r.failures.slice(0, 10),
+        registry_alive: alive,
+        push_pull_after: roundTrip,
+        pass: ok,
+      }),
+    );
   } finally {
     await fz.stop();
     await rm(dir, { recursive: true, force: true });

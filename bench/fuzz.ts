@@ -26,11 +26,24 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     await new Promise((res) => setTimeout(res, 1_000));
     const after = await rssMb(target.pid);
-    console.log(JSON.stringify({
-      bench: 'fuzz', seed: SEED, requests: r.requests, requests_per_s: Math.round(r.requests / seconds), server_errors_5xx: r.serverErrors, slow_over_5s: r.slow,
-      shapeless_4xx: r.shapeless, unavailable_503_no_agent: r.unavailable, max_latency_ms: r.maxLatencyMs, rss_before_mb: before, rss_after_mb: after,
-      rss_growth_pct: Math.round(((after - before) / before) * 1000) / 10, statuses: r.statuses, controller_node_args: FUZZ_CONTROLLER_ARGS.join(' '),
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'fuzz',
+        seed: SEED,
+        requests: r.requests,
+        requests_per_s: Math.round(r.requests / seconds),
+        server_errors_5xx: r.serverErrors,
+        slow_over_5s: r.slow,
+        shapeless_4xx: r.shapeless,
+        unavailable_503_no_agent: r.unavailable,
+        max_latency_ms: r.maxLatencyMs,
+        rss_before_mb: before,
+        rss_after_mb: after,
+        rss_growth_pct: Math.round(((after - before) / before) * 1000) / 10,
+        statuses: r.statuses,
+        controller_node_args: FUZZ_CONTROLLER_ARGS.join(' '),
+      }),
+    );
     if (r.serverErrors || r.slow) {
       console.error(JSON.stringify({ serverErrorSamples: r.serverErrorSamples, slowSamples: r.slowSamples }, null, 1));
       process.exitCode = 1;

@@ -55,10 +55,13 @@ function intArg(name: string, def: number, min: number, max: number): number {
 const CLIENTS = intArg('--clients', 200, 1, 1000);
 const SECONDS = intArg('--seconds', 60, 1, 600);
 const PROF_AT = process.argv.indexOf('--cpu-prof');
-const CONTROLLER_NODE_ARGS = PROF_AT > 0 && process.argv[PROF_AT + 1] ? ['--cpu-prof', '--cpu-prof-dir', process.argv[PROF_AT + 1]!] : [];
+const CONTROLLER_NODE_ARGS = PROF_AT > 0 && process.argv[PROF_AT + 1] ? ['--cpu-prof', '--cpu-prof-dir', process.argv[PROF_AT + 1]] : [];
 
 type Kind = 'read' | 'write';
-interface Answer { status: number; body: string }
+interface Answer {
+  status: number;
+  body: string;
+}
 
 /** Tally: every request's latency by kind and route, and its outcome. */
 class Tally {
@@ -79,13 +82,17 @@ class Tally {
 
 /** Client: one API client bound to one replica. */
 class Client {
-  constructor(private readonly baseUrl: string, private readonly token: string, private readonly tally?: Tally) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly tally?: Tally,
+  ) {}
 
   /** call sends one request, timing it to the end of the body; timeouts and connection errors resolve with status 0. */
   async call(kind: Kind, method: string, route: string, path: string, body?: unknown): Promise<Answer> {
     const t0 = performance.now();
     let status = 0;
-    let text = '';
+    let text: string;
     let error = '';
     try {
       const res = await fetch(`${this.baseUrl}/api${path}`, {
@@ -98,7 +105,7 @@ class Client {
       status = res.status;
     } catch (err) {
       error = (err as Error).name === 'TimeoutError' ? 'timeout' : 'error';
-      text = `${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`;
+      text = `${(err as Error).message} ${String((err as { cause?: Error }).cause ?? '')}`;
     }
     const ms = performance.now() - t0;
     const outcome = error || `${Math.floor(status / 100)}xx`;
@@ -118,7 +125,7 @@ const serviceName = (i: number) => `load-${String(i).padStart(2, '0')}`;
 async function oneStep(c: Client, id: number, n: number): Promise<void> {
   const r = Math.random();
   if (r < 0.7) {
-    const path = ['/services', '/tasks', '/nodes'][rand(3)]!;
+    const path = ['/services', '/tasks', '/nodes'][rand(3)];
     await c.call('read', 'GET', `GET ${path}`, path);
   } else if (r < 0.8) {
     await c.call('write', 'PATCH', 'PATCH /services/:name', `/services/${serviceName(rand(SERVICES))}`, { replicas: SCALE_MIN + rand(SCALE_MAX - SCALE_MIN + 1) });
@@ -142,23 +149,31 @@ async function seed(cluster: ControllerReplicas, clients: Client[]): Promise<voi
   await db.connect();
   try {
     for (let i = 0; i < FAKE_NODES; i++) {
-      await db.query(`INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "updatedAt")
-        VALUES ($1, $2, 'ready', (now() AT TIME ZONE 'UTC') + interval '1 day', now())`, [`loadnode${String(i).padStart(17, '0')}`, `load-node-${i}`]);
+      await db.query(
+        `INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "updatedAt")
+        VALUES ($1, $2, 'ready', (now() AT TIME ZONE 'UTC') + interval '1 day', now())`,
+        [`loadnode${String(i).padStart(17, '0')}`, `load-node-${i}`],
+      );
     }
   } finally {
     await db.end();
   }
   for (let i = 0; i < SERVICES; i++) {
-    await expectOk(clients[i % REPLICAS]!.call('write', 'POST', '', '/services', { name: serviceName(i), image: IMAGE, command: ['sleep', '3600'], replicas: SERVICE_REPLICAS }), 'seed service');
+    await expectOk(clients[i % REPLICAS].call('write', 'POST', '', '/services', { name: serviceName(i), image: IMAGE, command: ['sleep', '3600'], replicas: SERVICE_REPLICAS }), 'seed service');
   }
   for (let i = 0; i < SEED_CONTAINERS; i++) {
-    await expectOk(clients[i % REPLICAS]!.call('write', 'POST', '', '/containers', { image: IMAGE, command: ['sleep', '3600'], name: `load-seed-${i}` }), 'seed container');
+    await expectOk(clients[i % REPLICAS].call('write', 'POST', '', '/containers', { image: IMAGE, command: ['sleep', '3600'], name: `load-seed-${i}` }), 'seed container');
   }
   const want = SERVICES * SERVICE_REPLICAS + SEED_CONTAINERS;
-  await until(`${want} tasks placed`, async () => {
-    const tasks = JSON.parse((await clients[0]!.call('read', 'GET', '', '/tasks')).body) as Array<{ nodeId: string | null }>;
-    return tasks.length === want && tasks.every((t) => t.nodeId);
-  }, 60_000, 250);
+  await until(
+    `${want} tasks placed`,
+    async () => {
+      const tasks = JSON.parse((await clients[0].call('read', 'GET', '', '/tasks')).body) as Array<{ nodeId: string | null }>;
+      return tasks.length === want && tasks.every((t) => t.nodeId);
+    },
+    60_000,
+    250,
+  );
 }
 
 /** controllerErrors: the first error lines of each replica's log (the logs go with the cleanup). */
@@ -166,7 +181,13 @@ async function controllerErrors(cluster: ControllerReplicas): Promise<string[]> 
   const out: string[] = [];
   for (const r of cluster.replicas) {
     const log = await readFile(r.proc.logFile, 'utf8').catch(() => '');
-    out.push(...log.split('\n').filter((l) => /ERROR|Error:/.test(l)).slice(0, 10).map((l) => `${r.replicaId}: ${l.slice(0, 400)}`));
+    out.push(
+      ...log
+        .split('\n')
+        .filter((l) => /ERROR|Error:/.test(l))
+        .slice(0, 10)
+        .map((l) => `${r.replicaId}: ${l.slice(0, 400)}`),
+    );
   }
   return out;
 }
@@ -189,7 +210,10 @@ class PgWatch {
   private timer?: NodeJS.Timeout;
   private busy = false;
 
-  constructor(url: string, private readonly name: string) {
+  constructor(
+    url: string,
+    private readonly name: string,
+  ) {
     this.db = new pg.Client({ connectionString: url });
     // The database is dropped with FORCE at the end, also while this still watches.
     this.db.on('error', () => {});
@@ -213,8 +237,10 @@ class PgWatch {
         `SELECT count(*) FILTER (WHERE state = 'active')::int AS active,
            count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS lock_waits,
            count(*) FILTER (WHERE state = 'idle in transaction')::int AS idle_in_transaction
-         FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [this.name]);
-      const row = r.rows[0]!;
+         FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+        [this.name],
+      );
+      const row = r.rows[0];
       for (const k of Object.keys(this.max) as Array<keyof PgWatch['max']>) this.max[k] = Math.max(this.max[k], row[k]);
     } catch {
       // A missed sample only lowers the maxima.
@@ -234,10 +260,11 @@ async function main(): Promise<void> {
   const cluster = await startControllerReplicas(REPLICAS, {}, CONTROLLER_NODE_ARGS);
   let watch: PgWatch | undefined;
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    await watch?.stop();
-    await cluster.stop();
-  })());
+  const stop = () =>
+    (stopping ??= (async () => {
+      await watch?.stop();
+      await cluster.stop();
+    })());
   const onSignal = () => void stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -245,7 +272,7 @@ async function main(): Promise<void> {
     const untimed = cluster.replicas.map((r) => new Client(r.baseUrl, cluster.token));
     await seed(cluster, untimed);
     const tally = new Tally();
-    const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(cluster.replicas[i % REPLICAS]!.baseUrl, cluster.token, tally));
+    const clients = Array.from({ length: CLIENTS }, (_, i) => new Client(cluster.replicas[i % REPLICAS].baseUrl, cluster.token, tally));
     const cpuBefore = await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)));
     watch = new PgWatch(cluster.db.url, new URL(cluster.db.url).pathname.slice(1));
     await watch.start();
@@ -253,14 +280,16 @@ async function main(): Promise<void> {
     loop.enable();
     const t0 = performance.now();
     const end = t0 + SECONDS * 1000;
-    await Promise.all(clients.map(async (c, id) => {
-      for (let n = 0; performance.now() < end; n++) await oneStep(c, id, n);
-    }));
+    await Promise.all(
+      clients.map(async (c, id) => {
+        for (let n = 0; performance.now() < end; n++) await oneStep(c, id, n);
+      }),
+    );
     const seconds = (performance.now() - t0) / 1000;
     loop.disable();
     await watch.stop();
-    const cpuUsed = (await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)))).reduce((a, b, i) => a + b - cpuBefore[i]!, 0);
-    const left = JSON.parse((await untimed[0]!.call('read', 'GET', '', '/containers?all=true')).body) as unknown[];
+    const cpuUsed = (await Promise.all(cluster.replicas.map((r) => cpuMs(r.pid)))).reduce((a, b, i) => a + b - cpuBefore[i], 0);
+    const left = JSON.parse((await untimed[0].call('read', 'GET', '', '/containers?all=true')).body) as unknown[];
     const reads = stats(tally.ms.read);
     const writes = stats(tally.ms.write);
     const requests = reads.n + writes.n;
@@ -268,16 +297,37 @@ async function main(): Promise<void> {
     const hung = tally.statuses.timeout ?? 0;
     const errors = tally.statuses.error ?? 0;
     const byRoute = Object.fromEntries([...tally.byRoute].filter(([k]) => k).map(([k, v]) => [k, stats(v)]));
-    console.log(JSON.stringify({
-      bench: 'load', clients: CLIENTS, seconds: Math.round(seconds * 10) / 10, controller_replicas: REPLICAS, fake_nodes: FAKE_NODES,
-      services: SERVICES, requests, requests_per_s: Math.round(requests / seconds), statuses: tally.statuses, server_errors_5xx: s5xx,
-      hung_over_10s: hung, connection_errors: errors,
-      reads_p50_ms: reads.p50_ms, reads_p99_ms: reads.p99_ms, reads_max_ms: reads.max_ms,
-      writes_p50_ms: writes.p50_ms, writes_p99_ms: writes.p99_ms, writes_max_ms: writes.max_ms,
-      target_p99_ms: TARGET_P99_MS, reads_p99_met: reads.p99_ms <= TARGET_P99_MS, writes_p99_met: writes.p99_ms <= TARGET_P99_MS,
-      by_route: byRoute, controllers_cpu_ms_per_request: Math.round((cpuUsed / requests) * 10) / 10, controllers_cpu_cores: Math.round((cpuUsed / 1000 / seconds) * 100) / 100,
-      containers_left: left.length, pg_max_sessions: watch.max, bench_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e6),
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'load',
+        clients: CLIENTS,
+        seconds: Math.round(seconds * 10) / 10,
+        controller_replicas: REPLICAS,
+        fake_nodes: FAKE_NODES,
+        services: SERVICES,
+        requests,
+        requests_per_s: Math.round(requests / seconds),
+        statuses: tally.statuses,
+        server_errors_5xx: s5xx,
+        hung_over_10s: hung,
+        connection_errors: errors,
+        reads_p50_ms: reads.p50_ms,
+        reads_p99_ms: reads.p99_ms,
+        reads_max_ms: reads.max_ms,
+        writes_p50_ms: writes.p50_ms,
+        writes_p99_ms: writes.p99_ms,
+        writes_max_ms: writes.max_ms,
+        target_p99_ms: TARGET_P99_MS,
+        reads_p99_met: reads.p99_ms <= TARGET_P99_MS,
+        writes_p99_met: writes.p99_ms <= TARGET_P99_MS,
+        by_route: byRoute,
+        controllers_cpu_ms_per_request: Math.round((cpuUsed / requests) * 10) / 10,
+        controllers_cpu_cores: Math.round((cpuUsed / 1000 / seconds) * 100) / 100,
+        containers_left: left.length,
+        pg_max_sessions: watch.max,
+        bench_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e6),
+      }),
+    );
     if (s5xx || hung || errors) {
       console.error(JSON.stringify({ failures: tally.failures, controller_errors: await controllerErrors(cluster) }, null, 1));
       process.exitCode = 1;

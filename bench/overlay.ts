@@ -68,10 +68,14 @@ async function main(): Promise<void> {
   try {
     await lab.cli(['network', 'create', '-d', 'overlay', '--attachable', 'ov']);
     await lab.cli(['service', 'create', '--name', 'pair', '--replicas', '2', '--network', 'ov', 'busybox', 'sleep', '3600']);
-    const tasks = await waitFor('2 running', async () => {
-      const t = (await lab.api<Task[]>('GET', '/services/pair/tasks')).body.filter((x) => x.state === 'running' && x.address);
-      return t.length === 2 ? t : undefined;
-    }, 60_000);
+    const tasks = await waitFor(
+      '2 running',
+      async () => {
+        const t = (await lab.api<Task[]>('GET', '/services/pair/tasks')).body.filter((x) => x.state === 'running' && x.address);
+        return t.length === 2 ? t : undefined;
+      },
+      60_000,
+    );
     const [a, b] = [tasks.find((t) => t.node === 'h1')!, tasks.find((t) => t.node === 'h2')!];
     const nsA = `/proc/${await taskPid(lab, 1, a.id)}/ns/net`;
     const nsB = `/proc/${await taskPid(lab, 2, b.id)}/ns/net`;
@@ -82,8 +86,12 @@ async function main(): Promise<void> {
     const rounds: Array<Record<'overlayGbps' | 'underlayGbps' | 'floorGbps' | 'overlayRtt' | 'underlayRtt' | 'floorRtt', number>> = [];
     for (let i = 0; i < ROUNDS; i++) {
       rounds.push({
-        overlayGbps: await iperf(nsB, nsA, b.address), underlayGbps: await iperf(underB, underA, hostAddr(2)), floorGbps: await iperf(underB, underA, FLOOR.ip(2)),
-        overlayRtt: await rttUs(nsA, b.address), underlayRtt: await rttUs(underA, hostAddr(2)), floorRtt: await rttUs(underA, FLOOR.ip(2)),
+        overlayGbps: await iperf(nsB, nsA, b.address),
+        underlayGbps: await iperf(underB, underA, hostAddr(2)),
+        floorGbps: await iperf(underB, underA, FLOOR.ip(2)),
+        overlayRtt: await rttUs(nsA, b.address),
+        underlayRtt: await rttUs(underA, hostAddr(2)),
+        floorRtt: await rttUs(underA, FLOOR.ip(2)),
       });
     }
     const median = (xs: number[]) => percentile(xs, 50);
@@ -95,7 +103,7 @@ async function main(): Promise<void> {
       // the other host's container every 20 ms from then on; the first answered sequence number dates
       // reachability.
       const r = await lab.api<{ id: string; node: string; networks: Array<{ address: string }> }>('POST', '/containers', { image: 'busybox', command: ['sleep', '600'], network: 'ov' });
-      const ip = r.body.networks[0]!.address;
+      const ip = r.body.networks[0].address;
       const from = r.body.node === 'h1' ? nsB : nsA;
       const tPing = performance.now();
       const out = (await sh('nsenter', [`--net=${from}`, 'busybox', 'ping', '-c', '200', '-i', '0.02', '-w', '5', ip], { allowFail: true, timeoutMs: 10_000 })).stdout;
@@ -105,17 +113,23 @@ async function main(): Promise<void> {
       await lab.api('DELETE', `/containers/${r.body.id}?force=true`);
     }
     const r2 = (x: number) => Math.round(x * 100) / 100;
-    console.log(JSON.stringify({
-      bench: 'overlay', rounds: ROUNDS,
-      overlay_gbps: r2(median(rounds.map((r) => r.overlayGbps))), underlay_gbps: r2(median(rounds.map((r) => r.underlayGbps))),
-      throughput_ratio: r2(median(rounds.map((r) => r.overlayGbps / r.underlayGbps))),
-      throughput_ratios: rounds.map((r) => r2(r.overlayGbps / r.underlayGbps)),
-      overlay_rtt_us: median(rounds.map((r) => r.overlayRtt)), underlay_rtt_us: median(rounds.map((r) => r.underlayRtt)),
-      rtt_overhead_us: median(rounds.map((r) => r.overlayRtt - r.underlayRtt)),
-      bare_vxlan_throughput_ratio: r2(median(rounds.map((r) => r.floorGbps / r.underlayGbps))),
-      bare_vxlan_rtt_overhead_us: median(rounds.map((r) => r.floorRtt - r.underlayRtt)),
-      start_to_reachable_p50_ms: Math.round(percentile(samples, 50)), targets: { throughput_ratio: 0.9, rtt_overhead_us: 50, start_to_reachable_p50_ms: 200 },
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'overlay',
+        rounds: ROUNDS,
+        overlay_gbps: r2(median(rounds.map((r) => r.overlayGbps))),
+        underlay_gbps: r2(median(rounds.map((r) => r.underlayGbps))),
+        throughput_ratio: r2(median(rounds.map((r) => r.overlayGbps / r.underlayGbps))),
+        throughput_ratios: rounds.map((r) => r2(r.overlayGbps / r.underlayGbps)),
+        overlay_rtt_us: median(rounds.map((r) => r.overlayRtt)),
+        underlay_rtt_us: median(rounds.map((r) => r.underlayRtt)),
+        rtt_overhead_us: median(rounds.map((r) => r.overlayRtt - r.underlayRtt)),
+        bare_vxlan_throughput_ratio: r2(median(rounds.map((r) => r.floorGbps / r.underlayGbps))),
+        bare_vxlan_rtt_overhead_us: median(rounds.map((r) => r.floorRtt - r.underlayRtt)),
+        start_to_reachable_p50_ms: Math.round(percentile(samples, 50)),
+        targets: { throughput_ratio: 0.9, rtt_overhead_us: 50, start_to_reachable_p50_ms: 200 },
+      }),
+    );
   } finally {
     await lab.stop();
   }

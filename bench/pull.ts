@@ -16,7 +16,7 @@ import { createGzip } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { startRegistry } from '../test/fixtures/registry-process.js';
 import { ImageService } from '../apps/agent/src/images/image-service.js';
-import { fileBody, MediaType, pushBlob } from '../libs/oci/src/index.js';
+import { fileBody, MediaType, pushBlob } from '#libs/oci';
 
 const LAYERS = 5;
 const LAYER_BYTES = 40 * 1024 * 1024;
@@ -52,8 +52,12 @@ async function main(): Promise<void> {
     const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }));
     const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
     await pushBlob(reg.host, 'bench/big', configDigest, config.length, () => config);
-    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: configDigest, size: config.length },
-      layers: layers.map((l) => ({ mediaType: MediaType.OciLayerGzip, digest: l.digest, size: l.size })) });
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: configDigest, size: config.length },
+      layers: layers.map((l) => ({ mediaType: MediaType.OciLayerGzip, digest: l.digest, size: l.size })),
+    });
     const put = await fetch(`http://${reg.host}/v2/bench/big/manifests/v1`, { method: 'PUT', body: manifest, headers: { 'content-type': MediaType.OciManifest } });
     if (put.status !== 201) throw new Error(`manifest push: HTTP ${put.status}`);
 
@@ -63,7 +67,13 @@ async function main(): Promise<void> {
     const rss = async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile('/proc/self/status', 'utf8'))![1]) / 1024;
     const idle = await rss();
     let peak = idle;
-    const sampler = setInterval(() => void rss().then((v) => { peak = Math.max(peak, v); }), 10);
+    const sampler = setInterval(
+      () =>
+        void rss().then((v) => {
+          peak = Math.max(peak, v);
+        }),
+      10,
+    );
     const t0 = performance.now();
     await images.ensure(`${reg.host}/bench/big:v1`);
     const wall = (performance.now() - t0) / 1000;
@@ -71,7 +81,19 @@ async function main(): Promise<void> {
     peak = Math.max(peak, await rss());
     const mb = (x: number) => Math.round(x * 10) / 10;
     const total = layers.reduce((n, l) => n + l.size, 0);
-    console.log(JSON.stringify({ bench: 'agent-pull', layers: LAYERS, image_mb: mb(total / 1e6), wall_s: Math.round(wall * 100) / 100, mbs: Math.round(total / 1e6 / wall), rss_idle_mb: mb(idle), rss_peak_mb: mb(peak), rss_growth_mb: mb(peak - idle), target_growth_mb: 64 }));
+    console.log(
+      JSON.stringify({
+        bench: 'agent-pull',
+        layers: LAYERS,
+        image_mb: mb(total / 1e6),
+        wall_s: Math.round(wall * 100) / 100,
+        mbs: Math.round(total / 1e6 / wall),
+        rss_idle_mb: mb(idle),
+        rss_peak_mb: mb(peak),
+        rss_growth_mb: mb(peak - idle),
+        target_growth_mb: 64,
+      }),
+    );
   } finally {
     await reg.stop();
     await rm(dir, { recursive: true, force: true });

@@ -24,7 +24,10 @@ const ROOT = '/tmp/berth-bench-recovery';
 const args = process.argv.slice(2);
 const ROUNDS = Math.max(1, Math.min(10, Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3));
 
-interface Task { node: string; state: string }
+interface Task {
+  node: string;
+  state: string;
+}
 
 async function main(): Promise<void> {
   const pg = await startPostgresServer(`${ROOT}/postgres`);
@@ -36,7 +39,11 @@ async function main(): Promise<void> {
   conn.on('error', () => {});
   const queue = new Queue('orchestrator', { connection: conn, prefix: `lab-${lab.id}` });
   queue.on('error', () => {});
-  const api = (i: number) => lab.api('GET', '/services', undefined, i).then((r) => r.status === 200, () => false);
+  const api = (i: number) =>
+    lab.api('GET', '/services', undefined, i).then(
+      (r) => r.status === 200,
+      () => false,
+    );
   const running = async (n: number, notOn?: string) => {
     const tasks = (await lab.api<Task[]>('GET', '/services/bench/tasks', undefined, 1).catch(() => ({ body: [] as Task[] }))).body;
     return Array.isArray(tasks) && tasks.filter((t) => t.state === 'running' && t.node !== notOn).length === n;
@@ -51,7 +58,7 @@ async function main(): Promise<void> {
       let t0 = performance.now();
       await lab.stopController(0, 'SIGKILL');
       await until('60 running', () => running(60), 120_000, 100);
-      figures.controller_kill_s!.push(since(t0));
+      figures.controller_kill_s.push(since(t0));
       await lab.startController(0);
       await until('controller 0 back', () => api(0), 30_000, 100);
       await lab.api('PATCH', '/services/bench', { replicas: 30 }, 1);
@@ -61,14 +68,19 @@ async function main(): Promise<void> {
       t0 = performance.now();
       await pg.restart();
       await until('the API answering', async () => (await api(0)) && (await api(1)), 60_000, 50);
-      figures.postgres_restart_s!.push(since(t0));
+      figures.postgres_restart_s.push(since(t0));
 
       // Redis killed and back empty.
       await redis.kill();
       await redis.start();
       t0 = performance.now();
-      await until('job schedulers back', async () => Boolean(await queue.getJobScheduler('node-health').catch(() => undefined)) && Boolean(await queue.getJobScheduler('reconcile-all').catch(() => undefined)), 60_000, 50);
-      figures.redis_restart_s!.push(since(t0));
+      await until(
+        'job schedulers back',
+        async () => Boolean(await queue.getJobScheduler('node-health').catch(() => undefined)) && Boolean(await queue.getJobScheduler('reconcile-all').catch(() => undefined)),
+        60_000,
+        50,
+      );
+      figures.redis_restart_s.push(since(t0));
 
       // A host cut off: its tasks run elsewhere.
       const victim = `h${(round % 3) + 1}`;
@@ -76,7 +88,7 @@ async function main(): Promise<void> {
       t0 = performance.now();
       await lab.cutHost((round % 3) + 1);
       await until(`30 running off ${victim}`, () => running(30, victim), 120_000, 100);
-      figures.host_cut_s!.push(since(t0));
+      figures.host_cut_s.push(since(t0));
       await lab.restoreHost((round % 3) + 1);
       await until('the cut host stops its old tasks and is ready', async () => (await lab.nodes()).every((n) => n.status === 'ready') && (await running(30)), 120_000, 200);
       await until('its old containers stopped', async () => (await lab.runningContainers()) === 30, 120_000, 200);

@@ -24,7 +24,9 @@ function request(method: string, url: string, body?: () => NodeJS.ReadableStream
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: size !== undefined ? { 'content-length': size, 'content-type': 'application/octet-stream' } : {} }, (res) => {
       let bytes = 0;
-      res.on('data', (c: Buffer) => { bytes += c.length; });
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes }));
       res.on('error', reject);
     });
@@ -86,7 +88,10 @@ async function main(): Promise<void> {
     const port = await freePort();
     const cfg = path.join(dir, 'distribution.yml');
     // Blob deletes on, so each round uploads again as with Berth.
-    await writeFile(cfg, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'distribution')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    await writeFile(
+      cfg,
+      `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'distribution')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+    );
     const dist = startProcess('distribution', '/usr/bin/docker-registry', ['serve', cfg], path.join(dir, 'distribution.log'));
     let theirs;
     try {
@@ -96,10 +101,19 @@ async function main(): Promise<void> {
       await stopProcess(dist);
     }
     const r = (x: number) => Math.round(x * 100) / 100;
-    console.log(JSON.stringify({
-      bench: 'registry', blob_mb: SIZE / 1e6, berth_push_mbs: ours.push, berth_pull_mbs: ours.pull, distribution_push_mbs: theirs.push, distribution_pull_mbs: theirs.pull,
-      push_ratio: r(ours.push / theirs.push), pull_ratio: r(ours.pull / theirs.pull), target_ratio: 1,
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'registry',
+        blob_mb: SIZE / 1e6,
+        berth_push_mbs: ours.push,
+        berth_pull_mbs: ours.pull,
+        distribution_push_mbs: theirs.push,
+        distribution_pull_mbs: theirs.pull,
+        push_ratio: r(ours.push / theirs.push),
+        pull_ratio: r(ours.pull / theirs.pull),
+        target_ratio: 1,
+      }),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

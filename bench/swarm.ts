@@ -69,10 +69,15 @@ export class SwarmLab {
       for (let n = 2; n <= hosts; n++) {
         await lab.docker(n, ['swarm', 'join', '--token', token, '--advertise-addr', hostAddr(n), '--listen-addr', `${hostAddr(n)}:2377`, `${hostAddr(1)}:2377`], 60_000);
       }
-      await waitFor(`${hosts} swarm nodes ready`, async () => {
-        const nodes = await lab.api<{ Status: { State: string } }[]>(1, '/nodes');
-        return nodes.filter((x) => x.Status.State === 'ready').length === hosts;
-      }, 60_000, 250);
+      await waitFor(
+        `${hosts} swarm nodes ready`,
+        async () => {
+          const nodes = await lab.api<{ Status: { State: string } }[]>(1, '/nodes');
+          return nodes.filter((x) => x.Status.State === 'ready').length === hosts;
+        },
+        60_000,
+        250,
+      );
       await Promise.all(lab.hosts.map((h) => lab.docker(h.n, ['import', image, 'busybox:latest'], 60_000)));
       return lab;
     } catch (err) {
@@ -122,11 +127,13 @@ export class SwarmLab {
    */
   static async cleanup(): Promise<void> {
     const dirs = existsSync(ROOT) ? (await readdir(ROOT)).filter((d) => /^h\d+$/.test(d)).map((d) => path.join(ROOT, d)) : [];
-    await Promise.all(dirs.map(async (dir) => {
-      await endOwnProcess(await readPid(path.join(dir, 'dockerd.pid')), 'SIGTERM', STOP_GRACE_MS);
-      await endOwnProcess(await readPid(path.join(dir, 'exec/containerd/containerd.pid')), 'SIGTERM', 10_000);
-      await killContainers(dir);
-    }));
+    await Promise.all(
+      dirs.map(async (dir) => {
+        await endOwnProcess(await readPid(path.join(dir, 'dockerd.pid')), 'SIGTERM', STOP_GRACE_MS);
+        await endOwnProcess(await readPid(path.join(dir, 'exec/containerd/containerd.pid')), 'SIGTERM', 10_000);
+        await killContainers(dir);
+      }),
+    );
     await removeCgroups();
     const mounts = (await ourMounts()).reverse(); // children first
     for (let i = 0; i < mounts.length; i += 200) await sh('umount', ['-l', ...mounts.slice(i, i + 200)], { allowFail: true, timeoutMs: 60_000 });
@@ -183,7 +190,7 @@ export class SwarmLab {
     try {
       await waitFor(`dockerd on h${h.n}`, async () => (await this.api<{ Version: string }>(h.n, '/version', 2_000)).Version, 30_000, 250);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${tail(h.proc)}`);
+      throw new Error(`${(err as Error).message}\n${tail(h.proc)}`, { cause: err });
     }
   }
 }
@@ -208,11 +215,28 @@ function startDockerd(n: number): Host {
   const dir = hostDir(n);
   const sock = path.join(dir, 'docker.sock');
   const args = [
-    `--net=/run/netns/${hostNs(n)}`, DOCKERD,
-    '--config-file', path.join(ROOT, 'daemon.json'),
-    '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--pidfile', path.join(dir, 'dockerd.pid'),
-    '-H', `unix://${sock}`, '--storage-driver', 'overlay2',
-    '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--shutdown-timeout', '5', '--cgroup-parent', `/${CGROUP}`,
+    `--net=/run/netns/${hostNs(n)}`,
+    DOCKERD,
+    '--config-file',
+    path.join(ROOT, 'daemon.json'),
+    '--data-root',
+    path.join(dir, 'data'),
+    '--exec-root',
+    path.join(dir, 'exec'),
+    '--pidfile',
+    path.join(dir, 'dockerd.pid'),
+    '-H',
+    `unix://${sock}`,
+    '--storage-driver',
+    'overlay2',
+    '--bridge=none',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--ip-masq=false',
+    '--shutdown-timeout',
+    '5',
+    '--cgroup-parent',
+    `/${CGROUP}`,
   ];
   mkdirSync(dir, { recursive: true });
   // Use the imported image as it is: without this the agent tries the registry before every task.

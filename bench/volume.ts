@@ -59,10 +59,19 @@ async function main(): Promise<void> {
     }
     const med = (xs: number[]) => Math.round(percentile(xs, 50));
     const [cw, cr, hw, hr] = [med(rates.cw), med(rates.cr), med(rates.hw), med(rates.hr)];
-    console.log(JSON.stringify({
-      bench: 'volume', size_mb: MB, container_write_mbs: cw, host_write_mbs: hw, write_ratio: Math.round((cw / hw) * 100) / 100,
-      container_read_mbs: cr, host_read_mbs: hr, read_ratio: Math.round((cr / hr) * 100) / 100, target_ratio: 0.95,
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'volume',
+        size_mb: MB,
+        container_write_mbs: cw,
+        host_write_mbs: hw,
+        write_ratio: Math.round((cw / hw) * 100) / 100,
+        container_read_mbs: cr,
+        host_read_mbs: hr,
+        read_ratio: Math.round((cr / hr) * 100) / 100,
+        target_ratio: 0.95,
+      }),
+    );
   } finally {
     await rm(hostDir, { recursive: true, force: true });
     await lab.cli(['volume', 'rm', 'benchvol']).catch(() => undefined);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: prerequisites (deploy/prereqs.sh), then unit,
+# The whole test suite: prerequisites (deploy/prereqs.sh), lint (one test:
+# eslint, prettier --check and the import-cycle check), then unit,
 # integration, fuzz, lab end-to-end and chaos tests with node's test runner,
 # one process per file with its time printed. The last line is the summary:
 # `N passed, N failed, N skipped`.
@@ -31,6 +32,15 @@ run_suite() {
     echo "-- ${f#dist/}: $((SECONDS - t)) s"
   done
 }
+# Lint counts as one test; its result goes in a tap file like the others'.
+run_lint() {
+  echo "== lint"
+  local t=$SECONDS result=pass
+  npm run --silent lint || { result=fail; status=1; }
+  echo "# $result 1" >"$out/lint.tap"
+  echo "-- lint: $result, $((SECONDS - t)) s"
+}
+run_lint
 run_suite unit "${unit[@]}"
 run_suite integration "${integration[@]}"
 run_suite fuzz "${fuzz[@]}"

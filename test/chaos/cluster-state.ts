@@ -10,7 +10,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Lab } from '../lab/lab.js';
 
-interface TaskView { id: string; slot: number; node: string; state: string; desiredState: string }
+interface TaskView {
+  id: string;
+  slot: number;
+  node: string;
+  state: string;
+  desiredState: string;
+}
 
 export interface ClusterState {
   /** Tasks the API shows running (desired running). */
@@ -40,7 +46,7 @@ export async function clusterState(lab: Lab, service: string, probeTaskId: strin
     const prefix = path.join(lab.hostDir(h), 'containers') + '/';
     for (const m of mounts) {
       if (!m.startsWith(prefix) || !m.endsWith('/rootfs')) continue;
-      const id = m.slice(prefix.length).split('/')[0]!;
+      const id = m.slice(prefix.length).split('/')[0];
       if (!containers.has(id)) problems.push(`h${h} has ${m} mounted without its container`);
     }
   }

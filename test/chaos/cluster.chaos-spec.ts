@@ -36,11 +36,16 @@ async function scale(replicas: number, controller = 0): Promise<void> {
 /** converged waits for the cluster to settle on `replicas` tasks and checks every invariant. */
 async function converged(t: TestContext, replicas: number, timeoutMs = 90_000): Promise<void> {
   let last = '';
-  await waitFor(`${replicas} tasks running and nothing else`, async () => {
-    const s = await clusterState(lab, SERVICE, probe.containerId);
-    last = s.problems.join('; ');
-    return s.running === replicas && !s.problems.length;
-  }, timeoutMs, 500).catch((err: Error) => {
+  await waitFor(
+    `${replicas} tasks running and nothing else`,
+    async () => {
+      const s = await clusterState(lab, SERVICE, probe.containerId);
+      last = s.problems.join('; ');
+      return s.running === replicas && !s.problems.length;
+    },
+    timeoutMs,
+    500,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}: ${last}`);
   });
   const data = await lab.cli(['run', '--rm', '-v', 'chaosdata:/data', 'busybox', 'cat', '/data/file']);
@@ -94,10 +99,26 @@ describe('chaos', { timeout: 1_500_000 }, () => {
       await new Promise((r) => setTimeout(r, 1_000));
       await lab.stopController(1, 'SIGKILL');
       await lab.startController(1);
-      await waitFor('controller 1 answers', () => lab.api('GET', '/info', undefined, 1).then((r) => r.status === 200, () => false), 30_000);
+      await waitFor(
+        'controller 1 answers',
+        () =>
+          lab.api('GET', '/info', undefined, 1).then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        30_000,
+      );
     });
     await lab.startController(0);
-    await waitFor('controller 0 answers', () => lab.api('GET', '/info', undefined, 0).then((r) => r.status === 200, () => false), 30_000);
+    await waitFor(
+      'controller 0 answers',
+      () =>
+        lab.api('GET', '/info', undefined, 0).then(
+          (r) => r.status === 200,
+          () => false,
+        ),
+      30_000,
+    );
     await converged(t, 12);
   });
 
@@ -122,10 +143,15 @@ describe('chaos', { timeout: 1_500_000 }, () => {
       await converged(t, 9);
       await lab.cutHost(victim);
       await waitFor(`h${victim} down`, async () => (await lab.nodes()).find((n) => n.hostname === `h${victim}`)?.status === 'down', 30_000);
-      await waitFor(`9 running off h${victim}`, async () => {
-        const s = await clusterState(lab, SERVICE, probe.containerId, [victim]);
-        return s.running === 9 && s.onHosts[victim - 1] === 0;
-      }, 60_000, 500);
+      await waitFor(
+        `9 running off h${victim}`,
+        async () => {
+          const s = await clusterState(lab, SERVICE, probe.containerId, [victim]);
+          return s.running === 9 && s.onHosts[victim - 1] === 0;
+        },
+        60_000,
+        500,
+      );
     });
     await lab.restoreHost(victim);
     await converged(t, 9);

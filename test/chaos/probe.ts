@@ -12,10 +12,17 @@ import { waitFor } from '../lab/sh.js';
 const SCRIPT = (vip: string) =>
   `while :; do if printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 1 ${vip} 80 2>/dev/null | grep -q '200 OK'; then echo "ok $(date +%s)"; else echo "fail $(date +%s)"; fi; sleep 0.1; done`;
 
-interface Try { ok: boolean; at: number }
+interface Try {
+  ok: boolean;
+  at: number;
+}
 
 export class Probe {
-  private constructor(private readonly lab: Lab, readonly containerId: string, readonly host: number) {}
+  private constructor(
+    private readonly lab: Lab,
+    readonly containerId: string,
+    readonly host: number,
+  ) {}
 
   /** start runs the probe on `network`, asking port 80 of `service`'s virtual IP. */
   static async start(lab: Lab, network: string, service: string): Promise<Probe> {
@@ -24,10 +31,14 @@ export class Probe {
     const r = await lab.cli(['run', '-d', '--name', 'probe', '--network', network, 'busybox', 'sh', '-c', SCRIPT(vip)], 120_000);
     if (r.code !== 0) throw new Error(`probe: ${r.stderr}`);
     const id = r.stdout.trim();
-    const c = await waitFor('the probe running', async () => {
-      const v = (await lab.api('GET', `/containers/${id}`)).body as { state: string; node: string; taskId: string };
-      return v.state === 'running' ? v : undefined;
-    }, 60_000);
+    const c = await waitFor(
+      'the probe running',
+      async () => {
+        const v = (await lab.api('GET', `/containers/${id}`)).body as { state: string; node: string; taskId: string };
+        return v.state === 'running' ? v : undefined;
+      },
+      60_000,
+    );
     return new Probe(lab, c.taskId, Number(c.node.replace(/^h/, '')));
   }
 
@@ -52,12 +63,17 @@ export class Probe {
 
   /** answersAfter waits for an answered try in a second after `ms`. */
   async answersAfter(ms: number, timeoutMs: number): Promise<void> {
-    await waitFor(`the probe answered within ${timeoutMs / 1000} s`, async () => {
-      try {
-        return (await this.tries()).some((t) => t.ok && t.at > ms);
-      } catch {
-        return false;
-      }
-    }, timeoutMs + 1_000, 500);
+    await waitFor(
+      `the probe answered within ${timeoutMs / 1000} s`,
+      async () => {
+        try {
+          return (await this.tries()).some((t) => t.ok && t.at > ms);
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs + 1_000,
+      500,
+    );
   }
 }

@@ -137,9 +137,12 @@ export function runtimeConformance(name: string, open: () => Promise<RuntimeUnde
 
     test('beforeRun sees the process created, not run; when it fails the container has not run and starts again', async () => {
       const id = await create({ kind: 'print', stdout: 'ran\n', stderr: '', exit: 0 });
-      await assert.rejects(rt.start(id, async () => {
-        throw new Error('hook failed');
-      }), /hook failed/);
+      await assert.rejects(
+        rt.start(id, async () => {
+          throw new Error('hook failed');
+        }),
+        /hook failed/,
+      );
       const failed = await rt.status(id);
       assert.notEqual(failed.state, 'running');
       assert.equal(failed.startedAt, 0);

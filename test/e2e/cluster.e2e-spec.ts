@@ -47,10 +47,14 @@ describe('cluster', { timeout: 600_000 }, () => {
     const tasks = await waitFor('6 running tasks', async () => ((await running('web')).length === 6 ? running('web') : undefined), 60_000);
     assert.deepEqual(perNode(tasks), { h1: 2, h2: 2, h3: 2 });
     for (const n of [1, 2, 3]) assert.equal((await runningOn(n)).length, 2, `runc on h${n}`);
-    const logs = await waitFor('service logs', async () => {
-      const l = await lab.cli(['service', 'logs', '--tail', '2', 'web']);
-      return l.code === 0 && (l.stdout.match(/\| tick /g) ?? []).length >= 6 ? l.stdout : undefined;
-    }, 20_000);
+    const logs = await waitFor(
+      'service logs',
+      async () => {
+        const l = await lab.cli(['service', 'logs', '--tail', '2', 'web']);
+        return l.code === 0 && (l.stdout.match(/\| tick /g) ?? []).length >= 6 ? l.stdout : undefined;
+      },
+      20_000,
+    );
     assert.match(logs, /web\.\d@h[123] \| tick [a-z0-9]{12}/);
   });
 
@@ -59,10 +63,14 @@ describe('cluster', { timeout: 600_000 }, () => {
     const up = await waitFor('9 running', async () => ((await running('web')).length === 9 ? running('web') : undefined), 60_000);
     assert.deepEqual(perNode(up), { h1: 3, h2: 3, h3: 3 });
     assert.equal((await lab.cli(['service', 'scale', 'web=3'])).code, 0, 'scale down');
-    await waitFor('3 running and 3 runc containers running', async () => {
-      const total = (await runningOn(1)).length + (await runningOn(2)).length + (await runningOn(3)).length;
-      return (await running('web')).length === 3 && total === 3;
-    }, 60_000);
+    await waitFor(
+      '3 running and 3 runc containers running',
+      async () => {
+        const total = (await runningOn(1)).length + (await runningOn(2)).length + (await runningOn(3)).length;
+        return (await running('web')).length === 3 && total === 3;
+      },
+      60_000,
+    );
     const ps = await lab.cli(['service', 'ps', 'web']);
     assert.equal(ps.stdout.trim().split('\n').length, 4, ps.stdout);
   });
@@ -94,7 +102,7 @@ describe('cluster', { timeout: 600_000 }, () => {
     assert.equal(r.status, 400);
     assert.deepEqual(r.body.error.details.map((d: { field: string }) => d.field).sort(), ['name', 'replicas']);
     assert.equal((await lab.api('GET', '/services/nope')).status, 404);
-    const noAuth = await fetch(`http://127.0.0.1:${lab.controllers[0]!.api}/api/nodes`);
+    const noAuth = await fetch(`http://127.0.0.1:${lab.controllers[0].api}/api/nodes`);
     assert.equal(noAuth.status, 401);
     const cli = await lab.cli(['service', 'scale', 'web=lots']);
     assert.equal(cli.code, 1);
@@ -127,10 +135,14 @@ describe('cluster', { timeout: 600_000 }, () => {
     assert.ok(onH3.length >= 1);
     await lab.cutHost(3);
     await waitFor('h3 down', async () => (await lab.nodes()).find((n) => n.hostname === 'h3')?.status === 'down', 20_000);
-    const moved = await waitFor('3 running tasks off h3', async () => {
-      const r = await running('web');
-      return r.length === 3 && r.every((t) => t.node !== 'h3') ? r : undefined;
-    }, 30_000);
+    const moved = await waitFor(
+      '3 running tasks off h3',
+      async () => {
+        const r = await running('web');
+        return r.length === 3 && r.every((t) => t.node !== 'h3') ? r : undefined;
+      },
+      30_000,
+    );
     assert.equal(moved.length, 3);
     assert.ok((await runningOn(3)).length >= 1, 'h3 still runs its old containers while cut off');
     await lab.restoreHost(3);
@@ -144,7 +156,11 @@ describe('cluster', { timeout: 600_000 }, () => {
     await lab.stopController(0, 'SIGKILL');
     await lab.startController(0);
     const tasks = await waitFor('12 running', async () => ((await running('web')).length === 12 ? running('web') : undefined), 90_000);
-    assert.deepEqual(tasks.map((t) => t.slot).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), 'one task per slot');
+    assert.deepEqual(
+      tasks.map((t) => t.slot).sort((a, b) => a - b),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+      'one task per slot',
+    );
     const all = (await lab.api<Task[]>('GET', '/services/web/tasks')).body;
     assert.equal(all.filter((t) => t.desiredState === 'running').length, 12);
     const containers = (await runningOn(1)).length + (await runningOn(2)).length + (await runningOn(3)).length;
@@ -157,10 +173,14 @@ describe('cluster', { timeout: 600_000 }, () => {
     assert.ok(oneOffs.length >= 2);
     const rm = await lab.cli(['rm', '-f', ...oneOffs.map((c) => c.id)]);
     assert.equal(rm.code, 0, rm.stderr);
-    await waitFor('no containers left', async () => {
-      for (const n of [1, 2, 3]) if ((await lab.containers(n)).size) return false;
-      return true;
-    }, 60_000);
+    await waitFor(
+      'no containers left',
+      async () => {
+        for (const n of [1, 2, 3]) if ((await lab.containers(n)).size) return false;
+        return true;
+      },
+      60_000,
+    );
   });
 
   test('teardown leaves no namespaces, mounts, cgroups or runc state', async () => {

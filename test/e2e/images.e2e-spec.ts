@@ -18,7 +18,11 @@ async function runOutput(image: string, ...cmd: string[]): Promise<{ code: numbe
 describe('images', { timeout: 600_000 }, () => {
   before(async () => {
     lab = await Lab.start({ hosts: 2, controllers: 1 });
-    for (const args of [['registry', 'user', 'add', 'dev', '-p', 'dev-password'], ['registry', 'repo', 'grant', 'team/app', 'dev', 'pull,push'], ['registry', 'repo', 'visibility', 'library/busybox', 'public']]) {
+    for (const args of [
+      ['registry', 'user', 'add', 'dev', '-p', 'dev-password'],
+      ['registry', 'repo', 'grant', 'team/app', 'dev', 'pull,push'],
+      ['registry', 'repo', 'visibility', 'library/busybox', 'public'],
+    ]) {
       const r = await lab.cli(args);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -95,10 +99,10 @@ describe('images', { timeout: 600_000 }, () => {
     await writeFile(path.join(ctx, 'message.txt'), 'built by berth\n');
     await writeFile(path.join(ctx, 'secret', 'key'), 'do not send\n');
     await writeFile(path.join(ctx, '.dockerignore'), 'secret\n');
-    await writeFile(path.join(ctx, 'Dockerfile'), [
-      'FROM busybox', 'ARG NAME=nobody', 'COPY message.txt /msg', 'RUN echo "hello $NAME" >> /msg && test ! -e /secret',
-      'CMD ["sh", "-c", "cat /msg; while true; do sleep 1; done"]', '',
-    ].join('\n'));
+    await writeFile(
+      path.join(ctx, 'Dockerfile'),
+      ['FROM busybox', 'ARG NAME=nobody', 'COPY message.txt /msg', 'RUN echo "hello $NAME" >> /msg && test ! -e /secret', 'CMD ["sh", "-c", "cat /msg; while true; do sleep 1; done"]', ''].join('\n'),
+    );
     const built = await lab.cli(['build', '-t', 'team/app:built', '--build-arg', 'NAME=cluster', ctx], 300_000);
     assert.equal(built.code, 0, built.stderr + built.stdout);
     assert.match(built.stdout, /Step 1\/5 : FROM busybox/);
@@ -107,10 +111,14 @@ describe('images', { timeout: 600_000 }, () => {
     assert.ok(builder, 'an agent logged the build');
     const svc = await lab.cli(['service', 'create', '--name', 'built', '--replicas', '2', `${lab.registry}/team/app:built`]);
     assert.equal(svc.code, 0, svc.stderr);
-    const logs = await waitFor('both replicas print the built file', async () => {
-      const l = await lab.cli(['service', 'logs', 'built']);
-      return (l.stdout.match(/hello cluster/g) ?? []).length >= 2 ? l.stdout : undefined;
-    }, 90_000);
+    const logs = await waitFor(
+      'both replicas print the built file',
+      async () => {
+        const l = await lab.cli(['service', 'logs', 'built']);
+        return (l.stdout.match(/hello cluster/g) ?? []).length >= 2 ? l.stdout : undefined;
+      },
+      90_000,
+    );
     assert.match(logs, new RegExp(`built\\.\\d@h${builder === 1 ? 2 : 1} \\| hello cluster`), 'it runs on the host that did not build it');
     assert.match(logs, /built by berth/);
 
@@ -126,7 +134,14 @@ describe('images', { timeout: 600_000 }, () => {
   test('image pull shows per-layer progress on every node; prune removes only what no container uses', async () => {
     const pulled = await lab.cli(['image', 'pull', 'team/app:imported'], 120_000);
     assert.equal(pulled.code, 0, pulled.stderr);
-    assert.deepEqual(pulled.stdout.trim().split('\n').map((l) => l.split(':')[0]).sort(), ['h1', 'h2']);
+    assert.deepEqual(
+      pulled.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(':')[0])
+        .sort(),
+      ['h1', 'h2'],
+    );
     assert.match(pulled.stderr, /h[12]: [0-9a-f]{12}: (Pull complete|Already exists)/);
     const missing = await lab.cli(['image', 'pull', '--node', 'h1', 'team/nothing:1'], 60_000);
     assert.equal(missing.code, 1);

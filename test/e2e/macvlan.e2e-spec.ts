@@ -37,13 +37,29 @@ describe('macvlan', { timeout: 600_000 }, () => {
     const pub = await lab.cli(['run', '--network', 'seg', '-p', '80:80', 'busybox', 'true']);
     assert.equal(pub.code, 1);
     assert.match(pub.stderr, /own address/);
-    const svc = await lab.cli(['service', 'create', '--name', 'mv', '--replicas', '2', '--network', 'seg', 'busybox', 'sh', '-c',
-      'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']);
+    const svc = await lab.cli([
+      'service',
+      'create',
+      '--name',
+      'mv',
+      '--replicas',
+      '2',
+      '--network',
+      'seg',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www',
+    ]);
     assert.equal(svc.code, 0, svc.stderr);
-    const tasks = await waitFor('2 running', async () => {
-      const t = (await lab.api<Task[]>('GET', '/services/mv/tasks')).body.filter((x) => x.state === 'running');
-      return t.length === 2 ? t : undefined;
-    }, 60_000);
+    const tasks = await waitFor(
+      '2 running',
+      async () => {
+        const t = (await lab.api<Task[]>('GET', '/services/mv/tasks')).body.filter((x) => x.state === 'running');
+        return t.length === 2 ? t : undefined;
+      },
+      60_000,
+    );
     assert.deepEqual(tasks.map((t) => t.address).sort(), ['10.250.0.128', '10.250.0.129']);
     assert.deepEqual(tasks.map((t) => t.node).sort(), ['h1', 'h2']);
     for (const t of tasks) {
@@ -52,10 +68,14 @@ describe('macvlan', { timeout: 600_000 }, () => {
       assert.match(got, /hello from [0-9a-z]{12}/);
     }
     assert.equal((await lab.cli(['service', 'scale', 'mv=3'])).code, 0);
-    const three = await waitFor('3 running', async () => {
-      const t = (await lab.api<Task[]>('GET', '/services/mv/tasks')).body.filter((x) => x.state === 'running');
-      return t.length === 3 ? t : undefined;
-    }, 60_000);
+    const three = await waitFor(
+      '3 running',
+      async () => {
+        const t = (await lab.api<Task[]>('GET', '/services/mv/tasks')).body.filter((x) => x.state === 'running');
+        return t.length === 3 ? t : undefined;
+      },
+      60_000,
+    );
     assert.equal(new Set(three.map((t) => t.address)).size, 3, 'no address given twice');
     assert.equal((await lab.cli(['service', 'rm', 'mv'])).code, 0);
     await waitFor('the network free', async () => (await lab.cli(['network', 'rm', 'seg'])).code === 0, 30_000, 500);

@@ -12,10 +12,14 @@ let lab: Lab;
 async function runDetached(name: string, network: string): Promise<string> {
   const r = await lab.cli(['run', '-d', '--name', name, '--network', network, 'busybox', 'sleep', '600']);
   assert.equal(r.code, 0, r.stderr);
-  return waitFor(`${name} has an address`, async () => {
-    const c = JSON.parse((await lab.cli(['inspect', name])).stdout || '{}') as { address?: string; state?: string };
-    return c.state === 'running' && c.address ? c.address : undefined;
-  }, 60_000);
+  return waitFor(
+    `${name} has an address`,
+    async () => {
+      const c = JSON.parse((await lab.cli(['inspect', name])).stdout || '{}') as { address?: string; state?: string };
+      return c.state === 'running' && c.address ? c.address : undefined;
+    },
+    60_000,
+  );
 }
 
 /** reach pings `ip` once from a fresh container on `network`: true when it answered. */
@@ -27,7 +31,7 @@ async function reach(network: string, ip: string): Promise<boolean> {
 /** lookupAddrs resolves a name from a fresh container on network `app`. */
 async function lookupAddrs(name: string): Promise<string[]> {
   const r = await lab.cli(['run', '--rm', '--network', 'app', 'busybox', 'nslookup', name], 60_000);
-  return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!) : [];
+  return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]) : [];
 }
 
 describe('networks', { timeout: 600_000 }, () => {
@@ -82,9 +86,13 @@ describe('networks', { timeout: 600_000 }, () => {
     assert.equal((await lab.cli(['service', 'create', '--name', 'api', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'app', 'busybox', 'sleep', '600'])).code, 0);
     const lookup = async (name: string) => {
       const r = await lab.cli(['run', '--rm', '--network', 'app', 'busybox', 'nslookup', name], 60_000);
-      return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!).sort() : undefined;
+      return r.code === 0 ? [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]).sort() : undefined;
     };
-    const addresses = async () => (await lab.api<Array<{ state: string; address: string }>>('GET', '/services/api/tasks')).body.filter((t) => t.state === 'running').map((t) => t.address).sort();
+    const addresses = async () =>
+      (await lab.api<Array<{ state: string; address: string }>>('GET', '/services/api/tasks')).body
+        .filter((t) => t.state === 'running')
+        .map((t) => t.address)
+        .sort();
     const two = await waitFor('2 tasks with addresses', async () => ((await addresses()).length === 2 ? addresses() : undefined), 60_000);
     assert.deepEqual(await lookup('api'), two, 'with endpoint mode dnsrr the service name lists every task');
     assert.equal((await lab.cli(['service', 'create', '--name', 'front', '--replicas', '1', '--network', 'app', 'busybox', 'sleep', '600'])).code, 0);
@@ -123,16 +131,29 @@ describe('networks', { timeout: 600_000 }, () => {
     lab.startAgent(1);
     await waitFor('h1 ready again', async () => (await lab.nodes()).every((n) => n.status === 'ready'), 30_000, 200);
     // The agent removes devices one by one and then their rules: wait for the whole sweep.
-    const gone = async (dev: string) => ip('link', 'show', dev).then(() => false, () => true);
-    await waitFor('leftovers gone', async () => (await gone('bn-stale0000000')) && (await gone('vx-orphan000000')) && (await gone('vx-stale1111111')) && (await gone('bn-stale1111111'))
-      && !/bn-stale0000000|bn-stale1111111|berth vxlan/.test((await sh('ip', ['netns', 'exec', ns, 'iptables-save'])).stdout), 15_000, 200);
+    const gone = async (dev: string) =>
+      ip('link', 'show', dev).then(
+        () => false,
+        () => true,
+      );
+    await waitFor(
+      'leftovers gone',
+      async () =>
+        (await gone('bn-stale0000000')) &&
+        (await gone('vx-orphan000000')) &&
+        (await gone('vx-stale1111111')) &&
+        (await gone('bn-stale1111111')) &&
+        !/bn-stale0000000|bn-stale1111111|berth vxlan/.test((await sh('ip', ['netns', 'exec', ns, 'iptables-save'])).stdout),
+      15_000,
+      200,
+    );
     assert.equal(await gone('br-notours00000'), false, "another program's bridge stays");
     assert.equal((await lab.cli(['service', 'ps', 'api'])).stdout.match(/running/g)?.length, before.stdout.match(/running/g)?.length, 'running containers untouched');
     assert.deepEqual((await lookupAddrs('api')).length, 1, 'names still served after the restart');
     await ip('link', 'del', 'br-notours00000');
   });
 
-  test("traffic to the VIP pool that no container translated is refused on the host, never routed out", async () => {
+  test('traffic to the VIP pool that no container translated is refused on the host, never routed out', async () => {
     const rules = (await sh('ip', ['netns', 'exec', hostNs(1), 'iptables', '-S', 'FORWARD'])).stdout;
     assert.match(rules, /^-A FORWARD -d 10\.212\.0\.0\/16 .*"berth vip pool".* -j REJECT --reject-with icmp-net-unreachable$/m);
     assert.equal(rules.match(/berth vip pool/g)?.length, 1, 'once, after agent restarts too');

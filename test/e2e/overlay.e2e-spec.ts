@@ -30,16 +30,33 @@ describe('overlay', { timeout: 600_000 }, () => {
 
   test('tasks on three hosts share one subnet: ping and TCP across hosts, new tasks reachable at once', async () => {
     assert.equal((await lab.cli(['network', 'create', '-d', 'overlay', '--attachable', 'ov'])).code, 0);
-    const svc = await lab.cli(['service', 'create', '--name', 'o', '--replicas', '3', '--network', 'ov', 'busybox', 'sh', '-c',
-      'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www']);
+    const svc = await lab.cli([
+      'service',
+      'create',
+      '--name',
+      'o',
+      '--replicas',
+      '3',
+      '--network',
+      'ov',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www',
+    ]);
     assert.equal(svc.code, 0, svc.stderr);
     const tasks = await waitFor('3 running with addresses', async () => ((await running()).length === 3 ? running() : undefined), 60_000);
     assert.deepEqual(tasks.map((t) => t.node).sort(), ['h1', 'h2', 'h3']);
     for (const t of tasks) {
-      const ping = await waitFor(`ping ${t.address} (${t.node})`, async () => {
-        const r = await probe(['ping', '-c', '1', '-W', '2', t.address]);
-        return r.code === 0 ? r : undefined;
-      }, 20_000, 500);
+      const ping = await waitFor(
+        `ping ${t.address} (${t.node})`,
+        async () => {
+          const r = await probe(['ping', '-c', '1', '-W', '2', t.address]);
+          return r.code === 0 ? r : undefined;
+        },
+        20_000,
+        500,
+      );
       assert.match(ping.stdout, /1 packets received/);
       const http = await probe(['sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${t.address} 80`]);
       assert.match(http.stdout, /hello from [0-9a-z]{12}/, `TCP to ${t.node}`);
@@ -75,7 +92,16 @@ describe('overlay', { timeout: 600_000 }, () => {
 
     assert.equal((await lab.cli(['service', 'create', '--name', 'r', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'name=ov,alias=rr', 'busybox', 'sleep', '600'])).code, 0);
     // The answer's addresses follow its "Name:" lines (the resolver's own address comes before).
-    const lookup = async (name: string) => [...(await probe(['nslookup', name])).stdout.split(/^Name:/m).slice(1).join('').matchAll(/Address:?\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]).sort();
+    const lookup = async (name: string) =>
+      [
+        ...(await probe(['nslookup', name])).stdout
+          .split(/^Name:/m)
+          .slice(1)
+          .join('')
+          .matchAll(/Address:?\s+(\d+\.\d+\.\d+\.\d+)/g),
+      ]
+        .map((m) => m[1])
+        .sort();
     await waitFor('r has 2 addresses', async () => (await lookup('r')).length === 2, 30_000, 500);
     assert.equal((await lookup('rr')).length, 2, 'an alias of every task');
     assert.equal((await lab.cli(['service', 'scale', 'r=3'])).code, 0);
@@ -103,21 +129,36 @@ describe('overlay', { timeout: 600_000 }, () => {
     const dis = await lab.cli(['network', 'disconnect', 'ov', 'mover']);
     assert.equal(dis.code, 0, dis.stderr);
     const after = (await lab.api<{ networks: Array<{ name: string }> }>('GET', '/containers/mover')).body;
-    assert.deepEqual(after.networks.map((n) => n.name), ['bridge']);
+    assert.deepEqual(
+      after.networks.map((n) => n.name),
+      ['bridge'],
+    );
     const gone = await probe(['nslookup', 'walker']);
-    assert.doesNotMatch(gone.stdout.split(/^Name:/m).slice(1).join(''), /Address/, 'its name left the overlay with it');
+    assert.doesNotMatch(
+      gone.stdout
+        .split(/^Name:/m)
+        .slice(1)
+        .join(''),
+      /Address/,
+      'its name left the overlay with it',
+    );
     assert.equal((await lab.cli(['rm', '-f', 'mover'])).code, 0);
   });
 
-  test("a restarted agent reconciles its VXLAN tables: stale entries go, missing ones come back", async () => {
+  test('a restarted agent reconciles its VXLAN tables: stale entries go, missing ones come back', async () => {
     const ns = hostNs(1);
-    const vx = (await sh('ip', ['-n', ns, '-o', 'link', 'show', 'type', 'vxlan'])).stdout.match(/^\d+: (vx-[^:@]+)/m)![1]!;
-    const fdb = async () => (await sh('bridge', ['-n', ns, 'fdb', 'show', 'dev', vx])).stdout.split('\n').filter((l) => l.startsWith('02:42:')).map((l) => l.split(' ').slice(0, 3).join(' ')).sort();
+    const vx = (await sh('ip', ['-n', ns, '-o', 'link', 'show', 'type', 'vxlan'])).stdout.match(/^\d+: (vx-[^:@]+)/m)![1];
+    const fdb = async () =>
+      (await sh('bridge', ['-n', ns, 'fdb', 'show', 'dev', vx])).stdout
+        .split('\n')
+        .filter((l) => l.startsWith('02:42:'))
+        .map((l) => l.split(' ').slice(0, 3).join(' '))
+        .sort();
     const want = await fdb();
     assert.ok(want.length >= 2, `h1 has its peers: ${want.join(', ')}`);
     await lab.stopAgent(1);
     await sh('bridge', ['-n', ns, 'fdb', 'append', '02:42:0a:63:63:63', 'dev', vx, 'dst', '10.99.99.99', 'self', 'permanent']);
-    await sh('bridge', ['-n', ns, 'fdb', 'del', want[0]!.split(' ')[0]!, 'dev', vx, 'self']);
+    await sh('bridge', ['-n', ns, 'fdb', 'del', want[0].split(' ')[0], 'dev', vx, 'self']);
     lab.startAgent(1);
     await waitFor('h1 ready again', async () => (await lab.nodes()).every((n) => n.status === 'ready'), 30_000, 200);
     await waitFor('the table as before', async () => JSON.stringify(await fdb()) === JSON.stringify(want), 15_000, 200);
@@ -133,9 +174,15 @@ describe('overlay', { timeout: 600_000 }, () => {
     assert.equal((await lab.cli(['service', 'rm', 'o'])).code, 0);
     for (const n of [1, 2, 3]) {
       // Devices first, then the untracking rule once no VXLAN device is left.
-      await waitFor(`no vxlan, interface or rule left on h${n}`, async () => !(await sh('ip', ['-n', hostNs(n), 'link', 'show', 'type', 'vxlan'])).stdout.trim()
-        && !(await sh('ip', ['-n', hostNs(n), 'link', 'show', 'type', 'macvlan'])).stdout.trim()
-        && !/berth vxlan|bn-/.test((await sh('ip', ['netns', 'exec', hostNs(n), 'iptables-save'])).stdout), 30_000, 250);
+      await waitFor(
+        `no vxlan, interface or rule left on h${n}`,
+        async () =>
+          !(await sh('ip', ['-n', hostNs(n), 'link', 'show', 'type', 'vxlan'])).stdout.trim() &&
+          !(await sh('ip', ['-n', hostNs(n), 'link', 'show', 'type', 'macvlan'])).stdout.trim() &&
+          !/berth vxlan|bn-/.test((await sh('ip', ['netns', 'exec', hostNs(n), 'iptables-save'])).stdout),
+        30_000,
+        250,
+      );
     }
     await waitFor('the network free', async () => (await lab.cli(['network', 'rm', 'ov'])).code === 0, 30_000, 500);
   });

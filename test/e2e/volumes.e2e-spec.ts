@@ -77,7 +77,7 @@ describe('volumes', { timeout: 600_000 }, () => {
     assert.match(rel.stderr, /not a volume name|absolute/);
   });
 
-  test('--volumes-from runs on the source container\'s node and sees its data; rm -v removes anonymous volumes', async () => {
+  test("--volumes-from runs on the source container's node and sees its data; rm -v removes anonymous volumes", async () => {
     assert.equal((await lab.cli(['run', '-d', '--name', 'src', '-v', '/anon', '-v', 'named2:/named', 'busybox', 'sh', '-c', 'echo a > /anon/f; echo n > /named/f; sleep 600'])).code, 0);
     const node = await nodeOf('src');
     await waitFor('src running', async () => (await lab.api<Container>('GET', '/containers/src')).body.state === 'running', 30_000, 100);
@@ -87,11 +87,14 @@ describe('volumes', { timeout: 600_000 }, () => {
       assert.equal(await nodeOf(`reader${i}`), node);
       assert.equal((await lab.cli(['rm', `reader${i}`])).code, 0);
     }
-    const anon = ((await lab.api<Array<{ name: string; anonymous: boolean }>>('GET', '/volumes')).body).filter((v) => v.anonymous);
+    const anon = (await lab.api<Array<{ name: string; anonymous: boolean }>>('GET', '/volumes')).body.filter((v) => v.anonymous);
     assert.equal(anon.length, 1);
     assert.equal((await lab.cli(['rm', '-f', '-v', 'src'])).code, 0);
-    await waitFor('the anonymous volume removed', async () => !((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).some((v) => v.name === anon[0]!.name), 15_000, 200);
-    assert.ok(((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).some((v) => v.name === 'named2'), 'named volumes stay');
+    await waitFor('the anonymous volume removed', async () => !(await lab.api<Array<{ name: string }>>('GET', '/volumes')).body.some((v) => v.name === anon[0].name), 15_000, 200);
+    assert.ok(
+      (await lab.api<Array<{ name: string }>>('GET', '/volumes')).body.some((v) => v.name === 'named2'),
+      'named volumes stay',
+    );
   });
 
   test("an image's VOLUME becomes an anonymous volume seeded from the image, listed, kept after rm, removed by rm -v", async () => {
@@ -103,8 +106,11 @@ describe('volumes', { timeout: 600_000 }, () => {
     } finally {
       await rm(ctx, { recursive: true, force: true });
     }
-    const before = new Set(((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body).map((v) => v.name));
-    for (const [name, removeVolumes] of [['img1', false], ['img2', true]] as const) {
+    const before = new Set((await lab.api<Array<{ name: string }>>('GET', '/volumes')).body.map((v) => v.name));
+    for (const [name, removeVolumes] of [
+      ['img1', false],
+      ['img2', true],
+    ] as const) {
       const r = await run(['--name', name, 'vimg:1', 'sh', '-c', 'cat /data/seed; echo mine > /data/own']);
       assert.equal(r.stdout.trim(), 'from-image', 'seeded from the image');
       const c = (await lab.api<{ node: string; mounts: Array<{ source: string; target: string }> }>('GET', `/containers/${name}`)).body;
@@ -123,24 +129,43 @@ describe('volumes', { timeout: 600_000 }, () => {
 
   test('a service on a local volume goes back to its node and waits while the node is down', async () => {
     assert.equal((await lab.cli(['service', 'create', '--name', 'db', '--replicas', '2', '-v', 'dbdata:/d', 'busybox', 'sh', '-c', 'echo $(hostname) >> /d/log; sleep 600'])).code, 0);
-    const tasks = await waitFor('2 running', async () => {
-      const t = (await lab.api<Array<{ state: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.state === 'running');
-      return t.length === 2 ? t : undefined;
-    }, 60_000);
-    assert.equal(tasks[0]!.node, tasks[1]!.node, 'both on the node holding dbdata');
-    const n = Number(tasks[0]!.node.slice(1));
+    const tasks = await waitFor(
+      '2 running',
+      async () => {
+        const t = (await lab.api<Array<{ state: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.state === 'running');
+        return t.length === 2 ? t : undefined;
+      },
+      60_000,
+    );
+    assert.equal(tasks[0].node, tasks[1].node, 'both on the node holding dbdata');
+    const n = Number(tasks[0].node.slice(1));
     await lab.stopAgent(n, 'SIGKILL');
-    const waiting = await waitFor('tasks waiting for their node', async () => {
-      const t = (await lab.api<Array<{ state: string; desiredState: string; message: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.desiredState === 'running' && x.state === 'pending');
-      return t.length === 2 ? t : undefined;
-    }, 30_000, 250);
-    assert.match(waiting[0]!.message, /not the node holding volume dbdata/);
+    const waiting = await waitFor(
+      'tasks waiting for their node',
+      async () => {
+        const t = (await lab.api<Array<{ state: string; desiredState: string; message: string; node: string }>>('GET', '/services/db/tasks')).body.filter(
+          (x) => x.desiredState === 'running' && x.state === 'pending',
+        );
+        return t.length === 2 ? t : undefined;
+      },
+      30_000,
+      250,
+    );
+    assert.match(waiting[0].message, /not the node holding volume dbdata/);
     lab.startAgent(n);
-    const back = await waitFor('2 running again', async () => {
-      const t = (await lab.api<Array<{ state: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.state === 'running');
-      return t.length === 2 ? t : undefined;
-    }, 60_000, 250);
-    assert.deepEqual(back.map((t) => t.node), [`h${n}`, `h${n}`]);
+    const back = await waitFor(
+      '2 running again',
+      async () => {
+        const t = (await lab.api<Array<{ state: string; node: string }>>('GET', '/services/db/tasks')).body.filter((x) => x.state === 'running');
+        return t.length === 2 ? t : undefined;
+      },
+      60_000,
+      250,
+    );
+    assert.deepEqual(
+      back.map((t) => t.node),
+      [`h${n}`, `h${n}`],
+    );
     assert.equal((await lab.cli(['service', 'rm', 'db'])).code, 0);
   });
 
@@ -150,7 +175,12 @@ describe('volumes', { timeout: 600_000 }, () => {
     assert.match(bad.stderr, /unknown volume driver "loopfs"/);
     const root = path.join(lab.pluginDir, '..', 'loopfs');
     plugin = spawn(process.execPath, [path.resolve('dist/apps/volume-loopfs/src/main.js'), '--socket', path.join(lab.pluginDir, 'loopfs.sock'), '--root', root], { stdio: 'ignore' });
-    await waitFor('every node reports loopfs', async () => (await lab.api<Array<{ volumePlugins: Array<{ name: string }> }>>('GET', '/nodes')).body.every((n) => n.volumePlugins.some((p) => p.name === 'loopfs')), 30_000, 250);
+    await waitFor(
+      'every node reports loopfs',
+      async () => (await lab.api<Array<{ volumePlugins: Array<{ name: string }> }>>('GET', '/nodes')).body.every((n) => n.volumePlugins.some((p) => p.name === 'loopfs')),
+      30_000,
+      250,
+    );
     const made = await lab.cli(['volume', 'create', '-d', 'loopfs', '-o', 'size=24m', 'pv']);
     assert.equal(made.code, 0, made.stderr);
     const w = await run(['--rm', '-v', 'pv:/data', 'busybox', 'sh', '-c', "df -k /data | tail -1 | awk '{print $2}'; echo via-plugin > /data/f"]);

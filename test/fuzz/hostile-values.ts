@@ -36,9 +36,11 @@ export function rng(seed: number): Rng {
     return b;
   };
   return {
-    float, int, bytes,
+    float,
+    int,
+    bytes,
     chance: (p) => float() < p,
-    pick: (items) => items[int(items.length)]!,
+    pick: (items) => items[int(items.length)],
     hex: (n) => Array.from({ length: n }, () => '0123456789abcdef'[int(16)]).join(''),
   };
 }
@@ -119,8 +121,22 @@ export function tag(r: Rng, known: string[]): string {
 
 /** range: a Range header for a blob GET. */
 export function range(r: Rng): string {
-  return r.pick(['bytes=0-', 'bytes=0-0', 'bytes=5-2', 'bytes=-5', 'bytes=0-99999999999999999999', 'bytes=99999999999999999999-',
-    'bytes=0-1,3-4', 'items=0-1', 'bytes=', 'bytes=a-b', '0-10', 'bytes= 0-1', `bytes=${r.int(2000)}-${r.int(2000)}`, 'bytes=1-1']);
+  return r.pick([
+    'bytes=0-',
+    'bytes=0-0',
+    'bytes=5-2',
+    'bytes=-5',
+    'bytes=0-99999999999999999999',
+    'bytes=99999999999999999999-',
+    'bytes=0-1,3-4',
+    'items=0-1',
+    'bytes=',
+    'bytes=a-b',
+    '0-10',
+    'bytes= 0-1',
+    `bytes=${r.int(2000)}-${r.int(2000)}`,
+    'bytes=1-1',
+  ]);
 }
 
 /** contentRange: a chunk's Content-Range given the upload's current size and the chunk length. */

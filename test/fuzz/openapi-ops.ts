@@ -32,7 +32,10 @@ export interface Operation {
 }
 
 interface Doc {
-  paths: Record<string, Record<string, { operationId: string; parameters?: Array<{ name: string; in: string }>; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: unknown[] }>>;
+  paths: Record<
+    string,
+    Record<string, { operationId: string; parameters?: Array<{ name: string; in: string }>; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: unknown[] }>
+  >;
   components?: { schemas?: Record<string, Schema> };
 }
 
@@ -55,10 +58,13 @@ export function operationsOf(doc: Doc): Operation[] {
       const content = op.requestBody?.content ?? {};
       const schema = Object.values(content)[0]?.schema;
       ops.push({
-        id: op.operationId, method: method.toUpperCase(), path,
+        id: op.operationId,
+        method: method.toUpperCase(),
+        path,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
         queryParams: params.filter((p) => p.in === 'query').map((p) => p.name),
-        body: resolve(schema, schemas), secured: (op.security ?? []).length > 0,
+        body: resolve(schema, schemas),
+        secured: (op.security ?? []).length > 0,
       });
     }
   }

@@ -10,7 +10,7 @@
  * live uploads. Pure apart from that feedback: no IO.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { MediaType } from '../../libs/oci/src/index.js';
+import { MediaType } from '#libs/oci';
 import { CANARY, contentRange, digest, name, nested, range, sha256, tag, type Rng } from './hostile-values.js';
 
 export interface FuzzRequest {
@@ -32,7 +32,11 @@ export interface FuzzFixture {
   manifest: { digest: string; bytes: Buffer };
 }
 
-interface LiveUpload { loc: string; data: Buffer[]; size: number }
+interface LiveUpload {
+  loc: string;
+  data: Buffer[];
+  size: number;
+}
 
 /** MAX_LIVE_UPLOADS bounds the uploads the generator keeps chunking into. */
 const MAX_LIVE_UPLOADS = 16;
@@ -42,7 +46,10 @@ export class RegistryCases {
   private readonly names: string[];
   private readonly digests: string[];
 
-  constructor(private readonly r: Rng, private readonly fx: FuzzFixture) {
+  constructor(
+    private readonly r: Rng,
+    private readonly fx: FuzzFixture,
+  ) {
     this.names = [fx.repo, 'fuzz/other', 'fuzz/mounted'];
     this.digests = [fx.layer, fx.config, fx.manifest.digest];
   }
@@ -110,9 +117,17 @@ export class RegistryCases {
       () => ({ ...doc, annotations: JSON.parse(nested(r.pick([50, 500]), 'object')) }),
       () => ({ ...doc, annotations: { big: 'x'.repeat(r.pick([1000, 100_000])) } }),
       () => ({ __proto__: { polluted: true }, constructor: { prototype: { polluted: true } }, ...doc }),
-      () => ({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ mediaType: MediaType.OciManifest, digest: this.fx.manifest.digest, size: this.fx.manifest.bytes.length, platform: { os: 'linux', architecture: 'amd64' } }] }),
+      () => ({
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: [{ mediaType: MediaType.OciManifest, digest: this.fx.manifest.digest, size: this.fx.manifest.bytes.length, platform: { os: 'linux', architecture: 'amd64' } }],
+      }),
       () => ({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ mediaType: MediaType.OciManifest, digest: bad(), size: 10, platform: r.pick([null, 'x', { os: 7 }]) }] }),
-      () => ({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: r.pick([null, {}, 'x', Array.from({ length: 1000 }, () => ({ mediaType: MediaType.OciManifest, digest: sha256(r.hex(4)), size: 1 }))]) }),
+      () => ({
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: r.pick([null, {}, 'x', Array.from({ length: 1000 }, () => ({ mediaType: MediaType.OciManifest, digest: sha256(r.hex(4)), size: 1 }))]),
+      }),
     ];
     const raw: Array<() => Buffer> = [
       () => Buffer.alloc(0),
@@ -125,8 +140,18 @@ export class RegistryCases {
     ];
     const body = r.chance(0.75) ? Buffer.from(JSON.stringify(r.pick(mutations)()) ?? 'null') : r.pick(raw)();
     if (r.chance(0.01)) return { body: Buffer.alloc(4 * 1024 * 1024 + 1, 0x20), mediaType: MediaType.OciManifest };
-    const mediaType = r.pick([MediaType.OciManifest, MediaType.OciManifest, MediaType.OciIndex, MediaType.DockerManifest, MediaType.DockerManifestList,
-      'application/json', '', 'text/plain; charset=utf-8', `${MediaType.OciManifest}; charset=utf-8`, 'x/'.repeat(500)]);
+    const mediaType = r.pick([
+      MediaType.OciManifest,
+      MediaType.OciManifest,
+      MediaType.OciIndex,
+      MediaType.DockerManifest,
+      MediaType.DockerManifestList,
+      'application/json',
+      '',
+      'text/plain; charset=utf-8',
+      `${MediaType.OciManifest}; charset=utf-8`,
+      'x/'.repeat(500),
+    ]);
     return { body, mediaType };
   }
 
@@ -134,7 +159,13 @@ export class RegistryCases {
     const { body, mediaType } = this.manifestBody();
     const ref = this.r.pick([() => tag(this.r, [this.fx.tag, 'fuzzed']), () => sha256(body), () => digest(this.r, this.digests)])();
     const headers: Record<string, string> = mediaType ? { 'content-type': mediaType } : {};
-    return { label: `manifest PUT (${body.length} bytes, ${mediaType.slice(0, 60) || 'no type'})`, method: 'PUT', path: `/v2/${name(this.r, this.names)}/manifests/${ref}`, headers, body: this.r.chance(0.1) ? chunks(body) : body };
+    return {
+      label: `manifest PUT (${body.length} bytes, ${mediaType.slice(0, 60) || 'no type'})`,
+      method: 'PUT',
+      path: `/v2/${name(this.r, this.names)}/manifests/${ref}`,
+      headers,
+      body: this.r.chance(0.1) ? chunks(body) : body,
+    };
   }
 
   private remember(status: number, headers: IncomingHttpHeaders): void {
@@ -175,7 +206,10 @@ export class RegistryCases {
     const chunked = r.chance(0.15);
     return {
       label: `chunk ${chunk.length} bytes, Content-Range ${cr ?? 'none'}${chunked ? ', chunked encoding' : ''}${up ? '' : ', foreign upload'}`,
-      method: 'PATCH', path, headers, body: chunked ? chunks(chunk) : chunk,
+      method: 'PATCH',
+      path,
+      headers,
+      body: chunked ? chunks(chunk) : chunk,
       onAnswer: (s) => {
         if (up && s === 202) {
           up.data.push(chunk);
@@ -194,7 +228,10 @@ export class RegistryCases {
     const query = r.chance(0.05) ? '' : `${path.includes('?') ? '&' : '?'}digest=${d}`;
     return {
       label: `upload finish${last ? ` with ${last.length} bytes` : ''}, ${d === right ? 'right' : 'hostile'} digest`,
-      method: 'PUT', path: `${path}${query}`, headers: last ? { 'content-range': `${up?.size ?? 0}-${(up?.size ?? 0) + last.length - 1}` } : {}, body: last,
+      method: 'PUT',
+      path: `${path}${query}`,
+      headers: last ? { 'content-range': `${up?.size ?? 0}-${(up?.size ?? 0) + last.length - 1}` } : {},
+      body: last,
       onAnswer: (s) => {
         if (up && (s === 201 || s === 404)) this.uploads.splice(this.uploads.indexOf(up), 1);
       },
@@ -209,19 +246,46 @@ export class RegistryCases {
 
   private listing(): FuzzRequest {
     const r = this.r;
-    const q = [r.chance(0.5) ? `n=${r.pick(['-1', '0', '1', '1e10', 'abc', '99999999999999999999', ''])}` : '', r.chance(0.5) ? `last=${r.pick(['', '%00', 'zzz', tag(r, []), name(r, this.names)])}` : ''].filter(Boolean).join('&');
+    const q = [
+      r.chance(0.5) ? `n=${r.pick(['-1', '0', '1', '1e10', 'abc', '99999999999999999999', ''])}` : '',
+      r.chance(0.5) ? `last=${r.pick(['', '%00', 'zzz', tag(r, []), name(r, this.names)])}` : '',
+    ]
+      .filter(Boolean)
+      .join('&');
     const p = r.chance(0.5) ? `/v2/${name(r, this.names)}/tags/list` : '/v2/_catalog';
     return { label: 'listing', method: r.pick(['GET', 'GET', 'HEAD', 'POST']), path: q ? `${p}?${q}` : p, headers: {} };
   }
 
   private oddRequest(): FuzzRequest {
     const r = this.r;
-    const path = r.pick(['/', '/v2', '/v2/', '/v2/../../../../etc/passwd', `/v2/%2e%2e/%2e%2e/${CANARY}`, '/v2/%00', '/v2/a/b/c', '/v2/a/blobs/', '/v2/a/manifests/',
-      '/v2/a/blobs/uploads', `/v2/${'x/'.repeat(2000)}tags/list`, '/admin/gc', '/v2/a/tags/list/extra', `/v2/a/blobs/${sha256('x')}/extra`, '/favicon.ico', '//v2//']);
+    const path = r.pick([
+      '/',
+      '/v2',
+      '/v2/',
+      '/v2/../../../../etc/passwd',
+      `/v2/%2e%2e/%2e%2e/${CANARY}`,
+      '/v2/%00',
+      '/v2/a/b/c',
+      '/v2/a/blobs/',
+      '/v2/a/manifests/',
+      '/v2/a/blobs/uploads',
+      `/v2/${'x/'.repeat(2000)}tags/list`,
+      '/admin/gc',
+      '/v2/a/tags/list/extra',
+      `/v2/a/blobs/${sha256('x')}/extra`,
+      '/favicon.ico',
+      '//v2//',
+    ]);
     const method = r.pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'HEAD']);
     // POST /admin/gc runs a collection: allowed, but rarely, as a client would.
     if (path === '/admin/gc' && method === 'POST' && r.chance(0.8)) return this.listing();
-    return { label: `odd ${method}`, method, path, headers: r.chance(0.3) ? { 'content-type': r.pick(['', 'x', 'multipart/form-data; boundary=-', 'application/json']) } : {}, body: r.chance(0.3) ? r.bytes(50) : undefined };
+    return {
+      label: `odd ${method}`,
+      method,
+      path,
+      headers: r.chance(0.3) ? { 'content-type': r.pick(['', 'x', 'multipart/form-data; boundary=-', 'application/json']) } : {},
+      body: r.chance(0.3) ? r.bytes(50) : undefined,
+    };
   }
 }
 

@@ -8,7 +8,7 @@
  * test/fuzz/registry.fuzz-spec.ts (CI) and bench/fuzz-registry.ts (long runs).
  */
 import { Agent, request } from 'node:http';
-import { buildSingleLayerImage, pushImage, MANIFEST_ACCEPT, parseManifest, digestOf } from '../../libs/oci/src/index.js';
+import { buildSingleLayerImage, pushImage, MANIFEST_ACCEPT, parseManifest, digestOf } from '#libs/oci';
 import { rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,7 +41,11 @@ export interface FuzzResult {
   durationMs: number;
 }
 
-interface Answer { status: number; headers: import('node:http').IncomingHttpHeaders; body: string }
+interface Answer {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  body: string;
+}
 
 /** send makes one request and resolves with the answer, or rejects (no answer / timeout). */
 function send(agent: Agent, base: URL, q: FuzzRequest): Promise<Answer> {
@@ -80,7 +84,18 @@ function authHeader(r: ReturnType<typeof rng>, auth?: FuzzAuth): Record<string, 
   if (x < 0.7) return { authorization: `Bearer ${auth.token}` };
   if (x < 0.8) return {};
   if (x < 0.85) return { authorization: `Bearer ${auth.forged}` };
-  return { authorization: r.pick(['Bearer', 'Bearer ', 'Bearer a.b.c', `Bearer ${'A'.repeat(8000)}`, 'Basic YWRtaW46YWRtaW4=', `Bearer ${auth.token.split('.').slice(0, 2).join('.')}.x`, 'bearer x y', `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.e30.`]) };
+  return {
+    authorization: r.pick([
+      'Bearer',
+      'Bearer ',
+      'Bearer a.b.c',
+      `Bearer ${'A'.repeat(8000)}`,
+      'Basic YWRtaW46YWRtaW4=',
+      `Bearer ${auth.token.split('.').slice(0, 2).join('.')}.x`,
+      'bearer x y',
+      `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.e30.`,
+    ]),
+  };
 }
 
 /** pushFixture pushes a small valid image the cases refer to (known digests, a tag). */

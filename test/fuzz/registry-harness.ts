@@ -5,7 +5,7 @@
  * signed with another key (forged). Everything lives under `dir`.
  */
 import { createServer } from 'node:http';
-import { newSigningKey, signToken, toJwk } from '../../libs/regauth/src/index.js';
+import { newSigningKey, signToken, toJwk } from '#libs/regauth';
 import { startRegistry, type RegistryProcess } from '../fixtures/registry-process.js';
 import type { FuzzAuth } from './registry-fuzz.js';
 
@@ -22,18 +22,37 @@ export async function startFuzzRegistry(dir: string): Promise<FuzzRegistry> {
   const keys = JSON.stringify({ keys: [await toJwk(key.publicKey)] });
   const jwks = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(keys));
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
-  const claims = { iss: 'fuzz-controller', sub: 'fuzzer', aud: 'fuzz-registry', ttlS: 24 * 3600, access: [{ type: 'repository', name: '*', actions: ['*'] }, { type: 'registry', name: '*', actions: ['*'] }] };
+  const claims = {
+    iss: 'fuzz-controller',
+    sub: 'fuzzer',
+    aud: 'fuzz-registry',
+    ttlS: 24 * 3600,
+    access: [
+      { type: 'repository', name: '*', actions: ['*'] },
+      { type: 'registry', name: '*', actions: ['*'] },
+    ],
+  };
   const auth = { token: (await signToken(key.privateKey, key.kid, claims)).token, forged: (await signToken(other.privateKey, key.kid, claims)).token };
   let reg: RegistryProcess;
   try {
-    reg = await startRegistry(dir, ['--auth-realm', 'http://127.0.0.1:1/token', '--auth-service', 'fuzz-registry', '--auth-issuer', 'fuzz-controller',
-      '--auth-jwks', `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`]);
+    reg = await startRegistry(dir, [
+      '--auth-realm',
+      'http://127.0.0.1:1/token',
+      '--auth-service',
+      'fuzz-registry',
+      '--auth-issuer',
+      'fuzz-controller',
+      '--auth-jwks',
+      `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`,
+    ]);
   } catch (err) {
     jwks.close();
     throw err;
   }
   return {
-    reg, auth, baseUrl: `http://${reg.host}`,
+    reg,
+    auth,
+    baseUrl: `http://${reg.host}`,
     stop: async () => {
       await reg.stop();
       jwks.close();

@@ -28,7 +28,12 @@ async function tree(d: string, skipped: Set<string>): Promise<string[]> {
     const p = path.join(d, e.name);
     if (skipped.has(p)) continue;
     if (e.isDirectory()) out.push(`${p}/`, ...(await tree(p, skipped)));
-    else out.push(`${p} ${createHash('sha256').update(await readFile(p)).digest('hex')}`);
+    else
+      out.push(
+        `${p} ${createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')}`,
+      );
   }
   return out.sort();
 }

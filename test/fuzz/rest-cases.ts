@@ -36,7 +36,16 @@ export interface FuzzOptions {
   allowUnavailable?: RegExp;
 }
 
-export interface FuzzSample { op: string; kind: string; method: string; path: string; sent: string; status: number; ms: number; body: string }
+export interface FuzzSample {
+  op: string;
+  kind: string;
+  method: string;
+  path: string;
+  sent: string;
+  status: number;
+  ms: number;
+  body: string;
+}
 
 export interface FuzzReport {
   seed: number;
@@ -55,26 +64,40 @@ export interface FuzzReport {
   maxLatencyMs: number;
 }
 
-interface Answer { status: number; body: string; headers: http.IncomingHttpHeaders; ms: number; held: boolean }
+interface Answer {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+  ms: number;
+  held: boolean;
+}
 
 function send(url: URL, req: FuzzRequest, agent: http.Agent): Promise<Answer> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     let held = false;
-    const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, agent, headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.length) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        if (size < MAX_BODY_KEPT) chunks.push(c);
-        size += c.length;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, ms: performance.now() - t0, held }));
-      res.on('error', () => resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers, ms: performance.now() - t0, held }));
-    });
+    const r = http.request(
+      { host: url.hostname, port: url.port, method: req.method, path: req.path, agent, headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.length) } : {}) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          if (size < MAX_BODY_KEPT) chunks.push(c);
+          size += c.length;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, ms: performance.now() - t0, held }));
+        res.on('error', () => resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers, ms: performance.now() - t0, held }));
+      },
+    );
     // Past SLOW_MS the request has failed already; end it so one hang cannot stall the run.
     r.setTimeout(SLOW_MS + 1_000, () => r.destroy(new Error('timeout')));
     const longPoll = LONG_POLL.test(req.op);
-    const hold = longPoll ? setTimeout(() => { held = true; r.destroy(new Error('held')); }, SLOW_MS - 500) : undefined;
+    const hold = longPoll
+      ? setTimeout(() => {
+          held = true;
+          r.destroy(new Error('held'));
+        }, SLOW_MS - 500)
+      : undefined;
     r.on('close', () => clearTimeout(hold));
     r.on('error', (err) => resolve({ status: held ? -1 : 0, body: err.message, headers: {}, ms: performance.now() - t0, held }));
     r.end(req.body);
@@ -108,13 +131,35 @@ export async function runRestFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const ops = await loadOperations(opts.baseUrl);
   const url = new URL(opts.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 8 });
-  const report: FuzzReport = { seed: opts.seed, requests: 0, statuses: {}, serverErrors: 0, serverErrorSamples: [], slow: 0, slowSamples: [], shapeless: 0, shapelessSamples: [], held: 0, unavailable: 0, maxLatencyMs: 0 };
+  const report: FuzzReport = {
+    seed: opts.seed,
+    requests: 0,
+    statuses: {},
+    serverErrors: 0,
+    serverErrorSamples: [],
+    slow: 0,
+    slowSamples: [],
+    shapeless: 0,
+    shapelessSamples: [],
+    held: 0,
+    unavailable: 0,
+    maxLatencyMs: 0,
+  };
   let next = 0;
   const worker = async () => {
     while (next < opts.requests) {
       const req = requestFor(ops, opts.token, opts.seed, next++);
       const a = await send(url, req, agent);
-      const sample = (): FuzzSample => ({ op: req.op, kind: req.kind, method: req.method, path: req.path.slice(0, 160), sent: req.body?.subarray(0, 300).toString('utf8') ?? '', status: a.status, ms: Math.round(a.ms), body: a.body.slice(0, 300) });
+      const sample = (): FuzzSample => ({
+        op: req.op,
+        kind: req.kind,
+        method: req.method,
+        path: req.path.slice(0, 160),
+        sent: req.body?.subarray(0, 300).toString('utf8') ?? '',
+        status: a.status,
+        ms: Math.round(a.ms),
+        body: a.body.slice(0, 300),
+      });
       report.requests++;
       if (a.held) {
         report.held++;

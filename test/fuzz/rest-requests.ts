@@ -40,11 +40,16 @@ function queryOf(op: Operation, rng: Rng): string {
 
 function authOf(token: string, rng: Rng): Record<string, string> {
   switch (rng.weighted({ valid: 75, none: 8, wrong: 7, malformed: 6, huge: 4 })) {
-    case 'valid': return { authorization: `Bearer ${token}` };
-    case 'none': return {};
-    case 'wrong': return { authorization: `Bearer ${token.slice(0, -1)}x` };
-    case 'malformed': return { authorization: rng.pick(['Bearer', 'Bearer  ', `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${token} x`, 'bearer%00', `Token ${token}`]) };
-    default: return { authorization: `Bearer ${'t'.repeat(rng.pick([200, 4000, 12_000]))}` };
+    case 'valid':
+      return { authorization: `Bearer ${token}` };
+    case 'none':
+      return {};
+    case 'wrong':
+      return { authorization: `Bearer ${token.slice(0, -1)}x` };
+    case 'malformed':
+      return { authorization: rng.pick(['Bearer', 'Bearer  ', `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${token} x`, 'bearer%00', `Token ${token}`]) };
+    default:
+      return { authorization: `Bearer ${'t'.repeat(rng.pick([200, 4000, 12_000]))}` };
   }
 }
 
@@ -54,9 +59,12 @@ function bodyOf(op: Operation, rng: Rng): { kind: string; headers: Record<string
   const json = (v: unknown) => Buffer.from(JSON.stringify(v));
   const kind = rng.weighted({ schema: 45, random: 10, deep: 6, huge: 4, contentType: 14, none: 8, invalid: 6, token: op.secured ? 0 : 7 });
   switch (kind) {
-    case 'schema': return { kind, headers: JSON_TYPE, body: json(schemaBody(op.body, rng)) };
-    case 'random': return { kind, headers: JSON_TYPE, body: json(rng.chance(0.5) ? oddValue(rng) : [oddValue(rng), { [oddString(rng)]: oddValue(rng) }]) };
-    case 'deep': return { kind, headers: JSON_TYPE, body: Buffer.from(deepJson(rng.pick([33, 100, 1000, 10_000, 100_000]), rng)) };
+    case 'schema':
+      return { kind, headers: JSON_TYPE, body: json(schemaBody(op.body, rng)) };
+    case 'random':
+      return { kind, headers: JSON_TYPE, body: json(rng.chance(0.5) ? oddValue(rng) : [oddValue(rng), { [oddString(rng)]: oddValue(rng) }]) };
+    case 'deep':
+      return { kind, headers: JSON_TYPE, body: Buffer.from(deepJson(rng.pick([33, 100, 1000, 10_000, 100_000]), rng)) };
     case 'huge': {
       const size = rng.pick(['over-limit', 'many-values', 'many-keys', 'long-string']);
       if (size === 'over-limit') return { kind, headers: JSON_TYPE, body: Buffer.from(`{"name":"${'x'.repeat(1_100_000)}"}`) };
@@ -67,26 +75,48 @@ function bodyOf(op: Operation, rng: Rng): { kind: string; headers: Record<string
     case 'contentType': {
       const valid = json(schemaBody(op.body, rng));
       switch (rng.int(0, 9)) {
-        case 0: return { kind, headers: { 'content-type': 'text/plain' }, body: valid };
-        case 1: return { kind, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(rng.chance(0.5) ? 'a[b][c][d][e]=1&name=fuzz-a&name=fuzz-b' : Array.from({ length: 200 }, (_, i) => `k${i}=${i}`).join('&')) };
-        case 2: return { kind, headers: { 'content-type': 'multipart/form-data; boundary=xyz' }, body: Buffer.from('--xyz\r\ncontent-disposition: form-data; name="a"\r\n\r\n1\r\n--xyz--') };
-        case 3: return { kind, headers: { 'content-type': 'application/json; charset=utf-16' }, body: valid };
-        case 4: return { kind, headers: { ...JSON_TYPE, 'content-encoding': rng.pick(['gzip', 'deflate', 'br']) }, body: valid };
-        case 5: return { kind, headers: { ...JSON_TYPE, 'content-encoding': rng.pick(['zstd', 'x-unknown', 'gzip, gzip']) }, body: valid };
-        case 6: return { kind, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(Array.from({ length: 64 }, () => rng.int(0, 255))) };
-        case 7: return { kind, headers: JSON_TYPE, body: Buffer.from([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc0, 0xaf, 0x22, 0x7d]) };
-        case 8: return { kind, headers: { 'content-type': rng.pick(['application/merge-patch+json', 'application/vnd.api+json', 'json', '*/*', '']) }, body: valid };
-        default: return { kind, headers: { 'content-type': 'application/json; charset=latin1' }, body: valid };
+        case 0:
+          return { kind, headers: { 'content-type': 'text/plain' }, body: valid };
+        case 1:
+          return {
+            kind,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: Buffer.from(rng.chance(0.5) ? 'a[b][c][d][e]=1&name=fuzz-a&name=fuzz-b' : Array.from({ length: 200 }, (_, i) => `k${i}=${i}`).join('&')),
+          };
+        case 2:
+          return { kind, headers: { 'content-type': 'multipart/form-data; boundary=xyz' }, body: Buffer.from('--xyz\r\ncontent-disposition: form-data; name="a"\r\n\r\n1\r\n--xyz--') };
+        case 3:
+          return { kind, headers: { 'content-type': 'application/json; charset=utf-16' }, body: valid };
+        case 4:
+          return { kind, headers: { ...JSON_TYPE, 'content-encoding': rng.pick(['gzip', 'deflate', 'br']) }, body: valid };
+        case 5:
+          return { kind, headers: { ...JSON_TYPE, 'content-encoding': rng.pick(['zstd', 'x-unknown', 'gzip, gzip']) }, body: valid };
+        case 6:
+          return { kind, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.from(Array.from({ length: 64 }, () => rng.int(0, 255))) };
+        case 7:
+          return { kind, headers: JSON_TYPE, body: Buffer.from([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc0, 0xaf, 0x22, 0x7d]) };
+        case 8:
+          return { kind, headers: { 'content-type': rng.pick(['application/merge-patch+json', 'application/vnd.api+json', 'json', '*/*', '']) }, body: valid };
+        default:
+          return { kind, headers: { 'content-type': 'application/json; charset=latin1' }, body: valid };
       }
     }
-    case 'invalid': return { kind, headers: JSON_TYPE, body: Buffer.from(rng.pick(['{', '{"a":}', "{'a':1}", '[1,]', 'nul', '"unterminated', '{"a":1}{"b":2}', '\ufeff{}', '{"a":1e999999}', '0x10', '', ' '])) };
+    case 'invalid':
+      return { kind, headers: JSON_TYPE, body: Buffer.from(rng.pick(['{', '{"a":}', "{'a':1}", '[1,]', 'nul', '"unterminated', '{"a":1}{"b":2}', '\ufeff{}', '{"a":1e999999}', '0x10', '', ' '])) };
     case 'token': {
       const form = rng.chance(0.5);
-      const fields = { grant_type: rng.pick(['password', 'refresh_token', '']), username: rng.pick([...NAME_POOL, 'admin', oddString(rng)]), password: rng.pick(['fuzzpassword', oddString(rng)]), service: rng.pick(['berth-registry', 'other']), scope: rng.pick(['repository:fuzz-a:pull', 'repository:fuzz-a:push,pull', 'registry:catalog:*', oddString(rng)]) };
+      const fields = {
+        grant_type: rng.pick(['password', 'refresh_token', '']),
+        username: rng.pick([...NAME_POOL, 'admin', oddString(rng)]),
+        password: rng.pick(['fuzzpassword', oddString(rng)]),
+        service: rng.pick(['berth-registry', 'other']),
+        scope: rng.pick(['repository:fuzz-a:pull', 'repository:fuzz-a:push,pull', 'registry:catalog:*', oddString(rng)]),
+      };
       if (!form) return { kind, headers: JSON_TYPE, body: json(fields) };
       return { kind, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(new URLSearchParams(fields).toString()) };
     }
-    default: return { kind, headers: {} };
+    default:
+      return { kind, headers: {} };
   }
 }
 

@@ -29,7 +29,7 @@ export class Rng {
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
+    return items[Math.floor(this.next() * items.length)];
   }
 
   /** weighted: picks a key of `weights` with probability proportional to its weight. */
@@ -37,7 +37,7 @@ export class Rng {
     const entries = Object.entries(weights) as Array<[K, number]>;
     let r = this.next() * entries.reduce((a, [, w]) => a + w, 0);
     for (const [k, w] of entries) if ((r -= w) < 0) return k;
-    return entries[entries.length - 1]![0];
+    return entries[entries.length - 1][0];
   }
 
   /** fork: an independent generator for one request, so requests do not shift each other's values. */

@@ -17,19 +17,99 @@ const VALID_CANDIDATES = [...NAME_POOL, 'busybox', 'busybox:latest', 'A=1', '80'
 
 /** Path segments, percent-encoded as they go on the wire. */
 const ODD_SEGMENTS = [
-  '%00', 'a%00b', '%01', 'a%0Ab', '%0D%0A', '%7F', '%C2%85', '%09', '%20', 'a%20b',
-  '..', '.', '%2E%2E', '..%2F..%2Fetc%2Fpasswd', '%2F', '%5C..%5C', '%252e%252e', '....%2F%2F',
-  '%C3%BCn%C3%AF', '%E5%90%8D%E5%89%8D', '%F0%9F%98%80', '%E2%80%AE', 'a%E2%80%8Bb', '%EF%BB%BF',
-  '%', '%zz', '%ff', '%C0%AF', '%ED%A0%80', '%F4%90%80%80', '%E2%82',
-  '0', '-1', '1e309', 'NaN', 'null', 'undefined', 'true', '%27%20OR%201%3D1--', '%24%7B7*7%7D', '%3Cscript%3E',
-  `sha256:${HEX64}`, 'library%2Fbusybox', 'a:b', '~', '*',
+  '%00',
+  'a%00b',
+  '%01',
+  'a%0Ab',
+  '%0D%0A',
+  '%7F',
+  '%C2%85',
+  '%09',
+  '%20',
+  'a%20b',
+  '..',
+  '.',
+  '%2E%2E',
+  '..%2F..%2Fetc%2Fpasswd',
+  '%2F',
+  '%5C..%5C',
+  '%252e%252e',
+  '....%2F%2F',
+  '%C3%BCn%C3%AF',
+  '%E5%90%8D%E5%89%8D',
+  '%F0%9F%98%80',
+  '%E2%80%AE',
+  'a%E2%80%8Bb',
+  '%EF%BB%BF',
+  '%',
+  '%zz',
+  '%ff',
+  '%C0%AF',
+  '%ED%A0%80',
+  '%F4%90%80%80',
+  '%E2%82',
+  '0',
+  '-1',
+  '1e309',
+  'NaN',
+  'null',
+  'undefined',
+  'true',
+  '%27%20OR%201%3D1--',
+  '%24%7B7*7%7D',
+  '%3Cscript%3E',
+  `sha256:${HEX64}`,
+  'library%2Fbusybox',
+  'a:b',
+  '~',
+  '*',
 ];
 
 /** Odd strings as JS values (JSON-encoded later, so lone surrogates become \ud800 escapes). */
 const ODD_STRINGS = [
-  '', ' ', '\0', 'a\0b', '\u0001', '\n', '\r\n', '\u007f', '\u0085', '\ud800', '\udc00', 'a\udfffb', '\ufeff', '\u202e', '\u200b',
-  'ünï', '名前', '😀', '..', '../../etc/passwd', '/', '\\', '%00', '%zz', '-1', 'NaN', 'null', 'true', '__proto__', 'constructor',
-  "' OR 1=1--", '${7*7}', '{{7*7}}', '<script>', 'a b', 'A==', '=', ':', 'a:b:c', 'sha256:', 'sha256:zz', '10.0.0.0/33', '999.1.1.1',
+  '',
+  ' ',
+  '\0',
+  'a\0b',
+  '\u0001',
+  '\n',
+  '\r\n',
+  '\u007f',
+  '\u0085',
+  '\ud800',
+  '\udc00',
+  'a\udfffb',
+  '\ufeff',
+  '\u202e',
+  '\u200b',
+  'ünï',
+  '名前',
+  '😀',
+  '..',
+  '../../etc/passwd',
+  '/',
+  '\\',
+  '%00',
+  '%zz',
+  '-1',
+  'NaN',
+  'null',
+  'true',
+  '__proto__',
+  'constructor',
+  "' OR 1=1--",
+  '${7*7}',
+  '{{7*7}}',
+  '<script>',
+  'a b',
+  'A==',
+  '=',
+  ':',
+  'a:b:c',
+  'sha256:',
+  'sha256:zz',
+  '10.0.0.0/33',
+  '999.1.1.1',
 ];
 
 export function oddSegment(rng: Rng): string {
@@ -50,15 +130,24 @@ export function oddString(rng: Rng): string {
 /** oddValue: any JSON value, shallow. */
 export function oddValue(rng: Rng): unknown {
   switch (rng.int(0, 11)) {
-    case 0: return null;
-    case 1: return rng.chance(0.5);
-    case 2: return rng.pick([0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 10001, -0]);
-    case 3: return [];
-    case 4: return {};
-    case 5: return [oddString(rng), 1, null];
-    case 6: return { [oddString(rng)]: oddString(rng) };
-    case 7: return rng.pick(NAME_POOL);
-    default: return oddString(rng);
+    case 0:
+      return null;
+    case 1:
+      return rng.chance(0.5);
+    case 2:
+      return rng.pick([0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 10001, -0]);
+    case 3:
+      return [];
+    case 4:
+      return {};
+    case 5:
+      return [oddString(rng), 1, null];
+    case 6:
+      return { [oddString(rng)]: oddString(rng) };
+    case 7:
+      return rng.pick(NAME_POOL);
+    default:
+      return oddString(rng);
   }
 }
 
@@ -78,15 +167,18 @@ export function validValue(s: Schema | undefined, rng: Rng, depth = 0): unknown 
       const min = s.minimum ?? 0;
       return min + rng.int(0, 2); // small on purpose: replicas stay few
     }
-    case 'boolean': return rng.chance(0.5);
-    case 'array': return Array.from({ length: rng.int(0, Math.min(2, s.maxItems ?? 2)) }, () => validValue(s.items, rng, depth + 1));
+    case 'boolean':
+      return rng.chance(0.5);
+    case 'array':
+      return Array.from({ length: rng.int(0, Math.min(2, s.maxItems ?? 2)) }, () => validValue(s.items, rng, depth + 1));
     case 'object': {
       if (!s.properties) return rng.chance(0.5) ? {} : { [rng.pick(['a', 'type', 'source', 'target'])]: rng.pick(['b', 'volume', 'fuzz-a', '/data']) };
       const out: Record<string, unknown> = {};
       for (const [k, p] of Object.entries(s.properties)) if ((s.required ?? []).includes(k) || rng.chance(0.5)) out[k] = validValue(p, rng, depth + 1);
       return out;
     }
-    default: return validString(s, rng);
+    default:
+      return validString(s, rng);
   }
 }
 

@@ -20,7 +20,13 @@ function assertError(r: request.Response, status: number, field: string, reason:
 test('a deeply nested body is a 400 on every route that takes one', async () => {
   const deepArray = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
   const deepObject = `{"name":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`;
-  for (const [method, path] of [['post', '/services'], ['post', '/volumes'], ['patch', '/services/x'], ['put', '/registry/credentials'], ['post', '/registry/token']] as const) {
+  for (const [method, path] of [
+    ['post', '/services'],
+    ['post', '/volumes'],
+    ['patch', '/services/x'],
+    ['put', '/registry/credentials'],
+    ['post', '/registry/token'],
+  ] as const) {
     for (const body of [deepArray, deepObject]) {
       const r = await request(ctl.server)[method](`/api${path}`).set(ctl.auth).set('content-type', 'application/json').send(body);
       assertError(r, 400, '', /nests deeper than 32 levels/, `${method} ${path}`);
@@ -29,13 +35,26 @@ test('a deeply nested body is a 400 on every route that takes one', async () => 
 });
 
 test('bodies too large, too many values, with NUL or unpaired surrogates are 4xx naming the field', async () => {
-  const big = await request(ctl.server).post('/api/volumes').set(ctl.auth).set('content-type', 'application/json').send(`{"name":"${'x'.repeat(1_100_000)}"}`);
+  const big = await request(ctl.server)
+    .post('/api/volumes')
+    .set(ctl.auth)
+    .set('content-type', 'application/json')
+    .send(`{"name":"${'x'.repeat(1_100_000)}"}`);
   assertError(big, 413, '', /larger than 1mb/, 'over the size limit');
-  const many = await request(ctl.server).post('/api/services').set(ctl.auth).send({ name: 'web', image: 'busybox', replicas: 1, command: Array.from({ length: 20_000 }, (_, i) => String(i)) });
+  const many = await request(ctl.server)
+    .post('/api/services')
+    .set(ctl.auth)
+    .send({ name: 'web', image: 'busybox', replicas: 1, command: Array.from({ length: 20_000 }, (_, i) => String(i)) });
   assertError(many, 400, 'body', /more than 10000 values/, 'too many values');
-  const nul = await request(ctl.server).post('/api/services').set(ctl.auth).send({ name: 'web', image: 'busybox', replicas: 1, env: ['A=1', 'B=\u0000'] });
+  const nul = await request(ctl.server)
+    .post('/api/services')
+    .set(ctl.auth)
+    .send({ name: 'web', image: 'busybox', replicas: 1, env: ['A=1', 'B=\u0000'] });
   assertError(nul, 400, 'env[1]', /NUL/, 'NUL in a string');
-  const key = await request(ctl.server).post('/api/volumes').set(ctl.auth).send({ name: 'v', labels: { 'a\u0000': 'x' } });
+  const key = await request(ctl.server)
+    .post('/api/volumes')
+    .set(ctl.auth)
+    .send({ name: 'v', labels: { 'a\u0000': 'x' } });
   assertError(key, 400, 'labels.a\u0000', /key that contains a NUL/, 'NUL in a key');
   const surrogate = await request(ctl.server).post('/api/volumes').set(ctl.auth).set('content-type', 'application/json').send('{"name":"a\\ud800"}');
   assertError(surrogate, 400, 'name', /unpaired surrogate/, 'unpaired surrogate');
@@ -61,7 +80,10 @@ test('path parameters and query values with NUL, control characters or overlong 
 
 test('null for an optional field is refused, not passed on', async () => {
   for (const field of ['volumesFrom', 'mounts', 'command', 'env', 'networks']) {
-    const r = await request(ctl.server).post('/api/containers').set(ctl.auth).send({ image: 'busybox', name: 'c1', [field]: null });
+    const r = await request(ctl.server)
+      .post('/api/containers')
+      .set(ctl.auth)
+      .send({ image: 'busybox', name: 'c1', [field]: null });
     assertError(r, 400, field, new RegExp(field), `${field}: null`);
   }
 });

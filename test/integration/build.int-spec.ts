@@ -39,7 +39,7 @@ async function runImage(ref: string, cmd: string[]): Promise<string> {
   await mkdir(view);
   await sh('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${[...img.layerDirs, path.join(dir, 'empty')].reverse().join(':')}`, view]);
   try {
-    const env = Object.fromEntries((img.config.config?.Env ?? []).map((e) => [e.split('=')[0]!, e.slice(e.indexOf('=') + 1)]));
+    const env = Object.fromEntries((img.config.config?.Env ?? []).map((e) => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]));
     return (await sh('/usr/sbin/chroot', [view, ...cmd], { env: { PATH: '/bin:/usr/bin', ...env } })).stdout;
   } finally {
     await sh('umount', [view], { allowFail: true });
@@ -63,7 +63,10 @@ before(async () => {
 
 after(async () => {
   if (!dir) return;
-  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
+  const mounts = (await readFile('/proc/mounts', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${dir}/`));
   for (const m of mounts.reverse()) await sh('umount', ['-l', m], { allowFail: true });
   for (const ctl of await readdir(CGROUP_ROOT).catch(() => [] as string[])) await rmdir(path.join(CGROUP_ROOT, ctl, cgroupParent)).catch(() => {});
   await registry?.stop();
@@ -132,8 +135,10 @@ test('changing one file re-runs only the steps from the COPY that reads it', { s
   await writeFile(path.join(ctx, 'app/hello.txt'), 'changed\n');
   const b = await build(df, 'test/cache:2');
   const steps = b.lines.filter((l) => l.startsWith('Step') || l.includes('Using cache') || l.includes('Running in'));
-  assert.deepEqual(steps.map((l) => l.replace(/Running in \w+/, 'Running in').replace(/^Step (\d)\/4 : .*/, 'Step $1')),
-    ['Step 1', 'Step 2', ' ---> Using cache', 'Step 3', 'Step 4', ' ---> Running in']);
+  assert.deepEqual(
+    steps.map((l) => l.replace(/Running in \w+/, 'Running in').replace(/^Step (\d)\/4 : .*/, 'Step $1')),
+    ['Step 1', 'Step 2', ' ---> Using cache', 'Step 3', 'Step 4', ' ---> Running in'],
+  );
   assert.equal((await runImage(b.result.tag, ['cat', '/copy'])).trim(), 'changed');
   await writeFile(path.join(ctx, 'app/hello.txt'), 'hello from the context\n');
   const c = await build(df, 'test/cache:3', { noCache: true });
@@ -176,8 +181,10 @@ test('a symlink in the image cannot aim a COPY or WORKDIR out of the rootfs', { 
 test('a failing RUN shows its output and exit code, and nothing is pushed', { skip }, async () => {
   const lines: string[] = [];
   await writeFile(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN echo about to fail && exit 7\n');
-  await assert.rejects(builder.build({ contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, noCache: false, tag: `${registry!.host}/test/fail:1` }, (l) => lines.push(l)),
-    /returned a non-zero code: 7 \(Dockerfile line 2\)/);
+  await assert.rejects(
+    builder.build({ contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, noCache: false, tag: `${registry!.host}/test/fail:1` }, (l) => lines.push(l)),
+    /returned a non-zero code: 7 \(Dockerfile line 2\)/,
+  );
   assert.ok(lines.includes('about to fail'));
   assert.equal((await fetch(`http://${registry!.host}/v2/test/fail/manifests/1`)).status, 404);
   assert.ok(!existsSync(path.join(dir, 'state', 'build')) || (await readdir(path.join(dir, 'state', 'build'))).length === 0, 'work dirs cleaned');
@@ -194,7 +201,10 @@ test('errors name the Dockerfile line: syntax, missing files, unknown stages and
   ];
   for (const [df, re] of fails) {
     await writeFile(path.join(ctx, 'Dockerfile'), df);
-    await assert.rejects(builder.build({ contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, noCache: false, tag: `${registry!.host}/test/err:1` }, () => {}),
-      (e: Error) => e instanceof DockerfileError && re.test(e.message), df);
+    await assert.rejects(
+      builder.build({ contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, noCache: false, tag: `${registry!.host}/test/err:1` }, () => {}),
+      (e: Error) => e instanceof DockerfileError && re.test(e.message),
+      df,
+    );
   }
 });

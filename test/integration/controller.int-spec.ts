@@ -9,7 +9,7 @@ import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
 import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
 import { waitFor } from '../lab/sh.js';
 import { TaskStore, type StatusReport } from '../../apps/controller/src/store/store.module.js';
-import { TaskState } from '../../libs/common/src/index.js';
+import { TaskState } from '#libs/common';
 
 const TOKEN = 'integration-token-0123456789';
 let db: TestDatabase;
@@ -29,11 +29,19 @@ async function sql<T = Record<string, unknown>>(q: string, params: unknown[] = [
 
 before(async () => {
   db = await createTestDatabase();
-  app = await createControllerApp(new BerthConfig({
-    BERTH_DATABASE_URL: db.url, BERTH_QUEUE_PREFIX: db.prefix, BERTH_GRPC_PORT: '0', BERTH_ADMIN_TOKEN: TOKEN,
-    BERTH_STATE_DIR: `/tmp/${db.prefix}`, BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_NODE_DOWN_MS: '1500', BERTH_HEARTBEAT_MS: '500',
-    BERTH_REGISTRY: '127.0.0.1:1',
-  }));
+  app = await createControllerApp(
+    new BerthConfig({
+      BERTH_DATABASE_URL: db.url,
+      BERTH_QUEUE_PREFIX: db.prefix,
+      BERTH_GRPC_PORT: '0',
+      BERTH_ADMIN_TOKEN: TOKEN,
+      BERTH_STATE_DIR: `/tmp/${db.prefix}`,
+      BERTH_ADVERTISE_ADDR: '127.0.0.1',
+      BERTH_NODE_DOWN_MS: '1500',
+      BERTH_HEARTBEAT_MS: '500',
+      BERTH_REGISTRY: '127.0.0.1:1',
+    }),
+  );
   server = app.getHttpServer();
 });
 
@@ -54,7 +62,10 @@ test('bad input is a 400 naming each field, never a 500', async () => {
   const r = await request(server).post('/api/services').set(auth).send({ name: '-bad', image: 'a b', replicas: 'x', extra: 1 });
   assert.equal(r.status, 400);
   assert.deepEqual(r.body.error.details.map((d: { field: string }) => d.field).sort(), ['extra', 'image', 'name', 'replicas']);
-  const json = await request(server).post('/api/services').set({ ...auth, 'content-type': 'application/json' }).send('{oops');
+  const json = await request(server)
+    .post('/api/services')
+    .set({ ...auth, 'content-type': 'application/json' })
+    .send('{oops');
   assert.equal(json.status, 400);
   assert.match(json.body.error.message, /not valid JSON/);
   const img = await request(server).post('/api/containers').set(auth).send({ image: 'UPPER/Case' });
@@ -71,18 +82,26 @@ test('with no nodes, tasks wait with an explanation; ready nodes get them spread
   assert.equal(created.status, 201);
   assert.equal(created.body.image, '127.0.0.1:1/library/busybox:latest');
   assert.equal((await request(server).post('/api/services').set(auth).send({ name: 'web', image: 'busybox', replicas: 1 })).status, 409);
-  const pending = await waitFor('6 pending tasks', async () => {
-    const r = await request(server).get('/api/services/web/tasks').set(auth);
-    return r.body.length === 6 && r.body.every((t: { state: string }) => t.state === 'pending') ? r.body : undefined;
-  }, 15_000);
+  const pending = await waitFor(
+    '6 pending tasks',
+    async () => {
+      const r = await request(server).get('/api/services/web/tasks').set(auth);
+      return r.body.length === 6 && r.body.every((t: { state: string }) => t.state === 'pending') ? r.body : undefined;
+    },
+    15_000,
+  );
   assert.match(pending[0].message, /no suitable node/);
   for (const id of ['nodeaaaaaaaaaaaaaaaaaaaaa', 'nodebbbbbbbbbbbbbbbbbbbbb']) {
     await sql(`INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "updatedAt") VALUES ($1, $1, 'ready', now() + interval '1 hour', now())`, [id]);
   }
-  const placed = await waitFor('6 assigned tasks', async () => {
-    const r = await request(server).get('/api/services/web/tasks').set(auth);
-    return r.body.every((t: { state: string }) => t.state === 'assigned') ? r.body : undefined;
-  }, 15_000);
+  const placed = await waitFor(
+    '6 assigned tasks',
+    async () => {
+      const r = await request(server).get('/api/services/web/tasks').set(auth);
+      return r.body.every((t: { state: string }) => t.state === 'assigned') ? r.body : undefined;
+    },
+    15_000,
+  );
   const per: Record<string, number> = {};
   for (const t of placed) per[t.nodeId] = (per[t.nodeId] ?? 0) + 1;
   assert.deepEqual(Object.values(per), [3, 3]);
@@ -90,34 +109,62 @@ test('with no nodes, tasks wait with an explanation; ready nodes get them spread
 
 test('scaling down marks the extra tasks for shutdown; a silent node is marked down and its tasks replaced', async () => {
   assert.equal((await request(server).patch('/api/services/web').set(auth).send({ replicas: 2 })).status, 200);
-  await waitFor('4 tasks desired shutdown', async () => {
-    const r = await request(server).get('/api/services/web/tasks?all=true').set(auth);
-    return r.body.filter((t: { desiredState: string }) => t.desiredState === 'shutdown').length === 4;
-  }, 15_000);
+  await waitFor(
+    '4 tasks desired shutdown',
+    async () => {
+      const r = await request(server).get('/api/services/web/tasks?all=true').set(auth);
+      return r.body.filter((t: { desiredState: string }) => t.desiredState === 'shutdown').length === 4;
+    },
+    15_000,
+  );
   await sql(`UPDATE "Node" SET "lastHeartbeatAt" = now() - interval '1 minute' WHERE id = 'nodeaaaaaaaaaaaaaaaaaaaaa'`);
   await waitFor('node a down', async () => (await request(server).get('/api/nodes/nodeaaaaaaaaaaaaaaaaaaaaa').set(auth)).body.status === 'down', 15_000);
-  const live = await waitFor('2 live tasks on node b', async () => {
-    const r = await request(server).get('/api/services/web/tasks').set(auth);
-    return r.body.length === 2 && r.body.every((t: { nodeId: string }) => t.nodeId === 'nodebbbbbbbbbbbbbbbbbbbbb') ? r.body : undefined;
-  }, 15_000);
+  const live = await waitFor(
+    '2 live tasks on node b',
+    async () => {
+      const r = await request(server).get('/api/services/web/tasks').set(auth);
+      return r.body.length === 2 && r.body.every((t: { nodeId: string }) => t.nodeId === 'nodebbbbbbbbbbbbbbbbbbbbb') ? r.body : undefined;
+    },
+    15_000,
+  );
   assert.deepEqual(live.map((t: { slot: number }) => t.slot).sort(), [1, 2]);
 });
 
 test('two controller replicas scaling the same service at once create no duplicate slots', async () => {
-  const second = await createControllerApp(new BerthConfig({
-    BERTH_DATABASE_URL: db.url, BERTH_QUEUE_PREFIX: db.prefix, BERTH_GRPC_PORT: '0', BERTH_STATE_DIR: `/tmp/${db.prefix}-2`, BERTH_ADVERTISE_ADDR: '127.0.0.1',
-  }));
+  const second = await createControllerApp(
+    new BerthConfig({
+      BERTH_DATABASE_URL: db.url,
+      BERTH_QUEUE_PREFIX: db.prefix,
+      BERTH_GRPC_PORT: '0',
+      BERTH_STATE_DIR: `/tmp/${db.prefix}-2`,
+      BERTH_ADVERTISE_ADDR: '127.0.0.1',
+    }),
+  );
   try {
     const s2 = second.getHttpServer();
-    await Promise.all([10, 12, 14, 16].map((n, i) => request(i % 2 ? s2 : server).patch('/api/services/web').set(auth).send({ replicas: n })));
+    await Promise.all(
+      [10, 12, 14, 16].map((n, i) =>
+        request(i % 2 ? s2 : server)
+          .patch('/api/services/web')
+          .set(auth)
+          .send({ replicas: n }),
+      ),
+    );
     await request(server).patch('/api/services/web').set(auth).send({ replicas: 16 });
-    const tasks = await waitFor('16 live slots', async () => {
-      const r = await request(s2).get('/api/services/web/tasks').set(auth);
-      return r.body.length === 16 ? r.body : undefined;
-    }, 20_000);
-    assert.deepEqual(tasks.map((t: { slot: number }) => t.slot).sort((a: number, b: number) => a - b), Array.from({ length: 16 }, (_, i) => i + 1));
+    const tasks = await waitFor(
+      '16 live slots',
+      async () => {
+        const r = await request(s2).get('/api/services/web/tasks').set(auth);
+        return r.body.length === 16 ? r.body : undefined;
+      },
+      20_000,
+    );
+    assert.deepEqual(
+      tasks.map((t: { slot: number }) => t.slot).sort((a: number, b: number) => a - b),
+      Array.from({ length: 16 }, (_, i) => i + 1),
+    );
     const events = await sql<{ n: string }>(`SELECT count(*) AS n FROM "TaskEvent"`);
-    assert.ok(Number(events[0]!.n) > 16, 'transitions are recorded as events');
+    assert.ok(Number(events[0].n) > 16, 'transitions are recorded as events');
   } finally {
     await second.close();
   }
@@ -126,31 +173,41 @@ test('two controller replicas scaling the same service at once create no duplica
 test('agent status reports move tasks forward only, keeping exit code and address once known', async () => {
   const tasks = app.get(TaskStore);
   await sql(`INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "updatedAt") VALUES ('nodereportsaaaaaaaaaaaaa', 'reports', 'ready', now() + interval '1 hour', now())`);
-  await sql(`INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES
+  await sql(
+    `INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES
     ('taskreport1', 'nodereportsaaaaaaaaaaaaa', 'busybox', '{}', '{}', $1, $2, now()),
     ('taskreport2', 'nodereportsaaaaaaaaaaaaa', 'busybox', '{}', '{}', $1, $2, now()),
-    ('taskforeign', 'nodebbbbbbbbbbbbbbbbbbbbb', 'busybox', '{}', '{}', $1, $2, now())`, [TaskState.RUNNING, TaskState.ASSIGNED]);
+    ('taskforeign', 'nodebbbbbbbbbbbbbbbbbbbbb', 'busybox', '{}', '{}', $1, $2, now())`,
+    [TaskState.RUNNING, TaskState.ASSIGNED],
+  );
   const at = new Date('2026-01-02T03:04:05.678Z');
   const r = (taskId: string, state: number, extra: Partial<StatusReport> = {}): StatusReport => ({ taskId, state, message: '', error: '', address: '', at, ...extra });
   const out = await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [
-    r('taskreport1', TaskState.STARTING, { address: '10.1.2.3' }), r('taskreport1', TaskState.RUNNING),
-    r('taskreport2', TaskState.RUNNING), r('taskreport2', TaskState.FAILED, { exitCode: 3, error: 'exit status 3' }),
-    r('taskreport2', TaskState.STARTING), r('taskforeign', TaskState.RUNNING),
+    r('taskreport1', TaskState.STARTING, { address: '10.1.2.3' }),
+    r('taskreport1', TaskState.RUNNING),
+    r('taskreport2', TaskState.RUNNING),
+    r('taskreport2', TaskState.FAILED, { exitCode: 3, error: 'exit status 3' }),
+    r('taskreport2', TaskState.STARTING),
+    r('taskforeign', TaskState.RUNNING),
   ]);
   assert.equal(out.changed, 4);
   const rows = await sql<{ id: string; state: number; address: string; exitCode: number | null; error: string; statusAt: Date; version: number }>(
-    `SELECT id, state, address, "exitCode", error, "statusAt", version FROM "Task" WHERE id LIKE 'task%' ORDER BY id`);
-  assert.deepEqual(rows.map((x) => [x.id, x.state, x.address, x.exitCode, x.error, x.version]), [
-    ['taskforeign', TaskState.ASSIGNED, '', null, '', 1],
-    ['taskreport1', TaskState.RUNNING, '10.1.2.3', null, '', 2],
-    ['taskreport2', TaskState.FAILED, '', 3, 'exit status 3', 2],
-  ]);
-  assert.equal((await sql<{ at: string }>(`SELECT "statusAt"::text AS at FROM "Task" WHERE id = 'taskreport1'`))[0]!.at, '2026-01-02 03:04:05.678');
+    `SELECT id, state, address, "exitCode", error, "statusAt", version FROM "Task" WHERE id LIKE 'task%' ORDER BY id`,
+  );
+  assert.deepEqual(
+    rows.map((x) => [x.id, x.state, x.address, x.exitCode, x.error, x.version]),
+    [
+      ['taskforeign', TaskState.ASSIGNED, '', null, '', 1],
+      ['taskreport1', TaskState.RUNNING, '10.1.2.3', null, '', 2],
+      ['taskreport2', TaskState.FAILED, '', 3, 'exit status 3', 2],
+    ],
+  );
+  assert.equal((await sql<{ at: string }>(`SELECT "statusAt"::text AS at FROM "Task" WHERE id = 'taskreport1'`))[0].at, '2026-01-02 03:04:05.678');
   // A later batch without address or exit code keeps the ones stored.
   await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [r('taskreport1', TaskState.COMPLETE, { exitCode: 0 })]);
   await tasks.applyReports('nodereportsaaaaaaaaaaaaa', [r('taskreport1', TaskState.SHUTDOWN)]);
   const after1 = await sql<{ state: number; address: string; exitCode: number }>(`SELECT state, address, "exitCode" FROM "Task" WHERE id = 'taskreport1'`);
   assert.deepEqual(after1[0], { state: TaskState.COMPLETE, address: '10.1.2.3', exitCode: 0 }, 'nothing moves a task out of a terminal state');
   const events = await sql<{ n: string }>(`SELECT count(*) AS n FROM "TaskEvent" WHERE "taskId" LIKE 'taskreport%'`);
-  assert.equal(Number(events[0]!.n), 5);
+  assert.equal(Number(events[0].n), 5);
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
-import { buildSingleLayerImage, pushImage } from '../../libs/oci/src/index.js';
+import { buildSingleLayerImage, pushImage } from '#libs/oci';
 import { createPipeline } from '../../apps/agent/src/worker/index.js';
 import { sh } from '../lab/sh.js';
 

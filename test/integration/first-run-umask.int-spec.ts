@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost, toMount, type MountFields } from '../fixtures/runtime-host.js';
 import { sh } from '../lab/sh.js';
 import { REPO } from '../lab/lab.js';
-import { buildSingleLayerImage, pushImage } from '../../libs/oci/src/index.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import { buildSingleLayerImage, pushImage } from '#libs/oci';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 
@@ -76,10 +76,22 @@ function defineSuite(): void {
     const seeded: MountFields = { type: 'volume', source: 'seeded', target: '/data' };
     const fresh: MountFields = { type: 'volume', source: 'fresh', target: '/deep/er/vol' };
     const scratch: MountFields = { type: 'tmpfs', source: '', target: '/scratch' };
-    const r = await h.runToEnd(task(['sh', '-c', [
-      'cat /data/seed', 'echo mine > /data/mine && echo wrote', 'stat -c %a /deep /deep/er /deep/er/vol /anon', 'ls /deep/er/vol /anon >/dev/null && echo listed',
-      'touch /scratch/x && echo tmpfs-ok',
-    ].join(' && ')], [seeded, fresh, scratch]));
+    const r = await h.runToEnd(
+      task(
+        [
+          'sh',
+          '-c',
+          [
+            'cat /data/seed',
+            'echo mine > /data/mine && echo wrote',
+            'stat -c %a /deep /deep/er /deep/er/vol /anon',
+            'ls /deep/er/vol /anon >/dev/null && echo listed',
+            'touch /scratch/x && echo tmpfs-ok',
+          ].join(' && '),
+        ],
+        [seeded, fresh, scratch],
+      ),
+    );
     assert.deepEqual([r.code, r.out.split('\n')], [0, ['from the image', 'wrote', '755', '755', '755', '755', 'listed', 'tmpfs-ok']]);
   });
 }

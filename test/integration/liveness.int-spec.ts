@@ -2,7 +2,7 @@
 // silence judged on the database's clock, a touch winning over a mark-down, the forward-only
 // rule holding inside the UPDATE when another writer changed the row meanwhile, and an older
 // session of a node ended when the node opens a newer one on another replica.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { waitFor } from '../lab/sh.js';
 import { LivenessStore, TaskStore, type StatusReport } from '../../apps/controller/src/store/store.module.js';
 import { NodeRouter, type LocalSession } from '../../apps/controller/src/dispatcher/node-router.js';
 import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
-import { TaskState } from '../../libs/common/src/index.js';
+import { TaskState } from '#libs/common';
 
 const ctl = controllerApp('liveness-token-0123456789', { BERTH_NODE_DOWN_MS: '60000', BERTH_HEARTBEAT_MS: '1000' });
 
@@ -35,8 +35,11 @@ test('silence is measured on the database clock, and a touch that comes first wi
   // (The app's own health check marks nodes down after 60 s: these stay below that.)
   const s = await live.silence(20_000);
   assert.deepEqual([s.total, s.down], [3, 1]);
-  assert.deepEqual(s.silent.map((n) => n.id), ['nodelivequiet']);
-  assert.ok(s.silent[0]!.silentMs >= 29_000 && s.silent[0]!.silentMs < 60_000, `silent for ${s.silent[0]!.silentMs} ms`);
+  assert.deepEqual(
+    s.silent.map((n) => n.id),
+    ['nodelivequiet'],
+  );
+  assert.ok(s.silent[0].silentMs >= 29_000 && s.silent[0].silentMs < 60_000, `silent for ${s.silent[0].silentMs} ms`);
 
   // The agent speaks between the health check's read and its write: the node stays ready.
   assert.deepEqual(await live.touch('replica-a', ['nodelivequiet']), []);
@@ -45,8 +48,14 @@ test('silence is measured on the database clock, and a touch that comes first wi
   // A touch brings a down node back and says so.
   assert.deepEqual((await live.touch('replica-a', ['nodelivefresh', 'nodelivegone', 'nodelivequiet'])).sort(), ['nodelivefresh', 'nodelivegone']);
   const rows = await sql(`SELECT id, status, "statusMessage", "sessionReplica" FROM "Node" WHERE id LIKE 'nodelive%' ORDER BY id`);
-  assert.deepEqual(rows.map((r) => [r.id, r.status, r.statusMessage, r.sessionReplica]), [
-    ['nodelivefresh', 'ready', '', 'replica-a'], ['nodelivegone', 'ready', '', 'replica-a'], ['nodelivequiet', 'ready', '', 'replica-a']]);
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.status, r.statusMessage, r.sessionReplica]),
+    [
+      ['nodelivefresh', 'ready', '', 'replica-a'],
+      ['nodelivegone', 'ready', '', 'replica-a'],
+      ['nodelivequiet', 'ready', '', 'replica-a'],
+    ],
+  );
 });
 
 test("a node's silence counts only once its session's replica has run past it, or is gone", async () => {
@@ -69,7 +78,10 @@ test("a node's silence counts only once its session's replica has run past it, o
 test('a report read against an older row cannot move a task back: the guard is in the UPDATE', async () => {
   const tasks = ctl.app.get(TaskStore);
   await sql(`INSERT INTO "Node" (id, hostname, status, "updatedAt") VALUES ('nodeguard', 'guard', 'ready', now())`);
-  await sql(`INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES ('taskguard', 'nodeguard', 'busybox', '{}', '{}', $1, $2, now())`, [TaskState.RUNNING, TaskState.STARTING]);
+  await sql(`INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES ('taskguard', 'nodeguard', 'busybox', '{}', '{}', $1, $2, now())`, [
+    TaskState.RUNNING,
+    TaskState.STARTING,
+  ]);
   // Another writer (the same node's other session) has the task failed, not yet committed.
   const other = new pg.Client({ connectionString: ctl.db.url });
   await other.connect();
@@ -79,8 +91,12 @@ test('a report read against an older row cannot move a task back: the guard is i
     const report: StatusReport = { taskId: 'taskguard', state: TaskState.RUNNING, message: '', error: '', address: '', at: new Date() };
     const applying = tasks.applyReports('nodeguard', [report]);
     // applyReports has read the row as STARTING and now waits for the other writer's lock.
-    await waitFor('the report to wait on the row lock', async () =>
-      (await sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE "Task"%'`)).length > 0, 10_000, 20);
+    await waitFor(
+      'the report to wait on the row lock',
+      async () => (await sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE "Task"%'`)).length > 0,
+      10_000,
+      20,
+    );
     await sql('COMMIT', [], other);
     const out = await applying;
     assert.equal(out.changed, 0);
@@ -95,25 +111,38 @@ test('a report read against an older row cannot move a task back: the guard is i
 
 test('a node that opens a new session on another replica has its old one ended', async () => {
   const prefix = `${ctl.db.prefix}-router-${randomBytes(3).toString('hex')}`;
-  const routers = ['r1', 'r2'].map((replica) => new NodeRouter(new BerthConfig({
-    BERTH_DATABASE_URL: ctl.db.url, BERTH_QUEUE_PREFIX: prefix, BERTH_REPLICA_ID: replica, BERTH_ADMIN_TOKEN: 'x'.repeat(24),
-    BERTH_STATE_DIR: `/tmp/${prefix}`, BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_REGISTRY: '127.0.0.1:1',
-  })));
+  const routers = ['r1', 'r2'].map(
+    (replica) =>
+      new NodeRouter(
+        new BerthConfig({
+          BERTH_DATABASE_URL: ctl.db.url,
+          BERTH_QUEUE_PREFIX: prefix,
+          BERTH_REPLICA_ID: replica,
+          BERTH_ADMIN_TOKEN: 'x'.repeat(24),
+          BERTH_STATE_DIR: `/tmp/${prefix}`,
+          BERTH_ADVERTISE_ADDR: '127.0.0.1',
+          BERTH_REGISTRY: '127.0.0.1:1',
+        }),
+      ),
+  );
   await Promise.all(routers.map((r) => r.onModuleInit()));
   try {
     const ended: string[] = [];
     const session = (name: string, registeredAt: number): LocalSession => ({
-      registeredAt, pushAssignments() {}, openStream: () => () => {}, end: (reason) => ended.push(`${name}: ${reason}`),
+      registeredAt,
+      pushAssignments() {},
+      openStream: () => () => {},
+      end: (reason) => ended.push(`${name}: ${reason}`),
     });
     const t = Date.now();
     const first = session('old on r1', t - 1000);
-    await routers[0]!.register('nodemoved', first);
+    await routers[0].register('nodemoved', first);
     // The same replica replacing its own session ends the old one at once.
-    await routers[0]!.register('nodemoved', session('newer on r1', t - 500));
+    await routers[0].register('nodemoved', session('newer on r1', t - 500));
     assert.deepEqual(ended, ['old on r1: replaced by a newer session of the same node']);
-    await routers[1]!.register('nodemoved', session('new on r2', t));
+    await routers[1].register('nodemoved', session('new on r2', t));
     await waitFor('the r1 session ended', async () => ended.length === 2, 5_000, 20);
-    assert.match(ended[1]!, /^newer on r1: the node opened a newer session on r2/);
+    assert.match(ended[1], /^newer on r1: the node opened a newer session on r2/);
     // r2's session is not ended by its own announcement, nor by an older one arriving late.
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(ended.length, 2);

@@ -22,8 +22,18 @@ test('create with pool or given addressing; ls shows built-ins first; inspect by
   assert.equal(c.body.subnet, '10.77.1.0/24', 'the next free block');
   assert.equal((await post({ name: 'fourth' })).status, 409, 'pool exhausted');
   const ls = await request(ctl.server).get('/api/networks').set(auth);
-  assert.deepEqual(ls.body.map((n: { name: string }) => n.name), ['bridge', 'host', 'none', 'back', 'front', 'third']);
-  assert.equal((await request(ctl.server).get(`/api/networks/${a.body.id.slice(0, 6)}`).set(auth)).body.name, 'front');
+  assert.deepEqual(
+    ls.body.map((n: { name: string }) => n.name),
+    ['bridge', 'host', 'none', 'back', 'front', 'third'],
+  );
+  assert.equal(
+    (
+      await request(ctl.server)
+        .get(`/api/networks/${a.body.id.slice(0, 6)}`)
+        .set(auth)
+    ).body.name,
+    'front',
+  );
   assert.equal((await request(ctl.server).get('/api/networks/host').set(auth)).body.builtin, true);
   assert.equal((await request(ctl.server).get('/api/networks/nope').set(auth)).status, 404);
 });
@@ -71,7 +81,10 @@ test('services and containers need a network that exists; a network in use canno
 });
 
 test('published ports: stored per task in one form, refused on host and none, each host port once', async () => {
-  const c = await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', publish: ['8081:80', '5353:53/udp'] });
+  const c = await request(ctl.server)
+    .post('/api/containers')
+    .set(auth)
+    .send({ image: 'busybox', publish: ['8081:80', '5353:53/udp'] });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   assert.deepEqual(c.body.ports, ['8081:80/tcp', '5353:53/udp']);
   const cases: Array<[object, RegExp]> = [
@@ -87,7 +100,10 @@ test('published ports: stored per task in one form, refused on host and none, ea
     assert.equal(r.body.error.details[0].field, 'publish');
     assert.match(r.body.error.message, re);
   }
-  const svc = await request(ctl.server).post('/api/services').set(auth).send({ name: 'pub', image: 'busybox', replicas: 1, publish: ['9090:90'] });
+  const svc = await request(ctl.server)
+    .post('/api/services')
+    .set(auth)
+    .send({ name: 'pub', image: 'busybox', replicas: 1, publish: ['9090:90'] });
   assert.deepEqual(svc.body.ports, ['9090:90/tcp']);
 });
 
@@ -99,10 +115,14 @@ test('macvlan networks: the controller gives each task a unique address, lowest 
   const c = new pg.Client({ connectionString: ctl.db.url });
   await c.connect();
   try {
-    const ips = await waitFor('6 tasks', async () => {
-      const rows = (await c.query(`SELECT COALESCE(networks->0->>'ip', '') AS ip FROM "Task" WHERE networks @> '[{"name":"seg"}]' ORDER BY ip`)).rows as Array<{ ip: string }>;
-      return rows.length === 6 ? rows.map((r) => r.ip) : undefined;
-    }, 10_000);
+    const ips = await waitFor(
+      '6 tasks',
+      async () => {
+        const rows = (await c.query(`SELECT COALESCE(networks->0->>'ip', '') AS ip FROM "Task" WHERE networks @> '[{"name":"seg"}]' ORDER BY ip`)).rows as Array<{ ip: string }>;
+        return rows.length === 6 ? rows.map((r) => r.ip) : undefined;
+      },
+      10_000,
+    );
     assert.deepEqual(ips, ['', '10.66.0.2', '10.66.0.3', '10.66.0.4', '10.66.0.5', '10.66.0.6'], 'five host addresses, the sixth task none');
   } finally {
     await c.end();
@@ -118,9 +138,18 @@ test('several networks per container and service, with aliases; every bad combin
   for (const name of ['multi-a', 'multi-b']) assert.equal((await post({ name })).status, 201);
   const ov = await post({ name: 'multi-ov', driver: 'overlay', subnet: '10.70.0.0/24' });
   assert.equal(ov.body.attachable, false, 'overlays are for services unless created attachable');
-  const c = await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', networks: [{ name: 'multi-a', aliases: ['db', 'primary.db'] }, { name: 'multi-b' }] });
+  const c = await request(ctl.server)
+    .post('/api/containers')
+    .set(auth)
+    .send({ image: 'busybox', networks: [{ name: 'multi-a', aliases: ['db', 'primary.db'] }, { name: 'multi-b' }] });
   assert.equal(c.status, 201, JSON.stringify(c.body));
-  assert.deepEqual(c.body.networks.map((n: { name: string; aliases: string[] }) => [n.name, n.aliases]), [['multi-a', ['db', 'primary.db']], ['multi-b', []]]);
+  assert.deepEqual(
+    c.body.networks.map((n: { name: string; aliases: string[] }) => [n.name, n.aliases]),
+    [
+      ['multi-a', ['db', 'primary.db']],
+      ['multi-b', []],
+    ],
+  );
   const cases: Array<[object, string, RegExp]> = [
     [{ network: 'multi-a', networks: [{ name: 'multi-b' }] }, 'networks', /not both/],
     [{ networks: [] }, 'networks', /at least one/],
@@ -132,13 +161,19 @@ test('several networks per container and service, with aliases; every bad combin
     [{ networks: [{ name: 'multi-ov' }] }, 'network', /not attachable/],
   ];
   for (const [extra, field, re] of cases) {
-    const r = await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', ...extra });
+    const r = await request(ctl.server)
+      .post('/api/containers')
+      .set(auth)
+      .send({ image: 'busybox', ...extra });
     assert.equal(r.status, 400, JSON.stringify(extra));
     assert.equal(r.body.error.details[0].field, field, JSON.stringify(r.body));
     assert.match(r.body.error.message, re);
   }
   // Services may join any overlay; tasks get addresses there and the service a virtual IP.
-  const svc = await request(ctl.server).post('/api/services').set(auth).send({ name: 'multi', image: 'busybox', replicas: 2, networks: [{ name: 'multi-ov', aliases: ['m'] }, { name: 'multi-a' }] });
+  const svc = await request(ctl.server)
+    .post('/api/services')
+    .set(auth)
+    .send({ name: 'multi', image: 'busybox', replicas: 2, networks: [{ name: 'multi-ov', aliases: ['m'] }, { name: 'multi-a' }] });
   assert.equal(svc.status, 201, JSON.stringify(svc.body));
   assert.deepEqual([svc.body.endpointMode, svc.body.vip], ['vip', '10.212.0.1']);
   const rr = await request(ctl.server).post('/api/services').set(auth).send({ name: 'multi-rr', image: 'busybox', replicas: 1, network: 'multi-a', endpointMode: 'dnsrr' });
@@ -146,12 +181,19 @@ test('several networks per container and service, with aliases; every bad combin
   const plain = await request(ctl.server).post('/api/services').set(auth).send({ name: 'multi-plain', image: 'busybox', replicas: 1 });
   assert.equal(plain.body.vip, '', 'no virtual IP on the default bridge, which has no names');
   assert.equal((await request(ctl.server).post('/api/services').set(auth).send({ name: 'x', image: 'busybox', replicas: 1, endpointMode: 'round' })).status, 400);
-  const tasks = await waitFor('2 tasks', async () => {
-    const t = (await request(ctl.server).get('/api/services/multi/tasks').set(auth)).body as Array<{ networks: Array<{ name: string; aliases: string[]; address: string }> }>;
-    return t.length === 2 ? t : undefined;
-  }, 10_000);
-  assert.deepEqual(tasks.map((t) => t.networks[0]!.address).sort(), ['10.70.0.2', '10.70.0.3']);
-  assert.deepEqual(tasks[0]!.networks.map((n) => n.name), ['multi-ov', 'multi-a']);
+  const tasks = await waitFor(
+    '2 tasks',
+    async () => {
+      const t = (await request(ctl.server).get('/api/services/multi/tasks').set(auth)).body as Array<{ networks: Array<{ name: string; aliases: string[]; address: string }> }>;
+      return t.length === 2 ? t : undefined;
+    },
+    10_000,
+  );
+  assert.deepEqual(tasks.map((t) => t.networks[0].address).sort(), ['10.70.0.2', '10.70.0.3']);
+  assert.deepEqual(
+    tasks[0].networks.map((n) => n.name),
+    ['multi-ov', 'multi-a'],
+  );
   assert.equal((await post({ name: 'clash', subnet: '10.212.3.0/24' })).status, 400, 'the VIP pool is no network subnet');
 });
 
@@ -160,9 +202,18 @@ test('network connect / disconnect: stored on the container and its task, with e
   assert.equal(c.status, 201);
   const ov2 = await post({ name: 'att-ov', driver: 'overlay', subnet: '10.71.0.0/24', attachable: true });
   assert.equal(ov2.body.attachable, true);
-  const con = await request(ctl.server).post('/api/networks/att-ov/connect').set(auth).send({ container: 'hopper', aliases: ['hop'] });
+  const con = await request(ctl.server)
+    .post('/api/networks/att-ov/connect')
+    .set(auth)
+    .send({ container: 'hopper', aliases: ['hop'] });
   assert.equal(con.status, 200, JSON.stringify(con.body));
-  assert.deepEqual(con.body.networks.map((n: { name: string; aliases: string[]; address: string }) => [n.name, n.aliases, n.address]), [['multi-a', [], ''], ['att-ov', ['hop'], '10.71.0.2']]);
+  assert.deepEqual(
+    con.body.networks.map((n: { name: string; aliases: string[]; address: string }) => [n.name, n.aliases, n.address]),
+    [
+      ['multi-a', [], ''],
+      ['att-ov', ['hop'], '10.71.0.2'],
+    ],
+  );
   const cases: Array<[string, object, number, RegExp]> = [
     ['att-ov/connect', { container: 'hopper' }, 409, /already connected/],
     ['multi-ov/connect', { container: 'hopper' }, 400, /not attachable/],
@@ -180,15 +231,24 @@ test('network connect / disconnect: stored on the container and its task, with e
   assert.equal((await request(ctl.server).delete('/api/networks/att-ov').set(auth)).status, 409, 'in use by the connected container');
   const dis = await request(ctl.server).post('/api/networks/att-ov/disconnect').set(auth).send({ container: 'hopper' });
   assert.equal(dis.status, 200);
-  assert.deepEqual(dis.body.networks.map((n: { name: string }) => n.name), ['multi-a']);
+  assert.deepEqual(
+    dis.body.networks.map((n: { name: string }) => n.name),
+    ['multi-a'],
+  );
   assert.equal((await request(ctl.server).delete('/api/networks/att-ov').set(auth)).status, 204, 'free once disconnected');
-  const pub = await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', name: 'porter', network: 'multi-a', publish: ['8181:80'] });
+  const pub = await request(ctl.server)
+    .post('/api/containers')
+    .set(auth)
+    .send({ image: 'busybox', name: 'porter', network: 'multi-a', publish: ['8181:80'] });
   assert.equal(pub.status, 201);
   const leave = await request(ctl.server).post('/api/networks/multi-a/disconnect').set(auth).send({ container: 'porter' });
   assert.equal(leave.status, 409);
   assert.match(leave.body.error.message, /publishes ports through network multi-a/);
   // The ports go through the first bridge network only: a later one may leave.
-  const two = await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', name: 'porter2', networks: [{ name: 'multi-b' }, { name: 'multi-a' }], publish: ['8182:80'] });
+  const two = await request(ctl.server)
+    .post('/api/containers')
+    .set(auth)
+    .send({ image: 'busybox', name: 'porter2', networks: [{ name: 'multi-b' }, { name: 'multi-a' }], publish: ['8182:80'] });
   assert.equal(two.status, 201);
   assert.equal((await request(ctl.server).post('/api/networks/multi-a/disconnect').set(auth).send({ container: 'porter2' })).status, 200);
   assert.equal((await request(ctl.server).post('/api/networks/multi-b/disconnect').set(auth).send({ container: 'porter2' })).status, 409);

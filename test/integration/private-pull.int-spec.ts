@@ -35,12 +35,21 @@ before(async () => {
   const ctlPort = await freePort();
   api = `http://127.0.0.1:${ctlPort}`;
   reg = await startRegistry(dir, ['--auth-realm', `${api}/api/registry/token`, '--auth-service', 'berth-registry', '--auth-issuer', 'berth-controller', '--auth-jwks', `${api}/api/registry/jwks`]);
-  app = await createControllerApp(new BerthConfig({
-    BERTH_DATABASE_URL: db.url, BERTH_QUEUE_PREFIX: db.prefix, BERTH_GRPC_PORT: '0', BERTH_ADMIN_TOKEN: TOKEN,
-    BERTH_STATE_DIR: path.join(dir, 'controller'), BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_REGISTRY: reg.host,
-  }));
+  app = await createControllerApp(
+    new BerthConfig({
+      BERTH_DATABASE_URL: db.url,
+      BERTH_QUEUE_PREFIX: db.prefix,
+      BERTH_GRPC_PORT: '0',
+      BERTH_ADMIN_TOKEN: TOKEN,
+      BERTH_STATE_DIR: path.join(dir, 'controller'),
+      BERTH_ADVERTISE_ADDR: '127.0.0.1',
+      BERTH_REGISTRY: reg.host,
+    }),
+  );
   await app.listen(ctlPort, '127.0.0.1');
-  const admin = await fetch(`${api}/api/registry/token?service=berth-registry&scope=repository:team/private:pull,push`, { headers: { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` } });
+  const admin = await fetch(`${api}/api/registry/token?service=berth-registry&scope=repository:team/private:pull,push`, {
+    headers: { authorization: `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}` },
+  });
   image = await pushBusybox(reg, dir, 'team/private', 'v1', ((await admin.json()) as { token: string }).token);
   assert.equal((await call('POST', '/registry/users', { name: 'alice', password: 'wonderland' })).status, 201);
   assert.equal((await call('PUT', '/registry/repositories/team%2Fprivate/grants/alice', { actions: ['pull'] })).status, 204);

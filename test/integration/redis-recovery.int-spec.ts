@@ -36,10 +36,20 @@ const nodeStatus = async (id: string) => (await request(server).get(`/api/nodes/
 before(async () => {
   db = await createTestDatabase();
   redis = await startRedisServer(`/tmp/${db.prefix}-redis`);
-  app = await createControllerApp(new BerthConfig({
-    BERTH_DATABASE_URL: db.url, BERTH_REDIS_URL: redis.url, BERTH_QUEUE_PREFIX: db.prefix, BERTH_GRPC_PORT: '0', BERTH_ADMIN_TOKEN: TOKEN,
-    BERTH_STATE_DIR: `/tmp/${db.prefix}`, BERTH_ADVERTISE_ADDR: '127.0.0.1', BERTH_NODE_DOWN_MS: '1500', BERTH_HEARTBEAT_MS: '500', BERTH_REGISTRY: '127.0.0.1:1',
-  }));
+  app = await createControllerApp(
+    new BerthConfig({
+      BERTH_DATABASE_URL: db.url,
+      BERTH_REDIS_URL: redis.url,
+      BERTH_QUEUE_PREFIX: db.prefix,
+      BERTH_GRPC_PORT: '0',
+      BERTH_ADMIN_TOKEN: TOKEN,
+      BERTH_STATE_DIR: `/tmp/${db.prefix}`,
+      BERTH_ADVERTISE_ADDR: '127.0.0.1',
+      BERTH_NODE_DOWN_MS: '1500',
+      BERTH_HEARTBEAT_MS: '500',
+      BERTH_REGISTRY: '127.0.0.1:1',
+    }),
+  );
   server = app.getHttpServer();
 });
 
@@ -68,10 +78,14 @@ test('with Redis down, creating and scaling a service answers at once; the work 
   await redis.start();
   // Redis came back empty: the schedulers must be re-created (checked every 5 s), and reconcile-all
   // then creates the service's tasks, which were never queued.
-  const tasks = await waitFor('4 tasks for web', async () => {
-    const r = await request(server).get('/api/services/web/tasks').set(auth);
-    return r.body.length === 4 ? r.body : undefined;
-  }, 20_000);
+  const tasks = await waitFor(
+    '4 tasks for web',
+    async () => {
+      const r = await request(server).get('/api/services/web/tasks').set(auth);
+      return r.body.length === 4 ? r.body : undefined;
+    },
+    20_000,
+  );
   assert.equal(tasks.length, 4);
 });
 

@@ -6,7 +6,7 @@ import request from 'supertest';
 import pg from 'pg';
 import { controllerApp } from '../fixtures/controller-app.js';
 import { PullAuthResolver } from '../../apps/controller/src/dispatcher/pull-auth.js';
-import { fromJwk, verifyToken, type Jwk, type TokenClaims } from '../../libs/regauth/src/index.js';
+import { fromJwk, verifyToken, type Jwk, type TokenClaims } from '#libs/regauth';
 
 const TOKEN = 'registry-auth-token-0123456789';
 const ctl = controllerApp(TOKEN);
@@ -33,7 +33,10 @@ test('users: create, list without hashes, bad input names the field, duplicates 
   assert.equal((await request(ctl.server).post('/api/registry/users').set(auth).send({ name: 'alice', password: 'wonderland' })).status, 201);
   assert.equal((await request(ctl.server).post('/api/registry/users').set(auth).send({ name: 'alice', password: 'wonderland' })).status, 409);
   const ls = await request(ctl.server).get('/api/registry/users').set(auth);
-  assert.deepEqual(ls.body.map((u: { name: string }) => u.name), ['alice']);
+  assert.deepEqual(
+    ls.body.map((u: { name: string }) => u.name),
+    ['alice'],
+  );
   assert.ok(!JSON.stringify(ls.body).includes('scrypt'));
 });
 
@@ -48,7 +51,15 @@ test('tokens: anonymous pulls public repositories only; users get their grants; 
 
   const before = await tokenFor(basic('alice', 'wonderland'), 'repository:team/app:pull,push');
   assert.deepEqual((await claimsOf(before.body.token)).access[0]?.actions, ['pull']);
-  assert.equal((await request(ctl.server).put('/api/registry/repositories/team%2Fapp/grants/alice').set(auth).send({ actions: ['push', 'pull'] })).status, 204);
+  assert.equal(
+    (
+      await request(ctl.server)
+        .put('/api/registry/repositories/team%2Fapp/grants/alice')
+        .set(auth)
+        .send({ actions: ['push', 'pull'] })
+    ).status,
+    204,
+  );
   const granted = await claimsOf((await tokenFor(basic('alice', 'wonderland'), 'repository:team/app:pull,push,delete', 'registry:catalog:*')).body.token);
   assert.equal(granted.sub, 'alice');
   assert.deepEqual(granted.access, [{ type: 'repository', name: 'team/app', actions: ['pull', 'push'] }]);
@@ -59,9 +70,15 @@ test('tokens: anonymous pulls public repositories only; users get their grants; 
   assert.equal((await request(ctl.server).get('/api/registry/token?service=other')).status, 400);
 
   const admin = await claimsOf((await tokenFor(basic('admin', TOKEN), 'repository:x/y:push', 'registry:catalog:*')).body.token);
-  assert.deepEqual(admin.access.map((a) => `${a.type}:${a.name}:${a.actions}`), ['repository:x/y:push', 'registry:catalog:*']);
+  assert.deepEqual(
+    admin.access.map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`),
+    ['repository:x/y:push', 'registry:catalog:*'],
+  );
 
-  const oauth = await request(ctl.server).post('/api/registry/token').type('form').send({ grant_type: 'password', username: 'alice', password: 'wonderland', service: 'berth-registry', scope: 'repository:team/app:push' });
+  const oauth = await request(ctl.server)
+    .post('/api/registry/token')
+    .type('form')
+    .send({ grant_type: 'password', username: 'alice', password: 'wonderland', service: 'berth-registry', scope: 'repository:team/app:push' });
   assert.equal(oauth.status, 200);
   assert.equal(oauth.body.scope, 'repository:team/app:push');
   assert.equal((await request(ctl.server).post('/api/registry/token').type('form').send({ grant_type: 'refresh_token' })).status, 400);
@@ -70,7 +87,15 @@ test('tokens: anonymous pulls public repositories only; users get their grants; 
   assert.deepEqual(repos.body, [{ name: 'team/app', visibility: 'public', grants: [{ user: 'alice', actions: ['push', 'pull'] }] }]);
   assert.equal((await request(ctl.server).put('/api/registry/repositories/Bad%20Name/visibility').set(auth).send({ visibility: 'public' })).status, 400);
   assert.equal((await request(ctl.server).put('/api/registry/repositories/team%2Fapp/visibility').set(auth).send({ visibility: 'open' })).status, 400);
-  assert.equal((await request(ctl.server).put('/api/registry/repositories/team%2Fapp/grants/bob').set(auth).send({ actions: ['pull'] })).status, 404);
+  assert.equal(
+    (
+      await request(ctl.server)
+        .put('/api/registry/repositories/team%2Fapp/grants/bob')
+        .set(auth)
+        .send({ actions: ['pull'] })
+    ).status,
+    404,
+  );
 
   assert.equal((await request(ctl.server).delete('/api/registry/repositories/team%2Fapp/grants/alice').set(auth)).status, 204);
   assert.deepEqual((await claimsOf((await tokenFor(basic('alice', 'wonderland'), 'repository:team/app:push')).body.token)).access, []);
@@ -90,7 +115,7 @@ test('credentials for other registries are stored sealed and listed without pass
   await c.connect();
   const rows = (await c.query(`SELECT secret FROM "RegistryCredential"`)).rows as Array<{ secret: string }>;
   await c.end();
-  assert.ok(!rows[0]!.secret.includes('p4ssw0rd'), 'sealed at rest');
+  assert.ok(!rows[0].secret.includes('p4ssw0rd'), 'sealed at rest');
   assert.equal((await request(ctl.server).delete('/api/registry/credentials/registry.example:5000').set(auth)).status, 204);
   assert.equal((await request(ctl.server).delete('/api/registry/credentials/registry.example:5000').set(auth)).status, 404);
 });
@@ -116,7 +141,10 @@ test('builds: bad input is a 400 naming the field; with no ready node, 503', asy
   const other = await request(ctl.server).post('/api/builds').set(auth).send({ context: ctx, tag: 'elsewhere.example/x:1' });
   assert.equal(other.status, 400);
   assert.match(other.body.error.message, /cluster registry/);
-  const args = await request(ctl.server).post('/api/builds').set(auth).send({ context: ctx, tag: 'x:1', buildArgs: { 'BAD-NAME': 'v' } });
+  const args = await request(ctl.server)
+    .post('/api/builds')
+    .set(auth)
+    .send({ context: ctx, tag: 'x:1', buildArgs: { 'BAD-NAME': 'v' } });
   assert.equal(args.status, 400);
   const none = await request(ctl.server).post('/api/builds').set(auth).send({ context: ctx, tag: 'x:1' });
   assert.equal(none.status, 503);

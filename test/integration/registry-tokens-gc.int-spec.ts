@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { startProcess, stopProcess, tail, type LabProcess } from '../lab/proc.js';
 import { waitFor } from '../lab/sh.js';
 import { REPO } from '../lab/lab.js';
-import { newSigningKey, signToken, toJwk, type Access } from '../../libs/regauth/src/index.js';
+import { newSigningKey, signToken, toJwk, type Access } from '#libs/regauth';
 
 const PORT = 16000 + Math.floor(Math.random() * 90);
 const base = `http://127.0.0.1:${PORT}`;
@@ -26,7 +26,7 @@ async function token(access: Access[], opts: { iss?: string; ttlS?: number } = {
 }
 const repo = (name: string, ...actions: string[]): Access => ({ type: 'repository', name, actions });
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
-const errCode = async (r: Response) => ((await r.json()) as { errors: Array<{ code: string }> }).errors[0]!.code;
+const errCode = async (r: Response) => ((await r.json()) as { errors: Array<{ code: string }> }).errors[0].code;
 
 before(async () => {
   key = await newSigningKey();
@@ -38,8 +38,28 @@ before(async () => {
   await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   const jwksUrl = `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`;
   dir = await mkdtemp(path.join(tmpdir(), 'registry-auth-'));
-  proc = startProcess('registry', 'node', [path.join(REPO, 'dist/apps/registry/src/main.js'), '--listen', `127.0.0.1:${PORT}`, '--root', path.join(dir, 'root'),
-    '--gc-grace', '2', '--auth-realm', 'http://127.0.0.1:1/token', '--auth-service', 'test-registry', '--auth-issuer', 'test-controller', '--auth-jwks', jwksUrl], path.join(dir, 'log'));
+  proc = startProcess(
+    'registry',
+    'node',
+    [
+      path.join(REPO, 'dist/apps/registry/src/main.js'),
+      '--listen',
+      `127.0.0.1:${PORT}`,
+      '--root',
+      path.join(dir, 'root'),
+      '--gc-grace',
+      '2',
+      '--auth-realm',
+      'http://127.0.0.1:1/token',
+      '--auth-service',
+      'test-registry',
+      '--auth-issuer',
+      'test-controller',
+      '--auth-jwks',
+      jwksUrl,
+    ],
+    path.join(dir, 'log'),
+  );
   await waitFor('registry', async () => (await fetch(`${base}/v2/`)).status === 401, 10_000).catch((err: Error) => {
     throw new Error(`${err.message}\n${tail(proc)}`);
   });
@@ -99,9 +119,17 @@ test('manifests: OCI-Subject on push, delete by tag untags, by digest deletes', 
   const t = await token([repo('sub/app', 'pull', 'push', 'delete')]);
   const cfg = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
   await fetch(`${base}/v2/sub/app/blobs/uploads/?digest=${sha(cfg)}`, { method: 'POST', body: cfg, headers: bearer(t) });
-  const manifest = (extra: object) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(cfg), size: cfg.length }, layers: [], ...extra });
+  const manifest = (extra: object) =>
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(cfg), size: cfg.length },
+      layers: [],
+      ...extra,
+    });
   const base1 = manifest({});
-  const put = (ref: string, body: string) => fetch(`${base}/v2/sub/app/manifests/${ref}`, { method: 'PUT', body, headers: { ...bearer(t), 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  const put = (ref: string, body: string) =>
+    fetch(`${base}/v2/sub/app/manifests/${ref}`, { method: 'PUT', body, headers: { ...bearer(t), 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
   assert.equal((await put('v1', base1)).status, 201);
   const sig = manifest({ subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(base1), size: base1.length } });
   const r = await put(sha(sig), sig);
@@ -122,7 +150,12 @@ test('gc removes unreferenced blobs after the grace period, keeps referenced and
   const orphan = Buffer.from('orphan layer');
   const touched = Buffer.from('still being pushed');
   for (const b of [kept, orphan, touched]) await upload(b);
-  const m = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(kept), size: kept.length }, layers: [] });
+  const m = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(kept), size: kept.length },
+    layers: [],
+  });
   assert.equal((await fetch(`${base}/v2/gc/app/manifests/v1`, { method: 'PUT', body: m, headers: { ...bearer(t), 'content-type': 'application/vnd.oci.image.manifest.v1+json' } })).status, 201);
   const gc = await token([{ type: 'registry', name: 'gc', actions: ['*'] }]);
   assert.equal((await fetch(`${base}/admin/gc`, { method: 'POST', headers: bearer(t) })).status, 401, 'gc needs registry:gc');

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
-import type { LogLine, TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 import type { LogOptions } from '../../apps/agent/src/runtime/index.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
@@ -17,7 +17,7 @@ function defineSuite(): void {
   /** output: what a log reader prints — each line with its newline unless it is partial. */
   async function output(taskId: string, opts: LogOptions = { follow: false, tail: -1 }, stream?: string): Promise<string> {
     let out = '';
-    for await (const l of h.rt.logs(taskId, opts) as AsyncIterable<LogLine>) if (!stream || l.stream === stream) out += l.text + (l.partial ? '' : '\n');
+    for await (const l of h.rt.logs(taskId, opts)) if (!stream || l.stream === stream) out += l.text + (l.partial ? '' : '\n');
     return out;
   }
 

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sh, waitFor } from '../lab/sh.js';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
-import type { NetworkAttachment, TaskSpec } from '../../libs/proto/messages.js';
+import type { NetworkAttachment, TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 
@@ -16,13 +16,18 @@ function defineSuite(): void {
   const needsImage = h.skip ? { skip: h.skip } : {};
   const VIP = '10.212.77.7';
   const net = (name: string, third: number, aliases: string[] = []): NetworkAttachment => ({
-    name, aliases, ip: '',
+    name,
+    aliases,
+    ip: '',
     config: { name, driver: 'bridge', bridge: `bn-${name}${h.id}`.slice(0, 15), subnet: `10.${third}.${h.octet}.0/24`, gateway: `10.${third}.${h.octet}.1`, ipRange: '', internal: false, options: {} },
   });
   const front = net('front', 231);
   const back = net('back', 232);
   const task = (name: string, networks: NetworkAttachment[], command: string[], service = ''): TaskSpec => ({
-    ...h.spec(command), name, networks, ...(service ? { serviceId: `svc-${service}`, serviceName: service, vip: VIP } : {}),
+    ...h.spec(command),
+    name,
+    networks,
+    ...(service ? { serviceId: `svc-${service}`, serviceName: service, vip: VIP } : {}),
   });
   const start = async (s: TaskSpec) => {
     await h.rt.prepare(s);
@@ -33,7 +38,11 @@ function defineSuite(): void {
     const { pid } = await h.rt.status(taskId);
     return (await sh('nsenter', [`--net=/proc/${pid}/ns/net`, ...cmd])).stdout;
   };
-  const addrs = async (taskId: string) => (await inNs(taskId, ['ip', '-o', '-4', 'addr', 'show'])).split('\n').filter((l) => /eth\d/.test(l)).map((l) => l.split(/\s+/).slice(1, 4).join(' ').replace(' inet ', ' '));
+  const addrs = async (taskId: string) =>
+    (await inNs(taskId, ['ip', '-o', '-4', 'addr', 'show']))
+      .split('\n')
+      .filter((l) => /eth\d/.test(l))
+      .map((l) => l.split(/\s+/).slice(1, 4).join(' ').replace(' inet ', ' '));
 
   before(() => h.setup());
   after(() => h.cleanup());
@@ -48,8 +57,8 @@ function defineSuite(): void {
     assert.deepEqual(Object.keys(st.addresses ?? {}), ['back', 'front']);
     const seen = await addrs(db.id);
     assert.equal(seen.length, 2);
-    assert.match(seen[0]!, new RegExp(`^eth0 10\\.232\\.${h.octet}\\.\\d+/24$`));
-    assert.match(seen[1]!, new RegExp(`^eth1 10\\.231\\.${h.octet}\\.\\d+/24$`));
+    assert.match(seen[0], new RegExp(`^eth0 10\\.232\\.${h.octet}\\.\\d+/24$`));
+    assert.match(seen[1], new RegExp(`^eth1 10\\.231\\.${h.octet}\\.\\d+/24$`));
     assert.match(await inNs(db.id, ['ip', 'route', 'show', 'default']), new RegExp(`default via 10\\.232\\.${h.octet}\\.1 dev eth0`), 'the first network has the default route');
     const chain = (await inNs(db.id, ['iptables', '-t', 'nat', '-S'])).split('\n').filter((l) => l.includes(VIP));
     assert.equal(chain.length, 2, `one DNAT per task: ${chain.join(' | ')}`);
@@ -68,9 +77,14 @@ function defineSuite(): void {
     const webAddrs = await Promise.all(webs.map(async (w) => (await h.rt.status(w.id)).address));
     assert.match(out, new RegExp(`Address.*${VIP.replace(/\./g, '\\.')}`), 'the service name gives its virtual IP');
     assert.match(out, new RegExp(`Address.*${(st.addresses!.front ?? '').replace(/\./g, '\\.')}`), "an alias on front answers with db's front address");
-    assert.match(out, new RegExp(`Address.*${webAddrs[1]!.replace(/\./g, '\\.')}`), 'task names resolve');
+    assert.match(out, new RegExp(`Address.*${webAddrs[1].replace(/\./g, '\\.')}`), 'task names resolve');
     const ids = webs.map((w) => w.id.slice(0, 12));
-    const answered = new Set(out.split('\n').map((l) => l.trim()).filter((l) => ids.includes(l)));
+    const answered = new Set(
+      out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => ids.includes(l)),
+    );
     assert.deepEqual([...answered].sort(), ids.sort(), `both tasks answered through the VIP:\n${out}`);
     for (const t of [...webs, db, lonely, client]) await h.rt.remove(t.id);
   });
@@ -78,18 +92,25 @@ function defineSuite(): void {
   test('connect and disconnect a running container in place; the default route follows the first network', needsImage, async () => {
     const c = task('mover', [back], ['sleep', '120']);
     await start(c);
-    const joined = await h.rt.updateNetworks!({ ...c, networks: [back, front] });
+    const joined = await h.rt.updateNetworks({ ...c, networks: [back, front] });
     assert.deepEqual([Object.keys(joined.addresses), joined.errors], [['back', 'front'], []]);
-    assert.deepEqual((await addrs(c.id)).map((a) => a.split(' ')[0]), ['eth0', 'eth1']);
+    assert.deepEqual(
+      (await addrs(c.id)).map((a) => a.split(' ')[0]),
+      ['eth0', 'eth1'],
+    );
     const hosts = await readFile(`${h.cfg.stateDir}/containers/${c.id}/etc/hosts`, 'utf8');
-    assert.ok(hosts.includes(joined.addresses.front!) && hosts.includes(joined.addresses.back!), '/etc/hosts names the container on both');
-    const left = await h.rt.updateNetworks!({ ...c, networks: [front] });
+    assert.ok(hosts.includes(joined.addresses.front) && hosts.includes(joined.addresses.back), '/etc/hosts names the container on both');
+    const left = await h.rt.updateNetworks({ ...c, networks: [front] });
     assert.deepEqual(Object.keys(left.addresses), ['front']);
-    assert.deepEqual((await addrs(c.id)).map((a) => a.split(' ')[0]), ['eth1'], 'eth0 went with back');
+    assert.deepEqual(
+      (await addrs(c.id)).map((a) => a.split(' ')[0]),
+      ['eth1'],
+      'eth0 went with back',
+    );
     assert.match(await inNs(c.id, ['ip', 'route', 'show', 'default']), new RegExp(`default via 10\\.231\\.${h.octet}\\.1 dev eth1`), 'front took over the default route');
-    const bad = await h.rt.updateNetworks!({ ...c, networks: [front, { name: 'nowhere', aliases: [], ip: '', config: null }] });
+    const bad = await h.rt.updateNetworks({ ...c, networks: [front, { name: 'nowhere', aliases: [], ip: '', config: null }] });
     assert.equal(bad.errors.length, 1);
-    assert.match(bad.errors[0]!, /connecting to network nowhere failed: network "nowhere" is not known/);
+    assert.match(bad.errors[0], /connecting to network nowhere failed: network "nowhere" is not known/);
     await h.rt.remove(c.id);
     const leases = (await sh('grep', ['-rl', c.id, `${h.cfg.stateDir}/cni/ipam`], { allowFail: true })).stdout.trim();
     assert.equal(leases, '', 'no lease left on either network');

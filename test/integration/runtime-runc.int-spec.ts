@@ -21,16 +21,30 @@ function command(p: Program): { command: string[]; env: string[] } {
 if (await ownNetns(import.meta.url)) {
   const h = runtimeHost();
   let image: LocalImage;
-  runtimeConformance('runc', async () => {
-    await h.setup();
-    image = await new ImageService(h.cfg.stateDir, h.cfg.insecureRegistries).ensure(h.image);
-    const runtime = await createRuntime(h.cfg);
-    return {
-      runtime,
-      config: (id, program, etc) => ({
-        id, layers: image.layerDirs, image: image.config, ...command(program), hostname: id.slice(0, 12), network: 'none',
-        user: { uid: 0, gid: 0 }, etc, volumes: [], mounts: [], metadata: {},
-      }),
-    };
-  }, () => h.cleanup(), { skip: h.skip || undefined });
+  runtimeConformance(
+    'runc',
+    async () => {
+      await h.setup();
+      image = await new ImageService(h.cfg.stateDir, h.cfg.insecureRegistries).ensure(h.image);
+      const runtime = await createRuntime(h.cfg);
+      return {
+        runtime,
+        config: (id, program, etc) => ({
+          id,
+          layers: image.layerDirs,
+          image: image.config,
+          ...command(program),
+          hostname: id.slice(0, 12),
+          network: 'none',
+          user: { uid: 0, gid: 0 },
+          etc,
+          volumes: [],
+          mounts: [],
+          metadata: {},
+        }),
+      };
+    },
+    () => h.cleanup(),
+    { skip: h.skip || undefined },
+  );
 }

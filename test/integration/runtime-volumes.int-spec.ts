@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost, toMount, type MountFields } from '../fixtures/runtime-host.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 
@@ -68,7 +68,7 @@ function defineSuite(): void {
     assert.equal((await runToEnd(task(['cat', '/r/f'], [m]))).out.trim(), 'kept');
     const bad = task(['true'], [{ ...m, source: 'badfs', volumeOptions: { type: 'nosuchfs', device: 'none' } }]);
     await assert.rejects(h.rt.prepare(bad), /volume badfs: mount -t nosuchfs failed/);
-    assert.deepEqual(await h.rt.removeVolumes!(['ram', 'badfs']), ['ram', 'badfs']);
+    assert.deepEqual(await h.rt.removeVolumes(['ram', 'badfs']), ['ram', 'badfs']);
     assert.deepEqual(await h.mountsUnder(`${h.cfg.stateDir}/`), [], 'unmounted with the volume');
   });
 
@@ -76,9 +76,9 @@ function defineSuite(): void {
     const s = task(['sleep', '30'], [{ type: 'volume', source: 'busy', target: '/v' }]);
     await h.rt.prepare(s);
     await h.rt.start(s.id);
-    await assert.rejects(h.rt.removeVolumes!(['busy']), /volume busy is used by container rt/);
+    await assert.rejects(h.rt.removeVolumes(['busy']), /volume busy is used by container rt/);
     await h.rt.remove(s.id);
-    assert.deepEqual(await h.rt.removeVolumes!(['busy', 'shared']), ['busy', 'shared']);
+    assert.deepEqual(await h.rt.removeVolumes(['busy', 'shared']), ['busy', 'shared']);
     assert.equal(existsSync(path.join(h.cfg.stateDir, 'volumes', 'busy')), false);
     assert.deepEqual(await h.mountsUnder(`${h.cfg.stateDir}/`), [], 'no mounts left');
   });

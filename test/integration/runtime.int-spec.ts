@@ -10,7 +10,7 @@ import { pushBusybox } from '../fixtures/registry-process.js';
 import { ImageNotFoundError, InvalidTaskIdError, RuntimeError } from '../../apps/agent/src/errors.js';
 import { createPipeline } from '../../apps/agent/src/worker/index.js';
 import { UnknownNetworkError } from '../../apps/agent/src/network/index.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 
@@ -24,7 +24,12 @@ function defineSuite(): void {
     return h.rt.start(s.id);
   };
   /** iptables-save without comments and packet counters. */
-  const rules = async () => (await sh('iptables-save', [])).stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).join('\n');
+  const rules = async () =>
+    (await sh('iptables-save', [])).stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.replace(/\[\d+:\d+\]/, ''))
+      .join('\n');
 
   /** assertGone checks that remove() left nothing of the container on the host. */
   async function assertGone(taskId: string): Promise<void> {
@@ -83,7 +88,10 @@ function defineSuite(): void {
 
   test("the image's StopSignal stops it, its WorkingDir is made, and pull credentials never reach the disk", needsImage, async () => {
     const custom = await pushBusybox(h.registry!, h.dir, 'test/sigint', 'v1', undefined, { stopSignal: 'SIGINT', workingDir: '/made/by/berth' });
-    const s = { ...spec(['sh', '-c', 'trap "echo got INT; exit 5" INT; pwd; while true; do sleep 0.1; done'], 'none', custom), pullAuth: { username: '', password: '', bearerToken: 'secret-token-never-stored' } };
+    const s = {
+      ...spec(['sh', '-c', 'trap "echo got INT; exit 5" INT; pwd; while true; do sleep 0.1; done'], 'none', custom),
+      pullAuth: { username: '', password: '', bearerToken: 'secret-token-never-stored' },
+    };
     await run(s);
     await waitFor('pwd printed', async () => (await logText(h.rt, s.id)).includes('/made/by/berth'), 5_000, 50);
     await h.rt.stop(s.id, 10_000);
@@ -102,15 +110,15 @@ function defineSuite(): void {
     await waitFor('output', async () => /^1$/m.test(await logText(h.rt, s.id)), 5_000, 50);
     const [vol] = (await h.rt.status(s.id)).imageVolumes ?? [];
     assert.equal(vol?.target, '/etc');
-    assert.match(vol!.name, /^[0-9a-f]{64}$/);
-    const data = path.join(h.cfg.stateDir, 'volumes', vol!.name, '_data');
+    assert.match(vol.name, /^[0-9a-f]{64}$/);
+    const data = path.join(h.cfg.stateDir, 'volumes', vol.name, '_data');
     await waitFor('written to the volume', async () => existsSync(path.join(data, 'volume-test')), 5_000, 50);
     assert.equal(existsSync(path.join(h.cfg.stateDir, 'containers', s.id, 'upper', 'etc', 'volume-test')), false, 'not in the container layer');
     await h.rt.stop(s.id, 0);
     await h.rt.remove(s.id);
     await assertGone(s.id);
     assert.ok(existsSync(path.join(data, 'volume-test')), 'kept after the container, until the volume is removed');
-    await h.rt.removeVolumes!([vol!.name]);
+    await h.rt.removeVolumes([vol.name]);
     assert.equal(existsSync(data), false);
   });
 
@@ -132,7 +140,10 @@ function defineSuite(): void {
       assert.equal(await h.rt.wait(s.id), 0);
     }
     assert.match(await logText(h.rt, host.id), new RegExp(`${h.cfg.bridgeName}:`), 'host container sees the test namespace bridge');
-    const ifaces = (await logText(h.rt, none.id)).split('\n').filter((l) => l.includes(':') && !l.includes('|')).map((l) => l.split(':')[0]!.trim());
+    const ifaces = (await logText(h.rt, none.id))
+      .split('\n')
+      .filter((l) => l.includes(':') && !l.includes('|'))
+      .map((l) => l.split(':')[0].trim());
     assert.deepEqual(ifaces, ['lo']);
     for (const s of [host, none]) {
       await h.rt.remove(s.id);
@@ -196,12 +207,12 @@ function defineSuite(): void {
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
-    t.diagnostic(`prepare+start ms: p50 ${times[3]!.toFixed(0)}, min ${times[0]!.toFixed(0)}, max ${times[6]!.toFixed(0)}`);
+    t.diagnostic(`prepare+start ms: p50 ${times[3].toFixed(0)}, min ${times[0].toFixed(0)}, max ${times[6].toFixed(0)}`);
     for (const x of ids) {
       await h.rt.remove(x);
       await assertGone(x);
     }
     assert.equal(await rules(), natBaseline, 'no iptables growth after many containers');
-    assert.ok(times[3]! < 2_000, 'p50 within 2 s even on a loaded machine');
+    assert.ok(times[3] < 2_000, 'p50 within 2 s even on a loaded machine');
   });
 }

@@ -106,14 +106,14 @@ test('requests made while a pass runs cause exactly one more pass, started after
     passes.open();
     await idle();
     assert.equal(passes.runs, 2);
-    assert.ok(passes.startedAt[1]! > lastRequest, 'the second pass started before the last request');
+    assert.ok(passes.startedAt[1] > lastRequest, 'the second pass started before the last request');
   } finally {
     await w.close();
     await producer.onModuleDestroy();
   }
 });
 
-test('two replicas\' workers never run passes at once', async () => {
+test("two replicas' workers never run passes at once", async () => {
   const { config, producer } = await fresh();
   const passes = new Passes();
   const workers = [worker(config, passes), worker(config, passes)];

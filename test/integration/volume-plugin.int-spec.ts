@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { sh, waitFor } from '../lab/sh.js';
 import { ownNetns, runtimeHost, toMount } from '../fixtures/runtime-host.js';
 import { pluginCall, VolumePlugins } from '../../apps/agent/src/volumes/plugins.js';
-import type { TaskSpec } from '../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 
 const PLUGIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../apps/volume-loopfs/src/main.js');
 
@@ -55,9 +55,9 @@ function defineSuite(): void {
     assert.deepEqual([r.code, r.out.trim()], [0, 'persisted']);
     const s = task(['sleep', '30']);
     await h.rt.prepare(s);
-    await assert.rejects(h.rt.removeVolumes!(['lv'], { lv: 'loopfs' }), /used by container/);
+    await assert.rejects(h.rt.removeVolumes(['lv'], { lv: 'loopfs' }), /used by container/);
     await h.rt.remove(s.id);
-    assert.deepEqual(await h.rt.removeVolumes!(['lv'], { lv: 'loopfs' }), ['lv']);
+    assert.deepEqual(await h.rt.removeVolumes(['lv'], { lv: 'loopfs' }), ['lv']);
     assert.equal(existsSync(path.join(h.dir, 'loopfs', 'lv.img')), false, 'the image file is gone');
     const bad = { ...task(['true']), mounts: [{ ...mount, source: 'tiny', volumeOptions: { size: '1m' } }] };
     await assert.rejects(h.rt.prepare(bad), /volume plugin loopfs: VolumeDriver.Create: size 1m is below/);
@@ -67,11 +67,17 @@ function defineSuite(): void {
 
   test('a plugin that does not answer fails the call within its bound', async () => {
     const sock = path.join(pluginDir(), 'mute.sock');
-    silent = net.createServer(() => { /* accepts, never answers */ });
+    silent = net.createServer(() => {
+      /* accepts, never answers */
+    });
     await new Promise<void>((r) => silent!.listen(sock, r));
     const plugins = new VolumePlugins(pluginDir(), 300);
     const t0 = Date.now();
-    assert.deepEqual((await plugins.scan()).map((p) => p.name), ['loopfs'], 'a mute socket is not listed');
+    assert.deepEqual(
+      (await plugins.scan()).map((p) => p.name),
+      ['loopfs'],
+      'a mute socket is not listed',
+    );
     assert.ok(Date.now() - t0 < 3_000);
     await assert.rejects(pluginCall(sock, 'VolumeDriver.Get', { Name: 'x' }, 300), /volume plugin mute did not answer VolumeDriver.Get within 0.3 s/);
   });

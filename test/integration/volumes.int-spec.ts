@@ -47,7 +47,15 @@ test('mounts: checked with the field and reason; named volumes made on first use
     [{ mounts: [{ type: 'volume', source: 'v', target: 'x' }] }, /absolute path/],
     [{ mounts: [{ type: 'tmpfs', source: 'x', target: '/x' }] }, /no source/],
     [{ mounts: [{ type: 'nfs', target: '/x' }] }, /volume, bind or tmpfs/],
-    [{ mounts: [{ type: 'volume', source: 'a', target: '/x' }, { type: 'tmpfs', target: '/x' }] }, /two mounts on \/x/],
+    [
+      {
+        mounts: [
+          { type: 'volume', source: 'a', target: '/x' },
+          { type: 'tmpfs', target: '/x' },
+        ],
+      },
+      /two mounts on \/x/,
+    ],
     [{ mounts: ['str'] }, /must be objects/],
     [{ mounts: [{ type: 'volume', source: 'o', target: '/x', volumeOptions: { size: '1g' } }] }, /local driver takes type, device and o/],
     [{ mounts: [{ type: 'volume', source: 'o', target: '/x', volumeDriver: 'nosuch' }] }, /unknown volume driver "nosuch"/],
@@ -58,15 +66,24 @@ test('mounts: checked with the field and reason; named volumes made on first use
     assert.equal(r.body.error.details[0].field, 'mounts');
     assert.match(r.body.error.message, re);
   }
-  const c = await api('post', '/containers', { image: 'busybox', name: 'writer', mounts: [
-    { type: 'volume', source: 'shared', target: '/data' }, { type: 'volume', target: '/scratch' }, { type: 'tmpfs', target: '/run/t', tmpfsSize: 1048576 },
-  ] });
+  const c = await api('post', '/containers', {
+    image: 'busybox',
+    name: 'writer',
+    mounts: [
+      { type: 'volume', source: 'shared', target: '/data' },
+      { type: 'volume', target: '/scratch' },
+      { type: 'tmpfs', target: '/run/t', tmpfsSize: 1048576 },
+    ],
+  });
   assert.equal(c.status, 201, JSON.stringify(c.body));
   const [shared, scratch] = c.body.mounts as Array<{ source: string }>;
-  assert.equal(shared!.source, 'shared');
-  assert.match(scratch!.source, /^[0-9a-f]{64}$/);
+  assert.equal(shared.source, 'shared');
+  assert.match(scratch.source, /^[0-9a-f]{64}$/);
   const vols = (await api('get', '/volumes')).body as Array<{ name: string; anonymous: boolean }>;
-  assert.deepEqual(vols.map((v) => [v.name === 'shared' ? 'shared' : 'anon', v.anonymous]).sort(), [['anon', true], ['shared', false]]);
+  assert.deepEqual(vols.map((v) => [v.name === 'shared' ? 'shared' : 'anon', v.anonymous]).sort(), [
+    ['anon', true],
+    ['shared', false],
+  ]);
   const busy = await api('delete', '/volumes/shared');
   assert.equal(busy.status, 409);
   assert.match(busy.body.error.message, /in use by 1 task/);
@@ -77,8 +94,12 @@ test('mounts: checked with the field and reason; named volumes made on first use
   assert.match(from.body.error.message, /not been placed/);
   assert.equal((await api('post', '/containers', { image: 'busybox', volumesFrom: ['bad ref'] })).status, 400);
   assert.equal((await api('delete', '/containers/writer?force=true&volumes=true')).status, 204);
-  const left = ((await api('get', '/volumes')).body as Array<{ name: string; anonymous: boolean }>).filter((v) => !v.anonymous || v.name === scratch!.source);
-  assert.deepEqual(left.map((v) => v.name), ['shared'], 'rm -v took the anonymous volume, the named one stays');
+  const left = ((await api('get', '/volumes')).body as Array<{ name: string; anonymous: boolean }>).filter((v) => !v.anonymous || v.name === scratch.source);
+  assert.deepEqual(
+    left.map((v) => v.name),
+    ['shared'],
+    'rm -v took the anonymous volume, the named one stays',
+  );
 });
 
 test("plugin drivers: known from the nodes' reports, with their scope, for named and anonymous volumes", async () => {
@@ -93,10 +114,16 @@ test("plugin drivers: known from the nodes' reports, with their scope, for named
   const g = await api('post', '/volumes', { name: 'gv', driver: 'shared', options: { size: '1g' } });
   assert.deepEqual([g.status, g.body.scope, g.body.options], [201, 'global', { size: '1g' }]);
   assert.equal((await api('post', '/volumes', { name: 'lv', driver: 'disk' })).body.scope, 'local');
-  const made = await api('post', '/containers', { image: 'busybox', mounts: [{ type: 'volume', target: '/a', volumeDriver: 'shared' }, { type: 'volume', source: 'named-g', target: '/b', volumeDriver: 'shared' }] });
+  const made = await api('post', '/containers', {
+    image: 'busybox',
+    mounts: [
+      { type: 'volume', target: '/a', volumeDriver: 'shared' },
+      { type: 'volume', source: 'named-g', target: '/b', volumeDriver: 'shared' },
+    ],
+  });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const vols = new Map(((await api('get', '/volumes')).body as Array<{ name: string; driver: string; scope: string }>).map((v) => [v.name, v]));
-  const anon = (made.body.mounts as Array<{ source: string }>)[0]!.source;
+  const anon = (made.body.mounts as Array<{ source: string }>)[0].source;
   assert.deepEqual([vols.get(anon)?.driver, vols.get(anon)?.scope], ['shared', 'global'], 'an anonymous plugin volume takes the plugin scope');
   assert.equal(vols.get('named-g')?.scope, 'global');
   const clash = await api('post', '/containers', { image: 'busybox', mounts: [{ type: 'volume', source: 'named-g', target: '/b', volumeDriver: 'disk' }] });

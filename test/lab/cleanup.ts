@@ -35,7 +35,11 @@ export async function killContainers(runcRoot: string): Promise<void> {
 
 export async function labMounts(root = LAB_ROOT): Promise<string[]> {
   const mounts = await readFile('/proc/mounts', 'utf8');
-  return mounts.split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${root}/`)).sort((a, b) => b.length - a.length);
+  return mounts
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length);
 }
 
 export async function labCgroups(): Promise<string[]> {

@@ -31,7 +31,10 @@ export interface LabOptions {
   adminDbUrl?: string;
   redisUrl?: string;
 }
-export interface ApiResult<T = any> { status: number; body: T }
+export interface ApiResult<T = any> {
+  status: number;
+  body: T;
+}
 
 export class Lab {
   readonly id = randomBytes(3).toString('hex');
@@ -54,15 +57,22 @@ export class Lab {
     try {
       await lab.up();
     } catch (err) {
-      const logs = [...lab.controllers.map((c) => c.proc), lab.registryProc, ...lab.agents.values()].filter(Boolean).map((p) => `--- ${p!.name}\n${tail(p!)}`).join('\n');
+      const logs = [...lab.controllers.map((c) => c.proc), lab.registryProc, ...lab.agents.values()]
+        .filter(Boolean)
+        .map((p) => `--- ${p!.name}\n${tail(p!)}`)
+        .join('\n');
       await lab.stop();
-      throw new Error(`${(err as Error).message}\n${logs}`);
+      throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
     }
     return lab;
   }
 
-  get adminDb(): string { return this.opts.adminDbUrl ?? ADMIN_DB; }
-  get redisUrl(): string { return this.opts.redisUrl ?? process.env.BERTH_REDIS_URL ?? 'redis://127.0.0.1:6379'; }
+  get adminDb(): string {
+    return this.opts.adminDbUrl ?? ADMIN_DB;
+  }
+  get redisUrl(): string {
+    return this.opts.redisUrl ?? process.env.BERTH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  }
 
   dbUrl(): string {
     const u = new URL(this.adminDb);
@@ -79,11 +89,45 @@ export class Lab {
     await createBridge();
     for (let n = 1; n <= this.opts.hosts; n++) await createHost(n);
     // Token auth as in production: the first controller signs, the registry verifies with its JWKS.
-    const ctl = `http://127.0.0.1:${this.controllers[0]!.api}/api/registry`;
-    this.registryProc = this.track(startProcess('registry', 'node', [path.join(DIST, 'registry/src/main.js'), '--listen', this.registry, '--root', path.join(this.runDir, 'registry'),
-      '--auth-realm', `${ctl}/token`, '--auth-service', 'berth-registry', '--auth-issuer', 'berth-controller', '--auth-jwks', `${ctl}/jwks`], path.join(this.runDir, 'registry.log')));
+    const ctl = `http://127.0.0.1:${this.controllers[0].api}/api/registry`;
+    this.registryProc = this.track(
+      startProcess(
+        'registry',
+        'node',
+        [
+          path.join(DIST, 'registry/src/main.js'),
+          '--listen',
+          this.registry,
+          '--root',
+          path.join(this.runDir, 'registry'),
+          '--auth-realm',
+          `${ctl}/token`,
+          '--auth-service',
+          'berth-registry',
+          '--auth-issuer',
+          'berth-controller',
+          '--auth-jwks',
+          `${ctl}/jwks`,
+        ],
+        path.join(this.runDir, 'registry.log'),
+      ),
+    );
     for (let i = 0; i < this.controllers.length; i++) await this.startController(i);
-    await waitFor('controllers to answer', async () => (await Promise.all(this.controllers.map((_, i) => this.api('GET', '/info', undefined, i).then((r) => r.status === 200, () => false)))).every(Boolean), 30_000);
+    await waitFor(
+      'controllers to answer',
+      async () =>
+        (
+          await Promise.all(
+            this.controllers.map((_, i) =>
+              this.api('GET', '/info', undefined, i).then(
+                (r) => r.status === 200,
+                () => false,
+              ),
+            ),
+          )
+        ).every(Boolean),
+      30_000,
+    );
     this.joinToken = (await this.api('GET', '/join-token')).body.token;
     for (let n = 1; n <= this.opts.hosts; n++) this.startAgent(n);
     await waitFor(`${this.opts.hosts} ready nodes`, async () => (await this.nodes()).filter((x) => x.status === 'ready').length === this.opts.hosts, 30_000);
@@ -94,21 +138,33 @@ export class Lab {
   }
 
   controllerEnv(i: number): NodeJS.ProcessEnv {
-    const c = this.controllers[i]!;
+    const c = this.controllers[i];
     return {
-      BERTH_DATABASE_URL: this.dbUrl(), BERTH_REDIS_URL: this.redisUrl, BERTH_QUEUE_PREFIX: `lab-${this.id}`, BERTH_API_HOST: '127.0.0.1', BERTH_API_PORT: String(c.api),
-      BERTH_GRPC_PORT: String(c.grpc), BERTH_ADVERTISE_ADDR: LAB_GATEWAY, BERTH_REGISTRY: this.registry, BERTH_ADMIN_TOKEN: this.token,
-      BERTH_STATE_DIR: path.join(this.runDir, `controller${i}`), BERTH_NODE_DOWN_MS: String(this.opts.nodeDownMs ?? 3000),
-      BERTH_HEARTBEAT_MS: '500', BERTH_REPLICA_ID: `lab-${this.id}-c${i}`, BERTH_SECRET_KEY_FILE: path.join(this.runDir, 'secret.key'),
+      BERTH_DATABASE_URL: this.dbUrl(),
+      BERTH_REDIS_URL: this.redisUrl,
+      BERTH_QUEUE_PREFIX: `lab-${this.id}`,
+      BERTH_API_HOST: '127.0.0.1',
+      BERTH_API_PORT: String(c.api),
+      BERTH_GRPC_PORT: String(c.grpc),
+      BERTH_ADVERTISE_ADDR: LAB_GATEWAY,
+      BERTH_REGISTRY: this.registry,
+      BERTH_ADMIN_TOKEN: this.token,
+      BERTH_STATE_DIR: path.join(this.runDir, `controller${i}`),
+      BERTH_NODE_DOWN_MS: String(this.opts.nodeDownMs ?? 3000),
+      BERTH_HEARTBEAT_MS: '500',
+      BERTH_REPLICA_ID: `lab-${this.id}-c${i}`,
+      BERTH_SECRET_KEY_FILE: path.join(this.runDir, 'secret.key'),
     };
   }
 
   async startController(i: number): Promise<void> {
-    this.controllers[i]!.proc = this.track(startProcess(`controller${i}`, 'node', ['--no-deprecation', ...NODE_ARGS, path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i)));
+    this.controllers[i].proc = this.track(
+      startProcess(`controller${i}`, 'node', ['--no-deprecation', ...NODE_ARGS, path.join(DIST, 'controller/src/main.js')], path.join(this.runDir, `controller${i}.log`), this.controllerEnv(i)),
+    );
   }
 
   async stopController(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const p = this.controllers[i]!.proc;
+    const p = this.controllers[i].proc;
     if (p) await stopProcess(p, signal);
   }
 
@@ -132,14 +188,39 @@ export class Lab {
 
   /** startAgent starts host n's agent; by default hosts alternate between controller replicas. */
   startAgent(n: number, opts: { token?: string; stateDir?: string } = {}): LabProcess {
-    const c = this.controllers[(n - 1) % this.controllers.length]!;
+    const c = this.controllers[(n - 1) % this.controllers.length];
     const others = this.controllers.filter((x) => x !== c).map((x) => `${LAB_GATEWAY}:${x.grpc}`);
     const stateDir = opts.stateDir ?? this.hostDir(n);
-    const p = this.track(startProcess(`agent-h${n}`, 'nsenter', [`--net=/run/netns/${hostNs(n)}`, 'node', '--no-deprecation', ...NODE_ARGS, path.join(DIST, 'agent/src/main.js'),
-      '--controller', [`${LAB_GATEWAY}:${c.grpc}`, ...others].join(','), '--token', opts.token ?? this.joinToken, '--state-dir', stateDir,
-      '--hostname', `h${n}`, '--addr', hostAddr(n), '--cgroup-parent', `berth-lab-${this.id}-h${n}`, '--insecure-registry', this.registry,
-      '--volume-plugin-dir', this.pluginDir],
-    `${stateDir}.log`));
+    const p = this.track(
+      startProcess(
+        `agent-h${n}`,
+        'nsenter',
+        [
+          `--net=/run/netns/${hostNs(n)}`,
+          'node',
+          '--no-deprecation',
+          ...NODE_ARGS,
+          path.join(DIST, 'agent/src/main.js'),
+          '--controller',
+          [`${LAB_GATEWAY}:${c.grpc}`, ...others].join(','),
+          '--token',
+          opts.token ?? this.joinToken,
+          '--state-dir',
+          stateDir,
+          '--hostname',
+          `h${n}`,
+          '--addr',
+          hostAddr(n),
+          '--cgroup-parent',
+          `berth-lab-${this.id}-h${n}`,
+          '--insecure-registry',
+          this.registry,
+          '--volume-plugin-dir',
+          this.pluginDir,
+        ],
+        `${stateDir}.log`,
+      ),
+    );
     if (!opts.stateDir) this.agents.set(n, p);
     return p;
   }
@@ -155,17 +236,27 @@ export class Lab {
     if (p) await stopProcess(p, signal);
   }
 
-  cutHost(n: number): Promise<void> { return setLink(n, false); }
-  restoreHost(n: number): Promise<void> { return setLink(n, true); }
+  cutHost(n: number): Promise<void> {
+    return setLink(n, false);
+  }
+  restoreHost(n: number): Promise<void> {
+    return setLink(n, true);
+  }
 
   async api<T = any>(method: string, p: string, body?: unknown, i = 0): Promise<ApiResult<T>> {
-    const res = await fetch(`http://127.0.0.1:${this.controllers[i]!.api}/api${p}`, {
-      method, headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000),
+    const res = await fetch(`http://127.0.0.1:${this.controllers[i].api}/api${p}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
     let parsed: unknown = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* plain text (logs) */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* plain text (logs) */
+    }
     return { status: res.status, body: parsed as T };
   }
 

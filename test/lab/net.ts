@@ -45,7 +45,10 @@ export async function removeNetwork(): Promise<void> {
 
 export async function leftoverNamespaces(): Promise<string[]> {
   const { stdout } = await sh('ip', ['netns', 'list'], { allowFail: true });
-  return stdout.split('\n').map((l) => l.split(' ')[0]!).filter((ns) => ns.startsWith(NS_PREFIX));
+  return stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((ns) => ns.startsWith(NS_PREFIX));
 }
 
 /**

@@ -15,7 +15,10 @@ export class NodeWatch {
   private readonly timer: NodeJS.Timeout;
   private polling = false;
 
-  constructor(private readonly lab: Lab, private readonly onDown: (hostname: string) => void = () => {}) {
+  constructor(
+    private readonly lab: Lab,
+    private readonly onDown: (hostname: string) => void = () => {},
+  ) {
     this.timer = setInterval(() => void this.poll(), 250);
   }
 

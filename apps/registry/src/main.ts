@@ -35,10 +35,17 @@ function fail(msg: string): never {
 async function main(): Promise<void> {
   let values;
   try {
-    ({ values } = parseArgs({ options: {
-      listen: { type: 'string' }, root: { type: 'string' }, 'gc-grace': { type: 'string' },
-      'auth-realm': { type: 'string' }, 'auth-service': { type: 'string' }, 'auth-issuer': { type: 'string' }, 'auth-jwks': { type: 'string' },
-    } }));
+    ({ values } = parseArgs({
+      options: {
+        listen: { type: 'string' },
+        root: { type: 'string' },
+        'gc-grace': { type: 'string' },
+        'auth-realm': { type: 'string' },
+        'auth-service': { type: 'string' },
+        'auth-issuer': { type: 'string' },
+        'auth-jwks': { type: 'string' },
+      },
+    }));
   } catch (err) {
     fail((err as Error).message);
   }
@@ -56,9 +63,16 @@ async function main(): Promise<void> {
   };
   const given = Object.entries(authFlags).filter(([, v]) => v);
   if (given.length && given.length < 4) {
-    fail(`token auth needs all of --auth-realm, --auth-service, --auth-issuer and --auth-jwks; missing ${Object.entries(authFlags).filter(([, v]) => !v).map(([k]) => `--auth-${k}`).join(', ')}`);
+    fail(
+      `token auth needs all of --auth-realm, --auth-service, --auth-issuer and --auth-jwks; missing ${Object.entries(authFlags)
+        .filter(([, v]) => !v)
+        .map(([k]) => `--auth-${k}`)
+        .join(', ')}`,
+    );
   }
-  const auth = given.length ? new TokenAuth({ realm: url('--auth-realm', authFlags.realm!), service: authFlags.service!, issuer: authFlags.issuer!, jwksUrl: url('--auth-jwks', authFlags.jwks!) }) : undefined;
+  const auth = given.length
+    ? new TokenAuth({ realm: url('--auth-realm', authFlags.realm!), service: authFlags.service!, issuer: authFlags.issuer!, jwksUrl: url('--auth-jwks', authFlags.jwks!) })
+    : undefined;
   const store = new FsBlobStore(root);
   await store.init();
   const log = (m: string) => process.stderr.write(`berth-registry: ${m}\n`);
@@ -67,7 +81,7 @@ async function main(): Promise<void> {
   const server = createServer(registryListener(routes, log));
   server.keepAliveTimeout = 30_000;
   server.on('error', (err) => fail(`cannot listen on ${listen}: ${err.message}`));
-  server.listen(Number(m![2]), m![1]!.replace(/^\[|\]$/g, ''), () => {
+  server.listen(Number(m[2]), m[1].replace(/^\[|\]$/g, ''), () => {
     log(`listening on ${listen}, root ${root}, ${auth ? `token auth (realm ${auth.cfg.realm})` : 'NO authentication: anyone who can reach it may push and pull'}`);
   });
   const stop = () => server.close(() => process.exit(0));

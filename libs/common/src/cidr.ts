@@ -26,7 +26,7 @@ export function parseCidr(s: string): Cidr {
   if (!m || Number(m[2]) > 32) throw new CidrError(`"${s}" is not an IPv4 CIDR (like 10.1.2.0/24)`);
   const prefix = Number(m[2]);
   const size = 2 ** (32 - prefix);
-  const ip = ipToInt(m[1]!);
+  const ip = ipToInt(m[1]);
   if (ip % size !== 0) throw new CidrError(`"${s}" has host bits set (the network is ${intToIp(ip - (ip % size))}/${prefix})`);
   return { base: ip, prefix, size };
 }

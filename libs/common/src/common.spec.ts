@@ -1,10 +1,7 @@
 // Tests for the shared task-state rules and image-reference parsing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  TaskState, checkTransition, BackwardsTransitionError, isTerminal, taskStateName, parseTaskState,
-  parseImageRef, formatImageRef, InvalidImageRefError,
-} from './index.js';
+import { TaskState, checkTransition, BackwardsTransitionError, isTerminal, taskStateName, parseTaskState, parseImageRef, formatImageRef, InvalidImageRefError } from './index.js';
 
 test('task states move only forward and never leave a terminal state', () => {
   assert.equal(checkTransition(TaskState.ASSIGNED, TaskState.ACCEPTED), true);

@@ -3,7 +3,7 @@
  * A reference without a registry host resolves against the cluster registry,
  * and a bare name such as "busybox" becomes "library/busybox" like Docker Hub's.
  */
-import { isValidDigest } from '../../oci/src/digest.js';
+import { isValidDigest } from '#libs/oci';
 
 export interface ImageRef {
   registry: string;
@@ -42,7 +42,7 @@ export function parseImageRef(ref: string, defaultRegistry: string): ImageRef {
   }
   const parts = rest.split('/');
   let registry = defaultRegistry;
-  if (parts.length > 1 && looksLikeHost(parts[0]!)) registry = parts.shift()!;
+  if (parts.length > 1 && looksLikeHost(parts[0])) registry = parts.shift()!;
   if (parts.length === 1) parts.unshift('library');
   for (const p of parts) {
     if (!COMPONENT.test(p)) throw new InvalidImageRefError(`invalid repository name "${parts.join('/')}" in image reference "${ref}"`);

@@ -25,5 +25,12 @@ test('--mount: every type and key, with the field and reason on errors', () => {
   assert.throws(() => parseMountFlag('type=volume,target=/x,color=red'), MountError);
   assert.throws(() => parseMountFlag('type=tmpfs,target=/x,tmpfs-mode=999'), /octal/);
   assert.equal(parseSize('512k', 'x'), 524288);
-  assert.throws(() => checkMounts([{ type: 'tmpfs', source: '', target: '/x' }, { type: 'volume', source: 'v', target: '/x/' }]), /two mounts on \/x/);
+  assert.throws(
+    () =>
+      checkMounts([
+        { type: 'tmpfs', source: '', target: '/x' },
+        { type: 'volume', source: 'v', target: '/x/' },
+      ]),
+    /two mounts on \/x/,
+  );
 });

@@ -40,7 +40,7 @@ function checkTarget(target: string, what: string): string {
 export function parseSize(v: string, what: string): number {
   const m = /^(\d+)([kmg]?)b?$/i.exec(v.trim());
   if (!m) throw new MountError(`${what}: "${v}" is not a size (e.g. 64m, 1g)`);
-  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
 }
 
 /** parseMountFlag reads one `--mount` value. */
@@ -52,27 +52,44 @@ export function parseMountFlag(value: string): Mount {
     const key = (eq < 0 ? part : part.slice(0, eq)).trim();
     const v = eq < 0 ? undefined : part.slice(eq + 1).trim();
     switch (key) {
-      case 'type': m.type = v; break;
-      case 'source': case 'src': m.source = v ?? ''; break;
-      case 'target': case 'destination': case 'dst': m.target = v ?? ''; break;
-      case 'readonly': case 'ro':
+      case 'type':
+        m.type = v;
+        break;
+      case 'source':
+      case 'src':
+        m.source = v ?? '';
+        break;
+      case 'target':
+      case 'destination':
+      case 'dst':
+        m.target = v ?? '';
+        break;
+      case 'readonly':
+      case 'ro':
         if (v !== undefined && !['true', 'false', '1', '0'].includes(v)) throw new MountError(`${what}: readonly takes true or false`);
         m.readonly = v === undefined || v === 'true' || v === '1';
         break;
-      case 'bind-propagation': m.propagation = v; break;
-      case 'volume-driver': m.volumeDriver = v; break;
+      case 'bind-propagation':
+        m.propagation = v;
+        break;
+      case 'volume-driver':
+        m.volumeDriver = v;
+        break;
       case 'volume-opt': {
         const i = (v ?? '').indexOf('=');
         if (i < 1) throw new MountError(`${what}: volume-opt takes KEY=VALUE`);
         m.volumeOptions = { ...m.volumeOptions, [v!.slice(0, i)]: v!.slice(i + 1) };
         break;
       }
-      case 'tmpfs-size': m.tmpfsSize = parseSize(v ?? '', what); break;
+      case 'tmpfs-size':
+        m.tmpfsSize = parseSize(v ?? '', what);
+        break;
       case 'tmpfs-mode':
         if (!/^[0-7]{3,4}$/.test(v ?? '')) throw new MountError(`${what}: tmpfs-mode is an octal mode such as 1777`);
         m.tmpfsMode = parseInt(v!, 8);
         break;
-      default: throw new MountError(`${what}: unknown key "${key}" (type, source, target, readonly, bind-propagation, volume-driver, volume-opt, tmpfs-size, tmpfs-mode)`);
+      default:
+        throw new MountError(`${what}: unknown key "${key}" (type, source, target, readonly, bind-propagation, volume-driver, volume-opt, tmpfs-size, tmpfs-mode)`);
     }
   }
   return checkMount({ ...m, type: (m.type ?? 'volume') as MountType, source: m.source ?? '', target: m.target ?? '' }, what);

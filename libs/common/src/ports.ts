@@ -29,7 +29,7 @@ export function parsePublish(spec: string): PortMapping {
   const proto = m.groups!.proto ?? 'tcp';
   if (proto !== 'tcp' && proto !== 'udp') throw new PortError(`protocol in "${spec}" must be tcp or udp`);
   const host = m.groups!.host === undefined || m.groups!.host === '0' ? 0 : port(m.groups!.host, 'host', spec);
-  return { hostPort: host, containerPort: port(m.groups!.ctr!, 'container', spec), protocol: proto };
+  return { hostPort: host, containerPort: port(m.groups!.ctr, 'container', spec), protocol: proto };
 }
 
 export function formatPublish(p: PortMapping): string {

@@ -47,7 +47,10 @@ export function isAgentState(state: number): boolean {
 }
 
 export class BackwardsTransitionError extends Error {
-  constructor(readonly from: number, readonly to: number) {
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {
     super(`task state cannot move backwards from ${taskStateName(from)} to ${taskStateName(to)}`);
   }
 }

@@ -17,7 +17,10 @@ const OCI_GRAMMAR_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 /** InvalidDigestError: a value that is not a digest Berth accepts; names the field it came from. */
 export class InvalidDigestError extends Error {
-  constructor(readonly field: string, readonly value: unknown) {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+  ) {
     super(`${field}: ${describe(value)} is not a valid digest (${why(value)})`);
   }
 }

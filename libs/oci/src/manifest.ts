@@ -73,14 +73,15 @@ function checkDescriptor(d: unknown, where: string): Descriptor {
 export function parseManifest(bytes: Buffer, contentType = ''): ParsedManifest {
   let doc: Record<string, unknown>;
   try {
-    doc = JSON.parse(bytes.toString('utf8'));
+    doc = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   } catch {
     throw new ManifestInvalidError('manifest is not valid JSON');
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new ManifestInvalidError('manifest must be a JSON object');
   if (doc.schemaVersion !== 2) throw new ManifestInvalidError('schemaVersion must be 2');
-  const mediaType = (typeof doc.mediaType === 'string' && doc.mediaType) || contentType.split(';')[0]!.trim();
-  if (contentType && doc.mediaType && contentType.split(';')[0]!.trim() !== doc.mediaType) {
+  const mediaType = (typeof doc.mediaType === 'string' && doc.mediaType) || contentType.split(';')[0].trim();
+  if (contentType && doc.mediaType && contentType.split(';')[0].trim() !== doc.mediaType) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the document's value is echoed whatever its shape
     throw new ManifestInvalidError(`mediaType ${String(doc.mediaType)} does not match Content-Type ${contentType}`);
   }
   if (isIndexMediaType(mediaType) || (!mediaType && Array.isArray(doc.manifests))) {

@@ -24,7 +24,7 @@ async function explain(res: Response, what: string): Promise<PushError> {
   const body = await res.text().catch(() => '');
   let msg = body.slice(0, 300);
   try {
-    const e = JSON.parse(body).errors?.[0];
+    const e = (JSON.parse(body) as { errors?: Array<{ code?: string; message?: string }> }).errors?.[0];
     if (e) msg = `${e.code}: ${e.message}`;
   } catch {
     /* not JSON */
@@ -36,7 +36,7 @@ async function call(url: string, init: RequestInit, what: string, token?: string
   try {
     return await fetch(url, token ? { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } } : init);
   } catch (err) {
-    throw new PushError(`${what}: cannot reach registry at ${new URL(url).host}: ${(err as Error).cause ?? (err as Error).message}`);
+    throw new PushError(`${what}: cannot reach registry at ${new URL(url).host}: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message)}`);
   }
 }
 
@@ -53,29 +53,39 @@ export async function pushBlob(registry: string, repo: string, digest: string, s
   if (!loc) throw new PushError('registry sent no upload Location');
   const url = new URL(loc, root);
   url.searchParams.set('digest', digest);
-  const put = await call(url.toString(), {
-    method: 'PUT',
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-    body: body(),
-    duplex: 'half',
-  } as RequestInit, 'blob upload', token);
+  const put = await call(
+    url.toString(),
+    {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: body(),
+      duplex: 'half',
+    },
+    'blob upload',
+    token,
+  );
   if (put.status !== 201) throw await explain(put, `upload of ${digest}`);
 }
 
 /** fileBody streams a file as a fetch request body. */
 export function fileBody(file: string): NonNullable<RequestInit['body']> {
-  return Readable.toWeb(createReadStream(file)) as unknown as NonNullable<RequestInit['body']>;
+  return Readable.toWeb(createReadStream(file));
 }
 
 export async function pushImage(registry: string, repository: string, tag: string, image: BuiltImage, opts: PushOptions = {}): Promise<string> {
   const root = base(registry, opts);
   await pushBlob(root, repository, image.layer.digest, image.layer.size, () => fileBody(image.layer.path), opts);
   await pushBlob(root, repository, image.config.digest, image.config.bytes.length, () => image.config.bytes, opts);
-  const res = await call(`${root}/v2/${repository}/manifests/${tag}`, {
-    method: 'PUT',
-    headers: { 'content-type': image.manifest.mediaType },
-    body: image.manifest.bytes,
-  }, 'manifest upload', opts.token);
+  const res = await call(
+    `${root}/v2/${repository}/manifests/${tag}`,
+    {
+      method: 'PUT',
+      headers: { 'content-type': image.manifest.mediaType },
+      body: image.manifest.bytes,
+    },
+    'manifest upload',
+    opts.token,
+  );
   if (res.status !== 201) throw await explain(res, 'manifest upload');
   return image.manifest.digest;
 }

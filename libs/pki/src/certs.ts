@@ -24,7 +24,7 @@ export const NODE_CERT_VALIDITY_DAYS = 365;
 
 function serial(): string {
   const b = randomBytes(16);
-  b[0] = b[0]! & 0x7f; // positive
+  b[0] = b[0] & 0x7f; // positive
   return b.toString('hex');
 }
 
@@ -79,9 +79,7 @@ async function issue(ca: CertAndKey, publicKey: x509.PublicKey | webcrypto.Crypt
     await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
   ];
   if (opts.altNames?.length) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(
-      opts.altNames.map((n) => ({ type: isIP(n) ? 'ip' : 'dns', value: n }) as x509.JsonGeneralName),
-    ));
+    extensions.push(new x509.SubjectAlternativeNameExtension(opts.altNames.map((n) => ({ type: isIP(n) ? 'ip' : 'dns', value: n }))));
   }
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: sn,

@@ -35,5 +35,5 @@ export function formatJoinToken(caDigest: string, secret: string): string {
 export function parseJoinToken(token: string): JoinToken {
   const m = TOKEN_RE.exec(token.trim());
   if (!m) throw new InvalidJoinTokenError();
-  return { caDigest: m[1]!, secret: m[2]! };
+  return { caDigest: m[1], secret: m[2] };
 }

@@ -23,19 +23,22 @@ export interface KeyPairPem {
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
-  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
 function fromPem(pem: string, label: string): Buffer {
   const m = new RegExp(`-----BEGIN ${label}-----([\\s\\S]+?)-----END ${label}-----`).exec(pem);
   if (!m) throw new Error(`not a PEM ${label.toLowerCase()}`);
-  return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+  return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
 }
 
 /** generateKeyPair makes a new extractable P-256 key pair. */
 export async function generateKeyPair(): Promise<KeyPairPem> {
-  const keys = (await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
   const der = await subtle.exportKey('pkcs8', keys.privateKey);
   return { privateKeyPem: toPem(der, 'PRIVATE KEY'), keys };
 }

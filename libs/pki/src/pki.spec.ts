@@ -3,8 +3,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import {
-  createCA, createCSR, generateKeyPair, signCSR, issueKeyAndCert, certDigest, certCommonName, verifySignedBy,
-  formatJoinToken, parseJoinToken, newJoinSecret, InvalidJoinTokenError, InvalidCsrError,
+  createCA,
+  createCSR,
+  generateKeyPair,
+  signCSR,
+  issueKeyAndCert,
+  certDigest,
+  certCommonName,
+  verifySignedBy,
+  formatJoinToken,
+  parseJoinToken,
+  newJoinSecret,
+  InvalidJoinTokenError,
+  InvalidCsrError,
 } from './index.js';
 
 test('a CSR signed by the CA yields a client cert whose CN is chosen by the CA', async () => {

@@ -10,7 +10,10 @@ test('scopes parse as clients send them', () => {
   assert.equal(parseScope('repository:nope'), undefined);
   assert.equal(parseScope('repository::pull'), undefined);
   assert.deepEqual(parseScopes(['repository:a:pull repository:b:push', 'bad']).map(formatScope), ['repository:a:pull', 'repository:b:push']);
-  const granted = [{ type: 'repository', name: 'a', actions: ['pull'] }, { type: 'registry', name: 'catalog', actions: ['*'] }];
+  const granted = [
+    { type: 'repository', name: 'a', actions: ['pull'] },
+    { type: 'registry', name: 'catalog', actions: ['*'] },
+  ];
   assert.ok(allows(granted, 'repository', 'a', 'pull'));
   assert.ok(!allows(granted, 'repository', 'a', 'push'));
   assert.ok(!allows(granted, 'repository', 'b', 'pull'));

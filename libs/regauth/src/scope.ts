@@ -18,14 +18,21 @@ export function parseScope(scope: string): Access | undefined {
   if (first <= 0 || last === first) return undefined;
   const type = scope.slice(0, first).replace(/\(.*\)$/, '');
   const name = scope.slice(first + 1, last);
-  const actions = scope.slice(last + 1).split(',').filter(Boolean);
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .filter(Boolean);
   if (!name || !actions.length) return undefined;
   return { type, name, actions };
 }
 
 /** parseScopes reads every `scope` value of a token request (space- or repeat-separated). */
 export function parseScopes(values: string[]): Access[] {
-  return values.flatMap((v) => v.split(' ')).filter(Boolean).map(parseScope).filter((a): a is Access => a !== undefined);
+  return values
+    .flatMap((v) => v.split(' '))
+    .filter(Boolean)
+    .map(parseScope)
+    .filter((a): a is Access => a !== undefined);
 }
 
 export function formatScope(a: Access): string {

@@ -60,15 +60,15 @@ export async function verifyToken(token: string, keyFor: (kid: string) => Promis
   let head: { alg?: string; kid?: string };
   let claims: TokenClaims;
   try {
-    head = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as typeof head;
-    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as TokenClaims;
+    head = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as typeof head;
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as TokenClaims;
   } catch {
     throw new TokenError('malformed token');
   }
   if (head.alg !== 'ES256' || !head.kid) throw new TokenError('unsupported token algorithm');
   const key = await keyFor(head.kid);
   if (!key) throw new TokenError(`unknown signing key ${head.kid}`);
-  const ok = await subtle.verify(SIGN, key, Buffer.from(parts[2]!, 'base64url'), Buffer.from(`${parts[0]}.${parts[1]}`));
+  const ok = await subtle.verify(SIGN, key, Buffer.from(parts[2], 'base64url'), Buffer.from(`${parts[0]}.${parts[1]}`));
   if (!ok) throw new TokenError('bad token signature');
   const now = Math.floor(Date.now() / 1000);
   if (claims.iss !== want.iss) throw new TokenError('token from another issuer');
@@ -82,7 +82,7 @@ export async function verifyToken(token: string, keyFor: (kid: string) => Promis
 
 /** newSigningKey makes a P-256 key pair and its kid (a digest of the public key, as JWK thumbprints are). */
 export async function newSigningKey(): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; kid: string }> {
-  const keys = (await subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await subtle.generateKey(ALG, true, ['sign', 'verify']);
   return { ...keys, kid: await keyId(keys.publicKey) };
 }
 

@@ -8,7 +8,11 @@ import type { ClientConfig } from './config.js';
 export class CliError extends Error {}
 
 export class ApiError extends CliError {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -25,7 +29,7 @@ export class ApiClient {
     const errors: string[] = [];
     for (let i = 0; i < this.cfg.hosts.length; i++) {
       const idx = (this.preferred + i) % this.cfg.hosts.length;
-      const host = this.cfg.hosts[idx]!;
+      const host = this.cfg.hosts[idx];
       try {
         const res = await fetch(`${host}/api${path}`, {
           method,
@@ -38,7 +42,7 @@ export class ApiClient {
         return res;
       } catch (err) {
         if (err instanceof ApiError) throw err;
-        errors.push(`${host}: ${String((err as Error).cause ?? (err as Error).message).replace(/^Error: /, '')}`);
+        errors.push(`${host}: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message).replace(/^Error: /, '')}`);
       }
     }
     throw new CliError(`cannot reach a controller (${errors.join('; ')})`);
@@ -47,7 +51,7 @@ export class ApiClient {
   private async error(res: Response): Promise<ApiError> {
     const text = await res.text().catch(() => '');
     try {
-      const e = JSON.parse(text).error as { code: string; message: string; details?: Array<{ field: string; message: string }> };
+      const e = (JSON.parse(text) as { error: { code: string; message: string; details?: Array<{ field: string; message: string }> } }).error;
       const msg = e.details?.length ? e.details.map((d) => d.message).join('; ') : e.message;
       return new ApiError(res.status, e.code, msg);
     } catch {

@@ -17,7 +17,7 @@ export const ADMIN_TOKEN_FILE = '/var/lib/berth/controller/admin-token';
 
 function readJson(file: string): { hosts?: string[] | string; token?: string } {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8')) as { hosts?: string[] | string; token?: string };
   } catch {
     return {};
   }
@@ -31,7 +31,11 @@ export function normalizeHost(h: string): string {
 export function resolveClientConfig(flags: { host?: string; token?: string }, env = process.env, home = os.homedir()): ClientConfig {
   const file = readJson(path.join(home, '.berth', 'config.json'));
   const hostSpec = flags.host ?? env.BERTH_HOST ?? (Array.isArray(file.hosts) ? file.hosts.join(',') : file.hosts) ?? '127.0.0.1:8080';
-  const hosts = hostSpec.split(',').map((h) => h.trim()).filter(Boolean).map(normalizeHost);
+  const hosts = hostSpec
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .map(normalizeHost);
   let token = flags.token ?? env.BERTH_TOKEN ?? file.token ?? '';
   if (!token) {
     try {

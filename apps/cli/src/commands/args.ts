@@ -1,7 +1,7 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../client/api-client.js';
-import { ALIAS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { ALIAS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '#libs/common';
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -50,7 +50,7 @@ export function aliasArg(v: string, prev: string[] = []): string[] {
 /** attachmentsBody: the request's networks from --network and --network-alias (aliases apply to the first network, as Docker's). */
 export function attachmentsBody(networks: Attachment[], aliases: string[]): { networks: Attachment[] } {
   const list = networks.length ? networks.map((n) => ({ ...n })) : [{ name: BuiltinNetwork.BRIDGE }];
-  if (aliases.length) list[0] = { ...list[0]!, aliases: [...(list[0]!.aliases ?? []), ...aliases] };
+  if (aliases.length) list[0] = { ...list[0], aliases: [...(list[0].aliases ?? []), ...aliases] };
   return { networks: list };
 }
 
@@ -67,7 +67,7 @@ export function parseScale(pairs: string[]): Array<{ name: string; replicas: num
   return pairs.map((p) => {
     const m = /^([^=]+)=(\d+)$/.exec(p);
     if (!m || Number(m[2]) > 10000) throw new CliError(`"${p}" must be SERVICE=REPLICAS with REPLICAS from 0 to 10000`);
-    return { name: m[1]!, replicas: Number(m[2]) };
+    return { name: m[1], replicas: Number(m[2]) };
   });
 }
 

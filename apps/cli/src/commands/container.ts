@@ -5,7 +5,7 @@ import { CliError } from '../client/api-client.js';
 import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
 import { aliasArg, attachmentsBody, collect, envArg, intArg, mountArg, networksArg, publishArg, volumeArg } from './args.js';
-import type { Attachment, Mount } from '../../../../libs/common/src/index.js';
+import type { Attachment, Mount } from '#libs/common';
 
 const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
 /** START_WAIT_MS: how long `berth run` waits for the container to start (image pulls included). */
@@ -22,7 +22,9 @@ async function waitStarted(api: ApiClient, id: string): Promise<Container> {
 }
 
 export function registerContainerCommands(program: Command, api: () => ApiClient): void {
-  program.command('run').description('run a one-off container somewhere in the cluster')
+  program
+    .command('run')
+    .description('run a one-off container somewhere in the cluster')
     .option('-d, --detach', 'print the container id and return')
     .option('--name <name>', 'container name')
     .option('-e, --env <KEY=VALUE>', 'environment variable (repeatable)', envArg, [])
@@ -33,44 +35,82 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     .option('--mount <type=...,target=...>', 'type=volume|bind|tmpfs,source=,target=,readonly,bind-propagation=,tmpfs-size=,tmpfs-mode= (repeatable)', mountArg, [])
     .option('--volumes-from <container[:ro]>', "mount another container's volumes and binds; runs on its node (repeatable)", collect, [])
     .option('--rm', 'remove the container (and its anonymous volumes) when it exits')
-    .argument('<image>').argument('[command...]')
+    .argument('<image>')
+    .argument('[command...]')
     .passThroughOptions()
-    .action(async (image: string, command: string[], o: {
-      detach?: boolean; name?: string; env: string[]; network: Attachment[]; networkAlias: string[]; publish: string[]; rm?: boolean; volume: Mount[]; mount: Mount[]; volumesFrom: string[];
-    }) => {
-      const c = await api().json<Container>('POST', '/containers', {
-        image, command, env: o.env, ...attachmentsBody(o.network, o.networkAlias), publish: o.publish, ...(o.name ? { name: o.name } : {}), autoRemove: !!o.rm,
-        ...(o.volume.length || o.mount.length ? { mounts: [...o.volume, ...o.mount] } : {}), ...(o.volumesFrom.length ? { volumesFrom: o.volumesFrom } : {}),
-      });
-      if (o.detach) return void process.stdout.write(`${c.id}\n`);
-      const started = await waitStarted(api(), c.id);
-      if (started.state === 'rejected') {
+    .action(
+      async (
+        image: string,
+        command: string[],
+        o: {
+          detach?: boolean;
+          name?: string;
+          env: string[];
+          network: Attachment[];
+          networkAlias: string[];
+          publish: string[];
+          rm?: boolean;
+          volume: Mount[];
+          mount: Mount[];
+          volumesFrom: string[];
+        },
+      ) => {
+        const c = await api().json<Container>('POST', '/containers', {
+          image,
+          command,
+          env: o.env,
+          ...attachmentsBody(o.network, o.networkAlias),
+          publish: o.publish,
+          ...(o.name ? { name: o.name } : {}),
+          autoRemove: !!o.rm,
+          ...(o.volume.length || o.mount.length ? { mounts: [...o.volume, ...o.mount] } : {}),
+          ...(o.volumesFrom.length ? { volumesFrom: o.volumesFrom } : {}),
+        });
+        if (o.detach) return void process.stdout.write(`${c.id}\n`);
+        const started = await waitStarted(api(), c.id);
+        if (started.state === 'rejected') {
+          if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true&volumes=true`);
+          process.stderr.write(`berth: ${started.error || started.message}\n`);
+          process.exitCode = 125;
+          return;
+        }
+        await api().stream(`/containers/${c.id}/logs?follow=true`, process.stdout);
+        const w = await api().get<{ state: string; exitCode: number | null; error: string }>(`/containers/${c.id}/wait`);
         if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true&volumes=true`);
-        process.stderr.write(`berth: ${started.error || started.message}\n`);
-        process.exitCode = 125;
-        return;
-      }
-      await api().stream(`/containers/${c.id}/logs?follow=true`, process.stdout);
-      const w = await api().get<{ state: string; exitCode: number | null; error: string }>(`/containers/${c.id}/wait`);
-      if (o.rm) await api().json('DELETE', `/containers/${c.id}?force=true&volumes=true`);
-      process.exitCode = w.exitCode ?? 125;
-    });
+        process.exitCode = w.exitCode ?? 125;
+      },
+    );
 
-  program.command('ps').description('list containers').option('-a, --all', 'include stopped containers').option('--json', 'JSON output')
+  program
+    .command('ps')
+    .description('list containers')
+    .option('-a, --all', 'include stopped containers')
+    .option('--json', 'JSON output')
     .action(async (o: { all?: boolean; json?: boolean }) => {
       const list = await api().get<Container[]>(`/containers${o.all ? '?all=true' : ''}`);
       if (o.json) return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
-      process.stdout.write(table(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NODE', 'NAMES'],
-        list.map((c) => [shortId(c.id), c.image, JSON.stringify(c.command.join(' ')).slice(0, 30), ago(c.createdAt), c.exitCode !== null ? `${c.state} (${c.exitCode})` : c.state, c.node, c.name])));
+      process.stdout.write(
+        table(
+          ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NODE', 'NAMES'],
+          list.map((c) => [shortId(c.id), c.image, JSON.stringify(c.command.join(' ')).slice(0, 30), ago(c.createdAt), c.exitCode !== null ? `${c.state} (${c.exitCode})` : c.state, c.node, c.name]),
+        ),
+      );
     });
 
-  program.command('logs').description("print a container's output").argument('<container>')
-    .option('-f, --follow', 'keep following new output').option('--tail <n>', 'only the last N lines', intArg('--tail', 0, 1_000_000))
+  program
+    .command('logs')
+    .description("print a container's output")
+    .argument('<container>')
+    .option('-f, --follow', 'keep following new output')
+    .option('--tail <n>', 'only the last N lines', intArg('--tail', 0, 1_000_000))
     .action(async (ref: string, o: { follow?: boolean; tail?: number }) => {
       await api().stream(`/containers/${encodeURIComponent(ref)}/logs?follow=${!!o.follow}${o.tail !== undefined ? `&tail=${o.tail}` : ''}`, process.stdout);
     });
 
-  program.command('stop').description('stop containers').argument('<containers...>')
+  program
+    .command('stop')
+    .description('stop containers')
+    .argument('<containers...>')
     .action(async (refs: string[]) => {
       for (const r of refs) {
         await api().json('POST', `/containers/${encodeURIComponent(r)}/stop`);
@@ -78,7 +118,11 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
       }
     });
 
-  program.command('rm').description('remove containers').argument('<containers...>').option('-f, --force', 'remove running containers too')
+  program
+    .command('rm')
+    .description('remove containers')
+    .argument('<containers...>')
+    .option('-f, --force', 'remove running containers too')
     .option('-v, --volumes', 'remove their anonymous volumes too')
     .action(async (refs: string[], o: { force?: boolean; volumes?: boolean }) => {
       for (const r of refs) {
@@ -88,7 +132,10 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
       }
     });
 
-  program.command('inspect').description('show a container as JSON').argument('<container>')
+  program
+    .command('inspect')
+    .description('show a container as JSON')
+    .argument('<container>')
     .action(async (ref: string) => {
       process.stdout.write(JSON.stringify(await api().get(`/containers/${encodeURIComponent(ref)}`), null, 2) + '\n');
     });

@@ -20,11 +20,7 @@ test('without a terminal only phase changes are printed, one line each', () => {
   v.update({ node: 'h1', layer, phase: 'downloading', current: 20, total: 2_000_000 });
   v.update({ node: 'h1', layer, phase: 'done', current: 2_000_000, total: 2_000_000 });
   v.update({ node: 'h2', layer, phase: 'exists', current: 0, total: 0 });
-  assert.deepEqual(text.trimEnd().split('\n'), [
-    `h1: abababababab: Downloading [>${' '.repeat(39)}] 10B/2.0MB`,
-    'h1: abababababab: Pull complete',
-    'h2: abababababab: Already exists',
-  ]);
+  assert.deepEqual(text.trimEnd().split('\n'), [`h1: abababababab: Downloading [>${' '.repeat(39)}] 10B/2.0MB`, 'h1: abababababab: Pull complete', 'h2: abababababab: Already exists']);
 });
 
 test('on a terminal the block is redrawn in place', () => {

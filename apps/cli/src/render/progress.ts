@@ -31,7 +31,10 @@ export class PullProgressView {
   private readonly rows = new Map<string, PullEvent>();
   private drawn = 0;
 
-  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }, private readonly multiNode: boolean) {}
+  constructor(
+    private readonly out: NodeJS.WritableStream & { isTTY?: boolean },
+    private readonly multiNode: boolean,
+  ) {}
 
   private line(e: PullEvent): string {
     const who = `${this.multiNode ? `${e.node}: ` : ''}${e.layer.replace(/^sha256:/, '').slice(0, 12)}`;

@@ -32,11 +32,35 @@ import { VolumesService } from './volumes/volumes.service.js';
 
 @Module({
   imports: [DispatcherModule, CaModule, AllocatorModule, RegistryAccessModule],
-  controllers: [ClusterController, NodesController, ImagesController, ContainersController, ServicesController, TasksController, RegistryTokenController, RegistryController, BuildsController, NetworksController, VolumesController],
+  controllers: [
+    ClusterController,
+    NodesController,
+    ImagesController,
+    ContainersController,
+    ServicesController,
+    TasksController,
+    RegistryTokenController,
+    RegistryController,
+    BuildsController,
+    NetworksController,
+    VolumesController,
+  ],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ErrorFilter },
-    AdminToken, LogStreamer, ServicesService, ContainersService, NodesService, TasksService, ClusterService, ImagesService, RegistryAccessApi, BuildsService, NetworksService, AttachmentsService, VolumesService,
+    AdminToken,
+    LogStreamer,
+    ServicesService,
+    ContainersService,
+    NodesService,
+    TasksService,
+    ClusterService,
+    ImagesService,
+    RegistryAccessApi,
+    BuildsService,
+    NetworksService,
+    AttachmentsService,
+    VolumesService,
   ],
 })
 export class ApiModule {}

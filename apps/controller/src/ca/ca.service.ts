@@ -15,7 +15,10 @@ export class CaService implements OnModuleInit {
   private ca?: CertAndKey & { digest: string };
   private server?: CertAndKey;
 
-  constructor(private readonly store: CaStore, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly store: CaStore,
+    private readonly config: BerthConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     let row = await this.store.get();

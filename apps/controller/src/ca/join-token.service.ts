@@ -14,11 +14,18 @@ const ROLE = 'worker';
 
 @Injectable()
 export class JoinTokenService {
-  constructor(private readonly tokens: TokenStore, private readonly ca: CaService, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly ca: CaService,
+    private readonly config: BerthConfig,
+  ) {}
 
   private secretFor(tokenId: string): string {
     const mac = createHmac('sha256', this.ca.caKeyPem).update(`join-token:${tokenId}`).digest();
-    return BigInt(`0x${mac.toString('hex')}`).toString(36).padStart(32, '0').slice(0, 32);
+    return BigInt(`0x${mac.toString('hex')}`)
+      .toString(36)
+      .padStart(32, '0')
+      .slice(0, 32);
   }
 
   async current(): Promise<{ token: string; grpcAddr: string }> {

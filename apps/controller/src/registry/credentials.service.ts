@@ -12,7 +12,10 @@ import { SecretBox } from './secret-box.js';
 export class CredentialsService implements OnModuleInit {
   private box?: SecretBox;
 
-  constructor(private readonly store: RegistryStore, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly config: BerthConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     this.box = await SecretBox.open(this.config.secretKeyFile);

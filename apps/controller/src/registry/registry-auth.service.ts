@@ -38,7 +38,11 @@ export class RegistryAuthService implements OnModuleInit {
   private readonly log = new Logger('registry-auth');
   private key?: Awaited<ReturnType<typeof importSigningKey>>;
 
-  constructor(private readonly store: RegistryStore, private readonly tokens: TokenStore, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly tokens: TokenStore,
+    private readonly config: BerthConfig,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     let row = await this.store.signingKey();
@@ -91,7 +95,11 @@ export class RegistryAuthService implements OnModuleInit {
    * cluster registry and push its result, for as long as a build may take.
    */
   async builderToken(target: string, contextRepository: string, ttlS: number): Promise<string> {
-    const access = [{ type: 'repository', name: '*', actions: ['pull'] }, { type: 'repository', name: contextRepository, actions: ['pull'] }, { type: 'repository', name: target, actions: ['pull', 'push'] }];
+    const access = [
+      { type: 'repository', name: '*', actions: ['pull'] },
+      { type: 'repository', name: contextRepository, actions: ['pull'] },
+      { type: 'repository', name: target, actions: ['pull', 'push'] },
+    ];
     return (await this.issue('berth-builder', access, ttlS)).token;
   }
 

@@ -20,7 +20,10 @@ export class RegistryUnavailableError extends Error {
 
 @Injectable()
 export class RegistryClient {
-  constructor(private readonly config: BerthConfig, private readonly auth: RegistryAuthService) {}
+  constructor(
+    private readonly config: BerthConfig,
+    private readonly auth: RegistryAuthService,
+  ) {}
 
   async call(path: string, access: Access[], init: { method?: string; timeoutMs?: number } = {}): Promise<Response> {
     const { token } = await this.auth.issue('berth-controller', access);
@@ -31,7 +34,7 @@ export class RegistryClient {
         signal: AbortSignal.timeout(init.timeoutMs ?? REGISTRY_TIMEOUT_MS),
       });
     } catch (err) {
-      throw new RegistryUnavailableError(`registry ${this.config.registry} unreachable: ${String((err as Error).cause ?? (err as Error).message)}`);
+      throw new RegistryUnavailableError(`registry ${this.config.registry} unreachable: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message)}`);
     }
   }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { digestOf, MediaType } from '../../../../libs/oci/src/index.js';
+import { digestOf, MediaType } from '#libs/oci';
 import { FsBlobStore } from '../storage/fs.blob-store.js';
 import { Routes } from './routes.js';
 import { registryListener } from './server.js';
@@ -54,7 +54,13 @@ async function pushBlob(repo: string, data: string): Promise<string> {
 test('bad digests in URLs are 400 DIGEST_INVALID naming the value', async () => {
   const bad = ['sha256:..%2F..%2F..%2Fetc%2Fpasswd', `sha256:${HEX.toUpperCase()}`, `sha256:${HEX}0`, `sha512:${'a'.repeat(128)}`, 'sha256:', `md5:${'0'.repeat(32)}`, `sha256:${HEX}%00`];
   for (const d of bad) {
-    for (const [method, p] of [['GET', `/v2/a/b/blobs/${d}`], ['DELETE', `/v2/a/b/blobs/${d}`], ['GET', `/v2/a/b/manifests/${d}`], ['PUT', `/v2/a/b/manifests/${d}`], ['DELETE', `/v2/a/b/manifests/${d}`]] as const) {
+    for (const [method, p] of [
+      ['GET', `/v2/a/b/blobs/${d}`],
+      ['DELETE', `/v2/a/b/blobs/${d}`],
+      ['GET', `/v2/a/b/manifests/${d}`],
+      ['PUT', `/v2/a/b/manifests/${d}`],
+      ['DELETE', `/v2/a/b/manifests/${d}`],
+    ] as const) {
       const r = await call(method, p, method === 'PUT' ? '{}' : undefined, method === 'PUT' ? { 'content-type': MediaType.OciManifest } : {});
       assert.equal(r.status, 400, `${method} ${p}`);
       assert.equal(r.code, 'DIGEST_INVALID', `${method} ${p}: ${r.message}`);
@@ -98,10 +104,18 @@ test('manifests and indexes with bad descriptor digests are 400 MANIFEST_INVALID
   const cfg = await pushBlob('m/r', '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
   const desc = (digest: unknown) => ({ mediaType: MediaType.OciLayerGzip, digest, size: 1 });
   const cases: Array<[string, unknown, RegExp]> = [
-    ['layer', { schemaVersion: 2, mediaType: MediaType.OciManifest, config: { ...desc(cfg), mediaType: MediaType.OciConfig }, layers: [desc('sha256:../../etc')] }, /^layers\[0\]\.digest: "sha256:\.\.\/\.\.\/etc"/],
+    [
+      'layer',
+      { schemaVersion: 2, mediaType: MediaType.OciManifest, config: { ...desc(cfg), mediaType: MediaType.OciConfig }, layers: [desc('sha256:../../etc')] },
+      /^layers\[0\]\.digest: "sha256:\.\.\/\.\.\/etc"/,
+    ],
     ['config', { schemaVersion: 2, mediaType: MediaType.OciManifest, config: desc(`sha256:${HEX}\n`), layers: [] }, /^config\.digest: /],
     ['subject', { schemaVersion: 2, mediaType: MediaType.OciManifest, config: { ...desc(cfg), mediaType: MediaType.OciConfig }, layers: [], subject: desc(7) }, /^subject\.digest: number value/],
-    ['index child', { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ ...desc(`sha384:${'c'.repeat(96)}`), mediaType: MediaType.OciManifest }] }, /^manifests\[0\]\.digest: .*unsupported algorithm "sha384"/],
+    [
+      'index child',
+      { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ ...desc(`sha384:${'c'.repeat(96)}`), mediaType: MediaType.OciManifest }] },
+      /^manifests\[0\]\.digest: .*unsupported algorithm "sha384"/,
+    ],
   ];
   for (const [what, doc, re] of cases) {
     const r = await call('PUT', '/v2/m/r/manifests/t', JSON.stringify(doc), { 'content-type': (doc as { mediaType: string }).mediaType });
@@ -142,8 +156,13 @@ test('chunks: malformed or inconsistent Content-Range is 416; concurrent chunks 
   }
   assert.equal((await call('GET', loc)).headers.get('range'), '0-0', 'nothing appended');
   // Two chunks at once: one goes in, the other is refused; never both at the same offset.
-  const slow = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('first')); setTimeout(() => c.close(), 200); } });
-  const a = fetch(`${base}${loc}`, { method: 'PATCH', body: slow, duplex: 'half' } as RequestInit);
+  const slow = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode('first'));
+      setTimeout(() => c.close(), 200);
+    },
+  });
+  const a = fetch(`${base}${loc}`, { method: 'PATCH', body: slow, duplex: 'half' });
   await new Promise((r) => setTimeout(r, 50));
   const b = await call('PATCH', loc, 'second');
   assert.equal(b.status, 400);

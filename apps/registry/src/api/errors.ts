@@ -23,7 +23,12 @@ export const ErrorCode = {
 export type ErrorCodeName = keyof typeof ErrorCode;
 
 export class RegistryError extends Error {
-  constructor(readonly code: ErrorCodeName, message: string, readonly detail?: unknown, readonly extra: { status?: number; headers?: Record<string, string> } = {}) {
+  constructor(
+    readonly code: ErrorCodeName,
+    message: string,
+    readonly detail?: unknown,
+    readonly extra: { status?: number; headers?: Record<string, string> } = {},
+  ) {
     super(message);
   }
 }

@@ -9,11 +9,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidDigestError, validateDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '../../../../libs/oci/src/index.js';
+import { InvalidDigestError, validateDigest, parseManifest, referencedDigests, ManifestInvalidError, digestOf } from '#libs/oci';
 import { BlobStore, DigestMismatchError, UploadOffsetError, UploadUnknownError } from '../storage/blob-store.js';
 import { RegistryError } from './errors.js';
 import { AuthError, type TokenAuth } from '../auth/token-auth.js';
-import { allows, type Access } from '../../../../libs/regauth/src/index.js';
+import { allows, type Access } from '#libs/regauth';
 import type { GarbageCollector } from '../storage/gc.js';
 
 const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -96,7 +96,11 @@ export class Routes {
   /** Uploads with a write in progress (see exclusive). */
   private readonly writing = new Set<string>();
 
-  constructor(private readonly store: BlobStore, private readonly auth?: TokenAuth, private readonly gc?: GarbageCollector) {}
+  constructor(
+    private readonly store: BlobStore,
+    private readonly auth?: TokenAuth,
+    private readonly gc?: GarbageCollector,
+  ) {}
 
   /** authorize checks the token for `needs` when auth is on; returns what the token grants (undefined: auth off). */
   private async authorize(req: IncomingMessage, needs: Access[]): Promise<Access[] | undefined> {
@@ -107,8 +111,10 @@ export class Routes {
       if (!(err instanceof AuthError)) throw err;
       if (err.status === 503) throw new RegistryError('UNKNOWN', err.message, undefined, { status: 503 });
       const denied = /does not grant/.test(err.message);
-      throw new RegistryError(denied ? 'DENIED' : 'UNAUTHORIZED', denied ? `requested access to the resource is denied: ${err.message}` : err.message, undefined,
-        { status: 401, headers: { 'www-authenticate': err.challenge! } });
+      throw new RegistryError(denied ? 'DENIED' : 'UNAUTHORIZED', denied ? `requested access to the resource is denied: ${err.message}` : err.message, undefined, {
+        status: 401,
+        headers: { 'www-authenticate': err.challenge! },
+      });
     }
   }
 
@@ -131,13 +137,13 @@ export class Routes {
     const m = ROUTE_RE.exec(url.pathname);
     if (!m) throw new RegistryError('UNSUPPORTED', `no route for ${method} ${url.pathname}`);
     const [, name, uploadId, blobDigest, reference] = m;
-    if (name!.length > 255 || !NAME_RE.test(name!)) throw new RegistryError('NAME_INVALID', `invalid repository name ${quote(name!)}`);
-    const granted = await this.authorize(req, [{ type: 'repository', name: name!, actions: actionsFor(method) }]);
-    if (uploadId !== undefined) return this.upload(method, name!, uploadId, url, req, res, granted);
-    if (blobDigest !== undefined) return this.blob(method, name!, blobDigest, req, res);
-    if (reference !== undefined) return this.manifest(method, name!, reference, req, res);
+    if (name.length > 255 || !NAME_RE.test(name)) throw new RegistryError('NAME_INVALID', `invalid repository name ${quote(name)}`);
+    const granted = await this.authorize(req, [{ type: 'repository', name: name, actions: actionsFor(method) }]);
+    if (uploadId !== undefined) return this.upload(method, name, uploadId, url, req, res, granted);
+    if (blobDigest !== undefined) return this.blob(method, name, blobDigest, req, res);
+    if (reference !== undefined) return this.manifest(method, name, reference, req, res);
     if (method !== 'GET') throw new RegistryError('UNSUPPORTED', `${method} not allowed on tags`);
-    return this.tags(name!, url, res);
+    return this.tags(name, url, res);
   }
 
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

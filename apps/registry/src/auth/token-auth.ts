@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { webcrypto } from 'node:crypto';
-import { allows, formatScope, fromJwk, TokenError, verifyToken, type Access, type Jwk } from '../../../../libs/regauth/src/index.js';
+import { allows, formatScope, fromJwk, TokenError, verifyToken, type Access, type Jwk } from '#libs/regauth';
 
 /** JWKS_REFRESH_MS: the least time between two JWKS fetches for unknown key ids. */
 const JWKS_REFRESH_MS = 10_000;
@@ -25,7 +25,11 @@ export interface TokenAuthConfig {
 
 /** AuthError: 401 with a challenge, or 503 when the keys cannot be fetched. */
 export class AuthError extends Error {
-  constructor(readonly status: 401 | 503, message: string, readonly challenge?: string) {
+  constructor(
+    readonly status: 401 | 503,
+    message: string,
+    readonly challenge?: string,
+  ) {
     super(message);
   }
 }
@@ -55,7 +59,7 @@ export class TokenAuth {
         this.keys = next;
         this.fetchedAt = Date.now();
       } catch (err) {
-        throw new AuthError(503, `cannot fetch the token keys from ${this.cfg.jwksUrl}: ${String((err as Error).cause ?? (err as Error).message)}`);
+        throw new AuthError(503, `cannot fetch the token keys from ${this.cfg.jwksUrl}: ${String(((err as Error).cause as Error | undefined) ?? (err as Error).message)}`);
       } finally {
         this.fetching = undefined;
       }
@@ -77,7 +81,7 @@ export class TokenAuth {
     if (!m) throw new AuthError(401, 'authentication required', this.challenge(needs));
     let granted: Access[];
     try {
-      granted = (await verifyToken(m[1]!, (kid) => this.keyFor(kid), { iss: this.cfg.issuer, aud: this.cfg.service })).access;
+      granted = (await verifyToken(m[1], (kid) => this.keyFor(kid), { iss: this.cfg.issuer, aud: this.cfg.service })).access;
     } catch (err) {
       if (err instanceof TokenError) throw new AuthError(401, err.message, this.challenge(needs, 'invalid_token'));
       throw err;

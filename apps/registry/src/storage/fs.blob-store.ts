@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { BlobInfo, CollectableStore, DigestMismatchError, StoredBlob, UploadInfo, UploadOffsetError, UploadUnknownError } from './blob-store.js';
-import { digestPath, isValidDigest } from '../../../../libs/oci/src/index.js';
+import { digestPath, isValidDigest } from '#libs/oci';
 
 /** gone turns ENOENT on an upload's file (cancelled or expired meanwhile) into UploadUnknownError. */
 function gone(id: string) {
@@ -28,7 +28,10 @@ function gone(id: string) {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function atomicWrite(file: string, data: string | Buffer): Promise<void> {
@@ -41,12 +44,24 @@ async function atomicWrite(file: string, data: string | Buffer): Promise<void> {
 export class FsBlobStore implements CollectableStore {
   constructor(private readonly root: string) {}
 
-  private blobPath(digest: string) { return digestPath(path.join(this.root, 'blobs', 'sha256'), digest, 'blob digest'); }
-  private repoDir(repo: string) { return path.join(this.root, 'repositories', ...repo.split('/')); }
-  private linkPath(repo: string, digest: string) { return digestPath(path.join(this.repoDir(repo), '_layers'), digest, 'blob digest'); }
-  private revisionPath(repo: string, digest: string) { return digestPath(path.join(this.repoDir(repo), '_manifests', 'revisions'), digest, 'manifest digest'); }
-  private uploadPath(id: string) { return path.join(this.root, 'uploads', id); }
-  private uploadMeta(id: string) { return path.join(this.root, 'uploads', `${id}.repo`); }
+  private blobPath(digest: string) {
+    return digestPath(path.join(this.root, 'blobs', 'sha256'), digest, 'blob digest');
+  }
+  private repoDir(repo: string) {
+    return path.join(this.root, 'repositories', ...repo.split('/'));
+  }
+  private linkPath(repo: string, digest: string) {
+    return digestPath(path.join(this.repoDir(repo), '_layers'), digest, 'blob digest');
+  }
+  private revisionPath(repo: string, digest: string) {
+    return digestPath(path.join(this.repoDir(repo), '_manifests', 'revisions'), digest, 'manifest digest');
+  }
+  private uploadPath(id: string) {
+    return path.join(this.root, 'uploads', id);
+  }
+  private uploadMeta(id: string) {
+    return path.join(this.root, 'uploads', `${id}.repo`);
+  }
 
   async init(): Promise<void> {
     for (const d of ['blobs/sha256', 'uploads', 'repositories']) await mkdir(path.join(this.root, d), { recursive: true });
@@ -107,7 +122,15 @@ export class FsBlobStore implements CollectableStore {
     const up = await this.getUpload(repo, id);
     if (!up) throw new UploadUnknownError(`upload ${id} unknown`);
     const h = createHash('sha256');
-    await pipeline(createReadStream(this.uploadPath(id)), new Transform({ transform(c, _e, cb) { h.update(c); cb(); } }));
+    await pipeline(
+      createReadStream(this.uploadPath(id)),
+      new Transform({
+        transform(c: Buffer, _e, cb) {
+          h.update(c);
+          cb();
+        },
+      }),
+    );
     const actual = `sha256:${h.digest('hex')}`;
     if (actual !== digest) {
       await this.cancelUpload(repo, id);

@@ -7,7 +7,7 @@
  * pushes run: anything a push is about to reference was used moments ago.
  * One collection runs at a time.
  */
-import { parseManifest, referencedDigests } from '../../../../libs/oci/src/index.js';
+import { parseManifest, referencedDigests } from '#libs/oci';
 import type { CollectableStore } from './blob-store.js';
 
 export interface GcResult {
@@ -21,7 +21,12 @@ export interface GcResult {
 export class GarbageCollector {
   private running?: Promise<GcResult>;
 
-  constructor(private readonly store: CollectableStore, private readonly graceMs: number, private readonly uploadMaxIdleMs: number, private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly store: CollectableStore,
+    private readonly graceMs: number,
+    private readonly uploadMaxIdleMs: number,
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   run(): Promise<GcResult> {
     this.running ??= this.collect().finally(() => (this.running = undefined));

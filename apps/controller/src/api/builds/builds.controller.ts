@@ -20,17 +20,25 @@ import { BuildDto } from './build.dto.js';
 const BUILD_TOKEN_TTL_S = 3_600;
 const ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-interface BuildChunk { lines: string[]; imageDigest: string }
+interface BuildChunk {
+  lines: string[];
+  imageDigest: string;
+}
 
 @Injectable()
 export class BuildsService {
-  constructor(private readonly nodes: NodeStore, private readonly router: NodeRouter, private readonly auth: RegistryAuthService, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly nodes: NodeStore,
+    private readonly router: NodeRouter,
+    private readonly auth: RegistryAuthService,
+    private readonly config: BerthConfig,
+  ) {}
 
   private async pickNode(): Promise<string> {
     const ready = (await this.nodes.list()).filter((n) => n.status === 'ready' && n.availability === 'active');
     if (!ready.length) throw new ServiceUnavailableException('no ready node to build on');
     const load = await this.nodes.activeTaskCounts();
-    return ready.sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0]!.id;
+    return ready.sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0))[0].id;
   }
 
   async build(dto: BuildDto, req: Request, res: Response): Promise<void> {
@@ -44,11 +52,20 @@ export class BuildsService {
     const tag = formatImageRef(ref);
     const ctl = new AbortController();
     req.on('close', () => ctl.abort());
-    const it = this.router.stream<BuildChunk>(nodeId, {
-      kind: 'build', contextBlob: `${this.config.registry}/${BUILD_CONTEXT_REPOSITORY}@${dto.context}`,
-      registryToken: await this.auth.builderToken(ref.repository, BUILD_CONTEXT_REPOSITORY, BUILD_TOKEN_TTL_S),
-      dockerfile: dto.dockerfile ?? 'Dockerfile', tag, buildArgs: dto.buildArgs ?? {}, target: dto.target ?? '', noCache: dto.noCache ?? false,
-    }, ctl.signal);
+    const it = this.router.stream<BuildChunk>(
+      nodeId,
+      {
+        kind: 'build',
+        contextBlob: `${this.config.registry}/${BUILD_CONTEXT_REPOSITORY}@${dto.context}`,
+        registryToken: await this.auth.builderToken(ref.repository, BUILD_CONTEXT_REPOSITORY, BUILD_TOKEN_TTL_S),
+        dockerfile: dto.dockerfile ?? 'Dockerfile',
+        tag,
+        buildArgs: dto.buildArgs ?? {},
+        target: dto.target ?? '',
+        noCache: dto.noCache ?? false,
+      },
+      ctl.signal,
+    );
     res.status(200).setHeader('content-type', 'application/x-ndjson');
     res.flushHeaders();
     const send = (o: unknown) => res.write(`${JSON.stringify(o)}\n`);
@@ -67,7 +84,8 @@ export class BuildsService {
   }
 }
 
-@ApiTags('builds') @ApiBearerAuth()
+@ApiTags('builds')
+@ApiBearerAuth()
 @Controller('builds')
 export class BuildsController {
   constructor(private readonly svc: BuildsService) {}

@@ -9,11 +9,22 @@ export const BERTH_VERSION = '0.1.0';
 
 @Injectable()
 export class ClusterService {
-  constructor(private readonly nodes: NodeStore, private readonly tokens: JoinTokenService, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly nodes: NodeStore,
+    private readonly tokens: JoinTokenService,
+    private readonly config: BerthConfig,
+  ) {}
 
   async info() {
     const nodes = await this.nodes.list();
-    return { version: BERTH_VERSION, apiVersion: 'v1', registry: this.config.registry, registryService: this.config.registryService, replica: this.config.replicaId, nodes: { total: nodes.length, ready: nodes.filter((n) => n.status === 'ready').length } };
+    return {
+      version: BERTH_VERSION,
+      apiVersion: 'v1',
+      registry: this.config.registry,
+      registryService: this.config.registryService,
+      replica: this.config.replicaId,
+      nodes: { total: nodes.length, ready: nodes.filter((n) => n.status === 'ready').length },
+    };
   }
 
   async joinToken() {
@@ -22,11 +33,16 @@ export class ClusterService {
   }
 }
 
-@ApiTags('cluster') @ApiBearerAuth()
+@ApiTags('cluster')
+@ApiBearerAuth()
 @Controller()
 export class ClusterController {
   constructor(private readonly svc: ClusterService) {}
 
-  @Get('info') info() { return this.svc.info(); }
-  @Get('join-token') joinToken() { return this.svc.joinToken(); }
+  @Get('info') info() {
+    return this.svc.info();
+  }
+  @Get('join-token') joinToken() {
+    return this.svc.joinToken();
+  }
 }

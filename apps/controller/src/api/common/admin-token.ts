@@ -16,7 +16,10 @@ import { BerthConfig } from '../../config/berth-config.js';
 export class AdminToken implements OnApplicationBootstrap {
   private readonly log = new Logger('auth');
 
-  constructor(private readonly tokens: TokenStore, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly config: BerthConfig,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const preset = this.config.adminToken;

@@ -4,6 +4,7 @@
  * errors are logged and answered with a generic 500, never a stack trace.
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { AmbiguousError, ConflictError, NotFoundError } from '../../store/store.module.js';
 import { NodeUnavailableError, LogStreamError } from '../../dispatcher/dispatcher.module.js';
 import { InvalidImageRefError } from '../../../../../libs/common/src/index.js';
@@ -11,7 +12,17 @@ import { FieldValidationError } from './validation.js';
 import { inputErrorOf, unavailableErrorOf } from './prisma-errors.js';
 import { BODY_LIMIT } from './body-parsing.js';
 
-const CODES: Record<number, string> = { 400: 'VALIDATION_FAILED', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT', 413: 'TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 503: 'UNAVAILABLE' };
+const CODES: Record<number, string> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  503: 'UNAVAILABLE',
+};
 
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
@@ -19,8 +30,8 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw err;
-    const res = host.switchToHttp().getResponse();
-    const req = host.switchToHttp().getRequest();
+    const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
     let status = 500;
     let message = 'internal error';
     let details: unknown[] = [];

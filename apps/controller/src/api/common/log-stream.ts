@@ -10,7 +10,11 @@ import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { NotFoundError } from '../../store/store.module.js';
 import { LogRenderer } from './log-render.js';
 
-export interface LogSource { nodeId: string | null; taskId: string; prefix: string }
+export interface LogSource {
+  nodeId: string | null;
+  taskId: string;
+  prefix: string;
+}
 
 @Injectable()
 export class LogStreamer {
@@ -23,28 +27,32 @@ export class LogStreamer {
     req.on('close', () => ctl.abort());
     const iters = placed.map((s) => ({ s, it: this.router.streamLogs(s.nodeId!, { taskId: s.taskId, follow: opts.follow, tail: opts.tail }, ctl.signal) }));
     // Pull the first line of each stream before answering so errors still become a proper status.
-    const firsts = await Promise.all(iters.map(async ({ s, it }) => {
-      try {
-        return { s, it, first: await it.next() };
-      } catch (err) {
-        if (placed.length === 1) throw err;
-        return { s, it, first: { done: true, value: undefined } as IteratorResult<never> };
-      }
-    }));
+    const firsts = await Promise.all(
+      iters.map(async ({ s, it }) => {
+        try {
+          return { s, it, first: await it.next() };
+        } catch (err) {
+          if (placed.length === 1) throw err;
+          return { s, it, first: { done: true, value: undefined } as IteratorResult<never> };
+        }
+      }),
+    );
     res.status(200).setHeader('content-type', 'text/plain; charset=utf-8');
     res.flushHeaders();
     const text = new LogRenderer();
-    await Promise.all(firsts.map(async ({ s, it, first }) => {
-      let r = first;
-      try {
-        while (!r.done && !ctl.signal.aborted) {
-          res.write(text.render(s.taskId, s.prefix, r.value));
-          r = await it.next();
+    await Promise.all(
+      firsts.map(async ({ s, it, first }) => {
+        let r = first;
+        try {
+          while (!r.done && !ctl.signal.aborted) {
+            res.write(text.render(s.taskId, s.prefix, r.value));
+            r = await it.next();
+          }
+        } catch {
+          /* a stream that ends with an error ends its lines */
         }
-      } catch {
-        /* a stream that ends with an error ends its lines */
-      }
-    }));
+      }),
+    );
     res.end();
   }
 }

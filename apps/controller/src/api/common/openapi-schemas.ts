@@ -8,13 +8,23 @@
 import { getMetadataStorage } from 'class-validator';
 import { createRequire } from 'node:module';
 
+/** A DTO class (what class-validator and class-transformer key their metadata by). */
+type Class = abstract new (...args: never[]) => unknown;
+
 // class-transformer keeps @Type() targets in a storage its package does not export by type.
 const { defaultMetadataStorage } = createRequire(import.meta.url)('class-transformer/cjs/storage.js') as {
-  defaultMetadataStorage: { findTypeMetadata(target: Function, property: string): { typeFunction?: () => unknown } | undefined };
+  defaultMetadataStorage: { findTypeMetadata(target: Class, property: string): { typeFunction?: () => unknown } | undefined };
 };
 
 type Schema = Record<string, unknown>;
-interface Rule { type: string; name?: string; propertyName: string; constraints?: unknown[]; each?: boolean; target: Function }
+interface Rule {
+  type: string;
+  name?: string;
+  propertyName: string;
+  constraints?: unknown[];
+  each?: boolean;
+  target: Class;
+}
 
 // Constraint name -> what it adds to a value's schema.
 const SCALAR: Record<string, (c: unknown[]) => Schema> = {
@@ -34,19 +44,19 @@ const ARRAY: Record<string, (c: unknown[]) => Schema> = {
   arrayMaxSize: (c) => ({ type: 'array', maxItems: c[0] }),
 };
 
-function rulesOf(cls: Function): Rule[] {
+function rulesOf(cls: Class): Rule[] {
   return getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false) as unknown as Rule[];
 }
 
 /** schemaOf builds one DTO's schema; nested DTOs are added to `all` and referenced. */
-function schemaOf(cls: Function, all: Record<string, Schema>): Schema {
+function schemaOf(cls: Class, all: Record<string, Schema>): Schema {
   const props: Record<string, Schema> = {};
   const optional = new Set<string>();
   for (const r of rulesOf(cls)) {
     const p = (props[r.propertyName] ??= {});
     if (r.type === 'conditionalValidation') optional.add(r.propertyName);
     if (r.type === 'nestedValidation') {
-      const nested = defaultMetadataStorage.findTypeMetadata(cls, r.propertyName)?.typeFunction?.() as Function | undefined;
+      const nested = defaultMetadataStorage.findTypeMetadata(cls, r.propertyName)?.typeFunction?.() as Class | undefined;
       if (!nested) continue;
       all[nested.name] ??= schemaOf(nested, all);
       const ref = { $ref: `#/components/schemas/${nested.name}` };
@@ -54,8 +64,8 @@ function schemaOf(cls: Function, all: Record<string, Schema>): Schema {
       continue;
     }
     const c = r.constraints ?? [];
-    if (r.name && ARRAY[r.name]) Object.assign(p, ARRAY[r.name]!(c));
-    else if (r.name && SCALAR[r.name]) Object.assign(r.each ? ((p.items ??= {}) as Schema) : p, SCALAR[r.name]!(c));
+    if (r.name && ARRAY[r.name]) Object.assign(p, ARRAY[r.name](c));
+    else if (r.name && SCALAR[r.name]) Object.assign(r.each ? ((p.items ??= {}) as Schema) : p, SCALAR[r.name](c));
   }
   const required = Object.keys(props).filter((k) => !optional.has(k));
   return { type: 'object', properties: props, ...(required.length ? { required } : {}), additionalProperties: false };
@@ -74,6 +84,6 @@ export function describeDtos(doc: { components?: { schemas?: Record<string, unkn
 
 function rulesOfAll(): Rule[] {
   // The storage keeps every decorated class; this is the only way to list them by name.
-  const byTarget = (getMetadataStorage() as unknown as { validationMetadatas?: Map<Function, Rule[]> }).validationMetadatas;
+  const byTarget = (getMetadataStorage() as unknown as { validationMetadatas?: Map<Class, Rule[]> }).validationMetadatas;
   return byTarget ? [...byTarget.values()].flat() : [];
 }

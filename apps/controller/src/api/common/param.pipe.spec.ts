@@ -11,8 +11,8 @@ const reason = (value: unknown, type: 'param' | 'query', data = 'name'): string 
     return undefined;
   } catch (err) {
     assert.ok(err instanceof FieldValidationError);
-    assert.equal(err.details[0]!.field, data);
-    return err.details[0]!.message;
+    assert.equal(err.details[0].field, data);
+    return err.details[0].message;
   }
 };
 

@@ -3,10 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inputErrorOf, unavailableErrorOf } from './prisma-errors.js';
 
-const known = (code: string, pg?: string) => Object.assign(new Error('Invalid `prisma.volume.findUnique()` invocation: ...'), {
-  name: 'PrismaClientKnownRequestError', code,
-  meta: pg ? { driverAdapterError: { cause: { originalCode: pg, originalMessage: 'invalid byte sequence for encoding "UTF8": 0x00' } } } : {},
-});
+const known = (code: string, pg?: string) =>
+  Object.assign(new Error('Invalid `prisma.volume.findUnique()` invocation: ...'), {
+    name: 'PrismaClientKnownRequestError',
+    code,
+    meta: pg ? { driverAdapterError: { cause: { originalCode: pg, originalMessage: 'invalid byte sequence for encoding "UTF8": 0x00' } } } : {},
+  });
 
 test('data exceptions from Postgres are 400 without the query text', () => {
   const e = inputErrorOf(known('P2039', '22021'))!;

@@ -6,12 +6,19 @@
  * message never carries Prisma's text, which quotes the query.
  */
 
-export interface InputError { status: number; message: string }
+export interface InputError {
+  status: number;
+  message: string;
+}
 
 /** Prisma codes that mean "this input does not fit" (https://www.prisma.io/docs/orm/reference/error-reference). */
 const BAD_VALUE = new Set(['P2000', 'P2005', 'P2006', 'P2007', 'P2011', 'P2012', 'P2019', 'P2020', 'P2033']);
 
-interface PrismaLike { name?: string; code?: string; meta?: { driverAdapterError?: { cause?: { originalCode?: string; code?: string; originalMessage?: string } } } }
+interface PrismaLike {
+  name?: string;
+  code?: string;
+  meta?: { driverAdapterError?: { cause?: { originalCode?: string; code?: string; originalMessage?: string } } };
+}
 
 export function inputErrorOf(err: unknown): InputError | undefined {
   const e = err as PrismaLike | null;

@@ -7,9 +7,13 @@
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // C0 controls except NUL (reported on its own), DEL and the C1 controls.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
 const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
 
-export interface TextRules { allowControl: boolean; maxLength?: number }
+export interface TextRules {
+  allowControl: boolean;
+  maxLength?: number;
+}
 
 export function textProblem(s: string, rules: TextRules): string | undefined {
   if (s.includes('\0')) return 'contains a NUL character';

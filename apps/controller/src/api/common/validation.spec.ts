@@ -26,8 +26,14 @@ test('a valid service passes and keeps its fields', async () => {
 });
 
 test('each bad field is named once', async () => {
-  assert.deepEqual(await fields({ name: '-x', image: 'a b', replicas: -1, env: ['novalue'], network: 'bad net!', extra: true }, CreateServiceDto),
-    ['env', 'extra', 'image', 'name', 'network', 'replicas']);
+  assert.deepEqual(await fields({ name: '-x', image: 'a b', replicas: -1, env: ['novalue'], network: 'bad net!', extra: true }, CreateServiceDto), [
+    'env',
+    'extra',
+    'image',
+    'name',
+    'network',
+    'replicas',
+  ]);
   assert.deepEqual(await fields({ replicas: 'many' }, ScaleServiceDto), ['replicas']);
   assert.deepEqual(await fields({ replicas: 10001 }, ScaleServiceDto), ['replicas']);
   assert.deepEqual(await fields({ image: 'busybox', name: 'bad name', autoRemove: 'yes' }, CreateContainerDto), ['autoRemove', 'name']);

@@ -6,7 +6,10 @@
 import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ValidateIf } from 'class-validator';
 
-export interface FieldError { field: string; message: string }
+export interface FieldError {
+  field: string;
+  message: string;
+}
 
 export function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   const seen = new Set<string>();

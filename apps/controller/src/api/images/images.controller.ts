@@ -15,22 +15,33 @@ import { BerthConfig } from '../../config/berth-config.js';
 import { RegistryClient } from '../../registry/registry-access.module.js';
 
 export class PullDto {
-  @IsString() @MaxLength(255) @Matches(/^\S+$/, { message: 'image must be an image reference without spaces' })
+  @IsString()
+  @MaxLength(255)
+  @Matches(/^\S+$/, { message: 'image must be an image reference without spaces' })
   image!: string;
 
-  @Optional() @IsString() @MaxLength(253)
+  @Optional()
+  @IsString()
+  @MaxLength(253)
   node?: string;
 }
 
 export class PruneDto {
-  @Optional() @IsString() @MaxLength(253)
+  @Optional()
+  @IsString()
+  @MaxLength(253)
   node?: string;
 }
 
 @Injectable()
 export class ImagesService {
-  constructor(private readonly config: BerthConfig, private readonly registry: RegistryClient, private readonly nodes: NodeStore,
-    private readonly router: NodeRouter, private readonly pullAuth: PullAuthResolver) {}
+  constructor(
+    private readonly config: BerthConfig,
+    private readonly registry: RegistryClient,
+    private readonly nodes: NodeStore,
+    private readonly router: NodeRouter,
+    private readonly pullAuth: PullAuthResolver,
+  ) {}
 
   private async targets(ref?: string): Promise<Array<{ id: string; hostname: string }>> {
     if (ref) return [await this.nodes.resolve(ref)];
@@ -49,34 +60,38 @@ export class ImagesService {
     res.status(200).setHeader('content-type', 'application/x-ndjson');
     res.flushHeaders();
     const send = (o: object) => res.write(`${JSON.stringify(o)}\n`);
-    await Promise.all(nodes.map(async (n) => {
-      try {
-        let digest = '';
-        for await (const c of this.router.stream<{ layers: LayerProgress[]; digest: string }>(n.id, { kind: 'pull', image, auth }, ctl.signal)) {
-          for (const l of c.layers) send({ node: n.hostname, ...l });
-          if (c.digest) digest = c.digest;
+    await Promise.all(
+      nodes.map(async (n) => {
+        try {
+          let digest = '';
+          for await (const c of this.router.stream<{ layers: LayerProgress[]; digest: string }>(n.id, { kind: 'pull', image, auth }, ctl.signal)) {
+            for (const l of c.layers) send({ node: n.hostname, ...l });
+            if (c.digest) digest = c.digest;
+          }
+          send({ node: n.hostname, status: 'done', image, digest });
+        } catch (err) {
+          send({ node: n.hostname, error: (err as Error).message });
         }
-        send({ node: n.hostname, status: 'done', image, digest });
-      } catch (err) {
-        send({ node: n.hostname, error: (err as Error).message });
-      }
-    }));
+      }),
+    );
     res.end();
   }
 
   /** prune removes unused images on every ready node (or one). */
   async prune(node?: string) {
     const nodes = await this.targets(node);
-    return Promise.all(nodes.map(async (n) => {
-      try {
-        for await (const r of this.router.stream<{ removedImages: string[]; bytesFreed: number }>(n.id, { kind: 'prune' }, AbortSignal.timeout(120_000))) {
-          return { node: n.hostname, ...r };
+    return Promise.all(
+      nodes.map(async (n) => {
+        try {
+          for await (const r of this.router.stream<{ removedImages: string[]; bytesFreed: number }>(n.id, { kind: 'prune' }, AbortSignal.timeout(120_000))) {
+            return { node: n.hostname, ...r };
+          }
+          return { node: n.hostname, error: 'no answer' };
+        } catch (err) {
+          return { node: n.hostname, error: (err as Error).message };
         }
-        return { node: n.hostname, error: 'no answer' };
-      } catch (err) {
-        return { node: n.hostname, error: (err as Error).message };
-      }
-    }));
+      }),
+    );
   }
 
   async list() {
@@ -94,12 +109,19 @@ export class ImagesService {
   }
 }
 
-@ApiTags('images') @ApiBearerAuth()
+@ApiTags('images')
+@ApiBearerAuth()
 @Controller('images')
 export class ImagesController {
   constructor(private readonly svc: ImagesService) {}
 
-  @Get() list() { return this.svc.list(); }
-  @Post('pull') pull(@Body() dto: PullDto, @Req() req: Request, @Res() res: Response) { return this.svc.pull(dto, req, res); }
-  @Post('prune') @HttpCode(200) prune(@Body() dto: PruneDto) { return this.svc.prune(dto.node); }
+  @Get() list() {
+    return this.svc.list();
+  }
+  @Post('pull') pull(@Body() dto: PullDto, @Req() req: Request, @Res() res: Response) {
+    return this.svc.pull(dto, req, res);
+  }
+  @Post('prune') @HttpCode(200) prune(@Body() dto: PruneDto) {
+    return this.svc.prune(dto.node);
+  }
 }

@@ -20,11 +20,16 @@ export class NodesService {
   }
 }
 
-@ApiTags('nodes') @ApiBearerAuth()
+@ApiTags('nodes')
+@ApiBearerAuth()
 @Controller('nodes')
 export class NodesController {
   constructor(private readonly svc: NodesService) {}
 
-  @Get() list() { return this.svc.list(); }
-  @Get(':id') get(@Param('id', RefPipe) id: string) { return this.svc.get(id); }
+  @Get() list() {
+    return this.svc.list();
+  }
+  @Get(':id') get(@Param('id', RefPipe) id: string) {
+    return this.svc.get(id);
+  }
 }

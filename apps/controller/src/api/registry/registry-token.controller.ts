@@ -16,10 +16,14 @@ import { basicCredentials, parsePasswordGrant, scopeList, type Credentials } fro
 @ApiTags('registry')
 @Controller('registry')
 export class RegistryTokenController {
-  constructor(private readonly auth: RegistryAuthService, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly auth: RegistryAuthService,
+    private readonly config: BerthConfig,
+  ) {}
 
   private checkService(service: unknown): void {
     if (service !== undefined && service !== this.config.registryService) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the query value is echoed whatever its shape
       throw new BadRequestException(`service must be "${this.config.registryService}", got "${String(service).slice(0, 64)}"`);
     }
   }
@@ -30,14 +34,17 @@ export class RegistryTokenController {
     return { access, token: await this.auth.issue(caller.name || 'anonymous', access) };
   }
 
-  @Public() @Get('token')
+  @Public()
+  @Get('token')
   async token(@Req() req: Request) {
     this.checkService(req.query.service);
     const { token } = await this.grant(basicCredentials(req.headers.authorization), scopeList(req.query.scope));
     return { token: token.token, access_token: token.token, expires_in: token.expiresIn, issued_at: token.issuedAt };
   }
 
-  @Public() @Post('token') @HttpCode(200)
+  @Public()
+  @Post('token')
+  @HttpCode(200)
   async oauthToken(@Body() body: unknown) {
     const grant = parsePasswordGrant(body);
     this.checkService(grant.service);
@@ -45,7 +52,8 @@ export class RegistryTokenController {
     return { access_token: token.token, expires_in: token.expiresIn, issued_at: token.issuedAt, scope: access.map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`).join(' ') };
   }
 
-  @Public() @Get('jwks')
+  @Public()
+  @Get('jwks')
   jwks() {
     return this.auth.jwks();
   }

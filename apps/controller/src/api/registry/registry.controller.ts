@@ -55,24 +55,53 @@ export class RegistryAccessApi {
   }
 }
 
-@ApiTags('registry') @ApiBearerAuth()
+@ApiTags('registry')
+@ApiBearerAuth()
 @Controller('registry')
 export class RegistryController {
-  constructor(private readonly api: RegistryAccessApi, private readonly creds: CredentialsService, private readonly registry: RegistryClient) {}
+  constructor(
+    private readonly api: RegistryAccessApi,
+    private readonly creds: CredentialsService,
+    private readonly registry: RegistryClient,
+  ) {}
 
-  @Get('users') users() { return this.api.users(); }
-  @Post('users') addUser(@Body() dto: CreateUserDto) { return this.api.addUser(dto); }
-  @Put('users/:name/password') @HttpCode(204) setPassword(@Param('name') name: string, @Body() dto: PasswordDto) { return this.api.setPassword(name, dto); }
-  @Delete('users/:name') @HttpCode(204) removeUser(@Param('name') name: string) { return this.api.removeUser(name); }
+  @Get('users') users() {
+    return this.api.users();
+  }
+  @Post('users') addUser(@Body() dto: CreateUserDto) {
+    return this.api.addUser(dto);
+  }
+  @Put('users/:name/password') @HttpCode(204) setPassword(@Param('name') name: string, @Body() dto: PasswordDto) {
+    return this.api.setPassword(name, dto);
+  }
+  @Delete('users/:name') @HttpCode(204) removeUser(@Param('name') name: string) {
+    return this.api.removeUser(name);
+  }
 
-  @Get('repositories') repos() { return this.api.repos(); }
-  @Put('repositories/:repo/visibility') setVisibility(@Param('repo') repo: string, @Body() dto: VisibilityDto) { return this.api.setVisibility(repo, dto); }
-  @Put('repositories/:repo/grants/:user') @HttpCode(204) grant(@Param('repo') repo: string, @Param('user') user: string, @Body() dto: GrantDto) { return this.api.grant(repo, user, dto.actions); }
-  @Delete('repositories/:repo/grants/:user') @HttpCode(204) revoke(@Param('repo') repo: string, @Param('user') user: string) { return this.api.grant(repo, user, []); }
+  @Get('repositories') repos() {
+    return this.api.repos();
+  }
+  @Put('repositories/:repo/visibility') setVisibility(@Param('repo') repo: string, @Body() dto: VisibilityDto) {
+    return this.api.setVisibility(repo, dto);
+  }
+  @Put('repositories/:repo/grants/:user') @HttpCode(204) grant(@Param('repo') repo: string, @Param('user') user: string, @Body() dto: GrantDto) {
+    return this.api.grant(repo, user, dto.actions);
+  }
+  @Delete('repositories/:repo/grants/:user') @HttpCode(204) revoke(@Param('repo') repo: string, @Param('user') user: string) {
+    return this.api.grant(repo, user, []);
+  }
 
-  @Get('credentials') credentials() { return this.creds.list(); }
-  @Put('credentials') @HttpCode(204) putCredential(@Body() dto: CredentialDto) { return this.creds.put(dto.registry, dto.username, dto.password); }
-  @Delete('credentials/:registry') @HttpCode(204) removeCredential(@Param('registry') registry: string) { return this.creds.remove(registry); }
+  @Get('credentials') credentials() {
+    return this.creds.list();
+  }
+  @Put('credentials') @HttpCode(204) putCredential(@Body() dto: CredentialDto) {
+    return this.creds.put(dto.registry, dto.username, dto.password);
+  }
+  @Delete('credentials/:registry') @HttpCode(204) removeCredential(@Param('registry') registry: string) {
+    return this.creds.remove(registry);
+  }
 
-  @Post('gc') @HttpCode(200) gc() { return this.registry.gc(); }
+  @Post('gc') @HttpCode(200) gc() {
+    return this.registry.gc();
+  }
 }

@@ -11,13 +11,17 @@ const field = (body: unknown): string => {
     return '';
   } catch (err) {
     assert.ok(err instanceof FieldValidationError, String(err));
-    return err.details[0]!.message;
+    return err.details[0].message;
   }
 };
 
 test('a form or JSON password grant is read, scopes may repeat', () => {
-  assert.deepEqual(parsePasswordGrant({ grant_type: 'password', username: 'u', password: 'p', scope: ['repository:a:pull', 'repository:b:pull'], service: 'berth-registry' }),
-    { username: 'u', password: 'p', service: 'berth-registry', scopes: ['repository:a:pull', 'repository:b:pull'] });
+  assert.deepEqual(parsePasswordGrant({ grant_type: 'password', username: 'u', password: 'p', scope: ['repository:a:pull', 'repository:b:pull'], service: 'berth-registry' }), {
+    username: 'u',
+    password: 'p',
+    service: 'berth-registry',
+    scopes: ['repository:a:pull', 'repository:b:pull'],
+  });
 });
 
 test('a missing or non-object body and bad fields are 400s naming the field', () => {

@@ -8,8 +8,14 @@ import { UnauthorizedException } from '@nestjs/common';
 import { fieldError } from '../common/validation.js';
 import { textProblem } from '../common/text-check.js';
 
-export interface Credentials { username: string; password: string }
-export interface PasswordGrant extends Credentials { service: unknown; scopes: string[] }
+export interface Credentials {
+  username: string;
+  password: string;
+}
+export interface PasswordGrant extends Credentials {
+  service: unknown;
+  scopes: string[];
+}
 
 const BODY_SHAPE = 'must be a form (application/x-www-form-urlencoded) or a JSON object with grant_type, username and password';
 
@@ -49,7 +55,7 @@ export function basicCredentials(header: string | undefined): Credentials | unde
   if (!header) return undefined;
   const m = /^Basic\s+(\S+)$/i.exec(header);
   if (!m) throw new UnauthorizedException('the token endpoint takes Basic credentials or none');
-  const raw = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const raw = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = raw.indexOf(':');
   if (colon < 0) throw new UnauthorizedException('malformed Basic credentials (expected base64 of user:password)');
   const username = raw.slice(0, colon);

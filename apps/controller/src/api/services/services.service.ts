@@ -16,9 +16,14 @@ import type { CreateServiceDto, ScaleServiceDto } from './service.dto.js';
 @Injectable()
 export class ServicesService {
   constructor(
-    private readonly services: ServiceStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
-    private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
-    private readonly attachments: AttachmentsService, private readonly volumes: VolumesService,
+    private readonly services: ServiceStore,
+    private readonly tasks: TaskStore,
+    private readonly queue: JobQueue,
+    private readonly router: NodeRouter,
+    private readonly config: BerthConfig,
+    private readonly logs: LogStreamer,
+    private readonly attachments: AttachmentsService,
+    private readonly volumes: VolumesService,
     private readonly allocator: AllocatorService,
   ) {}
 
@@ -29,7 +34,10 @@ export class ServicesService {
     const endpointMode = dto.endpointMode ?? 'vip';
     // A virtual IP is for networks with names (a resolver).
     const named = user.some((n) => hasResolver(n.driver));
-    const s = await this.services.create({ name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, endpointMode }, endpointMode === 'vip' && named ? this.allocator.vip(this.config.vipPool) : undefined);
+    const s = await this.services.create(
+      { name: dto.name, image, replicas: dto.replicas, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, endpointMode },
+      endpointMode === 'vip' && named ? this.allocator.vip(this.config.vipPool) : undefined,
+    );
     await this.queue.reconcileService(s.id);
     return mapService({ ...s, running: 0 });
   }
@@ -63,6 +71,11 @@ export class ServicesService {
   async streamLogs(ref: string, follow: boolean, tail: number, req: Request, res: Response): Promise<void> {
     const s = await this.services.resolve(ref);
     const tasks = await this.tasks.list({ serviceId: s.id, all: false });
-    await this.logs.stream(tasks.map((t) => ({ nodeId: t.nodeId, taskId: t.id, prefix: `${s.name}.${t.slot}@${t.node?.hostname ?? '?'} | ` })), { follow, tail }, req, res);
+    await this.logs.stream(
+      tasks.map((t) => ({ nodeId: t.nodeId, taskId: t.id, prefix: `${s.name}.${t.slot}@${t.node?.hostname ?? '?'} | ` })),
+      { follow, tail },
+      req,
+      res,
+    );
   }
 }

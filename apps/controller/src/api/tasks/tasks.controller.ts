@@ -8,7 +8,11 @@ import { boolQuery } from '../common/query.js';
 
 @Injectable()
 export class TasksService {
-  constructor(private readonly tasks: TaskStore, private readonly services: ServiceStore, private readonly nodes: NodeStore) {}
+  constructor(
+    private readonly tasks: TaskStore,
+    private readonly services: ServiceStore,
+    private readonly nodes: NodeStore,
+  ) {}
 
   async list(service: string | undefined, node: string | undefined, all: boolean) {
     const serviceId = service ? (await this.services.resolve(service)).id : undefined;
@@ -21,11 +25,16 @@ export class TasksService {
   }
 }
 
-@ApiTags('tasks') @ApiBearerAuth()
+@ApiTags('tasks')
+@ApiBearerAuth()
 @Controller('tasks')
 export class TasksController {
   constructor(private readonly svc: TasksService) {}
 
-  @Get() list(@Query('service') service?: string, @Query('node') node?: string, @Query('all') all?: string) { return this.svc.list(service, node, boolQuery(all, 'all')); }
-  @Get(':id') get(@Param('id', RefPipe) id: string) { return this.svc.get(id); }
+  @Get() list(@Query('service') service?: string, @Query('node') node?: string, @Query('all') all?: string) {
+    return this.svc.list(service, node, boolQuery(all, 'all'));
+  }
+  @Get(':id') get(@Param('id', RefPipe) id: string) {
+    return this.svc.get(id);
+  }
 }

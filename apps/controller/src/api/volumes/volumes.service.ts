@@ -30,18 +30,34 @@ function checkLocalOptions(o: Record<string, string>, field: string): void {
 
 export function viewVolume(v: Volume, users?: number, hostnames: Map<string, string> = new Map()) {
   return {
-    name: v.name, driver: v.driver, scope: v.scope, options: v.options ?? {}, labels: v.labels ?? {}, nodeId: v.nodeId ?? '', node: v.nodeId ? hostnames.get(v.nodeId) ?? v.nodeId : '',
-    anonymous: v.anonymous, createdAt: v.createdAt.toISOString(), ...(users !== undefined ? { inUse: users } : {}),
+    name: v.name,
+    driver: v.driver,
+    scope: v.scope,
+    options: v.options ?? {},
+    labels: v.labels ?? {},
+    nodeId: v.nodeId ?? '',
+    node: v.nodeId ? (hostnames.get(v.nodeId) ?? v.nodeId) : '',
+    anonymous: v.anonymous,
+    createdAt: v.createdAt.toISOString(),
+    ...(users !== undefined ? { inUse: users } : {}),
   };
 }
 
-export interface CreateVolume { name?: string; driver?: string; options?: Record<string, string>; labels?: Record<string, string> }
+export interface CreateVolume {
+  name?: string;
+  driver?: string;
+  options?: Record<string, string>;
+  labels?: Record<string, string>;
+}
 
 @Injectable()
 export class VolumesService {
   constructor(
-    private readonly store: VolumeStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore,
-    private readonly nodes: NodeStore, private readonly router: NodeRouter,
+    private readonly store: VolumeStore,
+    private readonly containers: ContainerStore,
+    private readonly tasks: TaskStore,
+    private readonly nodes: NodeStore,
+    private readonly router: NodeRouter,
   ) {}
 
   /** plugins: the volume plugins ready nodes report, with their scope. */
@@ -100,7 +116,9 @@ export class VolumesService {
   /** removeData asks the volume's node to delete its data; a node that cannot be asked fails the removal unless forced. */
   private async removeData(v: Volume, force: boolean): Promise<void> {
     // A local volume's data is on its node (none: never used); a global plugin's is reached from any node with the plugin.
-    const node = v.nodeId ?? (v.scope === 'global' ? (await this.nodes.list()).find((n) => n.status === 'ready' && ((n.volumePlugins ?? []) as Array<{ name: string }>).some((p) => p.name === v.driver))?.id : undefined);
+    const node =
+      v.nodeId ??
+      (v.scope === 'global' ? (await this.nodes.list()).find((n) => n.status === 'ready' && ((n.volumePlugins ?? []) as Array<{ name: string }>).some((p) => p.name === v.driver))?.id : undefined);
     if (!node) {
       if (v.scope === 'global' && !force) throw new ConflictError(`volume ${v.name}: no ready node has its driver ${v.driver} to delete the data; retry later, or force`);
       return;
@@ -137,7 +155,10 @@ export class VolumesService {
     for (const v of await this.store.byNames(names)) {
       if (!v.anonymous || (await this.store.usersOf(v.name))) continue;
       for (let i = 0; i < ANON_REMOVE_TRIES; i++) {
-        const done = await this.remove(v.name).then(() => true, () => false);
+        const done = await this.remove(v.name).then(
+          () => true,
+          () => false,
+        );
         if (done) break;
         await new Promise((r) => setTimeout(r, ANON_REMOVE_PAUSE_MS));
       }
@@ -160,10 +181,10 @@ export class VolumesService {
     const borrowed: Mount[] = [];
     for (const ref of volumesFrom) {
       const [name, mode] = ref.split(':');
-      const src = await this.containers.resolve(name!);
+      const src = await this.containers.resolve(name);
       const t = src.task;
       if (!t?.nodeId) throw new ConflictError(`container ${src.name} has not been placed on a node yet; --volumes-from needs its node`);
-      if (pinnedNode && pinnedNode !== t.nodeId) throw fieldError('volumesFrom', 'the containers given run on different nodes; a container can only share one node\'s volumes');
+      if (pinnedNode && pinnedNode !== t.nodeId) throw fieldError('volumesFrom', "the containers given run on different nodes; a container can only share one node's volumes");
       pinnedNode = t.nodeId;
       for (const m of asMounts(t.mounts)) {
         if (m.type === 'tmpfs') continue;
@@ -178,9 +199,10 @@ export class VolumesService {
       if (!m.source) continue;
       const existing = (await this.store.byNames([m.source]))[0];
       if (existing && existing.driver !== m.volumeDriver) throw new ConflictError(`volume ${m.source} exists with driver ${existing.driver}, not ${m.volumeDriver}`);
-      if (!existing) await this.store.create({ name: m.source, driver: m.volumeDriver, scope, options: m.volumeOptions ?? {}, labels: {} }).catch((err: Error) => {
-        if (!(err instanceof ConflictError)) throw err;
-      });
+      if (!existing)
+        await this.store.create({ name: m.source, driver: m.volumeDriver, scope, options: m.volumeOptions ?? {}, labels: {} }).catch((err: Error) => {
+          if (!(err instanceof ConflictError)) throw err;
+        });
     }
     const targets = new Set(own.map((m) => m.target));
     const all = [...own, ...borrowed.filter((m) => !targets.has(m.target))];

@@ -42,7 +42,12 @@ test('packContext writes a tar with those entries, its digest and size', async (
       s.resume();
       s.on('end', next);
     });
-    await new Promise<void>((resolve, reject) => createReadStream(packed.file).pipe(ex).on('finish', () => resolve()).on('error', reject));
+    await new Promise<void>((resolve, reject) =>
+      createReadStream(packed.file)
+        .pipe(ex)
+        .on('finish', () => resolve())
+        .on('error', reject),
+    );
     assert.deepEqual(names, ['file:.dockerignore', 'file:Dockerfile', 'symlink:link->src/a.ts', 'directory:src', 'file:src/a.ts', 'file:src/gen/keep.js']);
     assert.match(packed.digest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(packed.files, 6);

@@ -56,13 +56,17 @@ export async function packContext(dir: string, dockerfile: string): Promise<Pack
   const pack = tar.pack();
   const hash = createHash('sha256');
   let size = 0;
-  const written = pipeline(pack, async function* (src) {
-    for await (const chunk of src as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-      yield chunk;
-    }
-  }, createWriteStream(file));
+  const written = pipeline(
+    pack,
+    async function* (src) {
+      for await (const chunk of src as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(file),
+  );
   for (const r of entries) {
     const full = path.join(dir, r);
     const s = await lstat(full);

@@ -5,7 +5,7 @@
  */
 import { BerthConfig, ConfigError } from './config/berth-config.js';
 import { createControllerApp } from './bootstrap.js';
-import { watchLoopLag } from '../../../libs/common/src/index.js';
+import { watchLoopLag } from '#libs/common';
 
 /** SHUTDOWN_LIMIT_MS: how long a replica may take to close its connections and queue workers. */
 const SHUTDOWN_LIMIT_MS = 10_000;

@@ -9,7 +9,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BuildOutput, BuildRequest } from '../../../../libs/proto/messages.js';
+import type { BuildOutput, BuildRequest } from '#libs/proto/messages.js';
 import type { ImageService } from '../images/image-service.js';
 import { RegistryClient } from '../images/registry-client.js';
 import { unpackLayer } from '../images/unpack.js';

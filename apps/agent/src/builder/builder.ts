@@ -15,7 +15,7 @@ import path from 'node:path';
 import { ImageService, type LocalImage } from '../images/image-service.js';
 import type { PullCredentials } from '../images/registry-client.js';
 import { MediaType, parseImageRef, validateDigest, type ImageConfig } from '../images/oci.js';
-import { fileBody, pushBlob, PushError } from '../../../../libs/oci/src/index.js';
+import { fileBody, pushBlob, PushError } from '#libs/oci';
 import { DockerfileError, parseDockerfile, stagesFor, type Instruction, type Stage } from './dockerfile.js';
 import { expand, ExpandError } from './expand.js';
 import { layerFromUpper } from './diff.js';

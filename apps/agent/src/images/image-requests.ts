@@ -3,7 +3,7 @@
  * with per-layer progress streamed back in batches (`berth image pull`),
  * and a prune of unused images (`berth image prune`).
  */
-import type { LayerProgress, PruneResult, PullProgress, PullRequest } from '../../../../libs/proto/messages.js';
+import type { LayerProgress, PruneResult, PullProgress, PullRequest } from '#libs/proto/messages.js';
 import type { ImageService } from './image-service.js';
 import type { ImageGc } from './image-gc.js';
 

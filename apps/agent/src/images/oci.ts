@@ -3,5 +3,5 @@ export {
   MANIFEST_ACCEPT, MediaType, parseManifest, parseImageConfig, selectPlatform, digestOf,
   validateDigest, isValidDigest, digestPath, digestHex, InvalidDigestError, ConfigInvalidError, ManifestInvalidError,
   type ImageManifest, type ImageConfig, type Descriptor,
-} from '../../../../libs/oci/src/index.js';
-export { parseImageRef, formatImageRef, type ImageRef } from '../../../../libs/common/src/index.js';
+} from '#libs/oci';
+export { parseImageRef, formatImageRef, type ImageRef } from '#libs/common';

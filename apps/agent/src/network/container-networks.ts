@@ -7,7 +7,7 @@
  * LiveAttachments, which the worker keeps in the container's metadata so it
  * can detach or restore exactly that after an agent restart.
  */
-import type { NetworkAttachment, TaskSpec } from '../../../../libs/proto/messages.js';
+import type { NetworkAttachment, TaskSpec } from '#libs/proto/messages.js';
 import type { AttachOptions, NetworkDriver, NetworkRegistry } from './network-driver.js';
 import { run } from '../exec/run.js';
 

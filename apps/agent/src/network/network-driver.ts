@@ -20,7 +20,7 @@
  * index.ts (USER_DRIVERS): a new kind is one file implementing this
  * interface plus one entry there.
  */
-import type { PortMapping } from '../../../../libs/proto/messages.js';
+import type { PortMapping } from '#libs/proto/messages.js';
 
 export type { PortMapping };
 

@@ -20,7 +20,7 @@ import { BridgeDriver, deleteRule, ensureRule, type BridgeConfig } from './bridg
 import type { CniAdapter, CniConfList } from './cni.adapter.js';
 import type { AttachOptions, Peer } from './network-driver.js';
 import { RuntimeError } from '../errors.js';
-import { macFor } from '../../../../libs/common/src/index.js';
+import { macFor } from '#libs/common';
 
 /** MTU: 1500 less the VXLAN encapsulation (50 bytes). */
 const MTU = 1450;

@@ -1,6 +1,6 @@
 /** Host facts reported in NodeDescription: hostname, cpus, memory, labels, address, volume plugins. */
 import os from 'node:os';
-import type { NodeDescription } from '../../../../libs/proto/messages.js';
+import type { NodeDescription } from '#libs/proto/messages.js';
 
 export const AGENT_VERSION = '0.1.0';
 

@@ -11,7 +11,7 @@
  * character split across records or reads is never mangled.
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { LogLine } from '../../../../libs/proto/messages.js';
+import type { LogLine } from '#libs/proto/messages.js';
 
 export interface CriRecord { timeMs: number; stream: string; partial: boolean; text: Buffer }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { LogLine } from '../../../../libs/proto/messages.js';
+import type { LogLine } from '#libs/proto/messages.js';
 import { readLogs } from './logs.js';
 
 const TS = '2026-11-22T00:00:00.000000000+00:00';

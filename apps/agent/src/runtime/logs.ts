@@ -8,7 +8,7 @@
  * and the file is drained, or the signal aborts.
  */
 import { open } from 'node:fs/promises';
-import type { LogLine } from '../../../../libs/proto/messages.js';
+import type { LogLine } from '#libs/proto/messages.js';
 import { LineAssembler, parseCriLine, RecordSplitter } from './cri-log.js';
 
 /** FOLLOW_POLL_MS: how often a followed log is checked for new bytes. */

@@ -40,7 +40,7 @@
  * test/conformance/runtime.conformance.ts is the contract in executable form:
  * every implementation (runc/, and the fake in test/fixtures/) passes it.
  */
-import type { LogLine } from '../../../../libs/proto/messages.js';
+import type { LogLine } from '#libs/proto/messages.js';
 import type { ImageConfig } from '../images/oci.js';
 
 export type ContainerState = 'absent' | 'prepared' | 'created' | 'running' | 'exited';

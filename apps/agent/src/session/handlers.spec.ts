@@ -2,9 +2,9 @@
 // the stream and reaches the host only through the worker; stale assignment sets and unknown kinds are dropped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentMessage, ControllerMessage, TaskSpec } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, ControllerMessage, TaskSpec } from '#libs/proto/messages.js';
 import type { Worker } from '../worker/worker.js';
-import { dispatchMessage } from '../../../../libs/proto/dispatch.js';
+import { dispatchMessage } from '#libs/proto/dispatch.js';
 import { controllerHandlers, type Stream } from './handlers.js';
 
 /** message: a decoded controller message of one kind (the oneof case named in msg). */

@@ -6,8 +6,8 @@
  * reaches this host only through the Worker (and the build and image
  * services for those requests).
  */
-import type { AgentMessage, BuildOutput, ControllerMessage, PruneResult, PullProgress } from '../../../../libs/proto/messages.js';
-import type { MessageBody, MessageHandlers } from '../../../../libs/proto/dispatch.js';
+import type { AgentMessage, BuildOutput, ControllerMessage, PruneResult, PullProgress } from '#libs/proto/messages.js';
+import type { MessageBody, MessageHandlers } from '#libs/proto/dispatch.js';
 import type { BuildService } from '../builder/build-service.js';
 import type { ImageRequests } from '../images/image-requests.js';
 import type { Worker } from '../worker/worker.js';

@@ -7,8 +7,8 @@
 import tls from 'node:tls';
 import { createHash, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { loadDispatcher } from '../../../../libs/proto/loader.js';
-import type { JoinResponse, NodeDescription } from '../../../../libs/proto/messages.js';
+import { loadDispatcher } from '#libs/proto/loader.js';
+import type { JoinResponse, NodeDescription } from '#libs/proto/messages.js';
 import type { Identity } from '../state/state-db.js';
 
 /** CONNECT_TIMEOUT_MS bounds the TLS probe and the Join call. */
@@ -53,7 +53,7 @@ export function fetchPinnedCA(addr: string, caDigest: string): Promise<string> {
 
 export async function join(addr: string, token: string, description: NodeDescription): Promise<Identity> {
   // The X.509 library is needed once in an agent's life: load it only to join.
-  const { createCSR, generateKeyPair, parseJoinToken } = await import('../../../../libs/pki/src/index.js');
+  const { createCSR, generateKeyPair, parseJoinToken } = await import('#libs/pki');
   let pinned: { caDigest: string };
   try {
     pinned = parseJoinToken(token);

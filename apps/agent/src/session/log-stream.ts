@@ -4,7 +4,7 @@
  * a partial chunk sent after LOG_FLUSH_MS of quiet, and a last chunk with
  * eof (and the error, if reading failed).
  */
-import type { AgentMessage, LogLine, LogRequest } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, LogLine, LogRequest } from '#libs/proto/messages.js';
 import type { Worker } from '../worker/worker.js';
 
 /** LOG_CHUNK_LINES / LOG_CHUNK_BYTES bound one LogChunk message. */

@@ -7,15 +7,15 @@
  * the controller addresses.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadDispatcher } from '../../../../libs/proto/loader.js';
-import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
+import { loadDispatcher } from '#libs/proto/loader.js';
+import type { AgentMessage, ControllerMessage, NodeDescription, TaskStatus } from '#libs/proto/messages.js';
 import type { Identity } from '../state/state-db.js';
 import type { Worker } from '../worker/worker.js';
 import type { BuildService } from '../builder/build-service.js';
 import type { ImageRequests } from '../images/image-requests.js';
 import { Backoff, jittered } from './backoff.js';
 import { controllerHandlers, type HandlerDeps, type Stream } from './handlers.js';
-import { dispatchMessage } from '../../../../libs/proto/dispatch.js';
+import { dispatchMessage } from '#libs/proto/dispatch.js';
 
 /** STATUS_FLUSH_MS: status changes are batched this long before they go up. */
 const STATUS_FLUSH_MS = 20;

@@ -3,7 +3,7 @@
  * agent/storage.go): its identity and, per task, the last spec it was
  * given and the last status it reported. file.state-db.ts is the real one.
  */
-import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
+import type { TaskSpec, TaskStatus } from '#libs/proto/messages.js';
 
 export interface Identity {
   nodeId: string;

@@ -10,7 +10,7 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { VOLUME_NAME } from '../../../../libs/common/src/index.js';
+import { VOLUME_NAME } from '#libs/common';
 import { RuntimeError } from '../errors.js';
 import { mkdirMode } from '../fs/modes.js';
 import { run } from '../exec/run.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { advance } from './advance.js';
-import { TaskState as S } from '../../../../libs/common/src/index.js';
+import { TaskState as S } from '#libs/common';
 
 test('a running-desired task walks accept → prepare → start → wait', () => {
   assert.equal(advance(S.ASSIGNED, S.RUNNING), 'accept');

@@ -4,7 +4,7 @@
  * it names the single next action. The task manager performs it, reports
  * the new state, and asks again; states only ever move forward.
  */
-import { TaskState, isTerminal } from '../../../../libs/common/src/index.js';
+import { TaskState, isTerminal } from '#libs/common';
 
 export type Action = 'accept' | 'prepare' | 'start' | 'wait' | 'stop' | 'none';
 

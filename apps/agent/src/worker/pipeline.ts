@@ -12,7 +12,7 @@
  * restarted agent detaches and restores exactly what was attached.
  * docs/design/worker.md describes the whole.
  */
-import type { LogLine, OverlayPeers, TaskSpec } from '../../../../libs/proto/messages.js';
+import type { LogLine, OverlayPeers, TaskSpec } from '#libs/proto/messages.js';
 import { ContainerNotFoundError } from '../errors.js';
 import type { LiveAttachment } from '../network/index.js';
 import type { ContainerMetadata, ContainerStatus, LogOptions, Runtime } from '../runtime/index.js';

@@ -2,8 +2,8 @@
 // reaches it once prepared; one for a running container is applied in place and reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TaskState } from '../../../../libs/common/src/index.js';
-import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
+import { TaskState } from '#libs/common';
+import type { TaskSpec, TaskStatus } from '#libs/proto/messages.js';
 import type { TaskContainerStatus, TaskRunner } from './task-runner.js';
 import { TaskManager, statusOf } from './task-manager.js';
 

@@ -4,8 +4,8 @@
  * (e.g. desired state shutdown) interrupts a wait and re-drives. Errors of
  * prepare/start reject the task with the error text users see.
  */
-import type { TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
-import { TaskState, taskStateName, type TaskStateValue } from '../../../../libs/common/src/index.js';
+import type { TaskSpec, TaskStatus } from '#libs/proto/messages.js';
+import { TaskState, taskStateName, type TaskStateValue } from '#libs/common';
 import type { TaskRunner } from './task-runner.js';
 import { advance } from './advance.js';
 

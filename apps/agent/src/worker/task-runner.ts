@@ -12,7 +12,7 @@
  *   updateNetworks(spec)  connect / disconnect in place while it runs.
  *   remove(id)     stopped, networks detached, volumes let go, container gone.
  */
-import type { LogLine, TaskSpec } from '../../../../libs/proto/messages.js';
+import type { LogLine, TaskSpec } from '#libs/proto/messages.js';
 import type { ContainerStatus, LogOptions } from '../runtime/index.js';
 
 export interface ImageVolume { name: string; target: string }

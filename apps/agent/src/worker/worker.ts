@@ -7,8 +7,8 @@
  * only way to this host: logs, volume removal, overlay peers and the VIP
  * guard go through it to the pipeline.
  */
-import type { LogLine, OverlayPeers, TaskSpec, TaskStatus } from '../../../../libs/proto/messages.js';
-import { TaskState, isTerminal } from '../../../../libs/common/src/index.js';
+import type { LogLine, OverlayPeers, TaskSpec, TaskStatus } from '#libs/proto/messages.js';
+import { TaskState, isTerminal } from '#libs/common';
 import type { LogOptions } from '../runtime/index.js';
 import type { TaskPipeline } from './pipeline.js';
 import { withoutCredentials } from './steps/image.js';

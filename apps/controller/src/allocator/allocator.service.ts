@@ -6,7 +6,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { ConflictError, NetworkStore, type Network, type NewNetwork, type Tx } from '../store/store.module.js';
-import type { Attachment } from '../../../../libs/common/src/index.js';
+import type { Attachment } from '#libs/common';
 import { ExhaustedError } from './errors.js';
 import { allocateVip, withAddresses } from './in-transaction.js';
 import { pickVni } from './vni.js';

@@ -9,7 +9,7 @@
  */
 import { heldAddresses, heldVips, userNetwork } from '../store/network.store.js';
 import { lockIn, type Tx } from '../store/transactions.js';
-import { intToIp, ipToInt, isBuiltinNetwork, isClusterDriver, type Attachment } from '../../../../libs/common/src/index.js';
+import { intToIp, ipToInt, isBuiltinNetwork, isClusterDriver, type Attachment } from '#libs/common';
 import { ExhaustedError } from './errors.js';
 import { addressPool, pickAddress } from './ipam.js';
 import { pickVip } from './vip.js';

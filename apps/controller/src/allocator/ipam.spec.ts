@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExhaustedError } from './errors.js';
 import { addressPool, pickAddress } from './ipam.js';
-import { intToIp, ipToInt } from '../../../../libs/common/src/index.js';
+import { intToIp, ipToInt } from '#libs/common';
 
 const taken = (...ips: string[]) => new Set(ips.map(ipToInt));
 const pick = (pool: ReturnType<typeof addressPool>, held: Set<number>) => intToIp(pickAddress(pool, held));

@@ -4,7 +4,7 @@
  * lowest free address comes first, so a freed one is reused before a higher
  * one and equal inputs give equal picks.
  */
-import { formatCidr, ipToInt, parseCidr, type Cidr } from '../../../../libs/common/src/index.js';
+import { formatCidr, ipToInt, parseCidr, type Cidr } from '#libs/common';
 import { ExhaustedError } from './errors.js';
 
 /** AddressPool: where a network's task addresses come from. */

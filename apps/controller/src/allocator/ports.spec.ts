@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExhaustedError } from './errors.js';
 import { hasFreePort, pickPort } from './ports.js';
-import { RANDOM_PORTS } from '../../../../libs/common/src/index.js';
+import { RANDOM_PORTS } from '#libs/common';
 
 const { first, last } = RANDOM_PORTS;
 

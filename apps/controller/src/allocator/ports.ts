@@ -4,7 +4,7 @@
  * ports in use on the node ("tcp/8080" keys, as hostPortKey), the lowest free
  * one of RANDOM_PORTS, so a freed port is reused first.
  */
-import { RANDOM_PORTS } from '../../../../libs/common/src/index.js';
+import { RANDOM_PORTS } from '#libs/common';
 import { ExhaustedError } from './errors.js';
 
 function lowestFree(protocol: string, used: ReadonlySet<string>): number | undefined {

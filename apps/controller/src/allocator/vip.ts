@@ -3,7 +3,7 @@
  * cluster's pool (BERTH_VIP_POOL). Pure: given the pool and the VIPs held,
  * the lowest free host address of the pool.
  */
-import { intToIp, ipToInt, parseCidr } from '../../../../libs/common/src/index.js';
+import { intToIp, ipToInt, parseCidr } from '#libs/common';
 import { ExhaustedError } from './errors.js';
 import { pickAddress } from './ipam.js';
 

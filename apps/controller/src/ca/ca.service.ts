@@ -7,7 +7,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { CaStore } from '../store/store.module.js';
 import { BerthConfig } from '../config/berth-config.js';
-import { createCA, certDigest, certCommonName, issueKeyAndCert, signCSR, verifySignedBy, type CertAndKey } from '../../../../libs/pki/src/index.js';
+import { createCA, certDigest, certCommonName, issueKeyAndCert, signCSR, verifySignedBy, type CertAndKey } from '#libs/pki';
 
 @Injectable()
 export class CaService implements OnModuleInit {

@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { TokenStore } from '../store/store.module.js';
 import { BerthConfig } from '../config/berth-config.js';
-import { formatJoinToken, parseJoinToken } from '../../../../libs/pki/src/index.js';
+import { formatJoinToken, parseJoinToken } from '#libs/pki';
 import { CaService } from './ca.service.js';
 
 const ROLE = 'worker';

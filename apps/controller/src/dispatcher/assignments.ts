@@ -1,8 +1,8 @@
 /** The agent's view of tasks: task rows as the proto's TaskSpec, and the overlay peer tables. */
-import type { OverlayPeers, TaskSpec, TaskState } from '../../../../libs/proto/messages.js';
+import type { OverlayPeers, TaskSpec, TaskState } from '#libs/proto/messages.js';
 import type { Network, OverlayMember, TaskWithNames, Volume } from '../store/store.module.js';
 import { STOP_GRACE_MS } from './tunables.js';
-import { asAttachments, asMounts, parsePublish } from '../../../../libs/common/src/index.js';
+import { asAttachments, asMounts, parsePublish } from '#libs/common';
 
 export function taskName(t: Pick<TaskWithNames, 'service' | 'container' | 'slot' | 'id'>): string {
   if (t.service) return `${t.service.name}.${t.slot}`;

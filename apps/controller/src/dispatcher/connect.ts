@@ -13,7 +13,7 @@ import path from 'node:path';
 import { BerthConfig } from '../config/berth-config.js';
 import { CaService } from '../ca/ca.module.js';
 import { KEEPALIVE_MS, KEEPALIVE_TIMEOUT_MS } from './tunables.js';
-import { DISPATCHER_PACKAGE, DISPATCHER_PROTO, LOADER_OPTIONS, PROTO_ROOT } from '../../../../libs/proto/loader.js';
+import { DISPATCHER_PACKAGE, DISPATCHER_PROTO, LOADER_OPTIONS, PROTO_ROOT } from '#libs/proto/loader.js';
 
 export async function connectDispatcher(app: INestApplication): Promise<void> {
   const config = app.get(BerthConfig);

@@ -6,12 +6,12 @@
 import { Controller, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
 import { status, type ServerDuplexStream, type ServerUnaryCall } from '@grpc/grpc-js';
-import type { AgentMessage, ControllerMessageInput, JoinRequest, JoinResponse } from '../../../../libs/proto/messages.js';
+import type { AgentMessage, ControllerMessageInput, JoinRequest, JoinResponse } from '#libs/proto/messages.js';
 import { NetworkStore, NodeStore, TaskStore, VolumeStore } from '../store/store.module.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { CaService, JoinTokenService } from '../ca/ca.module.js';
-import { InvalidCsrError } from '../../../../libs/pki/src/index.js';
+import { InvalidCsrError } from '#libs/pki';
 import { NodeRouter } from './node-router.js';
 import { AgentSession } from './session.js';
 import { PullAuthResolver } from './pull-auth.js';

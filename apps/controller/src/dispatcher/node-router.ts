@@ -11,7 +11,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { BerthConfig } from '../config/berth-config.js';
-import type { BuildRequest, LogLine, PullAuth } from '../../../../libs/proto/messages.js';
+import type { BuildRequest, LogLine, PullAuth } from '#libs/proto/messages.js';
 import { REMOTE_LOG_ANSWER_MS, SESSION_KEY_TTL_FACTOR } from './tunables.js';
 
 export class NodeUnavailableError extends Error {

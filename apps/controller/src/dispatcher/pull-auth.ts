@@ -7,8 +7,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BerthConfig } from '../config/berth-config.js';
 import { CredentialsService, RegistryAuthService } from '../registry/registry-access.module.js';
-import { parseImageRef } from '../../../../libs/common/src/index.js';
-import type { PullAuth } from '../../../../libs/proto/messages.js';
+import { parseImageRef } from '#libs/common';
+import type { PullAuth } from '#libs/proto/messages.js';
 
 export type { PullAuth };
 

@@ -9,15 +9,15 @@
  */
 import { Logger } from '@nestjs/common';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { AgentMessage, ControllerMessageInput, NodeDescription, TaskStatus } from '../../../../libs/proto/messages.js';
-import { dispatchMessage, type MessageHandlers } from '../../../../libs/proto/dispatch.js';
+import type { AgentMessage, ControllerMessageInput, NodeDescription, TaskStatus } from '#libs/proto/messages.js';
+import { dispatchMessage, type MessageHandlers } from '#libs/proto/dispatch.js';
 import { NetworkStore, NodeStore, TaskStore, VolumeStore, type StatusReport } from '../store/store.module.js';
 import type { Liveness, LiveSession } from './liveness.js';
 import { JobQueue } from '../queue/queue.module.js';
 import { BerthConfig } from '../config/berth-config.js';
 import { NodeRouter, type LocalSession, type NodeRequest, type StreamChunk } from './node-router.js';
 import { overlayPeers, toTaskSpec } from './assignments.js';
-import { DriverName, TaskState, asMounts, isBuiltinNetwork, networkNames } from '../../../../libs/common/src/index.js';
+import { DriverName, TaskState, asMounts, isBuiltinNetwork, networkNames } from '#libs/common';
 import type { PullAuthResolver } from './pull-auth.js';
 import { ASSIGNMENT_SAFETY_MS, HELLO_TIMEOUT_MS } from './tunables.js';
 

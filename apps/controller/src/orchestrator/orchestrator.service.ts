@@ -13,7 +13,7 @@ import { JobQueue } from '../queue/queue.module.js';
 import { AllocatorService } from '../allocator/allocator.module.js';
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { BerthConfig } from '../config/berth-config.js';
-import { TaskState, asAttachments, asMounts } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, asMounts } from '#libs/common';
 import { planService } from './plan.js';
 import { nodesToMarkDown } from './node-health.js';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planService, restartDelayMs, KEEP_HISTORY, type SlotTask } from './plan.js';
-import { TaskState } from '../../../../libs/common/src/index.js';
+import { TaskState } from '#libs/common';
 
 let n = 0;
 function task(slot: number, over: Partial<SlotTask> = {}): SlotTask {

@@ -12,7 +12,7 @@
  * - History: each slot keeps its KEEP_HISTORY newest terminal tasks; older
  *   ones, and terminal tasks of slots above replicas, are deleted.
  */
-import { TaskState, isTerminal } from '../../../../libs/common/src/index.js';
+import { TaskState, isTerminal } from '#libs/common';
 
 /** RESTART_BASE_MS / RESTART_MAX_MS: restart backoff after consecutive failures. */
 export const RESTART_BASE_MS = 200;

@@ -10,9 +10,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { RegistryStore, TokenStore } from '../store/store.module.js';
 import { BerthConfig } from '../config/berth-config.js';
-import { exportSigningKey, importSigningKey, newSigningKey, signToken, toJwk, type Access, type Jwk } from '../../../../libs/regauth/src/index.js';
+import { exportSigningKey, importSigningKey, newSigningKey, signToken, toJwk, type Access, type Jwk } from '#libs/regauth';
 import { verifyPassword } from './passwords.js';
-import { REPOSITORY_NAME } from '../../../../libs/common/src/index.js';
+import { REPOSITORY_NAME } from '#libs/common';
 
 /** ACTIONS: what a grant may hold. */
 export const REPO_ACTIONS = ['pull', 'push', 'delete'] as const;

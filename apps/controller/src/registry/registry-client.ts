@@ -5,8 +5,8 @@
  */
 import { Injectable } from '@nestjs/common';
 import { BerthConfig } from '../config/berth-config.js';
-import { MANIFEST_ACCEPT } from '../../../../libs/oci/src/index.js';
-import type { Access } from '../../../../libs/regauth/src/index.js';
+import { MANIFEST_ACCEPT } from '#libs/oci';
+import type { Access } from '#libs/regauth';
 import { RegistryAuthService } from './registry-auth.service.js';
 
 /** REGISTRY_TIMEOUT_MS bounds each call to the registry. */

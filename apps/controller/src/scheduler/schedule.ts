@@ -11,7 +11,7 @@
  */
 import type { NodeInfo, TaskToPlace } from './node-info.js';
 import { Pipeline } from './pipeline.js';
-import { formatPublish, hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
+import { formatPublish, hostPortKey, parsePublish } from '#libs/common';
 import { hasFreePort, pickPort } from '../allocator/ports.js';
 
 export interface PlacementMetrics {

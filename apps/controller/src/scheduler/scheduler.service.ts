@@ -14,7 +14,7 @@ import { NodeStore, TaskStore, Transactions, VolumeStore } from '../store/store.
 import { NodeRouter } from '../dispatcher/node-router.js';
 import { schedule } from './schedule.js';
 import type { NodeInfo } from './node-info.js';
-import { asMounts, hostPortKey, parsePublish } from '../../../../libs/common/src/index.js';
+import { asMounts, hostPortKey, parsePublish } from '#libs/common';
 
 /** portKeys turns stored published ports into the scheduler's host-port keys (the fixed ones). */
 export function portKeys(ports: string[]): string[] {

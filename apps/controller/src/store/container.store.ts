@@ -7,7 +7,7 @@ import { withVolumes } from './volume.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Container } from './generated/client.js';
 import type { TaskWithNames } from './task.store.js';
-import { TaskState, asAttachments, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, type Attachment, type Mount } from '#libs/common';
 
 export type ContainerWithTask = Container & { task: TaskWithNames | null };
 const WITH_TASK = { task: { include: { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } } } as const;

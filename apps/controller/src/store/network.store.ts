@@ -9,7 +9,7 @@ import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Network } from './generated/client.js';
 import { lockIn, type Tx } from './transactions.js';
-import { TaskState, asAttachments, type Attachment } from '../../../../libs/common/src/index.js';
+import { TaskState, asAttachments, type Attachment } from '#libs/common';
 
 export type { Network };
 

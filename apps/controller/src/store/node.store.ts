@@ -4,8 +4,8 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { resolveRef } from './resolve.js';
 import type { Node } from './generated/client.js';
-import { TaskState } from '../../../../libs/common/src/index.js';
-import type { NodeDescription } from '../../../../libs/proto/messages.js';
+import { TaskState } from '#libs/common';
+import type { NodeDescription } from '#libs/proto/messages.js';
 
 export type { Node };
 

@@ -5,7 +5,7 @@ import { newId } from './ids.js';
 import { ConflictError, resolveRef } from './resolve.js';
 import type { Service } from './generated/client.js';
 import type { AllocateVip, Tx } from './transactions.js';
-import { TaskState, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { TaskState, type Attachment, type Mount } from '#libs/common';
 
 export type { Service };
 export type ServiceWithCounts = Service & { running: number };

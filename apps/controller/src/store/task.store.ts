@@ -10,7 +10,7 @@ import { onNetwork } from './network.store.js';
 import { withVolumes } from './volume.store.js';
 import type { AllocateAddresses, Tx } from './transactions.js';
 import type { Prisma, Task } from './generated/client.js';
-import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isBuiltinNetwork, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '../../../../libs/common/src/index.js';
+import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isBuiltinNetwork, isTerminal, networkNames, parsePublish, taskStateName, type Attachment, type Mount } from '#libs/common';
 
 export type { Task };
 export type TaskWithNames = Task & { service: { name: string; vip: string | null } | null; container: { name: string } | null; node: { hostname: string } | null };

@@ -7,7 +7,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import type { Prisma } from './generated/client.js';
-import type { Attachment } from '../../../../libs/common/src/index.js';
+import type { Attachment } from '#libs/common';
 
 export type Tx = Prisma.TransactionClient;
 

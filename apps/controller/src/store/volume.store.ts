@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { ConflictError, NotFoundError } from './resolve.js';
 import type { Prisma, Volume } from './generated/client.js';
-import { TaskState, type Mount } from '../../../../libs/common/src/index.js';
+import { TaskState, type Mount } from '#libs/common';
 
 export type { Volume };
 

@@ -9,7 +9,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scopedPath } from '../../fs/scoped-path.js';
-import type { LogLine } from '../../../../../libs/proto/messages.js';
+import type { LogLine } from '#libs/proto/messages.js';
 import type { BeforeRun, ContainerConfig, EtcFiles, ContainerMetadata, ContainerStatus, Created, LogOptions, Runtime, RuntimeConfig } from '../runtime.js';
 import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../../errors.js';
 import { readLogs } from '../logs.js';

@@ -5,7 +5,7 @@
  * may be stored), its layers, config and user resolved against its own
  * /etc/passwd and /etc/group. The image store is images/ (ImageStore).
  */
-import type { TaskSpec } from '../../../../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 import type { ImageStore, LocalImage } from '../../images/image-store.js';
 import { imageUser, type ImageUser } from '../../images/image-user.js';
 

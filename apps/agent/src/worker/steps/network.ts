@@ -8,7 +8,7 @@
  * services' VIP pool. Drivers are found in the NetworkRegistry (network/).
  */
 import { readFile } from 'node:fs/promises';
-import type { OverlayPeers, TaskSpec } from '../../../../../libs/proto/messages.js';
+import type { OverlayPeers, TaskSpec } from '#libs/proto/messages.js';
 import { ContainerNetworks, guardVipPool, type LiveAttachment, type NetworkRegistry } from '../../network/index.js';
 import type { EtcFiles } from '../../runtime/index.js';
 

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { TaskSpec } from '../../../../../libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
 import { RuntimeError } from '../../errors.js';
 import { run, type ExecError } from '../../exec/run.js';
 import { scopedPath } from '../../fs/scoped-path.js';

@@ -13,7 +13,7 @@ import { NodeStore } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { RegistryAuthService } from '../../registry/registry-access.module.js';
-import { BUILD_CONTEXT_REPOSITORY, formatImageRef, parseImageRef } from '../../../../../libs/common/src/index.js';
+import { BUILD_CONTEXT_REPOSITORY, formatImageRef, parseImageRef } from '#libs/common';
 import { BuildDto } from './build.dto.js';
 
 /** BUILD_TOKEN_TTL_S: how long a builder's registry token lasts (a build's whole run). */

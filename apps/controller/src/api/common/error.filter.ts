@@ -7,7 +7,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { AmbiguousError, ConflictError, NotFoundError } from '../../store/store.module.js';
 import { NodeUnavailableError, LogStreamError } from '../../dispatcher/dispatcher.module.js';
-import { InvalidImageRefError } from '../../../../../libs/common/src/index.js';
+import { InvalidImageRefError } from '#libs/common';
 import { FieldValidationError } from './validation.js';
 import { inputErrorOf, unavailableErrorOf } from './prisma-errors.js';
 import { BODY_LIMIT } from './body-parsing.js';

@@ -2,7 +2,7 @@
 // prefixed tasks interleaved with each line starting with its own prefix.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LogLine } from '../../../../../libs/proto/messages.js';
+import type { LogLine } from '#libs/proto/messages.js';
 import { LogRenderer } from './log-render.js';
 
 const line = (text: string, partial = false, stream = 'stdout'): LogLine => ({ timeMs: 0, stream, text, partial });

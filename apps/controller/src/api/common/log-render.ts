@@ -9,7 +9,7 @@
  * newline first so the prefix of the next lands at the start of a line, and
  * its rest is prefixed again. Pure: no IO.
  */
-import type { LogLine } from '../../../../../libs/proto/messages.js';
+import type { LogLine } from '#libs/proto/messages.js';
 
 export class LogRenderer {
   /** The source and stream whose partial line the output ends with, if any. */

@@ -1,5 +1,5 @@
 /** Response shapes (docs/design/rest-api.md) and the pure mappers from rows. */
-import { asAttachments, asMounts, taskStateName } from '../../../../../libs/common/src/index.js';
+import { asAttachments, asMounts, taskStateName } from '#libs/common';
 import type { ContainerWithTask, Node, ServiceWithCounts, TaskWithNames } from '../../store/store.module.js';
 import { taskName } from '../../dispatcher/dispatcher.module.js';
 

@@ -10,7 +10,7 @@ import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { JobQueue } from '../../queue/queue.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { TaskState, asMounts, formatImageRef, isTerminal, parseImageRef, taskStateName } from '../../../../../libs/common/src/index.js';
+import { TaskState, asMounts, formatImageRef, isTerminal, parseImageRef, taskStateName } from '#libs/common';
 import { mapContainer } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';

@@ -11,7 +11,7 @@ import { BadGatewayException, Injectable } from '@nestjs/common';
 import { ConflictError, ContainerStore, NetworkStore, TaskStore, type Network } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
-import { BuiltinNetwork, DriverName, TaskState, formatPublish, hostPortKey, isBuiltinNetwork, isExclusiveNetwork, parsePublish, type Attachment, type PortError } from '../../../../../libs/common/src/index.js';
+import { BuiltinNetwork, DriverName, TaskState, formatPublish, hostPortKey, isBuiltinNetwork, isExclusiveNetwork, parsePublish, type Attachment, type PortError } from '#libs/common';
 import { mapContainer } from '../common/mappers.js';
 import { fieldError } from '../common/validation.js';
 import type { ConnectDto, NetworkAttachmentDto } from './network.dto.js';

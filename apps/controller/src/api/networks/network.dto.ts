@@ -1,7 +1,7 @@
 /** Request DTOs of the networks API. */
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import { Optional } from '../common/validation.js';
-import { ALIAS, USER_DRIVERS } from '../../../../../libs/common/src/index.js';
+import { ALIAS, USER_DRIVERS } from '#libs/common';
 
 export const NETWORK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 

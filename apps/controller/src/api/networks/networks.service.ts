@@ -14,7 +14,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { BUILTIN_NETWORKS, BuiltinNetwork, CidrError, DriverName, isClusterDriver, isExclusiveNetwork, contains, isBuiltinNetwork, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '../../../../../libs/common/src/index.js';
+import { BUILTIN_NETWORKS, BuiltinNetwork, CidrError, DriverName, isClusterDriver, isExclusiveNetwork, contains, isBuiltinNetwork, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '#libs/common';
 import { fieldError } from '../common/validation.js';
 import type { CreateNetworkDto } from './network.dto.js';
 

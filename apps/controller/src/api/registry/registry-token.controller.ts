@@ -10,7 +10,7 @@ import type { Request } from 'express';
 import { Public } from '../common/public.decorator.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { RegistryAuthService } from '../../registry/registry-access.module.js';
-import { parseScopes, type Access } from '../../../../../libs/regauth/src/index.js';
+import { parseScopes, type Access } from '#libs/regauth';
 import { basicCredentials, parsePasswordGrant, scopeList, type Credentials } from './token-request.js';
 
 @ApiTags('registry')

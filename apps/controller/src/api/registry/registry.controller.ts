@@ -7,7 +7,7 @@ import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Injectabl
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { RegistryStore } from '../../store/store.module.js';
 import { CredentialsService, RegistryClient, hashPassword } from '../../registry/registry-access.module.js';
-import { REPOSITORY_NAME } from '../../../../../libs/common/src/index.js';
+import { REPOSITORY_NAME } from '#libs/common';
 import { CreateUserDto, CredentialDto, GrantDto, PasswordDto, USER_NAME_RE, VisibilityDto } from './registry.dto.js';
 
 function repoName(raw: string): string {

@@ -6,7 +6,7 @@ import { JobQueue } from '../../queue/queue.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { formatImageRef, hasResolver, parseImageRef } from '../../../../../libs/common/src/index.js';
+import { formatImageRef, hasResolver, parseImageRef } from '#libs/common';
 import { mapService, mapTask } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';

@@ -9,7 +9,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, ContainerStore, NodeStore, TaskStore, VolumeStore, anonymousName, type Volume } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
-import { MountError, VOLUME_NAME, asMounts, checkMounts, type Mount } from '../../../../../libs/common/src/index.js';
+import { MountError, VOLUME_NAME, asMounts, checkMounts, type Mount } from '#libs/common';
 import { fieldError } from '../common/validation.js';
 
 /** REMOVE_TIMEOUT_MS bounds a node's answer to a removal. */

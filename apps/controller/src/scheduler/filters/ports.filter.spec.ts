@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PortsFilter } from './ports.filter.js';
 import { makeNode, makeTasks } from '../../../../../test/fixtures/scheduler-harness.js';
-import { RANDOM_PORTS } from '../../../../../libs/common/src/index.js';
+import { RANDOM_PORTS } from '#libs/common';
 
 const task = makeTasks(1)[0]!;
 

@@ -4,7 +4,7 @@
  */
 import type { Filter } from '../filter.js';
 import type { NodeInfo, TaskToPlace } from '../node-info.js';
-import { parsePublish } from '../../../../../libs/common/src/index.js';
+import { parsePublish } from '#libs/common';
 import { hasFreePort } from '../../allocator/ports.js';
 
 export class PortsFilter implements Filter {

@@ -11,11 +11,25 @@ import { TaskState } from '../common/src/index.js';
 
 test("a log chunk's lines keep their text and partial flag on the wire (a line without a newline stays one)", () => {
   const session = loadDispatcher().service.Session;
-  const sent: AgentMessageInput = { log: { requestId: 'r1', eof: true, error: '', lines: [
-    { timeMs: 1, stream: 'stdout', text: 'line1', partial: false }, { timeMs: 2, stream: 'stdout', text: 'partial', partial: true },
-  ] } };
+  const sent: AgentMessageInput = {
+    log: {
+      requestId: 'r1',
+      eof: true,
+      error: '',
+      lines: [
+        { timeMs: 1, stream: 'stdout', text: 'line1', partial: false },
+        { timeMs: 2, stream: 'stdout', text: 'partial', partial: true },
+      ],
+    },
+  };
   const got: AgentMessage = session.requestDeserialize(session.requestSerialize(sent));
-  assert.deepEqual(got.log?.lines.map((l) => [l.text, l.partial]), [['line1', false], ['partial', true]]);
+  assert.deepEqual(
+    got.log?.lines.map((l) => [l.text, l.partial]),
+    [
+      ['line1', false],
+      ['partial', true],
+    ],
+  );
 });
 
 test('a decoded message has every field: defaults filled in, unset sub-messages null, the oneof case named', () => {
@@ -23,7 +37,7 @@ test('a decoded message has every field: defaults filled in, unset sub-messages 
   const got: ControllerMessage = session.responseDeserialize(session.responseSerialize({ assignments: { tasks: [{ id: 't1', networks: [{ name: 'n' }] }], sequence: 3 } }));
   assert.equal(got.msg, 'assignments');
   assert.equal(got.logRequest, undefined, 'the cases not set stay absent');
-  const t = got.assignments!.tasks[0]!;
+  const t = got.assignments!.tasks[0];
   assert.equal(t.pullAuth, null);
   assert.deepEqual([t.ports, t.mounts, t.name, t.desiredState, got.assignments!.overlays], [[], [], '', 0, []]);
   assert.deepEqual(t.networks[0], { name: 'n', aliases: [], ip: '', config: null });

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     if (!cfg.token) throw new AgentConfigError('--token is required to join (no saved identity in the state dir)');
     const backoff = new Backoff();
     for (let i = 0; !identity; i++) {
-      const addr = cfg.controllers[i % cfg.controllers.length]!;
+      const addr = cfg.controllers[i % cfg.controllers.length];
       try {
         identity = await join(addr, cfg.token, describe());
       } catch (err) {
@@ -66,16 +66,29 @@ async function main(): Promise<void> {
   const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, insecureRegistries: cfg.insecureRegistries });
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);
   let session: Session | undefined;
-  const worker = new Worker(pipeline, db, (s) => session?.report(s), (m) => log('info', m));
-  const gc = new ImageGc(images, async () => worker.images(), (m) => log('info', m));
+  const worker = new Worker(
+    pipeline,
+    db,
+    (s) => session?.report(s),
+    (m) => log('info', m),
+  );
+  const gc = new ImageGc(
+    images,
+    async () => worker.images(),
+    (m) => log('info', m),
+  );
   const gcTimer = setInterval(() => void gc.pruneIfLow(cfg.imageGcLowPercent).catch((err: Error) => log('warn', `image gc: ${err.message}`)), IMAGE_GC_CHECK_MS);
   gcTimer.unref();
   session = new Session(cfg.controllers, identity, worker, describe, log, builds, new ImageRequests(images, gc));
   // Volume plugins come and go with their processes: the controller hears of changes.
-  const pluginTimer = setInterval(() => void (async () => {
-    const before = JSON.stringify(plugins.list());
-    if (JSON.stringify(await plugins.scan()) !== before) session?.describeAgain();
-  })(), PLUGIN_SCAN_MS);
+  const pluginTimer = setInterval(
+    () =>
+      void (async () => {
+        const before = JSON.stringify(plugins.list());
+        if (JSON.stringify(await plugins.scan()) !== before) session?.describeAgain();
+      })(),
+    PLUGIN_SCAN_MS,
+  );
   pluginTimer.unref();
   await worker.init();
   const stop = new AbortController();

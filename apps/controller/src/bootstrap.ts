@@ -34,4 +34,3 @@ export async function createControllerApp(config = new BerthConfig()): Promise<I
   await connectDispatcher(app);
   return app;
 }
-

@@ -41,12 +41,15 @@ function bytes(v: string | undefined): number {
 }
 
 async function mounted(n: string): Promise<boolean> {
-  return (await run('findmnt', ['-n', mountpoint(n)]).then(() => true, () => false));
+  return await run('findmnt', ['-n', mountpoint(n)]).then(
+    () => true,
+    () => false,
+  );
 }
 
 type Handler = (body: Record<string, unknown>) => Promise<Record<string, unknown>>;
 const name = (b: Record<string, unknown>) => {
-  const n = String(b.Name ?? '');
+  const n = typeof b.Name === 'string' ? b.Name : '';
   if (!NAME.test(n)) throw new Error(`"${n}" is not a volume name`);
   return n;
 };
@@ -83,13 +86,13 @@ const handlers: Record<string, Handler> = {
       await mkdir(mountpoint(n), { recursive: true });
       await run('mount', ['-o', 'loop', image(n), mountpoint(n)]);
     }
-    users.set(n, new Set([...(users.get(n) ?? []), String(b.ID ?? '')]));
+    users.set(n, new Set([...(users.get(n) ?? []), typeof b.ID === 'string' ? b.ID : '']));
     return { Mountpoint: mountpoint(n) };
   },
   'VolumeDriver.Unmount': async (b) => {
     const n = name(b);
     const ids = users.get(n) ?? new Set<string>();
-    ids.delete(String(b.ID ?? ''));
+    ids.delete(typeof b.ID === 'string' ? b.ID : '');
     if (!ids.size && (await mounted(n))) await run('umount', [mountpoint(n)]);
     return {};
   },
@@ -115,13 +118,16 @@ const server = http.createServer((req, res) => {
     };
     const h = req.method === 'POST' ? handlers[(req.url ?? '').replace(/^\//, '')] : undefined;
     if (!h) return reply(404, { Err: `unknown call ${req.method} ${req.url}` });
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
-      body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
     } catch {
       return reply(400, { Err: 'the request body is not JSON' });
     }
-    h(body).then((o) => reply(200, { Err: '', ...o }), (err: Error) => reply(200, { Err: err.message }));
+    h(body).then(
+      (o) => reply(200, { Err: '', ...o }),
+      (err: Error) => reply(200, { Err: err.message }),
+    );
   });
 });
 

@@ -23,7 +23,13 @@ const OUTPUT_BATCH_LINES = 64;
 export class BuildService {
   private readonly client: RegistryClient;
 
-  constructor(private readonly builder: Builder, private readonly images: ImageService, private readonly stateDir: string, insecureRegistries: string[], private readonly log: (level: string, m: string) => void) {
+  constructor(
+    private readonly builder: Builder,
+    private readonly images: ImageService,
+    private readonly stateDir: string,
+    insecureRegistries: string[],
+    private readonly log: (level: string, m: string) => void,
+  ) {
     this.client = new RegistryClient(insecureRegistries);
   }
 
@@ -44,10 +50,19 @@ export class BuildService {
     const dir = path.join(this.stateDir, 'build-contexts', randomBytes(6).toString('hex'));
     try {
       const ctx = await this.fetchContext(req, dir);
-      const result = await this.builder.build({
-        contextDir: ctx, dockerfile: req.dockerfile || 'Dockerfile', buildArgs: req.buildArgs ?? {}, target: req.target || undefined,
-        noCache: req.noCache, tag: req.tag, auth: { username: '', password: '', bearerToken: req.registryToken },
-      }, onOutput, signal);
+      const result = await this.builder.build(
+        {
+          contextDir: ctx,
+          dockerfile: req.dockerfile || 'Dockerfile',
+          buildArgs: req.buildArgs ?? {},
+          target: req.target || undefined,
+          noCache: req.noCache,
+          tag: req.tag,
+          auth: { username: '', password: '', bearerToken: req.registryToken },
+        },
+        onOutput,
+        signal,
+      );
       flush();
       send({ requestId: req.requestId, lines: [], eof: true, error: '', imageDigest: result.manifestDigest });
       this.log('info', `built ${result.tag} (${result.manifestDigest})`);

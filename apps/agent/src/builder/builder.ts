@@ -54,7 +54,13 @@ export interface BuilderDeps {
   insecureRegistries: string[];
 }
 
-interface Layer { diffId: string; digest: string; size: number; mediaType: string; dir: string }
+interface Layer {
+  diffId: string;
+  digest: string;
+  size: number;
+  mediaType: string;
+  dir: string;
+}
 type Config = NonNullable<ImageConfig['config']>;
 
 interface StageState {
@@ -70,10 +76,12 @@ const DEFAULT_SHELL = ['/bin/sh', '-c'];
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function envMap(env: string[] = []): Map<string, string> {
-  return new Map(env.map((kv) => {
-    const i = kv.indexOf('=');
-    return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
-  }));
+  return new Map(
+    env.map((kv) => {
+      const i = kv.indexOf('=');
+      return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
+    }),
+  );
 }
 
 function setEnv(env: string[] = [], name: string, value: string): string[] {
@@ -84,7 +92,7 @@ function setEnv(env: string[] = [], name: string, value: string): string[] {
 function splitWords(s: string): string[] {
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(s); m; m = re.exec(s)) out.push(m[1] ?? m[2] ?? m[3]!);
+  for (let m = re.exec(s); m; m = re.exec(s)) out.push(m[1] ?? m[2] ?? m[3]);
   return out;
 }
 
@@ -113,10 +121,11 @@ export class Builder {
     const df = parseDockerfile(text);
     const stages = stagesFor(df, opts.target);
     const globals = new Map<string, string>();
-    for (const a of df.globalArgs) for (const [k, v] of a.props ?? []) {
-      const val = opts.buildArgs[k] ?? (v === undefined ? undefined : expand(v, globals));
-      if (val !== undefined) globals.set(k, val);
-    }
+    for (const a of df.globalArgs)
+      for (const [k, v] of a.props ?? []) {
+        const val = opts.buildArgs[k] ?? (v === undefined ? undefined : expand(v, globals));
+        if (val !== undefined) globals.set(k, val);
+      }
     const total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0);
     const work = path.join(this.deps.stateDir, 'build', randomBytes(6).toString('hex'));
     await mkdir(work, { recursive: true });
@@ -143,11 +152,19 @@ export class Builder {
     }
   }
 
-  private async from(stage: Stage, globals: Map<string, string>, done: Map<number, StageState>, stages: Stage[], opts: BuildRequestOptions, registry: string,
-    header: (l: string) => void, onOutput: (l: string) => void): Promise<StageState> {
+  private async from(
+    stage: Stage,
+    globals: Map<string, string>,
+    done: Map<number, StageState>,
+    stages: Stage[],
+    opts: BuildRequestOptions,
+    registry: string,
+    header: (l: string) => void,
+    onOutput: (l: string) => void,
+  ): Promise<StageState> {
     const name = expand(stage.from, globals);
     header(`FROM ${name}${stage.name ? ` AS ${stage.name}` : ''}`);
-    const earlier = stages.find((s) => s.index < stage.index && (s.name === name.toLowerCase()));
+    const earlier = stages.find((s) => s.index < stage.index && s.name === name.toLowerCase());
     if (earlier) {
       const s = done.get(earlier.index)!;
       return { layers: [...s.layers], config: structuredClone(s.config), history: [...s.history], args: new Map(), key: sha(`stage\n${s.key}`) };
@@ -156,12 +173,14 @@ export class Builder {
     let img: LocalImage;
     try {
       const ref = parseImageRef(name, registry);
-      img = await this.deps.images.ensure(`${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`, { auth: ref.registry === registry ? opts.auth : undefined });
+      img = await this.deps.images.ensure(`${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`, {
+        auth: ref.registry === registry ? opts.auth : undefined,
+      });
     } catch (err) {
       throw new DockerfileError(stage.fromLine, `FROM ${name}: ${(err as Error).message}`);
     }
     onOutput(` ---> ${img.manifestDigest.slice(7, 19)}`);
-    const layers = img.layers.map((l, i) => ({ ...l, dir: img.layerDirs[i]! }));
+    const layers = img.layers.map((l, i) => ({ ...l, dir: img.layerDirs[i] }));
     return { layers, config: structuredClone(img.config.config ?? {}), history: (img.config.history ?? []) as StageState['history'], args: new Map(), key: sha(`image\n${img.manifestDigest}`) };
   }
 
@@ -169,10 +188,21 @@ export class Builder {
     return new Map([...state.args, ...envMap(state.config.Env)]);
   }
 
-  private async step(ins: Instruction, state: StageState, ctx: {
-    stage: Stage; stages: Stage[]; done: Map<number, StageState>; opts: BuildRequestOptions; work: string;
-    onOutput: (l: string) => void; signal?: AbortSignal; globals: Map<string, string>; registry: string;
-  }): Promise<void> {
+  private async step(
+    ins: Instruction,
+    state: StageState,
+    ctx: {
+      stage: Stage;
+      stages: Stage[];
+      done: Map<number, StageState>;
+      opts: BuildRequestOptions;
+      work: string;
+      onOutput: (l: string) => void;
+      signal?: AbortSignal;
+      globals: Map<string, string>;
+      registry: string;
+    },
+  ): Promise<void> {
     const x = (s: string) => {
       try {
         return expand(s, this.vars(state));
@@ -236,13 +266,22 @@ export class Builder {
         else {
           const m = /^CMD\s+([\s\S]+)$/i.exec(args);
           if (!m) throw new DockerfileError(ins.line, 'HEALTHCHECK takes [OPTIONS] CMD command, or NONE');
-          const json = ((): string[] | undefined => { try { const v = JSON.parse(m[1]!); return Array.isArray(v) ? v : undefined; } catch { return undefined; } })();
+          const json = ((): string[] | undefined => {
+            try {
+              const v: unknown = JSON.parse(m[1]);
+              return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+            } catch {
+              return undefined;
+            }
+          })();
           const retries = ins.flags.retries !== undefined ? Number(ins.flags.retries) : undefined;
           if (retries !== undefined && !Number.isInteger(retries)) throw new DockerfileError(ins.line, '--retries must be an integer');
           c.Healthcheck = {
-            Test: json ? ['CMD', ...json] : ['CMD-SHELL', m[1]!],
-            Interval: duration(ins.flags.interval, 'interval', ins.line), Timeout: duration(ins.flags.timeout, 'timeout', ins.line),
-            StartPeriod: duration(ins.flags['start-period'], 'start-period', ins.line), Retries: retries,
+            Test: json ? ['CMD', ...json] : ['CMD-SHELL', m[1]],
+            Interval: duration(ins.flags.interval, 'interval', ins.line),
+            Timeout: duration(ins.flags.timeout, 'timeout', ins.line),
+            StartPeriod: duration(ins.flags['start-period'], 'start-period', ins.line),
+            Retries: retries,
           };
         }
         return meta(`HEALTHCHECK ${JSON.stringify(c.Healthcheck)}`);
@@ -250,9 +289,15 @@ export class Builder {
       case 'WORKDIR': {
         const dir = x(ins.args.trim());
         c.WorkingDir = path.posix.isAbsolute(dir) ? path.posix.normalize(dir) : path.posix.join(c.WorkingDir || '/', dir);
-        return this.layerStep(state, `WORKDIR ${c.WorkingDir}`, ctx, async (snap) => {
-          await mkdirMode(await scopedPath(snap.merged, c.WorkingDir!));
-        }, true);
+        return this.layerStep(
+          state,
+          `WORKDIR ${c.WorkingDir}`,
+          ctx,
+          async (snap) => {
+            await mkdirMode(await scopedPath(snap.merged, c.WorkingDir!));
+          },
+          true,
+        );
       }
       case 'RUN': {
         const argv = execForm(ins);
@@ -261,10 +306,22 @@ export class Builder {
         return this.layerStep(state, desc, ctx, async (snap) => {
           const id = `build-${randomBytes(6).toString('hex')}`;
           ctx.onOutput(` ---> Running in ${id.slice(6)}`);
-          const code = await runStep({
-            id, bundleDir: path.join(snap.dir, 'bundle'), rootfs: snap.merged, argv, env: [...(c.Env ?? []), ...argEnv], workingDir: c.WorkingDir || '/',
-            user: c.User ?? '', runcRoot: this.deps.runcRoot, cgroupParent: this.deps.cgroupParent, nofile: this.deps.nofile,
-          }, ctx.onOutput, ctx.signal);
+          const code = await runStep(
+            {
+              id,
+              bundleDir: path.join(snap.dir, 'bundle'),
+              rootfs: snap.merged,
+              argv,
+              env: [...(c.Env ?? []), ...argEnv],
+              workingDir: c.WorkingDir || '/',
+              user: c.User ?? '',
+              runcRoot: this.deps.runcRoot,
+              cgroupParent: this.deps.cgroupParent,
+              nofile: this.deps.nofile,
+            },
+            ctx.onOutput,
+            ctx.signal,
+          );
           if (ctx.signal?.aborted) throw new BuildError('build cancelled');
           if (code !== 0) throw new BuildError(`The command '${argv.join(' ')}' returned a non-zero code: ${code} (Dockerfile line ${ins.line})`);
         });
@@ -289,11 +346,19 @@ export class Builder {
           }
           const hash = await hashSources(paths);
           const desc = `${ins.keyword} ${from ? `--from=${from} ` : ''}${ins.flags.chown ? `--chown=${ins.flags.chown} ` : ''}${ins.flags.chmod ? `--chmod=${ins.flags.chmod} ` : ''}${hash} ${dest} (in ${c.WorkingDir || '/'})`;
-          return await this.layerStep(state, desc, ctx, (snap) => copyInto({
-            sources: paths, dest, rootfs: snap.merged, workingDir: c.WorkingDir || '/', chown: ins.flags.chown && x(ins.flags.chown), chmod: ins.flags.chmod, extract: ins.keyword === 'ADD',
-          }).catch((err: Error) => {
-            throw new DockerfileError(ins.line, err.message);
-          }));
+          return await this.layerStep(state, desc, ctx, (snap) =>
+            copyInto({
+              sources: paths,
+              dest,
+              rootfs: snap.merged,
+              workingDir: c.WorkingDir || '/',
+              chown: ins.flags.chown && x(ins.flags.chown),
+              chmod: ins.flags.chmod,
+              extract: ins.keyword === 'ADD',
+            }).catch((err: Error) => {
+              throw new DockerfileError(ins.line, err.message);
+            }),
+          );
         } finally {
           await view.release();
         }
@@ -304,7 +369,11 @@ export class Builder {
   }
 
   /** sourceView: where COPY reads — the context, an earlier stage, or an image. */
-  private async sourceView(from: string | undefined, ctx: { stages: Stage[]; done: Map<number, StageState>; opts: BuildRequestOptions; work: string; registry: string; stage: Stage }, ins: Instruction) {
+  private async sourceView(
+    from: string | undefined,
+    ctx: { stages: Stage[]; done: Map<number, StageState>; opts: BuildRequestOptions; work: string; registry: string; stage: Stage },
+    ins: Instruction,
+  ) {
     if (from === undefined) return { root: ctx.opts.contextDir, release: async () => {} };
     const stage = ctx.stages.find((s) => s.index < ctx.stage.index && (s.name === from.toLowerCase() || String(s.index) === from));
     let lowers: string[];
@@ -327,8 +396,13 @@ export class Builder {
    * turned into a layer. `skipIfEmpty`: a step that changed nothing adds no
    * layer (WORKDIR of an existing directory).
    */
-  private async layerStep(state: StageState, desc: string, ctx: { opts: BuildRequestOptions; work: string; onOutput: (l: string) => void },
-    change: (snap: Snapshot) => Promise<void>, skipIfEmpty = false): Promise<void> {
+  private async layerStep(
+    state: StageState,
+    desc: string,
+    ctx: { opts: BuildRequestOptions; work: string; onOutput: (l: string) => void },
+    change: (snap: Snapshot) => Promise<void>,
+    skipIfEmpty = false,
+  ): Promise<void> {
     const key = sha(`${state.key}\n${desc}`);
     state.key = key;
     const cached = ctx.opts.noCache ? undefined : await this.cacheGet(key);
@@ -339,7 +413,10 @@ export class Builder {
       if (cached) ctx.onOutput(` ---> ${cached.diffId.slice(7, 19)}`);
       return;
     }
-    const snap = await openSnapshot(path.join(ctx.work, `step-${randomBytes(4).toString('hex')}`), state.layers.map((l) => l.dir));
+    const snap = await openSnapshot(
+      path.join(ctx.work, `step-${randomBytes(4).toString('hex')}`),
+      state.layers.map((l) => l.dir),
+    );
     try {
       await change(snap);
     } finally {
@@ -400,16 +477,23 @@ export class Builder {
   /** push uploads the final stage as an OCI image: layers, config, then the manifest under the tag. */
   private async push(state: StageState, opts: BuildRequestOptions, ref: { registry: string; repository: string; tag: string }, onOutput: (l: string) => void): Promise<BuildResult> {
     const config = {
-      created: new Date().toISOString(), architecture: 'amd64', os: 'linux', config: state.config,
-      rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) }, history: state.history,
+      created: new Date().toISOString(),
+      architecture: 'amd64',
+      os: 'linux',
+      config: state.config,
+      rootfs: { type: 'layers', diff_ids: state.layers.map((l) => l.diffId) },
+      history: state.history,
     };
     const configBytes = Buffer.from(JSON.stringify(config));
     const configDigest = `sha256:${createHash('sha256').update(configBytes).digest('hex')}`;
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2, mediaType: MediaType.OciManifest,
-      config: { mediaType: MediaType.OciConfig, digest: configDigest, size: configBytes.length },
-      layers: state.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciManifest,
+        config: { mediaType: MediaType.OciConfig, digest: configDigest, size: configBytes.length },
+        layers: state.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+      }),
+    );
     const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
     const pushOpts = { insecure: this.deps.insecureRegistries.includes(ref.registry) ? true : false, token: opts.auth?.bearerToken || undefined };
     onOutput(`Pushing ${ref.registry}/${ref.repository}:${ref.tag}`);
@@ -417,9 +501,11 @@ export class Builder {
     await pushBlob(ref.registry, ref.repository, configDigest, configBytes.length, () => configBytes, pushOpts);
     const root = `${pushOpts.insecure ? 'http' : 'https'}://${ref.registry}`;
     const res = await fetch(`${root}/v2/${ref.repository}/manifests/${ref.tag}`, {
-      method: 'PUT', body: manifest, headers: { 'content-type': MediaType.OciManifest, ...(pushOpts.token ? { authorization: `Bearer ${pushOpts.token}` } : {}) },
+      method: 'PUT',
+      body: manifest,
+      headers: { 'content-type': MediaType.OciManifest, ...(pushOpts.token ? { authorization: `Bearer ${pushOpts.token}` } : {}) },
     }).catch((err: Error) => {
-      throw new BuildError(`cannot reach registry ${ref.registry}: ${String(err.cause ?? err.message)}`);
+      throw new BuildError(`cannot reach registry ${ref.registry}: ${err.cause instanceof Error ? String(err.cause) : err.message}`);
     });
     if (res.status !== 201) throw new BuildError(`pushing the manifest of ${ref.repository}:${ref.tag} failed: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
     // This host may hold an older image under the same tag: forget it, so the next run pulls the new one.

@@ -21,13 +21,16 @@ export class CopyError extends Error {}
 function globToRegExp(segment: string): RegExp {
   let re = '';
   for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
+    const c = segment[i];
     if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const end = segment.indexOf(']', i + 1);
       if (end < 0) throw new CopyError(`bad pattern "${segment}"`);
-      re += `[${segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      re += `[${segment
+        .slice(i + 1, end)
+        .replace(/^!/, '^')
+        .replace(/\\/g, '\\\\')}]`;
       i = end;
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
@@ -146,7 +149,7 @@ export async function copyInto(c: CopyInput): Promise<void> {
     }
   }
   const mode = c.chmod !== undefined ? parseInt(c.chmod, 8) : undefined;
-  if (c.chmod !== undefined && (!/^[0-7]{3,4}$/.test(c.chmod))) throw new CopyError(`--chmod=${c.chmod}: must be an octal mode`);
+  if (c.chmod !== undefined && !/^[0-7]{3,4}$/.test(c.chmod)) throw new CopyError(`--chmod=${c.chmod}: must be an octal mode`);
   // Resolve destinations inside the rootfs; its symlinks never lead out of it.
   const inRoot = (p: string) => scopedPath(c.rootfs, p);
   for (const src of c.sources) {

@@ -17,7 +17,6 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { ContentStore } from '../images/content-store.js';
 
-
 export interface BuiltLayer {
   diffId: string;
   digest: string;
@@ -26,7 +25,9 @@ export interface BuiltLayer {
 
 /** opaqueDirs lists the directories of `root` overlay marked opaque (relative paths). */
 async function opaqueDirs(root: string): Promise<Set<string>> {
-  const { stdout } = await run('getfattr', ['-R', '-P', '--absolute-names', '-n', 'trusted.overlay.opaque', root], { maxBuffer: 64 * 1024 * 1024 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  const { stdout } = await run('getfattr', ['-R', '-P', '--absolute-names', '-n', 'trusted.overlay.opaque', root], { maxBuffer: 64 * 1024 * 1024 }).catch((err: { stdout?: string }) => ({
+    stdout: err.stdout ?? '',
+  }));
   const out = new Set<string>();
   let current = '';
   for (const line of stdout.split('\n')) {
@@ -50,11 +51,16 @@ export async function layerFromUpper(upper: string, content: ContentStore): Prom
   await walk(upper, '', paths);
   const pack = tar.pack();
   const diffHash = createHash('sha256');
-  const hashing = new Transform({ transform(c: Buffer, _e, cb) { diffHash.update(c); cb(null, c); } });
+  const hashing = new Transform({
+    transform(c: Buffer, _e, cb) {
+      diffHash.update(c);
+      cb(null, c);
+    },
+  });
   const gz = pack.pipe(hashing).pipe(createGzip()).pipe(new PassThrough());
   const stored = content.put(gz);
   const seen = new Map<string, string>();
-  const entry = (h: Parameters<tar.Pack["entry"]>[0], body?: Buffer) => new Promise<void>((resolve, reject) => pack.entry(h, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
+  const entry = (h: Parameters<tar.Pack['entry']>[0], body?: Buffer) => new Promise<void>((resolve, reject) => pack.entry(h, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
   for (const r of paths) {
     const full = path.join(upper, r);
     const st = await lstat(full);

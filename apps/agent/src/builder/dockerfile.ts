@@ -13,7 +13,10 @@ const require = createRequire(import.meta.url);
 const { DockerfileParser } = require('dockerfile-ast') as typeof Ast;
 
 export class DockerfileError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(line ? `Dockerfile line ${line}: ${message}` : `Dockerfile: ${message}`);
   }
 }
@@ -49,8 +52,11 @@ export interface ParsedDockerfile {
 
 const KNOWN = new Set(['ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL', 'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR']);
 const ALLOWED_FLAGS: Record<string, string[]> = {
-  FROM: ['platform'], COPY: ['from', 'chown', 'chmod', 'link'], ADD: ['chown', 'chmod', 'link', 'checksum'],
-  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'], RUN: [],
+  FROM: ['platform'],
+  COPY: ['from', 'chown', 'chmod', 'link'],
+  ADD: ['chown', 'chmod', 'link', 'checksum'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
+  RUN: [],
 };
 
 function jsonForm(args: string): string[] | undefined {
@@ -78,10 +84,10 @@ function toInstruction(i: Ast.Instruction): Instruction {
   let args = i.getArgumentsContent() ?? '';
   if (keyword === 'HEALTHCHECK' || keyword === 'ONBUILD') args = args.trim();
   const withProps = i as unknown as { getProperties?: () => Ast.Property[] };
-  const props = ['ENV', 'LABEL', 'ARG'].includes(keyword)
-    ? (withProps.getProperties?.() ?? []).map((p): [string, string | undefined] => [p.getName(), p.getValue() ?? undefined])
-    : undefined;
-  const text = `${keyword} ${Object.entries(flags).map(([k, v]) => `--${k}=${v} `).join('')}${args}`.trim();
+  const props = ['ENV', 'LABEL', 'ARG'].includes(keyword) ? (withProps.getProperties?.() ?? []).map((p): [string, string | undefined] => [p.getName(), p.getValue() ?? undefined]) : undefined;
+  const text = `${keyword} ${Object.entries(flags)
+    .map(([k, v]) => `--${k}=${v} `)
+    .join('')}${args}`.trim();
   return { keyword, line, args, json: jsonForm(args), flags, props, text };
 }
 
@@ -93,11 +99,11 @@ export function parseDockerfile(content: string): ParsedDockerfile {
     const ins = toInstruction(raw);
     if (ins.keyword === 'FROM') {
       const parts = ins.args.trim().split(/\s+/).filter(Boolean);
-      if (parts.length !== 1 && !(parts.length === 3 && parts[1]!.toUpperCase() === 'AS')) throw new DockerfileError(ins.line, 'FROM takes IMAGE [AS NAME]');
+      if (parts.length !== 1 && !(parts.length === 3 && parts[1].toUpperCase() === 'AS')) throw new DockerfileError(ins.line, 'FROM takes IMAGE [AS NAME]');
       const name = parts[2]?.toLowerCase();
       if (name && !/^[a-z][a-z0-9_.-]*$/.test(name)) throw new DockerfileError(ins.line, `invalid stage name "${parts[2]}"`);
       if (name && stages.some((s) => s.name === name)) throw new DockerfileError(ins.line, `duplicate stage name "${name}"`);
-      stages.push({ index: stages.length, name, from: parts[0]!, fromLine: ins.line, instructions: [] });
+      stages.push({ index: stages.length, name, from: parts[0], fromLine: ins.line, instructions: [] });
       continue;
     }
     if (!stages.length) {

@@ -8,7 +8,7 @@ export class ExpandError extends Error {}
 export function expand(text: string, vars: ReadonlyMap<string, string>): string {
   let out = '';
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text[i];
     if (c === '\\' && text[i + 1] === '$') {
       out += '$';
       i++;
@@ -24,9 +24,9 @@ export function expand(text: string, vars: ReadonlyMap<string, string>): string 
       const body = text.slice(i + 2, end);
       const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([\s\S]*))?$/.exec(body);
       if (!m) throw new ExpandError(`bad substitution \${${body}}`);
-      const value = vars.get(m[1]!);
-      if (m[2] === '-') out += value ? value : expand(m[3]!, vars);
-      else if (m[2] === '+') out += value ? expand(m[3]!, vars) : '';
+      const value = vars.get(m[1]);
+      if (m[2] === '-') out += value ? value : expand(m[3], vars);
+      else if (m[2] === '+') out += value ? expand(m[3], vars) : '';
       else out += value ?? '';
       i = end;
       continue;

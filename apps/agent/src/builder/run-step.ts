@@ -37,8 +37,16 @@ export async function runStep(s: RunStepInput, onLine: (line: string) => void, s
   const etc = path.join(s.bundleDir, 'etc');
   const image: ImageConfig = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { WorkingDir: s.workingDir } };
   const spec = toOciSpec({
-    taskId: s.id, hostname: 'berth-build', command: s.argv, env: s.env, network: 'none', image, user,
-    cgroupsPath: `/${s.cgroupParent}/${s.id}`, etcFiles: { hosts: `${etc}-hosts`, hostname: `${etc}-hostname`, resolvConf: `${etc}-resolv` }, nofile: s.nofile,
+    taskId: s.id,
+    hostname: 'berth-build',
+    command: s.argv,
+    env: s.env,
+    network: 'none',
+    image,
+    user,
+    cgroupsPath: `/${s.cgroupParent}/${s.id}`,
+    etcFiles: { hosts: `${etc}-hosts`, hostname: `${etc}-hostname`, resolvConf: `${etc}-resolv` },
+    nofile: s.nofile,
   }) as { root: { path: string; readonly: boolean }; mounts: Array<{ destination: string }>; process: { terminal: boolean } };
   // The step's rootfs is the snapshot itself; files bind-mounted over /etc would end up in the layer.
   spec.root = { path: s.rootfs, readonly: false };
@@ -48,8 +56,8 @@ export async function runStep(s: RunStepInput, onLine: (line: string) => void, s
   // runc makes missing mountpoints and the cwd: under a fixed umask, not the agent's.
   const child = spawn(...withUmask('runc', [`--root=${s.runcRoot}`, 'run', '--bundle', s.bundleDir, s.id]), { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = (stream: NodeJS.ReadableStream) => createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
-  lines(child.stdout!);
-  lines(child.stderr!);
+  lines(child.stdout);
+  lines(child.stderr);
   const onAbort = () => spawn('runc', [`--root=${s.runcRoot}`, 'kill', s.id, 'KILL'], { stdio: 'ignore' });
   signal?.addEventListener('abort', onAbort);
   try {

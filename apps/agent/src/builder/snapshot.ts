@@ -28,7 +28,9 @@ export async function openSnapshot(dir: string, lowers: string[]): Promise<Snaps
   await mountOverlay(lowers.length ? lowers : [empty], dir, merged);
   let released = false;
   return {
-    dir, upper, merged,
+    dir,
+    upper,
+    merged,
     async release() {
       if (released) return;
       released = true;
@@ -44,7 +46,7 @@ export interface ReadView {
 }
 
 export async function openReadView(dir: string, lowers: string[]): Promise<ReadView> {
-  if (lowers.length === 1) return { root: lowers[0]!, release: async () => {} };
+  if (lowers.length === 1) return { root: lowers[0], release: async () => {} };
   const root = path.join(dir, 'view');
   await mkdir(root, { recursive: true });
   if (!lowers.length) return { root, release: () => rm(root, { recursive: true, force: true }) };

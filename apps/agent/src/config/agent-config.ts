@@ -27,7 +27,10 @@ export const USAGE = `usage: berth-agent --controller HOST:PORT[,HOST:PORT...] -
        [--volume-plugin-dir DIR]`;
 
 function list(v: string | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -36,10 +39,21 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     ({ values } = parseArgs({
       args: argv,
       options: {
-        controller: { type: 'string' }, token: { type: 'string' }, 'state-dir': { type: 'string' }, hostname: { type: 'string' },
-        addr: { type: 'string' }, label: { type: 'string', multiple: true }, 'runc-root': { type: 'string' }, 'cgroup-parent': { type: 'string' },
-        'bridge-name': { type: 'string' }, 'bridge-subnet': { type: 'string' }, 'cni-path': { type: 'string' },
-        'insecure-registry': { type: 'string', multiple: true }, 'image-gc-low-percent': { type: 'string' }, 'volume-plugin-dir': { type: 'string' }, help: { type: 'boolean' },
+        controller: { type: 'string' },
+        token: { type: 'string' },
+        'state-dir': { type: 'string' },
+        hostname: { type: 'string' },
+        addr: { type: 'string' },
+        label: { type: 'string', multiple: true },
+        'runc-root': { type: 'string' },
+        'cgroup-parent': { type: 'string' },
+        'bridge-name': { type: 'string' },
+        'bridge-subnet': { type: 'string' },
+        'cni-path': { type: 'string' },
+        'insecure-registry': { type: 'string', multiple: true },
+        'image-gc-low-percent': { type: 'string' },
+        'volume-plugin-dir': { type: 'string' },
+        help: { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -71,9 +85,17 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   if (!/^\d{1,2}$/.test(gcRaw)) throw new AgentConfigError(`--image-gc-low-percent: "${gcRaw}" must be a whole percentage from 0 to 99 (0: never)`);
   return {
     imageGcLowPercent,
-    controllers, token: values.token ?? env.BERTH_JOIN_TOKEN ?? '', stateDir, hostname, addr, labels,
+    controllers,
+    token: values.token ?? env.BERTH_JOIN_TOKEN ?? '',
+    stateDir,
+    hostname,
+    addr,
+    labels,
     runcRoot: path.resolve(values['runc-root'] ?? env.BERTH_RUNC_ROOT ?? path.join(stateDir, 'runc')),
-    cgroupParent, bridgeName, bridgeSubnet: subnet, cniPath: values['cni-path'] ?? env.BERTH_CNI_PATH ?? '/usr/lib/cni',
+    cgroupParent,
+    bridgeName,
+    bridgeSubnet: subnet,
+    cniPath: values['cni-path'] ?? env.BERTH_CNI_PATH ?? '/usr/lib/cni',
     insecureRegistries: [...(values['insecure-registry'] ?? []), ...list(env.BERTH_INSECURE_REGISTRIES)],
     volumePluginDir: path.resolve(values['volume-plugin-dir'] ?? env.BERTH_VOLUME_PLUGIN_DIR ?? '/run/berth/plugins'),
   };

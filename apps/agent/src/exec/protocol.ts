@@ -10,18 +10,36 @@ export interface RunOptions {
 }
 
 /** run: a command to completion, its output collected. */
-export interface RunRequest { kind: 'run'; id: number; cmd: string; args: string[]; opts: RunOptions }
+export interface RunRequest {
+  kind: 'run';
+  id: number;
+  cmd: string;
+  args: string[];
+  opts: RunOptions;
+}
 
 /**
  * detach: a command left running on its own (conmon), which answers one
  * line on fd 3 (a sync pipe) or exits; resolves with that line.
  */
-export interface DetachRequest { kind: 'detach'; id: number; cmd: string; args: string[]; env: NodeJS.ProcessEnv; timeout: number }
+export interface DetachRequest {
+  kind: 'detach';
+  id: number;
+  cmd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  timeout: number;
+}
 
 export type SpawnRequest = RunRequest | DetachRequest;
 
 /** The failure of a command as execFile reports it: an exit code, or an errno name such as ENOENT. */
-export interface SpawnFailure { message: string; code?: number | string; signal?: string | null; killed?: boolean }
+export interface SpawnFailure {
+  message: string;
+  code?: number | string;
+  signal?: string | null;
+  killed?: boolean;
+}
 
 export interface SpawnReply {
   id: number;

@@ -38,5 +38,8 @@ test('detach resolves with the first line on fd 3 and leaves the command running
 
 test('many commands at once all come back', async () => {
   const outs = await Promise.all(Array.from({ length: 50 }, (_, i) => run('echo', [String(i)])));
-  assert.deepEqual(outs.map((o) => Number(o.stdout)), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    outs.map((o) => Number(o.stdout)),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

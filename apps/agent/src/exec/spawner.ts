@@ -50,7 +50,9 @@ function detach(req: DetachRequest): void {
     child.kill('SIGKILL');
     finish('', { message: `no answer within ${req.timeout} ms`, killed: true });
   }, req.timeout);
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.on('error', (e) => finish('', failure(e)));
   child.on('exit', (code, signal) => {
     if (code !== 0) finish('', { message: `exited ${code ?? signal}`, code: code ?? undefined, signal });

@@ -27,7 +27,10 @@ export class ContentStore {
   }
 
   async has(digest: string): Promise<boolean> {
-    return stat(this.path(digest)).then(() => true, () => false);
+    return stat(this.path(digest)).then(
+      () => true,
+      () => false,
+    );
   }
 
   read(digest: string): Readable {
@@ -48,14 +51,18 @@ export class ContentStore {
     const h = createHash('sha256');
     let size = 0;
     try {
-      await pipeline(data, new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          h.update(chunk);
-          size += chunk.length;
-          onBytes?.(size);
-          cb(null, chunk);
-        },
-      }), createWriteStream(tmp));
+      await pipeline(
+        data,
+        new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            h.update(chunk);
+            size += chunk.length;
+            onBytes?.(size);
+            cb(null, chunk);
+          },
+        }),
+        createWriteStream(tmp),
+      );
       const digest = `sha256:${h.digest('hex')}`;
       accept(digest, size);
       await rename(tmp, this.path(digest));
@@ -78,9 +85,13 @@ export class ContentStore {
       data.destroy();
       throw err;
     }
-    await this.store(data, (actual, size) => {
-      if (actual !== digest) throw new DigestMismatchError(`blob ${digest}: content digest is ${actual}`);
-      if (expectedSize >= 0 && size !== expectedSize) throw new DigestMismatchError(`blob ${digest}: size ${size}, manifest says ${expectedSize}`);
-    }, onBytes);
+    await this.store(
+      data,
+      (actual, size) => {
+        if (actual !== digest) throw new DigestMismatchError(`blob ${digest}: content digest is ${actual}`);
+        if (expectedSize >= 0 && size !== expectedSize) throw new DigestMismatchError(`blob ${digest}: size ${size}, manifest says ${expectedSize}`);
+      },
+      onBytes,
+    );
   }
 }

@@ -49,7 +49,12 @@ async function tree(dir: string, skip: (p: string) => boolean = () => false): Pr
     const p = path.join(dir, e.name);
     if (skip(p)) continue;
     if (e.isDirectory()) out.push(`${p}/`, ...(await tree(p, skip)));
-    else out.push(`${p} ${createHash('sha256').update(await readFile(p)).digest('hex')}`);
+    else
+      out.push(
+        `${p} ${createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')}`,
+      );
   }
   return out.sort();
 }
@@ -121,7 +126,9 @@ test('manifests with bad layer, config or subject digests are refused before any
 test('an index with a bad child digest is refused; a child that does not hash to its digest too', async () => {
   for (const bad of ['sha256:../../../v2/other/manifests/latest', `sha256:${HEX.slice(1)}`, '']) {
     const repo = `evil/index${n++}`;
-    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ mediaType: MediaType.OciManifest, digest: bad, size: 10, platform: { os: 'linux', architecture: 'amd64' } }] }));
+    const index = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ mediaType: MediaType.OciManifest, digest: bad, size: 10, platform: { os: 'linux', architecture: 'amd64' } }] }),
+    );
     reg.putManifest(repo, 'v1', MediaType.OciIndex, index);
     await assert.rejects((await fresh()).ensure(ref(`${repo}:v1`)), (e: Error) => e instanceof ManifestInvalidError && /manifests\[0\]\.digest/.test(e.message), JSON.stringify(bad));
   }
@@ -130,7 +137,7 @@ test('an index with a bad child digest is refused; a child that does not hash to
   await assert.rejects((await fresh()).ensure(ref('evil/swapped:v1')), /manifest digest mismatch/);
 });
 
-test('a directory at a layer\'s place that was never verified is replaced, not used', async () => {
+test("a directory at a layer's place that was never verified is replaced, not used", async () => {
   const img = await reg.addImage('evil/planted', 'v1', { 'bin/hello': 'real content' });
   const images = await fresh();
   const planted = images.layerDir(img.diffId);
@@ -162,14 +169,22 @@ test('the content store, the registry client and the layer store refuse bad dige
   const bad = ['sha256:../../outside/etc/secret', `sha256:${HEX}/x`, 'sha256:', `SHA256:${HEX}`];
   for (const d of bad) {
     assert.throws(() => images.content.path(d), InvalidDigestError, d);
-    assert.throws(() => images.layerDir(d), (e: Error) => e instanceof InvalidDigestError && /^diff_id: /.test(e.message), d);
+    assert.throws(
+      () => images.layerDir(d),
+      (e: Error) => e instanceof InvalidDigestError && /^diff_id: /.test(e.message),
+      d,
+    );
     await assert.rejects(images.content.ingest(d, -1, Readable.from([Buffer.from('x')])), InvalidDigestError, d);
   }
   const client = new RegistryClient([reg.host]);
   const hits = [...reg.hits.values()].reduce((a, b) => a + b, 0);
   await assert.rejects(client.blob(parseImageRef(ref('lib/x:v1'), ''), 'sha256:../../../token'), InvalidDigestError);
   await assert.rejects(client.resolve({ ...parseImageRef(ref('lib/x:v1'), ''), digest: 'sha512:00' }, 'x'), InvalidDigestError);
-  assert.equal([...reg.hits.values()].reduce((a, b) => a + b, 0), hits, 'no request was sent');
+  assert.equal(
+    [...reg.hits.values()].reduce((a, b) => a + b, 0),
+    hits,
+    'no request was sent',
+  );
   assert.deepEqual(await tree(images.stateDir), [], 'nothing written');
 });
 

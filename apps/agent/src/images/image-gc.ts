@@ -43,7 +43,11 @@ function parseJson(raw: string): unknown {
 export class ImageGc {
   private running?: Promise<PruneResult>;
 
-  constructor(private readonly images: ImageService, private readonly inUse: () => Promise<string[]>, private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly images: ImageService,
+    private readonly inUse: () => Promise<string[]>,
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   prune(): Promise<PruneResult> {
     this.running ??= this.collect().finally(() => (this.running = undefined));
@@ -62,13 +66,15 @@ export class ImageGc {
 
   private async collect(): Promise<PruneResult> {
     await this.images.pulling();
-    const keep = new Set((await this.inUse()).flatMap((i) => {
-      try {
-        return [ImageService.canonical(i)];
-      } catch {
-        return [];
-      }
-    }));
+    const keep = new Set(
+      (await this.inUse()).flatMap((i) => {
+        try {
+          return [ImageService.canonical(i)];
+        } catch {
+          return [];
+        }
+      }),
+    );
     const dir = (...p: string[]) => path.join(this.images.stateDir, ...p);
     const keepDirs = new Set<string>();
     const keepBlobs = new Set<string>();
@@ -77,7 +83,7 @@ export class ImageGc {
     const add = (set: Set<string>, hex: string | undefined) => hex && set.add(hex);
     for (const f of await readdir(dir('images')).catch(() => [] as string[])) {
       if (!f.endsWith('.json')) continue;
-      const img = parseJson(await readFile(dir('images', f), 'utf8').catch(() => '{}')) as Partial<LocalImage> | undefined ?? {};
+      const img = (parseJson(await readFile(dir('images', f), 'utf8').catch(() => '{}')) as Partial<LocalImage> | undefined) ?? {};
       if (typeof img.reference === 'string' && keep.has(img.reference)) {
         for (const l of Array.isArray(img.layers) ? img.layers : []) {
           add(keepDirs, hexIfValid(l?.diffId));

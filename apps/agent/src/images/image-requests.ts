@@ -11,7 +11,10 @@ import type { ImageGc } from './image-gc.js';
 const PROGRESS_FLUSH_MS = 200;
 
 export class ImageRequests {
-  constructor(private readonly images: ImageService, private readonly gc: ImageGc) {}
+  constructor(
+    private readonly images: ImageService,
+    private readonly gc: ImageGc,
+  ) {}
 
   async pull(req: PullRequest, send: (p: PullProgress) => void): Promise<void> {
     const latest = new Map<string, LayerProgress>();

@@ -34,7 +34,7 @@ test('an index resolves to its linux/amd64 manifest', async () => {
   const client = new RegistryClient([reg.host]);
   const r = await client.resolve(parseImageRef(ref('lib/img:v1'), ''), 'x');
   assert.equal(r.digest, img.manifestDigest);
-  assert.equal(r.manifest.layers[0]!.digest, img.layerDigest);
+  assert.equal(r.manifest.layers[0].digest, img.layerDigest);
   const byDigest = await client.resolve(parseImageRef(`${ref('lib/img')}@${img.indexDigest}`, ''), 'x');
   assert.equal(byDigest.digest, img.manifestDigest);
 });
@@ -66,8 +66,8 @@ test('ensure pulls and unpacks once; concurrent ensures share the pull; a second
   const before = { layer: reg.hits.get(layerPath) ?? 0, tag: reg.hits.get(tagPath) ?? 0 };
   const [a, b] = await Promise.all([images.ensure(ref('lib/img:v1')), images.ensure(ref('lib/img:v1'))]);
   assert.deepEqual(a.layerDirs, b.layerDirs);
-  assert.equal(path.basename(a.layerDirs[0]!), img.diffId.slice(7));
-  assert.equal(await readFile(path.join(a.layerDirs[0]!, 'bin/hello'), 'utf8'), 'hi there');
+  assert.equal(path.basename(a.layerDirs[0]), img.diffId.slice(7));
+  assert.equal(await readFile(path.join(a.layerDirs[0], 'bin/hello'), 'utf8'), 'hi there');
   assert.deepEqual(a.config.config?.Cmd, ['sh']);
   await images.ensure(ref('lib/img:v1'));
   assert.equal(reg.hits.get(layerPath), before.layer + 1, 'layer fetched once');
@@ -94,7 +94,10 @@ test('a blob whose bytes do not match its digest is refused and not stored', asy
   const stateDir = path.dirname(path.dirname(images.layerDir(bad.diffId)));
   const stored = await readdir(path.join(stateDir, 'content/blobs/sha256'));
   assert.ok(!stored.includes(bad.layerDigest.slice(7)), 'no tampered blob');
-  assert.ok(stored.every((f) => !f.includes('.ingest-')), 'no temp files');
+  assert.ok(
+    stored.every((f) => !f.includes('.ingest-')),
+    'no temp files',
+  );
 });
 
 test('a layer that does not match the config diff_id is refused and leaves no layer dir', async () => {
@@ -129,7 +132,10 @@ test('image GC removes images no task uses, with their layers and blobs, and kee
   assert.deepEqual(r.removedImages, [ref('lib/other:v1')]);
   assert.ok(r.bytesFreed > 0);
   const layerEntries = async () => (await readdir(path.join(images.stateDir, 'layers'))).filter((e) => !e.endsWith('.verified'));
-  assert.deepEqual(await layerEntries(), used.layerDirs.map((d) => path.basename(d)));
+  assert.deepEqual(
+    await layerEntries(),
+    used.layerDirs.map((d) => path.basename(d)),
+  );
   assert.ok(!(await images.content.has(other.layerDigest)), 'its blob went too');
   assert.equal((await images.ensure(ref('lib/img:v1'))).manifestDigest, used.manifestDigest, 'the used image is still local');
   inUse = [];

@@ -13,10 +13,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ContentStore } from './content-store.js';
-import { RegistryClient, type PullCredentials } from './registry-client.js';
+import { RegistryClient } from './registry-client.js';
 import { unpackLayer } from './unpack.js';
 import { LayerStore } from './layer-store.js';
-import { parseImageRef, formatImageRef, parseImageConfig, validateDigest, InvalidDigestError, type ImageConfig } from './oci.js';
+import { parseImageRef, formatImageRef, parseImageConfig, validateDigest, InvalidDigestError } from './oci.js';
 import { ImageNotFoundError } from '../errors.js';
 import type { EnsureOptions, ImageStore, LocalImage } from './image-store.js';
 
@@ -33,9 +33,11 @@ const PROGRESS_EVERY_MS = 100;
 /** eachLimited runs fn over items, at most `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 export class ImageService implements ImageStore {
@@ -45,7 +47,10 @@ export class ImageService implements ImageStore {
   private readonly inflight = new Map<string, Promise<LocalImage>>();
   private readonly unpacking = new Map<string, Promise<string>>();
 
-  constructor(readonly stateDir: string, insecureRegistries: string[]) {
+  constructor(
+    readonly stateDir: string,
+    insecureRegistries: string[],
+  ) {
     this.content = new ContentStore(stateDir);
     this.layers = new LayerStore(stateDir);
     this.client = new RegistryClient(insecureRegistries);
@@ -121,11 +126,13 @@ export class ImageService implements ImageStore {
     const fetchBlob = async ({ digest: d, size }: { digest: string; size: number }) => {
       if (await this.content.has(d)) return;
       let last = 0;
-      const onBytes = isLayer.has(d) ? (n: number) => {
-        if (Date.now() - last < PROGRESS_EVERY_MS && n < size) return;
-        last = Date.now();
-        report({ layer: d, phase: 'downloading', current: n, total: size });
-      } : undefined;
+      const onBytes = isLayer.has(d)
+        ? (n: number) => {
+            if (Date.now() - last < PROGRESS_EVERY_MS && n < size) return;
+            last = Date.now();
+            report({ layer: d, phase: 'downloading', current: n, total: size });
+          }
+        : undefined;
       await this.content.ingest(d, size, await this.client.blob(ref, d, opts.auth), onBytes);
     };
     await eachLimited([manifest.config, ...manifest.layers], FETCH_CONCURRENCY, fetchBlob);
@@ -133,13 +140,15 @@ export class ImageService implements ImageStore {
     const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), `${reference}: image config`);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) throw new LayerMismatchError(`${reference}: config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
-    const layerDirs = await Promise.all(manifest.layers.map(async (l, i) => {
-      report({ layer: l.digest, phase: 'extracting', current: l.size, total: l.size });
-      const dir = await this.unpackOnce(l.digest, diffIds[i]!);
-      report({ layer: l.digest, phase: 'done', current: l.size, total: l.size });
-      return dir;
-    }));
-    const layers = manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: diffIds[i]! }));
+    const layerDirs = await Promise.all(
+      manifest.layers.map(async (l, i) => {
+        report({ layer: l.digest, phase: 'extracting', current: l.size, total: l.size });
+        const dir = await this.unpackOnce(l.digest, diffIds[i]);
+        report({ layer: l.digest, phase: 'done', current: l.size, total: l.size });
+        return dir;
+      }),
+    );
+    const layers = manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: diffIds[i] }));
     const img: LocalImage = { reference, manifestDigest: digest, config, layerDirs, layers };
     const rec = this.recordPath(reference);
     await mkdir(path.dirname(rec), { recursive: true });

@@ -20,9 +20,9 @@ async function layers(n: number): Promise<{ dirs: string[]; done: () => Promise<
 test('the topmost layer with the file wins; a named user resolves to its ids', async () => {
   const { dirs, done } = await layers(2);
   try {
-    await writeFile(path.join(dirs[0]!, 'etc/passwd'), PASSWD);
+    await writeFile(path.join(dirs[0], 'etc/passwd'), PASSWD);
     assert.equal(await readImageEtc(dirs, 'passwd'), PASSWD, 'found below a layer without it');
-    await writeFile(path.join(dirs[1]!, 'etc/passwd'), 'app:x:2000:2000::/:/bin/sh\n');
+    await writeFile(path.join(dirs[1], 'etc/passwd'), 'app:x:2000:2000::/:/bin/sh\n');
     const config = { architecture: 'amd64', os: 'linux', config: { User: 'app' }, rootfs: { type: 'layers' as const, diff_ids: [] } };
     assert.deepEqual(await imageUser({ config, layerDirs: dirs }), { uid: 2000, gid: 2000 });
     assert.deepEqual(await imageUser({ config: { ...config, config: {} }, layerDirs: dirs }), { uid: 0, gid: 0 }, 'no User: root');
@@ -34,13 +34,13 @@ test('the topmost layer with the file wins; a named user resolves to its ids', a
 test('a whiteout or an opaque /etc above hides the file; a symlink is not followed', async () => {
   const { dirs, done } = await layers(2);
   try {
-    await writeFile(path.join(dirs[0]!, 'etc/passwd'), PASSWD);
-    await run('mknod', [path.join(dirs[1]!, 'etc/passwd'), 'c', '0', '0']);
+    await writeFile(path.join(dirs[0], 'etc/passwd'), PASSWD);
+    await run('mknod', [path.join(dirs[1], 'etc/passwd'), 'c', '0', '0']);
     assert.equal(await readImageEtc(dirs, 'passwd'), '', 'whiteout');
-    await rm(path.join(dirs[1]!, 'etc/passwd'));
-    await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', path.join(dirs[1]!, 'etc')]);
+    await rm(path.join(dirs[1], 'etc/passwd'));
+    await run('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', path.join(dirs[1], 'etc')]);
     assert.equal(await readImageEtc(dirs, 'passwd'), '', 'opaque dir');
-    await symlink('/etc/passwd', path.join(dirs[1]!, 'etc/group'));
+    await symlink('/etc/passwd', path.join(dirs[1], 'etc/group'));
     assert.equal(await readImageEtc(dirs, 'group'), '', 'symlink to the host');
   } finally {
     await done();

@@ -12,19 +12,26 @@ import { InvalidSpecError } from '../errors.js';
 import { run } from '../exec/run.js';
 import type { LocalImage } from './image-store.js';
 
-export interface ImageUser { uid: number; gid: number }
+export interface ImageUser {
+  uid: number;
+  gid: number;
+}
 
 /** parseUser resolves "uid[:gid]" or "name[:group]" against passwd/group file contents. */
 export function parseUser(spec: string, passwd: string, group: string): ImageUser {
   if (!spec) return { uid: 0, gid: 0 };
   const [u, g] = spec.split(':');
   if (!u || g === '') throw new InvalidSpecError(`image User "${spec}" must be user[:group]`);
-  const rows = (file: string) => file.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  const rows = (file: string) =>
+    file
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':'));
   const pw = rows(passwd);
   const gr = rows(group);
   let uid: number;
   let gid: number | undefined;
-  if (/^\d+$/.test(u!)) {
+  if (/^\d+$/.test(u)) {
     uid = Number(u);
     const row = pw.find((r) => r[2] === u);
     if (row) gid = Number(row[3]);
@@ -44,7 +51,6 @@ export function parseUser(spec: string, passwd: string, group: string): ImageUse
   }
   return { uid, gid: gid ?? 0 };
 }
-
 
 /** isOpaque: does this layer's directory hide the layers below (trusted.overlay.opaque, see unpack.ts)? */
 async function isOpaque(dir: string): Promise<boolean> {

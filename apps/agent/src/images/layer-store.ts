@@ -35,10 +35,7 @@ export class LayerStore {
 
   /** has: the layer was verified and committed (directory and marker both there). */
   async has(diffId: string): Promise<boolean> {
-    const [mark, st] = await Promise.all([
-      readFile(this.marker(diffId), 'utf8').catch(() => undefined),
-      stat(this.dir(diffId)).catch(() => undefined),
-    ]);
+    const [mark, st] = await Promise.all([readFile(this.marker(diffId), 'utf8').catch(() => undefined), stat(this.dir(diffId)).catch(() => undefined)]);
     return mark === diffId && Boolean(st?.isDirectory());
   }
 

@@ -10,9 +10,7 @@
  * goes into a URL, and a manifest must hash to the digest it was asked by.
  */
 import { Readable, Transform } from 'node:stream';
-import {
-  MANIFEST_ACCEPT, parseManifest, selectPlatform, digestOf, validateDigest, ManifestInvalidError, type ImageManifest, type ImageRef,
-} from './oci.js';
+import { MANIFEST_ACCEPT, parseManifest, selectPlatform, digestOf, validateDigest, ManifestInvalidError, type ImageManifest, type ImageRef } from './oci.js';
 import { ImageNotFoundError } from '../errors.js';
 
 /** REQUEST_TIMEOUT_MS bounds the wait for each registry answer's headers (not a whole blob download). */
@@ -40,7 +38,7 @@ export interface PullCredentials {
 async function errorCodes(res: Response): Promise<string[]> {
   try {
     const body = (await res.json()) as { errors?: Array<{ code?: unknown }> };
-    return (body.errors ?? []).map((e) => String(e.code ?? '')).filter(Boolean);
+    return (body.errors ?? []).map((e) => (typeof e.code === 'string' ? e.code : '')).filter(Boolean);
   } catch {
     return [];
   }
@@ -94,7 +92,7 @@ export class RegistryClient {
           clearTimeout(timer);
         }
       } catch (err) {
-        throw new PullError(`cannot reach registry ${ref.registry}: ${String((err as Error).cause ?? (err as Error).message)}`);
+        throw new PullError(`cannot reach registry ${ref.registry}: ${(err as Error).cause instanceof Error ? String((err as Error).cause) : (err as Error).message}`);
       }
     };
     let res = await send();
@@ -104,7 +102,9 @@ export class RegistryClient {
       res = await send();
       if (res.status === 401 || res.status === 403) {
         const codes = await errorCodes(res);
-        throw new PullError(`registry ${ref.registry} denied pulling ${ref.repository}${creds?.username || creds?.bearerToken ? ' with the credentials given' : ' anonymously (private repository? store credentials with `berth login`)'}${codes.length ? ` (${codes.join(', ')})` : ''}`);
+        throw new PullError(
+          `registry ${ref.registry} denied pulling ${ref.repository}${creds?.username || creds?.bearerToken ? ' with the credentials given' : ' anonymously (private repository? store credentials with `berth login`)'}${codes.length ? ` (${codes.join(', ')})` : ''}`,
+        );
       }
     }
     return res;
@@ -120,7 +120,7 @@ export class RegistryClient {
     }
     const m = /^Bearer\s+(.*)$/i.exec(challenge);
     if (!m) throw new PullError(`registry ${ref.registry} requires credentials`);
-    const params = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const params = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
     if (!params.realm) throw new PullError(`registry ${ref.registry} sent a Bearer challenge without realm`);
     const u = new URL(params.realm);
     if (params.service) u.searchParams.set('service', params.service);
@@ -174,7 +174,7 @@ export class RegistryClient {
       await res.body?.cancel().catch(() => {});
       throw new PullError(`registry ${ref.registry}: blob ${digest}: HTTP ${res.status}`);
     }
-    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    const body = Readable.fromWeb(res.body);
     // A download may be long, but never silent for long: a stalled one fails instead of hanging.
     let timer: NodeJS.Timeout | undefined;
     const guard = new Transform({

@@ -19,7 +19,6 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { run } from '../exec/run.js';
 
-
 export class UnsafeLayerError extends Error {}
 export class UnsupportedLayerError extends Error {}
 
@@ -91,10 +90,15 @@ export async function unpackLayer(src: Readable, dest: string, opts: { layerRoot
     throw new UnsupportedLayerError('zstd-compressed layers are not supported (gzip or plain tar only)');
   }
   const hash = createHash('sha256');
-  const hasher = new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } });
+  const hasher = new Transform({
+    transform(c: Buffer, _e, cb) {
+      hash.update(c);
+      cb(null, c);
+    },
+  });
   const extract = tar.extract();
   const dirTimes: Array<[string, Date]> = [];
-  const feed = pipeline(isGzip(head) ? [stream, createGunzip(), hasher, extract] as never : [stream, hasher, extract] as never);
+  const feed = pipeline(isGzip(head) ? ([stream, createGunzip(), hasher, extract] as never) : ([stream, hasher, extract] as never));
   const consume = (async () => {
     for await (const entry of extract) {
       try {

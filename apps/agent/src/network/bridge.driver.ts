@@ -18,7 +18,6 @@ import type { AttachOptions, Attachment, NameLookup, NetworkDriver, PortMapping 
 import { EmbeddedDns } from './dns/resolver.js';
 import { Endpoints } from './endpoints.js';
 
-
 export interface BridgeConfig {
   /** Network name as users see it (`bridge` for the default one). */
   name?: string;
@@ -43,7 +42,10 @@ async function iptables(args: string[]): Promise<void> {
 
 /** ensureRule adds a rule unless it exists (`-C`); `insert` puts it first. */
 export async function ensureRule(table: string, chain: string, spec: string[], insert = false): Promise<void> {
-  const exists = await iptables(['-t', table, '-C', chain, ...spec]).then(() => true, () => false);
+  const exists = await iptables(['-t', table, '-C', chain, ...spec]).then(
+    () => true,
+    () => false,
+  );
   if (!exists) await iptables(['-t', table, insert ? '-I' : '-A', chain, ...(insert ? ['1'] : []), ...spec]);
 }
 
@@ -64,7 +66,10 @@ export class BridgeDriver implements NetworkDriver {
   /** Who is on the network: its names and VIP rules (user-defined networks only). */
   protected readonly endpoints?: Endpoints;
 
-  constructor(protected readonly cni: CniAdapter, protected readonly cfg: BridgeConfig) {
+  constructor(
+    protected readonly cni: CniAdapter,
+    protected readonly cfg: BridgeConfig,
+  ) {
     this.name = cfg.name ?? 'bridge';
     const range: Record<string, string> = { subnet: cfg.subnet };
     if (cfg.gateway) range.gateway = cfg.gateway;
@@ -72,10 +77,16 @@ export class BridgeDriver implements NetworkDriver {
     this.conf = {
       cniVersion: '1.0.0',
       name: `berth-${cfg.bridgeName}`,
-      plugins: [{
-        type: 'bridge', bridge: cfg.bridgeName, isGateway: true, ipMasq: false, hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(cfg.stateDir, 'cni', 'ipam') },
-      }],
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: cfg.bridgeName,
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: { type: 'host-local', ranges: [[range]], routes: [{ dst: '0.0.0.0/0' }], dataDir: path.join(cfg.stateDir, 'cni', 'ipam') },
+        },
+      ],
     };
     if (cfg.lookup) this.endpoints = new Endpoints(`BERTH-VIP-${cfg.bridgeName.slice(3)}`, cfg.subnet);
   }
@@ -110,18 +121,20 @@ export class BridgeDriver implements NetworkDriver {
 
   /** ensureHost installs this network's NAT and isolation rules once per agent run. */
   private ensureHost(): Promise<void> {
-    this.hostReady ??= this.removing.then(async () => {
-      for (const chain of [ISO1, ISO2]) await iptables(['-N', chain]).catch(() => {});
-      await ensureRule('filter', 'FORWARD', ['-j', ISO1], true);
-      for (const [chain, spec, insert] of this.isolationRules()) await ensureRule('filter', chain, spec, insert);
-      if (!this.cfg.internal) {
-        const [chain, ...spec] = this.natSpec();
-        await ensureRule('nat', chain!, spec);
-      }
-    }).catch((err) => {
-      this.hostReady = undefined;
-      throw err;
-    });
+    this.hostReady ??= this.removing
+      .then(async () => {
+        for (const chain of [ISO1, ISO2]) await iptables(['-N', chain]).catch(() => {});
+        await ensureRule('filter', 'FORWARD', ['-j', ISO1], true);
+        for (const [chain, spec, insert] of this.isolationRules()) await ensureRule('filter', chain, spec, insert);
+        if (!this.cfg.internal) {
+          const [chain, ...spec] = this.natSpec();
+          await ensureRule('nat', chain, spec);
+        }
+      })
+      .catch((err) => {
+        this.hostReady = undefined;
+        throw err;
+      });
     return this.hostReady;
   }
 
@@ -131,7 +144,7 @@ export class BridgeDriver implements NetworkDriver {
     if (opts.primary !== false) return conf;
     // Not the container's first network: its subnet only, no default route.
     const [bridge, ...rest] = conf.plugins;
-    return { ...conf, plugins: [{ ...bridge, ipam: { ...(bridge!.ipam as object), routes: [] } }, ...rest] };
+    return { ...conf, plugins: [{ ...bridge, ipam: { ...(bridge.ipam as object), routes: [] } }, ...rest] };
   }
 
   /** prepare makes what the container's plugin chain needs on the host beyond the bridge plugin's own (overlay devices). */
@@ -167,7 +180,10 @@ export class BridgeDriver implements NetworkDriver {
     if (!this.endpoints || !address) return;
     if (!this.resolver) {
       const r = new EmbeddedDns(this.cfg.gateway ?? '', (name, client) => this.cfg.lookup!(this.name, name, client));
-      await r.start().then(() => (this.resolver = r), () => {});
+      await r.start().then(
+        () => (this.resolver = r),
+        () => {},
+      );
     }
     await this.endpoints.set(containerId, { names: opts.names ?? [], address, service: opts.service, netns: opts.netns });
   }
@@ -200,7 +216,7 @@ export class BridgeDriver implements NetworkDriver {
     this.removing = (async () => {
       for (const [chain, spec] of this.isolationRules()) await deleteRule('filter', chain, spec);
       const [chain, ...spec] = this.natSpec();
-      await deleteRule('nat', chain!, spec);
+      await deleteRule('nat', chain, spec);
       await this.removeDevices();
     })();
     return this.removing;
@@ -216,7 +232,7 @@ export class BridgeDriver implements NetworkDriver {
 function hostRange(ipRange: string, subnet: string): { rangeStart: string; rangeEnd: string } {
   const parse = (c: string) => {
     const [ip, bits] = c.split('/');
-    return { base: ip!.split('.').reduce((n, o) => n * 256 + Number(o), 0), size: 2 ** (32 - Number(bits)) };
+    return { base: ip.split('.').reduce((n, o) => n * 256 + Number(o), 0), size: 2 ** (32 - Number(bits)) };
   };
   const r = parse(ipRange);
   const sub = parse(subnet);

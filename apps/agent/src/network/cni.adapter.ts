@@ -27,7 +27,7 @@ export class CniAdapter {
 
   private async exec(plugin: Record<string, unknown>, env: Record<string, string>, stdin: string): Promise<CniResult> {
     const bin = path.join(this.cniPath, String(plugin.type));
-    let stdout = '';
+    let stdout: string;
     let failure: ExecError | undefined;
     try {
       ({ stdout } = await run(bin, [], { env: { ...env, CNI_PATH: this.cniPath, PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' }, timeout: CNI_TIMEOUT_MS, input: stdin }));
@@ -37,15 +37,15 @@ export class CniAdapter {
     }
     let parsed: Record<string, unknown> = {};
     try {
-      parsed = stdout.trim() ? JSON.parse(stdout) : {};
+      parsed = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
     } catch {
       /* keep empty */
     }
     if (failure) {
       const msg = (parsed.msg as string) ?? failure.message;
-      throw new RuntimeError(`CNI ${String(plugin.type)} ${env.CNI_COMMAND}: ${msg}${parsed.details ? ` (${String(parsed.details)})` : ''}`);
+      throw new RuntimeError(`CNI ${String(plugin.type)} ${env.CNI_COMMAND}: ${msg}${typeof parsed.details === 'string' && parsed.details ? ` (${parsed.details})` : ''}`);
     }
-    return parsed as CniResult;
+    return parsed;
   }
 
   async add(conf: CniConfList, containerId: string, netns: string, ifName: string): Promise<CniResult> {

@@ -11,7 +11,6 @@ import type { NetworkAttachment, TaskSpec } from '#libs/proto/messages.js';
 import type { AttachOptions, NetworkDriver, NetworkRegistry } from './network-driver.js';
 import { run } from '../exec/run.js';
 
-
 export interface LiveAttachment {
   network: string;
   ifName: string;
@@ -42,7 +41,10 @@ export class ContainerNetworks {
     const names = [spec.name, spec.id.slice(0, 12), ...(a.aliases ?? [])].filter(Boolean);
     const firstBridge = spec.networks.find((n) => n.name === 'bridge' || n.config?.driver === 'bridge');
     return {
-      ifName, primary, names: [...new Set(names)], ip: a.ip || undefined,
+      ifName,
+      primary,
+      names: [...new Set(names)],
+      ip: a.ip || undefined,
       ...(firstBridge?.name === a.name ? { ports: spec.ports } : {}),
       ...(spec.serviceName ? { service: { name: spec.serviceName, vip: spec.vip ?? '' } } : {}),
     };
@@ -86,7 +88,9 @@ export class ContainerNetworks {
 
   /** restoreOne (re)enters an attached container in the network's names and rules; errors are left to the next change. */
   private async restoreOne(spec: TaskSpec, a: NetworkAttachment, l: LiveAttachment, netns: string): Promise<void> {
-    await this.driver(a).restore?.(spec.id, l.address, { ...this.options(spec, a, l.ifName, l.ifName === 'eth0'), netns }).catch(() => {});
+    await this.driver(a)
+      .restore?.(spec.id, l.address, { ...this.options(spec, a, l.ifName, l.ifName === 'eth0'), netns })
+      .catch(() => {});
   }
 
   /**
@@ -103,8 +107,8 @@ export class ContainerNetworks {
       else await this.detachOne(previous, l, netns).catch((err: Error) => errors.push(`disconnecting from network ${l.network} failed: ${err.message}`));
     }
     // The default route goes with eth0: the first network left takes it over.
-    if (kept.length && !kept.some((l) => l.ifName === 'eth0') && live.some((l) => l.ifName === 'eth0') && kept[0]!.gateway) {
-      await run('nsenter', [`--net=${netns}`, 'ip', 'route', 'replace', 'default', 'via', kept[0]!.gateway, 'dev', kept[0]!.ifName]).catch(() => {});
+    if (kept.length && !kept.some((l) => l.ifName === 'eth0') && live.some((l) => l.ifName === 'eth0') && kept[0].gateway) {
+      await run('nsenter', [`--net=${netns}`, 'ip', 'route', 'replace', 'default', 'via', kept[0].gateway, 'dev', kept[0].ifName]).catch(() => {});
     }
     for (const a of spec.networks) {
       const have = kept.find((l) => l.network === a.name);

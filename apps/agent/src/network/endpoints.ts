@@ -25,7 +25,12 @@ export interface Member {
   netns?: string;
 }
 
-interface Entry { ip: string; names: string[]; service?: string; vip?: string }
+interface Entry {
+  ip: string;
+  names: string[];
+  service?: string;
+  vip?: string;
+}
 
 /** vipRules: the chain's rules balancing each VIP over its backends, equally at random. */
 export function vipRules(chain: string, services: Map<string, { vip: string; ips: string[] }>): string[] {
@@ -55,7 +60,11 @@ export class Endpoints {
   private again = false;
 
   /** chain: the NAT chains' name in containers' namespaces (at most 26 characters); subnet: the network's. */
-  constructor(private readonly chain: string, private readonly subnet: string, private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly chain: string,
+    private readonly subnet: string,
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   has(id: string): boolean {
     return this.members.has(id);
@@ -126,7 +135,10 @@ export class Endpoints {
         const text = this.rules.join('\n');
         for (const [id, m] of this.members) {
           if (!m.netns || (this.applied.get(id) ?? '') === text) continue;
-          await this.write(m.netns, text).then(() => this.applied.set(id, text), (err: Error) => this.log(`vip rules for ${id}: ${err.message}`));
+          await this.write(m.netns, text).then(
+            () => this.applied.set(id, text),
+            (err: Error) => this.log(`vip rules for ${id}: ${err.message}`),
+          );
         }
       } while (this.again);
     })().finally(() => {
@@ -140,11 +152,18 @@ export class Endpoints {
     // A container that exited meanwhile takes its namespace along: nsenter fails before reading
     // its input, and the failure is the command's (rejected here), not a broken pipe's.
     await run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], {
-      timeout: 10_000, input: `*nat\n:${this.chain} - [0:0]\n:${this.chain}-S - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`,
+      timeout: 10_000,
+      input: `*nat\n:${this.chain} - [0:0]\n:${this.chain}-S - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`,
     });
     if (this.hooked.has(netns)) return;
-    for (const [hook, chain] of [['OUTPUT', this.chain], ['POSTROUTING', `${this.chain}-S`]] as const) {
-      const there = await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-C', hook, '-j', chain]).then(() => true, () => false);
+    for (const [hook, chain] of [
+      ['OUTPUT', this.chain],
+      ['POSTROUTING', `${this.chain}-S`],
+    ] as const) {
+      const there = await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-C', hook, '-j', chain]).then(
+        () => true,
+        () => false,
+      );
       if (!there) await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-A', hook, '-j', chain]);
     }
     this.hooked.add(netns);

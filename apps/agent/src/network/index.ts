@@ -25,20 +25,37 @@ export { reconcileStale } from './reconcile.js';
  */
 function userDrivers(cni: CniAdapter, stateDir: string): Record<string, UserDriverFactory> {
   return {
-    bridge: (n, lookup) => new BridgeDriver(cni, {
-      name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, stateDir, removeWhenIdle: true, lookup,
-    }),
+    bridge: (n, lookup) =>
+      new BridgeDriver(cni, {
+        name: n.name,
+        bridgeName: n.bridge,
+        subnet: n.subnet,
+        gateway: n.gateway,
+        ipRange: n.ipRange,
+        internal: n.internal,
+        stateDir,
+        removeWhenIdle: true,
+        lookup,
+      }),
     macvlan: (n) => new MacvlanDriver(cni, { name: n.name, parent: n.options?.parent ?? '', mode: n.options?.mode ?? 'bridge', subnet: n.subnet, gateway: n.gateway }),
-    overlay: (n, lookup) => new OverlayDriver(cni, {
-      name: n.name, bridgeName: n.bridge, subnet: n.subnet, gateway: n.gateway, internal: n.internal, stateDir, removeWhenIdle: true, lookup,
-      vni: Number(n.options?.vni ?? 0), vxlanName: `vx-${n.bridge.slice(3)}`,
-    }),
+    overlay: (n, lookup) =>
+      new OverlayDriver(cni, {
+        name: n.name,
+        bridgeName: n.bridge,
+        subnet: n.subnet,
+        gateway: n.gateway,
+        internal: n.internal,
+        stateDir,
+        removeWhenIdle: true,
+        lookup,
+        vni: Number(n.options?.vni ?? 0),
+        vxlanName: `vx-${n.bridge.slice(3)}`,
+      }),
   };
 }
 
 /** createNetworks: the host's own networks (the default bridge, host, none) and the kinds of user-defined ones. */
 export function createNetworks(cniPath: string, bridge: BridgeConfig): NetworkRegistry {
   const cni = new CniAdapter(cniPath);
-  return new NetworkRegistry(userDrivers(cni, bridge.stateDir))
-    .register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());
+  return new NetworkRegistry(userDrivers(cni, bridge.stateDir)).register(new BridgeDriver(cni, bridge)).register(new HostDriver()).register(new NoneDriver());
 }

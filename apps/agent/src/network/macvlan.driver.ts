@@ -22,7 +22,10 @@ export interface MacvlanConfig {
 export class MacvlanDriver implements NetworkDriver {
   readonly needsNamespace = true;
 
-  constructor(private readonly cni: CniAdapter, private readonly cfg: MacvlanConfig) {}
+  constructor(
+    private readonly cni: CniAdapter,
+    private readonly cfg: MacvlanConfig,
+  ) {}
 
   get name(): string {
     return this.cfg.name;
@@ -33,10 +36,14 @@ export class MacvlanDriver implements NetworkDriver {
     return {
       cniVersion: '1.0.0',
       name: `berth-mv-${this.cfg.name}`,
-      plugins: [{
-        type: 'macvlan', master: this.cfg.parent, mode: this.cfg.mode,
-        ipam: { type: 'static', addresses: [{ address: `${ip}/${prefix}`, gateway: this.cfg.gateway }], routes: primary ? [{ dst: '0.0.0.0/0', gw: this.cfg.gateway }] : [] },
-      }],
+      plugins: [
+        {
+          type: 'macvlan',
+          master: this.cfg.parent,
+          mode: this.cfg.mode,
+          ipam: { type: 'static', addresses: [{ address: `${ip}/${prefix}`, gateway: this.cfg.gateway }], routes: primary ? [{ dst: '0.0.0.0/0', gw: this.cfg.gateway }] : [] },
+        },
+      ],
     };
   }
 

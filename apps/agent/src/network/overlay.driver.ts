@@ -44,7 +44,10 @@ export class OverlayDriver extends BridgeDriver {
   private devices?: Promise<void>;
   private programming: Promise<void> = Promise.resolve();
 
-  constructor(cni: CniAdapter, private readonly ov: OverlayConfig) {
+  constructor(
+    cni: CniAdapter,
+    private readonly ov: OverlayConfig,
+  ) {
     super(cni, ov);
   }
 
@@ -55,7 +58,10 @@ export class OverlayDriver extends BridgeDriver {
       ...this.conf,
       plugins: [
         {
-          type: 'macvlan', master: this.ov.vxlanName, mode: 'bridge', mtu: MTU,
+          type: 'macvlan',
+          master: this.ov.vxlanName,
+          mode: 'bridge',
+          mtu: MTU,
           ipam: { type: 'static', addresses: [{ address: `${opts.ip}/${prefix}`, gateway: this.ov.gateway }], routes: opts.primary === false ? [] : [{ dst: '0.0.0.0/0', gw: this.ov.gateway }] },
         },
         { type: 'tuning', mac: macFor(opts.ip) },
@@ -73,10 +79,12 @@ export class OverlayDriver extends BridgeDriver {
    * container's; after an agent restart (restore) it brings kept devices and tables back in line.
    */
   protected override prepare(): Promise<void> {
-    this.devices ??= this.removing.then(() => this.makeDevices()).catch((err: unknown) => {
-      this.devices = undefined;
-      throw err;
-    });
+    this.devices ??= this.removing
+      .then(() => this.makeDevices())
+      .catch((err: unknown) => {
+        this.devices = undefined;
+        throw err;
+      });
     return this.devices;
   }
 
@@ -104,7 +112,11 @@ export class OverlayDriver extends BridgeDriver {
   /** setPeers takes the controller's table for this network and programs it once the device exists. */
   async setPeers(peers: Peer[]): Promise<void> {
     this.peers = peers;
-    if (this.devices) await this.devices.then(() => this.program(), () => {});
+    if (this.devices)
+      await this.devices.then(
+        () => this.program(),
+        () => {},
+      );
     await this.endpoints?.setPeers(peers);
   }
 
@@ -137,7 +149,13 @@ export class OverlayDriver extends BridgeDriver {
     const { stdout } = await run('bridge', ['fdb', 'show', 'dev', this.ov.vxlanName]).catch(() => ({ stdout: '' }));
     const out = new Map<string, string>();
     for (const m of stdout.matchAll(/^02:42:([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}) dst (\d+\.\d+\.\d+\.\d+)/gm)) {
-      out.set(m.slice(1, 5).map((h) => parseInt(h, 16)).join('.'), m[5]!);
+      out.set(
+        m
+          .slice(1, 5)
+          .map((h) => parseInt(h, 16))
+          .join('.'),
+        m[5],
+      );
     }
     return out;
   }
@@ -166,5 +184,8 @@ export class OverlayDriver extends BridgeDriver {
 }
 
 async function linkExists(name: string): Promise<boolean> {
-  return run('ip', ['link', 'show', name]).then(() => true, () => false);
+  return run('ip', ['link', 'show', name]).then(
+    () => true,
+    () => false,
+  );
 }

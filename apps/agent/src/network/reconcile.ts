@@ -15,7 +15,10 @@ const OURS = /^(bn|vx)-[a-z0-9]{12}$/;
 
 async function links(args: string[]): Promise<string[]> {
   const { stdout } = await run('ip', ['-o', 'link', 'show', ...args]).catch(() => ({ stdout: '' }));
-  return stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+    .filter(Boolean);
 }
 
 export async function reconcileStale(keep: Set<string>, log: (m: string) => void = () => {}): Promise<string[]> {
@@ -44,7 +47,10 @@ export async function reconcileStale(keep: Set<string>, log: (m: string) => void
       const { stdout } = await run('iptables-save', ['-t', table]).catch(() => ({ stdout: '' }));
       for (const line of stdout.split('\n')) {
         if (!line.startsWith('-A ') || !stale(line)) continue;
-        const args = line.slice(3).match(/"[^"]*"|\S+/g)!.map((a) => a.replace(/^"|"$/g, ''));
+        const args = line
+          .slice(3)
+          .match(/"[^"]*"|\S+/g)!
+          .map((a) => a.replace(/^"|"$/g, ''));
         await run('iptables', ['-w', '5', '-t', table, '-D', ...args]).catch(() => {});
       }
     }

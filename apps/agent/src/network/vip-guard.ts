@@ -16,8 +16,18 @@ export async function guardVipPool(pool: string): Promise<void> {
   const { stdout } = await run('iptables', ['-w', '5', '-S', 'FORWARD']);
   for (const line of stdout.split('\n')) {
     if (!line.includes(`"${COMMENT}"`) || line.includes(` ${pool} `)) continue;
-    await run('iptables', ['-w', '5', ...line.replace(/^-A /, '-D ').match(/"[^"]*"|\S+/g)!.map((t) => t.replace(/^"|"$/g, ''))]).catch(() => {});
+    await run('iptables', [
+      '-w',
+      '5',
+      ...line
+        .replace(/^-A /, '-D ')
+        .match(/"[^"]*"|\S+/g)!
+        .map((t) => t.replace(/^"|"$/g, '')),
+    ]).catch(() => {});
   }
-  const present = await run('iptables', ['-w', '5', '-C', ...rule]).then(() => true, () => false);
+  const present = await run('iptables', ['-w', '5', '-C', ...rule]).then(
+    () => true,
+    () => false,
+  );
   if (!present) await run('iptables', ['-w', '5', '-I', ...rule]);
 }

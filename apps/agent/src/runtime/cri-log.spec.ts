@@ -36,16 +36,26 @@ test('P pieces join into the line their F ends, per stream, without added newlin
 test('a trailing piece (printf abc) is flushed as a partial line; non-final flushes hand out each piece once', () => {
   const a = new LineAssembler();
   a.push(parseCriLine(rec('stdout', 'P', 'abc'))!);
-  assert.deepEqual(a.flush(false).map((l) => [l.text, l.partial]), [['abc', true]]);
+  assert.deepEqual(
+    a.flush(false).map((l) => [l.text, l.partial]),
+    [['abc', true]],
+  );
   assert.deepEqual(a.flush(false), [], 'already handed out');
   a.push(parseCriLine(rec('stdout', 'P', 'de'))!);
-  assert.deepEqual(a.flush(true).map((l) => [l.text, l.partial]), [['de', true]]);
+  assert.deepEqual(
+    a.flush(true).map((l) => [l.text, l.partial]),
+    [['de', true]],
+  );
 });
 
 test('a UTF-8 character split across pieces is never mangled', () => {
   const e = Buffer.from('é'); // two bytes
   const a = new LineAssembler();
   a.push(parseCriLine(rec('stdout', 'P', Buffer.concat([Buffer.from('caf'), e.subarray(0, 1)])))!);
-  assert.deepEqual(a.flush(false).map((l) => l.text), ['caf'], 'the half character waits');
+  assert.deepEqual(
+    a.flush(false).map((l) => l.text),
+    ['caf'],
+    'the half character waits',
+  );
   assert.deepEqual(a.push(parseCriLine(rec('stdout', 'F', e.subarray(1)))!)?.text, 'é');
 });

@@ -13,7 +13,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine } from '#libs/proto/messages.js';
 
-export interface CriRecord { timeMs: number; stream: string; partial: boolean; text: Buffer }
+export interface CriRecord {
+  timeMs: number;
+  stream: string;
+  partial: boolean;
+  text: Buffer;
+}
 
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
@@ -59,7 +64,11 @@ export class RecordSplitter {
   }
 }
 
-interface Pending { timeMs: number; decoder: StringDecoder; text: string }
+interface Pending {
+  timeMs: number;
+  decoder: StringDecoder;
+  text: string;
+}
 
 /**
  * LineAssembler joins P records into the line their F record ends, per

@@ -30,44 +30,66 @@ async function read(file: string, tail = -1, done = true): Promise<LogLine[]> {
   return out;
 }
 
-test('partial records join; tail keeps the last lines', () => withLog(recs('stdout P hel', 'stdout F lo', 'stdout F two', 'stderr F three'), async (f) => {
-  assert.deepEqual((await read(f)).map((l) => `${l.stream}:${l.text}`), ['stdout:hello', 'stdout:two', 'stderr:three']);
-  assert.deepEqual((await read(f, 1)).map((l) => l.text), ['three']);
-}));
+test('partial records join; tail keeps the last lines', () =>
+  withLog(recs('stdout P hel', 'stdout F lo', 'stdout F two', 'stderr F three'), async (f) => {
+    assert.deepEqual(
+      (await read(f)).map((l) => `${l.stream}:${l.text}`),
+      ['stdout:hello', 'stdout:two', 'stderr:three'],
+    );
+    assert.deepEqual(
+      (await read(f, 1)).map((l) => l.text),
+      ['three'],
+    );
+  }));
 
-test('printf abc: output without a final newline is kept, printed without one', () => withLog(recs('stdout P abc'), async (f) => {
-  const lines = await read(f);
-  assert.deepEqual(lines.map((l) => [l.text, l.partial]), [['abc', true]]);
-  assert.equal(output(lines), 'abc');
-}));
+test('printf abc: output without a final newline is kept, printed without one', () =>
+  withLog(recs('stdout P abc'), async (f) => {
+    const lines = await read(f);
+    assert.deepEqual(
+      lines.map((l) => [l.text, l.partial]),
+      [['abc', true]],
+    );
+    assert.equal(output(lines), 'abc');
+  }));
 
-test('printf "line1\\npartial": both, the last without a newline; tail counts the partial line', () => withLog(recs('stdout F line1', 'stdout P partial'), async (f) => {
-  assert.equal(output(await read(f)), 'line1\npartial');
-  assert.equal(output(await read(f, 1)), 'partial');
-  assert.equal(output(await read(f, 2)), 'line1\npartial');
-  assert.equal(output(await read(f, 0)), '');
-}));
+test('printf "line1\\npartial": both, the last without a newline; tail counts the partial line', () =>
+  withLog(recs('stdout F line1', 'stdout P partial'), async (f) => {
+    assert.equal(output(await read(f)), 'line1\npartial');
+    assert.equal(output(await read(f, 1)), 'partial');
+    assert.equal(output(await read(f, 2)), 'line1\npartial');
+    assert.equal(output(await read(f, 0)), '');
+  }));
 
-test('a record the writer left without its newline counts once the container is gone, not before', () => withLog(`${recs('stdout F one')}${TS} stdout F two`, async (f) => {
-  assert.equal(output(await read(f, -1, true)), 'one\ntwo\n');
-  assert.equal(output(await read(f, -1, false)), 'one\n', 'still running: the record may still grow');
-}));
+test('a record the writer left without its newline counts once the container is gone, not before', () =>
+  withLog(`${recs('stdout F one')}${TS} stdout F two`, async (f) => {
+    assert.equal(output(await read(f, -1, true)), 'one\ntwo\n');
+    assert.equal(output(await read(f, -1, false)), 'one\n', 'still running: the record may still grow');
+  }));
 
-test('follow: a partial line is handed out at once and its rest when it comes, nothing doubled or lost', () => withLog(recs('stdout F first', 'stdout P par'), async (f) => {
-  let done = false;
-  const got: LogLine[] = [];
-  const reading = (async () => {
-    for await (const l of readLogs(f, { follow: true, tail: -1 }, async () => done)) got.push(l);
-  })();
-  const until = async (want: string) => {
-    for (let i = 0; i < 100 && output(got) !== want; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(output(got), want);
-  };
-  await until('first\npar');
-  await appendFile(f, recs('stdout P ti', 'stdout F al', 'stdout P end'));
-  await until('first\npartial\nend');
-  done = true;
-  await reading;
-  assert.equal(output(got), 'first\npartial\nend');
-  assert.deepEqual(got.map((l) => [l.text, !!l.partial]), [['first', false], ['par', true], ['tial', false], ['end', true]]);
-}));
+test('follow: a partial line is handed out at once and its rest when it comes, nothing doubled or lost', () =>
+  withLog(recs('stdout F first', 'stdout P par'), async (f) => {
+    let done = false;
+    const got: LogLine[] = [];
+    const reading = (async () => {
+      for await (const l of readLogs(f, { follow: true, tail: -1 }, async () => done)) got.push(l);
+    })();
+    const until = async (want: string) => {
+      for (let i = 0; i < 100 && output(got) !== want; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(output(got), want);
+    };
+    await until('first\npar');
+    await appendFile(f, recs('stdout P ti', 'stdout F al', 'stdout P end'));
+    await until('first\npartial\nend');
+    done = true;
+    await reading;
+    assert.equal(output(got), 'first\npartial\nend');
+    assert.deepEqual(
+      got.map((l) => [l.text, !!l.partial]),
+      [
+        ['first', false],
+        ['par', true],
+        ['tial', false],
+        ['end', true],
+      ],
+    );
+  }));

@@ -16,9 +16,7 @@ const FOLLOW_POLL_MS = 100;
 /** READ_BYTES: how much of the file one read takes. */
 const READ_BYTES = 64 * 1024;
 
-export async function* readLogs(
-  file: string, opts: { follow: boolean; tail: number }, isDone: () => Promise<boolean>, signal?: AbortSignal,
-): AsyncGenerator<LogLine> {
+export async function* readLogs(file: string, opts: { follow: boolean; tail: number }, isDone: () => Promise<boolean>, signal?: AbortSignal): AsyncGenerator<LogLine> {
   const fh = await open(file, 'r').catch(() => undefined);
   if (!fh) return;
   try {

@@ -51,7 +51,7 @@ export function controllerHandlers(d: HandlerDeps, s: Stream): MessageHandlers<C
     logRequest: (r) => {
       const ctl = new AbortController();
       s.requests.set(r.requestId, ctl);
-      void streamLogs(d.worker, s.write, r, ctl.signal).finally(() => s.requests.delete(r.requestId));
+      void streamLogs(d.worker, (m) => s.write(m), r, ctl.signal).finally(() => s.requests.delete(r.requestId));
     },
     logCancel: (c) => s.requests.get(c.requestId)?.abort(),
     buildRequest: (req) => {
@@ -74,7 +74,10 @@ export function controllerHandlers(d: HandlerDeps, s: Stream): MessageHandlers<C
     },
     volumeRemoveRequest: ({ requestId, names, drivers }) => {
       const send = (removed: string[], error = '') => s.write({ volumeRemoveResult: { requestId, removed, error } });
-      void d.worker.removeVolumes(names ?? [], drivers ?? {}).then((r) => send(r), (err: Error) => send([], err.message));
+      void d.worker.removeVolumes(names ?? [], drivers ?? {}).then(
+        (r) => send(r),
+        (err: Error) => send([], err.message),
+      );
     },
   };
 }

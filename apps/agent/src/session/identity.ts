@@ -21,7 +21,7 @@ export class ControllerUnreachableError extends Error {}
 function splitAddr(addr: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(addr);
   if (!m) throw new JoinRefusedError(`controller address must be HOST:PORT, got "${addr}"`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** fetchPinnedCA returns the PEM of the chain certificate whose digest the token pins. */
@@ -34,7 +34,7 @@ export function fetchPinnedCA(addr: string, caDigest: string): Promise<string> {
       fn();
     };
     sock.on('timeout', () => done(() => reject(new ControllerUnreachableError(`controller ${addr}: TLS handshake timed out`))));
-    sock.on('error', (e) => done(() => reject(new ControllerUnreachableError(`controller ${addr}: ${e.message}`))));
+    sock.on('error', (e: Error) => done(() => reject(new ControllerUnreachableError(`controller ${addr}: ${e.message}`))));
     sock.on('secureConnect', () => {
       let c: tls.DetailedPeerCertificate | undefined = sock.getPeerCertificate(true);
       const seen = new Set<string>();

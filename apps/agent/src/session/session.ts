@@ -66,7 +66,7 @@ export class Session {
   async runForever(signal: AbortSignal): Promise<void> {
     const backoff = new Backoff();
     for (let i = 0; !signal.aborted; i++) {
-      const addr = this.controllers[i % this.controllers.length]!;
+      const addr = this.controllers[i % this.controllers.length];
       const { established, reason } = await this.runOnce(addr, signal);
       if (signal.aborted) return;
       if (established) backoff.reset();
@@ -92,7 +92,9 @@ export class Session {
     let established = false;
     let heartbeat: NodeJS.Timeout | undefined;
     const stream: Stream = {
-      write, requests, sequence: -1,
+      write,
+      requests,
+      sequence: -1,
       accept: (accepted) => {
         established = true;
         this.call = call;

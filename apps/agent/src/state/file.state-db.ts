@@ -27,7 +27,7 @@ export class FileStateDb implements StateDb {
     try {
       const { nodeId } = JSON.parse(await readFile(path.join(this.idDir, 'node.json'), 'utf8')) as { nodeId: string };
       const [keyPem, certPem, caPem] = await Promise.all(['key.pem', 'cert.pem', 'ca.pem'].map((f) => readFile(path.join(this.idDir, f), 'utf8')));
-      return { nodeId, keyPem: keyPem!, certPem: certPem!, caPem: caPem! };
+      return { nodeId, keyPem: keyPem, certPem: certPem, caPem: caPem };
     } catch {
       return undefined;
     }

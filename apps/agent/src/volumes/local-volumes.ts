@@ -20,7 +20,10 @@ import type { MountedVolume, VolumeDriver } from './volume-driver.js';
 const MOUNT_TIMEOUT_MS = 20_000;
 
 async function isMountpoint(p: string): Promise<boolean> {
-  return run('findmnt', ['-n', '--mountpoint', p]).then(() => true, () => false);
+  return run('findmnt', ['-n', '--mountpoint', p]).then(
+    () => true,
+    () => false,
+  );
 }
 
 export class LocalVolumes implements VolumeDriver {
@@ -38,7 +41,10 @@ export class LocalVolumes implements VolumeDriver {
   /** mount makes the volume's directory (and mounts its filesystem, with options) if needed; `created` says it is new. */
   async mount(name: string, options: Record<string, string> = {}): Promise<MountedVolume> {
     const p = this.path(name);
-    const existed = await stat(p).then((s) => s.isDirectory(), () => false);
+    const existed = await stat(p).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     // 0755 as Docker makes it; a copy-up from the image then gives it the image's owner and mode.
     if (!existed) await mkdirMode(p);
     if (options.type && !(await isMountpoint(p))) {

@@ -27,7 +27,10 @@ export interface VolumeDriver {
 
 /** VolumeDrivers finds a volume's driver by name ("" and "local" are the local driver). */
 export class VolumeDrivers {
-  constructor(private readonly builtIn: Record<string, VolumeDriver>, private readonly plugin: (name: string) => VolumeDriver) {}
+  constructor(
+    private readonly builtIn: Record<string, VolumeDriver>,
+    private readonly plugin: (name: string) => VolumeDriver,
+  ) {}
 
   get(name: string | undefined): VolumeDriver {
     return this.builtIn[name || 'local'] ?? this.plugin(name!);

@@ -32,7 +32,12 @@ interface TaskRecord {
 }
 
 export class TaskPipeline implements TaskRunner {
-  constructor(private readonly runtime: Runtime, private readonly image: ImageStep, private readonly volume: VolumeStep, private readonly network: NetworkStep) {}
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly image: ImageStep,
+    private readonly volume: VolumeStep,
+    private readonly network: NetworkStep,
+  ) {}
 
   private async record(id: string): Promise<TaskRecord | undefined> {
     return (await this.runtime.metadata(id)) as TaskRecord | undefined;
@@ -57,8 +62,17 @@ export class TaskPipeline implements TaskRunner {
       const imageVolumes = v.imageVolumes.map((x) => ({ name: x.name, target: x.destination }));
       const metadata: TaskRecord = { spec: withoutCredentials(spec), address: '', imageVolumes };
       const { rootfs } = await this.runtime.create({
-        id: spec.id, layers: image.layerDirs, image: image.config, command: spec.command, env: spec.env, hostname: spec.id.slice(0, 12),
-        network: this.network.firstNetwork(spec), user, etc: await this.network.etc(spec), volumes: v.imageVolumes, mounts: v.mounts,
+        id: spec.id,
+        layers: image.layerDirs,
+        image: image.config,
+        command: spec.command,
+        env: spec.env,
+        hostname: spec.id.slice(0, 12),
+        network: this.network.firstNetwork(spec),
+        user,
+        etc: await this.network.etc(spec),
+        volumes: v.imageVolumes,
+        mounts: v.mounts,
         metadata: metadata as unknown as ContainerMetadata,
       });
       await this.volume.seed(v.seeds, rootfs);

@@ -16,13 +16,20 @@ function runtimeDouble() {
   const exited = new Promise<number>((r) => (exit = r));
   const running: TaskContainerStatus = { state: 'running', address: '10.0.0.2', addresses: { a: '10.0.0.2' }, startedAt: 1, finishedAt: 0 };
   const rt: TaskRunner = {
-    prepare: async (s) => { calls.push(`prepare ${s.networks.map((n) => n.name).join(',')}`); await prepared; },
-    start: async () => { calls.push('start'); return running; },
+    prepare: async (s) => {
+      calls.push(`prepare ${s.networks.map((n) => n.name).join(',')}`);
+      await prepared;
+    },
+    start: async () => {
+      calls.push('start');
+      return running;
+    },
     status: async () => running,
-    wait: (_id, signal) => new Promise((resolve, reject) => {
-      void exited.then(resolve);
-      signal?.addEventListener('abort', () => reject(new Error('aborted')));
-    }),
+    wait: (_id, signal) =>
+      new Promise((resolve, reject) => {
+        void exited.then(resolve);
+        signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      }),
     stop: async () => {},
     remove: async () => {},
     list: async () => [],
@@ -36,8 +43,21 @@ function runtimeDouble() {
 }
 
 const spec = (networks: string[]): TaskSpec => ({
-  id: 't1', name: 'c', serviceId: '', slot: 0, image: 'x', command: [], env: [], networks: networks.map((name) => ({ name, aliases: [], ip: '', config: null })), desiredState: TaskState.RUNNING, stopGraceMs: 0,
-  pullAuth: null, ports: [], serviceName: '', vip: '', mounts: [],
+  id: 't1',
+  name: 'c',
+  serviceId: '',
+  slot: 0,
+  image: 'x',
+  command: [],
+  env: [],
+  networks: networks.map((name) => ({ name, aliases: [], ip: '', config: null })),
+  desiredState: TaskState.RUNNING,
+  stopGraceMs: 0,
+  pullAuth: null,
+  ports: [],
+  serviceName: '',
+  vip: '',
+  mounts: [],
 });
 
 test('networks changed during prepare reach the container before it starts; a running one is changed in place', async () => {

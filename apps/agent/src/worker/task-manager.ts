@@ -17,7 +17,19 @@ function networksKey(spec: TaskSpec): string {
 }
 
 export function statusOf(taskId: string, state: number, extra: Partial<TaskStatus> = {}): TaskStatus {
-  return { taskId, state: state as TaskStateValue, message: taskStateName(state), error: '', hasExitCode: false, exitCode: 0, address: '', timestampMs: Date.now(), addresses: {}, imageVolumes: [], ...extra };
+  return {
+    taskId,
+    state: state as TaskStateValue,
+    message: taskStateName(state),
+    error: '',
+    hasExitCode: false,
+    exitCode: 0,
+    address: '',
+    timestampMs: Date.now(),
+    addresses: {},
+    imageVolumes: [],
+    ...extra,
+  };
 }
 
 export class TaskManager {
@@ -27,7 +39,12 @@ export class TaskManager {
   private closed = false;
   private networksChanged = false;
 
-  constructor(public spec: TaskSpec, public status: TaskStatus, private readonly runtime: TaskRunner, private readonly report: Reporter) {}
+  constructor(
+    public spec: TaskSpec,
+    public status: TaskStatus,
+    private readonly runtime: TaskRunner,
+    private readonly report: Reporter,
+  ) {}
 
   update(spec: TaskSpec): void {
     const changed = spec.desiredState !== this.spec.desiredState;
@@ -94,7 +111,7 @@ export class TaskManager {
         case 'accept':
           await this.set(TaskState.ACCEPTED);
           break;
-        case 'prepare':
+        case 'prepare': {
           await this.set(TaskState.PREPARING);
           let prepared;
           try {
@@ -105,6 +122,7 @@ export class TaskManager {
           // The image's VOLUMEs became anonymous volumes: the controller records them with this status.
           await this.set(TaskState.READY, { imageVolumes: prepared?.imageVolumes ?? [] });
           break;
+        }
         case 'start': {
           await this.set(TaskState.STARTING);
           try {

@@ -15,7 +15,10 @@
 import type { LogLine, TaskSpec } from '#libs/proto/messages.js';
 import type { ContainerStatus, LogOptions } from '../runtime/index.js';
 
-export interface ImageVolume { name: string; target: string }
+export interface ImageVolume {
+  name: string;
+  target: string;
+}
 
 /** TaskContainerStatus: a container's state as the worker reports it. */
 export interface TaskContainerStatus extends ContainerStatus {

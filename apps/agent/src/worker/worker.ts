@@ -32,7 +32,12 @@ export class Worker {
   private readonly removing = new Map<string, Promise<void>>();
   private firstSetSeen = false;
 
-  constructor(private readonly pipeline: TaskPipeline, private readonly db: StateDb, private readonly onStatus: (s: TaskStatus) => void, private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly pipeline: TaskPipeline,
+    private readonly db: StateDb,
+    private readonly onStatus: (s: TaskStatus) => void,
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   private reporter = async (s: TaskStatus) => {
     const m = this.managers.get(s.taskId);
@@ -49,8 +54,10 @@ export class Worker {
         if (st.state === 'running') status = statusOf(rec.spec.id, TaskState.RUNNING, { address: st.address, addresses: st.addresses ?? {}, message: 'started' });
         else if (st.state === 'exited') {
           const code = st.exitCode ?? 0;
-          status = code === 0 ? statusOf(rec.spec.id, TaskState.COMPLETE, { hasExitCode: true, exitCode: 0 })
-            : statusOf(rec.spec.id, TaskState.FAILED, { hasExitCode: true, exitCode: code, error: `task: non-zero exit (${code})` });
+          status =
+            code === 0
+              ? statusOf(rec.spec.id, TaskState.COMPLETE, { hasExitCode: true, exitCode: 0 })
+              : statusOf(rec.spec.id, TaskState.FAILED, { hasExitCode: true, exitCode: code, error: `task: non-zero exit (${code})` });
         } else if (status.state >= TaskState.RUNNING) {
           status = statusOf(rec.spec.id, TaskState.FAILED, { error: 'container disappeared while the agent was down' });
         } else {

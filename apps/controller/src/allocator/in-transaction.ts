@@ -55,10 +55,12 @@ export async function withAddresses(tx: Tx, perTask: Attachment[][]): Promise<At
   for (const list of perTask) for (const a of list) if (!isBuiltinNetwork(a.name)) wanted.set(a.name, (wanted.get(a.name) ?? 0) + 1);
   const pools = new Map<string, string[]>();
   for (const [name, count] of wanted) pools.set(name, await allocateAddresses(tx, name, count));
-  return perTask.map((list) => list.map((a) => {
-    const ip = pools.get(a.name)?.shift() ?? '';
-    return ip ? { ...a, ip } : { name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) };
-  }));
+  return perTask.map((list) =>
+    list.map((a) => {
+      const ip = pools.get(a.name)?.shift() ?? '';
+      return ip ? { ...a, ip } : { name: a.name, ...(a.aliases?.length ? { aliases: a.aliases } : {}) };
+    }),
+  );
 }
 
 /** allocateVip gives a service the lowest free address of the VIP pool, under the pool's lock; undefined when the pool is full. */

@@ -19,7 +19,10 @@ test('the lowest free host address, never the network address or the gateway', (
 test('a full subnet is an ExhaustedError naming it; the broadcast address is never given', () => {
   const pool = addressPool('10.5.0.0/29', '10.5.0.1');
   const all = taken('10.5.0.2', '10.5.0.3', '10.5.0.4', '10.5.0.5', '10.5.0.6');
-  assert.throws(() => pickAddress(pool, all), (err: unknown) => err instanceof ExhaustedError && /no free address in 10\.5\.0\.0\/29/.test(err.message));
+  assert.throws(
+    () => pickAddress(pool, all),
+    (err: unknown) => err instanceof ExhaustedError && /no free address in 10\.5\.0\.0\/29/.test(err.message),
+  );
   const small = addressPool('10.6.0.0/30', '10.6.0.1');
   assert.equal(pick(small, taken()), '10.6.0.2');
   assert.throws(() => pickAddress(small, taken('10.6.0.2')), ExhaustedError, '10.6.0.3 is the broadcast');

@@ -23,7 +23,10 @@ test('a freed port is given again before any higher one; equal inputs give equal
 
 test('a full range is an ExhaustedError; hasFreePort says so without throwing', () => {
   const full = new Set(Array.from({ length: last - first + 1 }, (_, i) => `tcp/${first + i}`));
-  assert.throws(() => pickPort('tcp', full), (err: unknown) => err instanceof ExhaustedError && err.message === `no free tcp host port in ${first}-${last}`);
+  assert.throws(
+    () => pickPort('tcp', full),
+    (err: unknown) => err instanceof ExhaustedError && err.message === `no free tcp host port in ${first}-${last}`,
+  );
   assert.equal(hasFreePort('tcp', full), false);
   assert.equal(hasFreePort('udp', full), true);
   full.delete(`tcp/${last}`);

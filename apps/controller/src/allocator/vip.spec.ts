@@ -12,6 +12,8 @@ test('the lowest free host address of the pool; network and broadcast addresses 
 });
 
 test('a full pool is an ExhaustedError naming the pool', () => {
-  assert.throws(() => pickVip('10.201.0.0/30', ['10.201.0.1', '10.201.0.2']),
-    (err: unknown) => err instanceof ExhaustedError && err.message === 'the virtual IP pool 10.201.0.0/30 is exhausted');
+  assert.throws(
+    () => pickVip('10.201.0.0/30', ['10.201.0.1', '10.201.0.2']),
+    (err: unknown) => err instanceof ExhaustedError && err.message === 'the virtual IP pool 10.201.0.0/30 is exhausted',
+  );
 });

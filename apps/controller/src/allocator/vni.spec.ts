@@ -19,5 +19,8 @@ test('past the top of the 24-bit space, freed ids are reused lowest first', () =
 
 test('every id held is an ExhaustedError', () => {
   const all = Array.from({ length: LAST_VNI - FIRST_VNI + 1 }, (_, i) => FIRST_VNI + i);
-  assert.throws(() => pickVni(all), (err: unknown) => err instanceof ExhaustedError && /every VXLAN id from 4096 to 16777215/.test(err.message));
+  assert.throws(
+    () => pickVni(all),
+    (err: unknown) => err instanceof ExhaustedError && /every VXLAN id from 4096 to 16777215/.test(err.message),
+  );
 });

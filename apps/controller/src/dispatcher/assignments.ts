@@ -14,21 +14,42 @@ export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Ma
   const networks = asAttachments(t.networks).map((a) => {
     const n = nets.get(a.name);
     return {
-      name: a.name, aliases: a.aliases ?? [], ip: a.ip ?? '',
-      config: n ? { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> } : null,
+      name: a.name,
+      aliases: a.aliases ?? [],
+      ip: a.ip ?? '',
+      config: n
+        ? { name: n.name, driver: n.driver, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, internal: n.internal, options: (n.options ?? {}) as Record<string, string> }
+        : null,
     };
   });
   return {
-    id: t.id, name: taskName(t), serviceId: t.serviceId ?? '', slot: t.slot, image: t.image, command: t.command,
-    env: t.env, networks, stopGraceMs: STOP_GRACE_MS, pullAuth: null,
+    id: t.id,
+    name: taskName(t),
+    serviceId: t.serviceId ?? '',
+    slot: t.slot,
+    image: t.image,
+    command: t.command,
+    env: t.env,
+    networks,
+    stopGraceMs: STOP_GRACE_MS,
+    pullAuth: null,
     // The store's desiredState column only ever holds TaskState values.
     desiredState: t.desiredState as TaskState,
-    ports: (t.ports ?? []).map(parsePublish), serviceName: t.service?.name ?? '', vip: t.service?.vip ?? '',
+    ports: (t.ports ?? []).map(parsePublish),
+    serviceName: t.service?.name ?? '',
+    vip: t.service?.vip ?? '',
     mounts: asMounts(t.mounts).map((m) => {
       const v = m.type === 'volume' ? volumes.get(m.source) : undefined;
       return {
-        type: m.type, source: m.source, target: m.target, readonly: !!m.readonly, propagation: m.propagation ?? '', tmpfsSize: m.tmpfsSize ?? 0, tmpfsMode: m.tmpfsMode ?? 0,
-        driver: v?.driver ?? 'local', volumeOptions: (v?.options ?? {}) as Record<string, string>,
+        type: m.type,
+        source: m.source,
+        target: m.target,
+        readonly: !!m.readonly,
+        propagation: m.propagation ?? '',
+        tmpfsSize: m.tmpfsSize ?? 0,
+        tmpfsMode: m.tmpfsMode ?? 0,
+        driver: v?.driver ?? 'local',
+        volumeOptions: (v?.options ?? {}) as Record<string, string>,
       };
     }),
   };

@@ -36,10 +36,17 @@ export async function connectDispatcher(app: INestApplication): Promise<void> {
 
 /** StaticProvider hands grpc-js one fixed CA and identity. */
 class StaticProvider implements experimental.CertificateProvider {
-  constructor(private readonly ca: Buffer | null, private readonly identity: { certificate: Buffer; privateKey: Buffer } | null) {}
-  addCaCertificateListener(l: experimental.CaCertificateUpdateListener): void { if (this.ca) l({ caCertificate: this.ca }); }
+  constructor(
+    private readonly ca: Buffer | null,
+    private readonly identity: { certificate: Buffer; privateKey: Buffer } | null,
+  ) {}
+  addCaCertificateListener(l: experimental.CaCertificateUpdateListener): void {
+    if (this.ca) l({ caCertificate: this.ca });
+  }
   removeCaCertificateListener(): void {}
-  addIdentityCertificateListener(l: experimental.IdentityCertificateUpdateListener): void { if (this.identity) l(this.identity); }
+  addIdentityCertificateListener(l: experimental.IdentityCertificateUpdateListener): void {
+    if (this.identity) l(this.identity);
+  }
   removeIdentityCertificateListener(): void {}
 }
 

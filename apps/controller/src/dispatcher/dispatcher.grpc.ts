@@ -64,9 +64,22 @@ export class DispatcherGrpc {
     const nodeId = this.ca.nodeIdOf(der);
     const fail = (msg: string) => call.emit('error', { code: status.UNAUTHENTICATED, details: msg, message: msg });
     if (!nodeId) return void fail('a client certificate signed by the cluster CA is required');
-    void this.nodes.get(nodeId).then((node) => {
-      if (!node) return fail(`node ${nodeId} is not known to this cluster`);
-      new AgentSession(call, nodeId, { nodes: this.nodes, tasks: this.tasks, queue: this.queue, router: this.router, config: this.config, pullAuth: this.pullAuth, networks: this.networks, volumes: this.volumes, liveness: this.liveness }).run();
-    }, () => fail('node lookup failed'));
+    void this.nodes.get(nodeId).then(
+      (node) => {
+        if (!node) return fail(`node ${nodeId} is not known to this cluster`);
+        new AgentSession(call, nodeId, {
+          nodes: this.nodes,
+          tasks: this.tasks,
+          queue: this.queue,
+          router: this.router,
+          config: this.config,
+          pullAuth: this.pullAuth,
+          networks: this.networks,
+          volumes: this.volumes,
+          liveness: this.liveness,
+        }).run();
+      },
+      () => fail('node lookup failed'),
+    );
   }
 }

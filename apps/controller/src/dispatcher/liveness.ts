@@ -31,7 +31,11 @@ export class Liveness implements OnModuleInit, OnModuleDestroy {
   private flushing = false;
   private failing = false;
 
-  constructor(private readonly store: LivenessStore, private readonly router: NodeRouter, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly store: LivenessStore,
+    private readonly router: NodeRouter,
+    private readonly config: BerthConfig,
+  ) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), Math.max(50, Math.floor(this.config.heartbeatMs / 2)));

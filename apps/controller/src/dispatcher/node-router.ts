@@ -21,7 +21,11 @@ export class NodeUnavailableError extends Error {
 }
 export class LogStreamError extends Error {}
 
-export interface LogReq { taskId: string; follow: boolean; tail: number }
+export interface LogReq {
+  taskId: string;
+  follow: boolean;
+  tail: number;
+}
 
 /** NodeRequest: what an agent can be asked for; it answers with a stream of chunks. */
 export type NodeRequest =
@@ -32,7 +36,11 @@ export type NodeRequest =
   | { kind: 'volume-rm'; names: string[]; drivers?: Record<string, string> };
 
 /** StreamChunk: part of an answer; the last one has eof or an error. */
-export interface StreamChunk { items: unknown[]; eof: boolean; error: string }
+export interface StreamChunk {
+  items: unknown[];
+  eof: boolean;
+  error: string;
+}
 
 /** LocalSession is what a session on this replica offers the router. */
 export interface LocalSession {
@@ -73,10 +81,16 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private key(nodeId: string) { return `${this.config.queuePrefix}:session:${nodeId}`; }
-  private channel(replica: string) { return `${this.config.queuePrefix}:replica:${replica}`; }
+  private key(nodeId: string) {
+    return `${this.config.queuePrefix}:session:${nodeId}`;
+  }
+  private channel(replica: string) {
+    return `${this.config.queuePrefix}:replica:${replica}`;
+  }
   /** Every replica listens here for sessions that moved to another replica. */
-  private get broadcast() { return `${this.config.queuePrefix}:replicas`; }
+  private get broadcast() {
+    return `${this.config.queuePrefix}:replicas`;
+  }
 
   async onModuleInit(): Promise<void> {
     await Promise.all([this.pub.connect(), this.sub.connect()]);
@@ -192,7 +206,9 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private replyChannel(requestId: string) { return `${this.config.queuePrefix}:reply:${requestId}`; }
+  private replyChannel(requestId: string) {
+    return `${this.config.queuePrefix}:reply:${requestId}`;
+  }
 
   /** streamLogs yields a task's log lines from its node, wherever its session is. */
   streamLogs(nodeId: string, req: LogReq, signal: AbortSignal): AsyncGenerator<LogLine> {
@@ -248,7 +264,7 @@ export class NodeRouter implements OnModuleInit, OnModuleDestroy {
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
-      if (queue.length === 0 || !queue[queue.length - 1]!.eof) cancel();
+      if (queue.length === 0 || !queue[queue.length - 1].eof) cancel();
       sub?.disconnect();
     }
   }

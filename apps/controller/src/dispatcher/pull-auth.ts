@@ -16,7 +16,11 @@ export type { PullAuth };
 export class PullAuthResolver {
   private readonly log = new Logger('pull-auth');
 
-  constructor(private readonly config: BerthConfig, private readonly tokens: RegistryAuthService, private readonly creds: CredentialsService) {}
+  constructor(
+    private readonly config: BerthConfig,
+    private readonly tokens: RegistryAuthService,
+    private readonly creds: CredentialsService,
+  ) {}
 
   /** forImages maps each image reference to the credentials its pull needs (absent: none). */
   async forImages(images: string[]): Promise<Map<string, PullAuth>> {

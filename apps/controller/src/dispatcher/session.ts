@@ -35,11 +35,16 @@ export interface SessionDeps {
 
 function toReport(s: TaskStatus): StatusReport {
   return {
-    taskId: s.taskId, state: s.state, message: s.message, error: s.error, address: s.address,
+    taskId: s.taskId,
+    state: s.state,
+    message: s.message,
+    error: s.error,
+    address: s.address,
     // Addresses are known once a task runs; earlier states carry none and must not clear them.
     ...(s.state >= TaskState.RUNNING ? { addresses: s.addresses } : {}),
     ...(s.imageVolumes.length ? { imageVolumes: s.imageVolumes } : {}),
-    ...(s.hasExitCode ? { exitCode: s.exitCode } : {}), at: s.timestampMs ? new Date(s.timestampMs) : new Date(),
+    ...(s.hasExitCode ? { exitCode: s.exitCode } : {}),
+    at: s.timestampMs ? new Date(s.timestampMs) : new Date(),
   };
 }
 
@@ -61,7 +66,11 @@ export class AgentSession implements LocalSession, LiveSession {
   private pendingStatuses: TaskStatus[] = [];
   private applying?: Promise<void>;
 
-  constructor(private readonly call: ServerDuplexStream<AgentMessage, ControllerMessageInput>, readonly nodeId: string, private readonly d: SessionDeps) {}
+  constructor(
+    private readonly call: ServerDuplexStream<AgentMessage, ControllerMessageInput>,
+    readonly nodeId: string,
+    private readonly d: SessionDeps,
+  ) {}
 
   /**
    * What each message from a started session does. A heartbeat only says the
@@ -170,11 +179,24 @@ export class AgentSession implements LocalSession, LiveSession {
       return;
     }
     this.pushing = true;
-    this.d.tasks.forNode(this.nodeId)
+    this.d.tasks
+      .forNode(this.nodeId)
       .then(async (rows) => {
         const auth = await this.d.pullAuth.forImages(rows.filter((r) => r.desiredState <= TaskState.RUNNING).map((r) => r.image));
         const nets = new Map((await this.d.networks.byNames([...new Set(rows.flatMap((r) => networkNames(r.networks)))])).map((n) => [n.name, n]));
-        const volumes = new Map((await this.d.volumes.byNames([...new Set(rows.flatMap((r) => asMounts(r.mounts).filter((m) => m.type === 'volume').map((m) => m.source)))])).map((v) => [v.name, v]));
+        const volumes = new Map(
+          (
+            await this.d.volumes.byNames([
+              ...new Set(
+                rows.flatMap((r) =>
+                  asMounts(r.mounts)
+                    .filter((m) => m.type === 'volume')
+                    .map((m) => m.source),
+                ),
+              ),
+            ])
+          ).map((v) => [v.name, v]),
+        );
         const tasks = rows.map((r) => ({ ...toTaskSpec(r, nets, volumes), ...(auth.has(r.image) ? { pullAuth: auth.get(r.image) } : {}) }));
         const overlayNets = [...nets.values()].filter((n) => n.driver === DriverName.OVERLAY).map((n) => n.name);
         const overlays = overlayPeers(overlayNets, await this.d.networks.overlayMembers(overlayNets), this.nodeId);

@@ -31,7 +31,17 @@ describe('nodesToMarkDown', () => {
   });
 
   it('marks the longest silent first, up to a tenth of the cluster per check', () => {
-    const s = { total: 40, down: 0, silent: [{ id: 'y', silentMs: 9_000 }, { id: 'w', silentMs: 8_000 }, { id: 'z', silentMs: 7_000 }, { id: 'x', silentMs: 6_000 }, { id: 'v', silentMs: 5_500 }] };
+    const s = {
+      total: 40,
+      down: 0,
+      silent: [
+        { id: 'y', silentMs: 9_000 },
+        { id: 'w', silentMs: 8_000 },
+        { id: 'z', silentMs: 7_000 },
+        { id: 'x', silentMs: 6_000 },
+        { id: 'v', silentMs: 5_500 },
+      ],
+    };
     assert.deepEqual(nodesToMarkDown(s).ids, ['y', 'w', 'z', 'x']);
   });
 });

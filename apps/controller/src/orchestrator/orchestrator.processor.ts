@@ -16,7 +16,10 @@ export class OrchestratorProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('orchestrator');
   private worker?: Worker;
 
-  constructor(private readonly config: BerthConfig, private readonly orchestrator: OrchestratorService) {}
+  constructor(
+    private readonly config: BerthConfig,
+    private readonly orchestrator: OrchestratorService,
+  ) {}
 
   onModuleInit(): void {
     this.worker = startWorker(this.config, QueueName.Orchestrator, this.log, (job) => this.handle(job), { concurrency: WORKER_CONCURRENCY });

@@ -46,12 +46,34 @@ export class OrchestratorService {
       const svc = await this.services.get(serviceId, tx);
       if (!svc) return undefined;
       const rows = await this.tasks.ofService(tx, serviceId);
-      const plan = planService(svc.replicas, rows.map((t) => ({
-        id: t.id, slot: t.slot, desiredState: t.desiredState, state: t.state, nodeDown: !!t.nodeId && down.has(t.nodeId),
-        createdAt: t.createdAt.getTime(), statusAt: t.statusAt.getTime(),
-      })), Date.now());
+      const plan = planService(
+        svc.replicas,
+        rows.map((t) => ({
+          id: t.id,
+          slot: t.slot,
+          desiredState: t.desiredState,
+          state: t.state,
+          nodeDown: !!t.nodeId && down.has(t.nodeId),
+          createdAt: t.createdAt.getTime(),
+          statusAt: t.statusAt.getTime(),
+        })),
+        Date.now(),
+      );
       const nodeOf = new Map(rows.map((t) => [t.id, t.nodeId]));
-      await this.tasks.createMany(tx, plan.create.map((slot) => ({ serviceId, slot, image: svc.image, command: svc.command, env: svc.env, networks: asAttachments(svc.networks), ports: svc.ports ?? [], mounts: asMounts(svc.mounts) })), this.allocator.addresses);
+      await this.tasks.createMany(
+        tx,
+        plan.create.map((slot) => ({
+          serviceId,
+          slot,
+          image: svc.image,
+          command: svc.command,
+          env: svc.env,
+          networks: asAttachments(svc.networks),
+          ports: svc.ports ?? [],
+          mounts: asMounts(svc.mounts),
+        })),
+        this.allocator.addresses,
+      );
       const byMessage = new Map<string, string[]>();
       for (const s of plan.shutdown) byMessage.set(s.message, [...(byMessage.get(s.message) ?? []), s.id]);
       for (const [message, ids] of byMessage) await this.tasks.setDesired(ids, TaskState.SHUTDOWN, message, tx);

@@ -18,14 +18,14 @@ test('scale down shuts down tasks of slots above replicas', () => {
   const ts = [task(1), task(2), task(3), task(4)];
   const p = planService(2, ts, 100);
   assert.deepEqual(p.create, []);
-  assert.deepEqual(p.shutdown.map((s) => s.id).sort(), [ts[2]!.id, ts[3]!.id].sort());
+  assert.deepEqual(p.shutdown.map((s) => s.id).sort(), [ts[2].id, ts[3].id].sort());
 });
 
 test('a task on a down node is replaced in its slot', () => {
   const ts = [task(1, { nodeDown: true }), task(2)];
   const p = planService(2, ts, 100);
   assert.deepEqual(p.create, [1]);
-  assert.deepEqual(p.shutdown, [{ id: ts[0]!.id, message: 'node down' }]);
+  assert.deepEqual(p.shutdown, [{ id: ts[0].id, message: 'node down' }]);
 });
 
 test('duplicates in a slot are shut down, newest kept', () => {
@@ -40,8 +40,10 @@ test('failures back off exponentially before a restart', () => {
   assert.equal(restartDelayMs(1), 200);
   assert.equal(restartDelayMs(3), 800);
   assert.equal(restartDelayMs(100), 10_000);
-  const failed = [task(1, { state: TaskState.REJECTED, desiredState: TaskState.SHUTDOWN, statusAt: 1000, createdAt: 1 }),
-    task(1, { state: TaskState.FAILED, desiredState: TaskState.SHUTDOWN, statusAt: 2000, createdAt: 2 })];
+  const failed = [
+    task(1, { state: TaskState.REJECTED, desiredState: TaskState.SHUTDOWN, statusAt: 1000, createdAt: 1 }),
+    task(1, { state: TaskState.FAILED, desiredState: TaskState.SHUTDOWN, statusAt: 2000, createdAt: 2 }),
+  ];
   const early = planService(1, failed, 2100);
   assert.deepEqual(early.create, []);
   assert.equal(early.retryInMs, 300);
@@ -59,5 +61,5 @@ test('history keeps the newest terminal tasks per slot and drops removed slots',
   const old = Array.from({ length: KEEP_HISTORY + 2 }, () => task(1, { state: TaskState.SHUTDOWN, desiredState: TaskState.SHUTDOWN }));
   const gone = task(2, { state: TaskState.SHUTDOWN, desiredState: TaskState.SHUTDOWN });
   const p = planService(1, [...old, gone, task(1)], 100);
-  assert.deepEqual(p.remove.sort(), [old[0]!.id, old[1]!.id, gone.id].sort());
+  assert.deepEqual(p.remove.sort(), [old[0].id, old[1].id, gone.id].sort());
 });

@@ -70,7 +70,7 @@ export function planService(replicas: number, tasks: SlotTask[], now: number): S
       if (!isFailure(t.state)) break;
       failures++;
     }
-    const wait = failures ? terminal[0]!.statusAt + restartDelayMs(failures) - now : 0;
+    const wait = failures ? terminal[0].statusAt + restartDelayMs(failures) - now : 0;
     if (wait > 0) plan.retryInMs = Math.min(plan.retryInMs ?? Infinity, wait);
     else plan.create.push(slot);
   }

@@ -60,7 +60,7 @@ export function schedule(nodes: NodeInfo[], tasks: TaskToPlace[], pipeline = new
       continue;
     }
     const key = serviceKey(t);
-    let best = feasible[0]!;
+    let best = feasible[0];
     for (const n of feasible.slice(1)) {
       const a = n.tasksByService.get(key) ?? 0;
       const b = best.tasksByService.get(key) ?? 0;

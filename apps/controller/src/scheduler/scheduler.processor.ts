@@ -22,12 +22,21 @@ export class SchedulerProcessor implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('scheduler');
   private worker?: Worker;
 
-  constructor(private readonly config: BerthConfig, private readonly scheduler: SchedulerService) {}
+  constructor(
+    private readonly config: BerthConfig,
+    private readonly scheduler: SchedulerService,
+  ) {}
 
   onModuleInit(): void {
-    this.worker = startWorker(this.config, QueueName.Scheduler, this.log, async () => {
-      await this.scheduler.scheduleAll();
-    }, { concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: 10 });
+    this.worker = startWorker(
+      this.config,
+      QueueName.Scheduler,
+      this.log,
+      async () => {
+        await this.scheduler.scheduleAll();
+      },
+      { concurrency: 1, lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: 10 },
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

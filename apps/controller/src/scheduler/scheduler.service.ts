@@ -18,14 +18,23 @@ import { asMounts, hostPortKey, parsePublish } from '#libs/common';
 
 /** portKeys turns stored published ports into the scheduler's host-port keys (the fixed ones). */
 export function portKeys(ports: string[]): string[] {
-  return ports.map(parsePublish).filter((m) => m.hostPort).map(hostPortKey);
+  return ports
+    .map(parsePublish)
+    .filter((m) => m.hostPort)
+    .map(hostPortKey);
 }
 
 @Injectable()
 export class SchedulerService {
   private readonly log = new Logger('scheduler');
 
-  constructor(private readonly nodes: NodeStore, private readonly tasks: TaskStore, private readonly volumes: VolumeStore, private readonly router: NodeRouter, private readonly tx: Transactions) {}
+  constructor(
+    private readonly nodes: NodeStore,
+    private readonly tasks: TaskStore,
+    private readonly volumes: VolumeStore,
+    private readonly router: NodeRouter,
+    private readonly tx: Transactions,
+  ) {}
 
   /** scheduleAll places every task waiting for a node (committed before the call); returns how many nodes got work. */
   async scheduleAll(): Promise<number> {
@@ -35,7 +44,13 @@ export class SchedulerService {
       if (!waiting.length) return [];
       const counts = await this.tasks.activeCounts(tx);
       const infos: NodeInfo[] = nodes.map((n) => ({
-        id: n.id, hostname: n.hostname, status: n.status, availability: n.availability, activeTasks: 0, tasksByService: new Map(), usedPorts: new Set<string>(),
+        id: n.id,
+        hostname: n.hostname,
+        status: n.status,
+        availability: n.availability,
+        activeTasks: 0,
+        tasksByService: new Map(),
+        usedPorts: new Set<string>(),
         plugins: new Set(((n.volumePlugins ?? []) as Array<{ name: string }>).map((p) => p.name)),
       }));
       const byId = new Map(infos.map((i) => [i.id, i]));
@@ -46,18 +61,34 @@ export class SchedulerService {
         if (c.serviceId) info.tasksByService.set(c.serviceId, (info.tasksByService.get(c.serviceId) ?? 0) + c.n);
       }
       for (const u of await this.tasks.publishedPorts(tx)) byId.get(u.nodeId)?.usedPorts!.add(u.port);
-      const volumesOf = new Map(waiting.map((t) => [t.id, asMounts(t.mounts).filter((m) => m.type === 'volume').map((m) => m.source)]));
+      const volumesOf = new Map(
+        waiting.map((t) => [
+          t.id,
+          asMounts(t.mounts)
+            .filter((m) => m.type === 'volume')
+            .map((m) => m.source),
+        ]),
+      );
       const used = await this.volumes.byNames([...new Set([...volumesOf.values()].flat())], tx);
       const local = used.filter((v) => v.scope === 'local');
       const volumeNodes = new Map(local.filter((v) => v.nodeId).map((v) => [v.name, v.nodeId!]));
       const localNames = new Set(local.map((v) => v.name));
       const driverOf = new Map(used.filter((v) => v.driver !== 'local').map((v) => [v.name, v.driver]));
-      const plan = schedule(infos, waiting.map((t) => ({
-        id: t.id, version: t.version, serviceId: t.serviceId, ports: portKeys(t.ports ?? []),
-        ...((t.ports ?? []).some((p) => p.startsWith('0:')) ? { published: t.ports } : {}),
-        ...(t.pinnedNode ? { pinnedNode: t.pinnedNode } : {}), volumes: volumesOf.get(t.id)!.filter((v) => localNames.has(v)),
-        drivers: [...new Set(volumesOf.get(t.id)!.flatMap((v) => (driverOf.has(v) ? [driverOf.get(v)!] : [])))],
-      })), undefined, volumeNodes);
+      const plan = schedule(
+        infos,
+        waiting.map((t) => ({
+          id: t.id,
+          version: t.version,
+          serviceId: t.serviceId,
+          ports: portKeys(t.ports ?? []),
+          ...((t.ports ?? []).some((p) => p.startsWith('0:')) ? { published: t.ports } : {}),
+          ...(t.pinnedNode ? { pinnedNode: t.pinnedNode } : {}),
+          volumes: volumesOf.get(t.id)!.filter((v) => localNames.has(v)),
+          drivers: [...new Set(volumesOf.get(t.id)!.flatMap((v) => (driverOf.has(v) ? [driverOf.get(v)!] : [])))],
+        })),
+        undefined,
+        volumeNodes,
+      );
       const byNode = new Map<string, Array<{ taskId: string; version: number; ports?: string[] }>>();
       for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version, ports: p.ports }]);
       const placed = new Set<string>();
@@ -66,7 +97,7 @@ export class SchedulerService {
       const reasons = new Map<string, string[]>();
       for (const u of plan.unplaced) reasons.set(u.reason, [...(reasons.get(u.reason) ?? []), u.taskId]);
       for (const [reason, ids] of reasons) await this.tasks.markPending(tx, ids, reason);
-      if (plan.unplaced.length) this.log.warn(`${plan.unplaced.length} task(s) pending: ${plan.unplaced[0]!.reason}`);
+      if (plan.unplaced.length) this.log.warn(`${plan.unplaced.length} task(s) pending: ${plan.unplaced[0].reason}`);
       return [...placed];
     });
     if (touched.length) await this.router.notifyNodes(touched);

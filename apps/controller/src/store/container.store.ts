@@ -17,7 +17,10 @@ export class ContainerStore {
   constructor(private readonly db: PrismaService) {}
 
   /** create inserts the container and its NEW task together; returns both. */
-  async create(c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean }, addresses: AllocateAddresses): Promise<ContainerWithTask> {
+  async create(
+    c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean },
+    addresses: AllocateAddresses,
+  ): Promise<ContainerWithTask> {
     const id = newId();
     if (!c.name) c = { ...c, name: `c-${id.slice(0, 10)}` };
     const { ports, networks, mounts, pinnedNode, ...row } = c;
@@ -25,17 +28,30 @@ export class ContainerStore {
       return await this.db.$transaction(async (tx) => {
         const named = (await withVolumes(tx, [mounts]))[0]!;
         return tx.container.create({
-        data: {
-          id, ...row, networks: networks as object[], mounts: named as object[],
-          task: {
-            create: {
-              id: newId(), image: c.image, command: c.command, env: c.env, networks: (await addresses(tx, [networks]))[0]! as object[], ports, mounts: named as object[], pinnedNode,
-              desiredState: TaskState.RUNNING, state: TaskState.NEW, message: 'created', events: { create: { state: TaskState.NEW, message: 'created' } },
+          data: {
+            id,
+            ...row,
+            networks: networks as object[],
+            mounts: named as object[],
+            task: {
+              create: {
+                id: newId(),
+                image: c.image,
+                command: c.command,
+                env: c.env,
+                networks: (await addresses(tx, [networks]))[0]! as object[],
+                ports,
+                mounts: named as object[],
+                pinnedNode,
+                desiredState: TaskState.RUNNING,
+                state: TaskState.NEW,
+                message: 'created',
+                events: { create: { state: TaskState.NEW, message: 'created' } },
+              },
             },
           },
-        },
-        include: WITH_TASK,
-      });
+          include: WITH_TASK,
+        });
       });
     } catch (err) {
       if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`container name "${c.name}" is already in use`);
@@ -48,8 +64,12 @@ export class ContainerStore {
   }
 
   resolve(ref: string): Promise<ContainerWithTask> {
-    return resolveRef('container', ref, (r) => this.db.container.findMany({ where: { OR: [{ id: r }, { name: r }] }, include: WITH_TASK, take: 2 }),
-      (p) => this.db.container.findMany({ where: { id: { startsWith: p } }, include: WITH_TASK, take: 2 }));
+    return resolveRef(
+      'container',
+      ref,
+      (r) => this.db.container.findMany({ where: { OR: [{ id: r }, { name: r }] }, include: WITH_TASK, take: 2 }),
+      (p) => this.db.container.findMany({ where: { id: { startsWith: p } }, include: WITH_TASK, take: 2 }),
+    );
   }
 
   list(all: boolean): Promise<ContainerWithTask[]> {

@@ -47,8 +47,11 @@ export class LivenessStore implements OnModuleDestroy {
   constructor(config: BerthConfig) {
     // Timed out on both ends: a frozen server enforces no statement_timeout, the client's query_timeout still fires.
     this.pool = new pg.Pool({
-      connectionString: config.databaseUrl, max: LIVENESS_POOL_SIZE,
-      statement_timeout: LIVENESS_QUERY_TIMEOUT_MS, query_timeout: LIVENESS_QUERY_TIMEOUT_MS, connectionTimeoutMillis: LIVENESS_QUERY_TIMEOUT_MS,
+      connectionString: config.databaseUrl,
+      max: LIVENESS_POOL_SIZE,
+      statement_timeout: LIVENESS_QUERY_TIMEOUT_MS,
+      query_timeout: LIVENESS_QUERY_TIMEOUT_MS,
+      connectionTimeoutMillis: LIVENESS_QUERY_TIMEOUT_MS,
     });
     // An idle connection dropped by a Postgres restart: the pool makes a new one on the next query.
     this.pool.on('error', () => {});

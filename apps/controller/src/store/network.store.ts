@@ -32,7 +32,11 @@ export function userNetwork(tx: Tx, name: string): Promise<Network | null> {
 /** heldAddresses: the addresses on `network` of the tasks not yet ended. */
 export async function heldAddresses(tx: Tx, network: string): Promise<string[]> {
   const held = await tx.task.findMany({ where: { networks: onNetwork(network), state: { lt: TaskState.COMPLETE } }, select: { networks: true } });
-  return held.flatMap((t) => asAttachments(t.networks).filter((a) => a.name === network && a.ip).map((a) => a.ip!));
+  return held.flatMap((t) =>
+    asAttachments(t.networks)
+      .filter((a) => a.name === network && a.ip)
+      .map((a) => a.ip!),
+  );
 }
 
 /** heldVips: the virtual IPs of all services. */
@@ -77,8 +81,12 @@ export class NetworkStore {
   }
 
   resolve(ref: string): Promise<Network> {
-    return resolveRef('network', ref, (r) => this.db.network.findMany({ where: { OR: [{ id: r }, { name: r }], builtin: false }, take: 2 }),
-      (p) => this.db.network.findMany({ where: { id: { startsWith: p }, builtin: false }, take: 2 }));
+    return resolveRef(
+      'network',
+      ref,
+      (r) => this.db.network.findMany({ where: { OR: [{ id: r }, { name: r }], builtin: false }, take: 2 }),
+      (p) => this.db.network.findMany({ where: { id: { startsWith: p }, builtin: false }, take: 2 }),
+    );
   }
 
   /** create inserts a network under a lock, so two subnets chosen at once never overlap. */

@@ -22,8 +22,12 @@ export class NodeStore {
   }
 
   resolve(ref: string): Promise<Node> {
-    return resolveRef('node', ref, (r) => this.db.node.findMany({ where: { OR: [{ id: r }, { hostname: r }] }, take: 2 }),
-      (p) => this.db.node.findMany({ where: { id: { startsWith: p } }, take: 2 }));
+    return resolveRef(
+      'node',
+      ref,
+      (r) => this.db.node.findMany({ where: { OR: [{ id: r }, { hostname: r }] }, take: 2 }),
+      (p) => this.db.node.findMany({ where: { id: { startsWith: p } }, take: 2 }),
+    );
   }
 
   /** activeTaskCounts counts non-terminal tasks per node. */
@@ -46,7 +50,12 @@ export class NodeStore {
 
   private describe(d: NodeDescription) {
     return {
-      hostname: d.hostname.slice(0, 253), cpus: d.cpus, memoryBytes: BigInt(Math.max(0, Math.floor(d.memoryBytes))), labels: d.labels, addr: d.addr, agentVersion: d.agentVersion,
+      hostname: d.hostname.slice(0, 253),
+      cpus: d.cpus,
+      memoryBytes: BigInt(Math.max(0, Math.floor(d.memoryBytes))),
+      labels: d.labels,
+      addr: d.addr,
+      agentVersion: d.agentVersion,
       volumePlugins: (d.volumePlugins ?? []).map((p) => ({ name: p.name, scope: p.scope === 'global' ? 'global' : 'local' })),
     };
   }

@@ -19,7 +19,10 @@ export class ServiceStore {
   constructor(private readonly db: PrismaService) {}
 
   /** create inserts a service; with `vip` it gets a virtual IP allocated in the same transaction. */
-  async create(s: { name: string; image: string; replicas: number; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; endpointMode: string }, vip?: AllocateVip): Promise<Service> {
+  async create(
+    s: { name: string; image: string; replicas: number; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; endpointMode: string },
+    vip?: AllocateVip,
+  ): Promise<Service> {
     try {
       return await this.db.$transaction(async (tx) => {
         const address = vip ? await vip(tx) : null;
@@ -36,8 +39,12 @@ export class ServiceStore {
   }
 
   resolve(ref: string): Promise<Service> {
-    return resolveRef('service', ref, (r) => this.db.service.findMany({ where: { OR: [{ id: r }, { name: r }] }, take: 2 }),
-      (p) => this.db.service.findMany({ where: { id: { startsWith: p } }, take: 2 }));
+    return resolveRef(
+      'service',
+      ref,
+      (r) => this.db.service.findMany({ where: { OR: [{ id: r }, { name: r }] }, take: 2 }),
+      (p) => this.db.service.findMany({ where: { id: { startsWith: p } }, take: 2 }),
+    );
   }
 
   async list(): Promise<ServiceWithCounts[]> {

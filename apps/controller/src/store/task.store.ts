@@ -15,7 +15,6 @@ import { TaskState, VOLUME_NAME, asMounts, hostPortKey, isBuiltinNetwork, isTerm
 export type { Task };
 export type TaskWithNames = Task & { service: { name: string; vip: string | null } | null; container: { name: string } | null; node: { hostname: string } | null };
 
-
 const WITH_NAMES = { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } as const;
 
 export interface StatusReport {
@@ -55,7 +54,11 @@ function sameEntries(a: Record<string, string>, stored: unknown): boolean {
  * recordImageVolumes: the anonymous volumes an agent made for the image's VOLUMEs become
  * volume rows held by its node and mounts of the task (and its container, so `rm -v` finds them).
  */
-async function recordImageVolumes(tx: Tx, nodeId: string, made: Array<{ row: { id: string; containerId: string | null; mounts: unknown }; volumes: Array<{ name: string; target: string }> }>): Promise<void> {
+async function recordImageVolumes(
+  tx: Tx,
+  nodeId: string,
+  made: Array<{ row: { id: string; containerId: string | null; mounts: unknown }; volumes: Array<{ name: string; target: string }> }>,
+): Promise<void> {
   for (const { row, volumes } of made) {
     const mounts = asMounts(row.mounts);
     const fresh = volumes.filter((v) => VOLUME_NAME.test(v.name) && v.target.startsWith('/') && !mounts.some((m) => m.target === v.target));
@@ -76,8 +79,12 @@ export class TaskStore {
   }
 
   resolve(ref: string): Promise<TaskWithNames> {
-    return resolveRef('task', ref, (r) => this.db.task.findMany({ where: { id: r }, include: WITH_NAMES }),
-      (p) => this.db.task.findMany({ where: { id: { startsWith: p } }, include: WITH_NAMES, take: 2 }));
+    return resolveRef(
+      'task',
+      ref,
+      (r) => this.db.task.findMany({ where: { id: r }, include: WITH_NAMES }),
+      (p) => this.db.task.findMany({ where: { id: { startsWith: p } }, include: WITH_NAMES, take: 2 }),
+    );
   }
 
   list(f: { serviceId?: string; nodeId?: string; all?: boolean }): Promise<TaskWithNames[]> {
@@ -123,8 +130,14 @@ export class TaskStore {
   /** createMany inserts new tasks and their NEW events in two statements; returns their ids. */
   async createMany(tx: Tx, tasks: NewTask[], addresses: AllocateAddresses, message = 'created'): Promise<string[]> {
     if (!tasks.length) return [];
-    const addressed = await addresses(tx, tasks.map((t) => t.networks));
-    const mounted = await withVolumes(tx, tasks.map((t) => t.mounts));
+    const addressed = await addresses(
+      tx,
+      tasks.map((t) => t.networks),
+    );
+    const mounted = await withVolumes(
+      tx,
+      tasks.map((t) => t.mounts),
+    );
     const rows = tasks.map((t, i) => ({ id: newId(), ...t, networks: addressed[i]! as object[], mounts: mounted[i]! as object[], desiredState: TaskState.RUNNING, state: TaskState.NEW, message }));
     await tx.task.createMany({ data: rows });
     await tx.taskEvent.createMany({ data: rows.map((r) => ({ taskId: r.id, state: TaskState.NEW, message })) });
@@ -144,7 +157,12 @@ export class TaskStore {
   /** publishedPorts lists the host ports ("tcp/8080") held by placed, non-terminal tasks, per node. */
   async publishedPorts(tx: Tx): Promise<Array<{ nodeId: string; port: string }>> {
     const rows = await tx.task.findMany({ where: { nodeId: { not: null }, state: { lt: TaskState.COMPLETE }, ports: { isEmpty: false } }, select: { nodeId: true, ports: true } });
-    return rows.flatMap((r) => (r.ports ?? []).map(parsePublish).filter((m) => m.hostPort).map((m) => ({ nodeId: r.nodeId!, port: hostPortKey(m) })));
+    return rows.flatMap((r) =>
+      (r.ports ?? [])
+        .map(parsePublish)
+        .filter((m) => m.hostPort)
+        .map((m) => ({ nodeId: r.nodeId!, port: hostPortKey(m) })),
+    );
   }
 
   /** unplaced lists tasks waiting for a node. */
@@ -171,7 +189,10 @@ export class TaskStore {
     const want = new Map(tasks.map((t) => [t.taskId, t.version]));
     const ok = current.filter((c) => want.get(c.id) === c.version).map((c) => c.id);
     if (!ok.length) return 0;
-    await tx.task.updateMany({ where: { id: { in: ok }, nodeId: null, state: { lt: TaskState.ASSIGNED } }, data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } } });
+    await tx.task.updateMany({
+      where: { id: { in: ok }, nodeId: null, state: { lt: TaskState.ASSIGNED } },
+      data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } },
+    });
     // Ports published on any host port get the ones the plan picked on this node.
     for (const t of tasks) if (t.ports && ok.includes(t.taskId)) await tx.task.update({ where: { id: t.taskId }, data: { ports: t.ports } });
     await tx.taskEvent.createMany({ data: ok.map((taskId) => ({ taskId, state: TaskState.ASSIGNED, message: `assigned to node ${nodeId}` })) });
@@ -193,7 +214,10 @@ export class TaskStore {
   async applyReports(nodeId: string, reports: StatusReport[]): Promise<{ terminalServices: string[]; changed: number; networks: string[] }> {
     if (!reports.length) return { terminalServices: [], changed: 0, networks: [] };
     return this.db.$transaction(async (tx) => {
-      const rows = await tx.task.findMany({ where: { id: { in: reports.map((r) => r.taskId) }, nodeId }, select: { id: true, state: true, serviceId: true, containerId: true, networks: true, addresses: true, message: true, mounts: true } });
+      const rows = await tx.task.findMany({
+        where: { id: { in: reports.map((r) => r.taskId) }, nodeId },
+        select: { id: true, state: true, serviceId: true, containerId: true, networks: true, addresses: true, message: true, mounts: true },
+      });
       const byId = new Map(rows.map((r) => [r.id, r]));
       const events: Prisma.TaskEventCreateManyInput[] = [];
       // Every forward step becomes an event; each task's row is written once, with its last step.
@@ -202,7 +226,8 @@ export class TaskStore {
       const moved = new Map<string, { addresses: Record<string, string>; message: string }>();
       for (const r of reports) {
         const row = byId.get(r.taskId);
-        if (row && r.state === TaskState.RUNNING && row.state === TaskState.RUNNING && r.addresses && (!sameEntries(r.addresses, row.addresses) || r.message !== row.message)) moved.set(r.taskId, { addresses: r.addresses, message: r.message });
+        if (row && r.state === TaskState.RUNNING && row.state === TaskState.RUNNING && r.addresses && (!sameEntries(r.addresses, row.addresses) || r.message !== row.message))
+          moved.set(r.taskId, { addresses: r.addresses, message: r.message });
         if (!row || r.state <= row.state || isTerminal(row.state) || r.state < TaskState.ACCEPTED) continue;
         const message = r.message || taskStateName(r.state);
         events.push({ taskId: r.taskId, state: r.state, message: r.error ? `${message}: ${r.error}` : message, at: r.at });
@@ -238,7 +263,11 @@ export class TaskStore {
       const recorded = events.filter((e) => applied.has(e.taskId));
       const changed = recorded.length;
       if (recorded.length) await tx.taskEvent.createMany({ data: recorded });
-      await recordImageVolumes(tx, nodeId, reports.flatMap((r) => (r.imageVolumes?.length && byId.has(r.taskId) ? [{ row: byId.get(r.taskId)!, volumes: r.imageVolumes }] : [])));
+      await recordImageVolumes(
+        tx,
+        nodeId,
+        reports.flatMap((r) => (r.imageVolumes?.length && byId.has(r.taskId) ? [{ row: byId.get(r.taskId)!, volumes: r.imageVolumes }] : [])),
+      );
       const terminal = new Set(rows.filter((r) => last.has(r.id) && isTerminal(last.get(r.id)!.state) && r.serviceId).map((r) => r.serviceId!));
       const networks = [...new Set(rows.filter((r) => last.has(r.id) || moved.has(r.id)).flatMap((r) => networkNames(r.networks)))];
       return { terminalServices: [...terminal], changed, networks };

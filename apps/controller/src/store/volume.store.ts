@@ -33,12 +33,14 @@ export function mountsVolume(name: string): { array_contains: Array<{ type: stri
  */
 export async function withVolumes(tx: Prisma.TransactionClient, perTask: Mount[][]): Promise<Mount[][]> {
   const fresh: NewVolume[] = [];
-  const out = perTask.map((mounts) => mounts.map((m) => {
-    if (m.type !== 'volume') return m;
-    const name = m.source || anonymousName();
-    fresh.push({ name, driver: m.volumeDriver ?? 'local', options: m.volumeOptions ?? {}, labels: {}, anonymous: !m.source });
-    return { ...m, source: name };
-  }));
+  const out = perTask.map((mounts) =>
+    mounts.map((m) => {
+      if (m.type !== 'volume') return m;
+      const name = m.source || anonymousName();
+      fresh.push({ name, driver: m.volumeDriver ?? 'local', options: m.volumeOptions ?? {}, labels: {}, anonymous: !m.source });
+      return { ...m, source: name };
+    }),
+  );
   // A plugin's volumes take its scope, as the nodes report it.
   if (fresh.some((v) => v.driver !== 'local')) {
     const scopes = new Map<string, string>();

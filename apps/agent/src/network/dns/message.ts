@@ -30,7 +30,7 @@ export function readQuestion(msg: Buffer): Question {
   let off = 12;
   for (let guard = 0; ; guard++) {
     if (off >= msg.length || guard > 127) throw new DnsFormatError('bad name');
-    const len = msg[off]!;
+    const len = msg[off];
     if (len === 0) {
       off++;
       break;

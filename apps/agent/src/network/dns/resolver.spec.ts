@@ -14,7 +14,10 @@ async function ask(port: number, name: string, type = 1): Promise<{ rcode: numbe
   const s = dgram.createSocket('udp4');
   const res = await new Promise<Buffer>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('no answer')), 2000);
-    s.on('message', (m) => { clearTimeout(t); resolve(m); });
+    s.on('message', (m) => {
+      clearTimeout(t);
+      resolve(m);
+    });
     s.send(query(name, 9, type), port, '127.0.0.1');
   });
   s.close();
@@ -32,7 +35,11 @@ async function ask(port: number, name: string, type = 1): Promise<{ rcode: numbe
 test('the embedded resolver answers its table, round robin lists, and NXDOMAIN without upstreams', async (t) => {
   // Port 53 needs root; the resolver binds where it is told, so the spec uses a loopback alias port via a subclass.
   class TestDns extends EmbeddedDns {}
-  let table = new Map([['web', ['10.0.0.2', '10.0.0.3']], ['web.1', ['10.0.0.2']], ['db', ['10.0.0.9']]]);
+  let table = new Map([
+    ['web', ['10.0.0.2', '10.0.0.3']],
+    ['web.1', ['10.0.0.2']],
+    ['db', ['10.0.0.9']],
+  ]);
   const dns = new TestDns('127.0.0.1', (name) => table.get(name), []);
   try {
     await dns.start();

@@ -17,13 +17,13 @@ const FORWARD_TIMEOUT_MS = 2_000;
 
 /** upstreams reads the host's resolvers, leaving out loopback ones containers could not use anyway. */
 export function hostResolvers(resolvConf = '/etc/resolv.conf'): string[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(resolvConf, 'utf8');
   } catch {
     return [];
   }
-  return [...text.matchAll(/^nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!).filter((ip) => !ip.startsWith('127.'));
+  return [...text.matchAll(/^nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]).filter((ip) => !ip.startsWith('127.'));
 }
 
 /** Lookup: the addresses of `name` (lower case, no trailing dot) for a question from `client`; undefined when unknown. */
@@ -32,7 +32,12 @@ export type Lookup = (name: string, client: string) => string[] | undefined;
 export class EmbeddedDns {
   private socket?: dgram.Socket;
 
-  constructor(private readonly address: string, private readonly lookup: Lookup, private readonly upstreams: string[] = hostResolvers(), private readonly log: (m: string) => void = () => {}) {}
+  constructor(
+    private readonly address: string,
+    private readonly lookup: Lookup,
+    private readonly upstreams: string[] = hostResolvers(),
+    private readonly log: (m: string) => void = () => {},
+  ) {}
 
   async start(): Promise<void> {
     if (this.socket) return;

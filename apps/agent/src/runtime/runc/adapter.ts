@@ -48,7 +48,11 @@ export function withUmask(cmd: string, args: string[]): [string, string[]] {
 }
 
 export class RuncAdapter {
-  constructor(private readonly runcRoot: string, private readonly runcPath = '/usr/sbin/runc', private readonly conmonPath = '/usr/bin/conmon') {}
+  constructor(
+    private readonly runcRoot: string,
+    private readonly runcPath = '/usr/sbin/runc',
+    private readonly conmonPath = '/usr/bin/conmon',
+  ) {}
 
   async run(args: string[], timeoutMs = RUNC_TIMEOUT_MS): Promise<string> {
     try {
@@ -67,11 +71,36 @@ export class RuncAdapter {
    */
   async create(id: string, p: ContainerPaths): Promise<number> {
     const args = [
-      '--api-version', '1', '-c', id, '-u', id, '-n', id,
-      '-r', this.runcPath, '-b', p.bundle, '-p', p.pidFile, '-P', p.conmonPidFile,
-      '-l', `k8s-file:${p.log}`, '--exit-dir', p.exitDir,
-      '--socket-dir-path', p.dir, '--runtime-arg', `--root=${this.runcRoot}`,
-      '--runtime-arg', `--log=${p.runcLog}`, '--runtime-arg', '--log-format=json', '--log-level', 'error',
+      '--api-version',
+      '1',
+      '-c',
+      id,
+      '-u',
+      id,
+      '-n',
+      id,
+      '-r',
+      this.runcPath,
+      '-b',
+      p.bundle,
+      '-p',
+      p.pidFile,
+      '-P',
+      p.conmonPidFile,
+      '-l',
+      `k8s-file:${p.log}`,
+      '--exit-dir',
+      p.exitDir,
+      '--socket-dir-path',
+      p.dir,
+      '--runtime-arg',
+      `--root=${this.runcRoot}`,
+      '--runtime-arg',
+      `--log=${p.runcLog}`,
+      '--runtime-arg',
+      '--log-format=json',
+      '--log-level',
+      'error',
     ];
     const [cmd, argv] = withUmask(this.conmonPath, args);
     let answer: { line: string; stderr: string };
@@ -137,7 +166,11 @@ export class RuncAdapter {
 
 /** conmonErrors keeps conmon's stderr minus its harmless oom_score_adj complaint. */
 function conmonErrors(stderr: string): string {
-  return stderr.trim().split('\n').filter((l) => l && !l.includes('oom_score_adj')).join('; ');
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l && !l.includes('oom_score_adj'))
+    .join('; ');
 }
 
 /** parseSyncMessage reads one conmon sync-pipe record; message is runc's own error text. */
@@ -151,7 +184,7 @@ export function parseSyncMessage(line: string): { pid: number; message: string }
   const raw = typeof j.message === 'string' ? j.message.trim() : '';
   // runc logs as logfmt: time="…" level=error msg="…"; keep the msg part.
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(raw);
-  const message = m ? m[1]!.replace(/\\(.)/g, '$1') : raw;
+  const message = m ? m[1].replace(/\\(.)/g, '$1') : raw;
   return { pid: typeof j.data === 'number' ? j.data : -1, message };
 }
 

@@ -7,8 +7,17 @@ import { InvalidSpecError } from '../../errors.js';
 
 const image = { architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin', 'A=image'], Cmd: ['sh'], WorkingDir: '/srv' }, rootfs: { type: 'layers' as const, diff_ids: [] } };
 const input = (over: Partial<BundleInput> = {}): BundleInput => ({
-  taskId: 't1', hostname: 'abc', command: [], env: ['A=task'], network: 'bridge', image, user: { uid: 0, gid: 0 },
-  cgroupsPath: '/berth-x/t1', nofile: 4096, etcFiles: { hosts: '/h', hostname: '/hn', resolvConf: '/r' }, ...over,
+  taskId: 't1',
+  hostname: 'abc',
+  command: [],
+  env: ['A=task'],
+  network: 'bridge',
+  image,
+  user: { uid: 0, gid: 0 },
+  cgroupsPath: '/berth-x/t1',
+  nofile: 4096,
+  etcFiles: { hosts: '/h', hostname: '/hn', resolvConf: '/r' },
+  ...over,
 });
 
 test('the task command replaces Cmd; Entrypoint is kept in front', () => {
@@ -33,7 +42,7 @@ test('users resolve by name or number', () => {
 });
 
 test('host networking has no network namespace; others do', () => {
-  const ns = (n: string) => ((toOciSpec(input({ network: n })).linux as { namespaces: Array<{ type: string }> }).namespaces.map((x) => x.type));
+  const ns = (n: string) => (toOciSpec(input({ network: n })).linux as { namespaces: Array<{ type: string }> }).namespaces.map((x) => x.type);
   assert.ok(!ns('host').includes('network'));
   assert.ok(ns('bridge').includes('network') && ns('none').includes('network'));
   assert.equal((toOciSpec(input({ network: 'host' })).linux as { sysctl?: object }).sysctl, undefined, 'never touch the host stack');
@@ -53,7 +62,10 @@ test('the spec carries Docker-like defaults: caps, rlimits, mounts, masked paths
   assert.equal(spec.process.terminal, false);
   assert.ok(spec.process.capabilities.bounding.includes('CAP_NET_BIND_SERVICE'));
   assert.ok(!spec.process.capabilities.bounding.includes('CAP_SYS_ADMIN'));
-  assert.deepEqual(spec.process.rlimits.map((r) => [r.type, r.soft]), [['RLIMIT_NOFILE', 4096]]);
+  assert.deepEqual(
+    spec.process.rlimits.map((r) => [r.type, r.soft]),
+    [['RLIMIT_NOFILE', 4096]],
+  );
   const dest = spec.mounts.map((m) => m.destination);
   for (const d of ['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup']) assert.ok(dest.includes(d), d);
   assert.ok(spec.mounts.find((m) => m.destination === '/sys')!.options!.includes('ro'));
@@ -78,18 +90,24 @@ test('image StopSignal names become runc kill names', async () => {
 });
 
 test('task mounts: binds recursive and private unless told, read-only, tmpfs size and mode, parents first, over image VOLUMEs', () => {
-  const spec = toOciSpec(input({
-    volumes: [{ source: '/c/volumes/0', destination: '/data' }],
-    mounts: [
-      { type: 'bind', source: '/srv/v/x', destination: '/data/sub', readonly: true },
-      { type: 'bind', source: '/srv/v/y', destination: '/data', propagation: 'rslave' },
-      { type: 'tmpfs', source: '', destination: '/run/t', tmpfsSize: 1048576, tmpfsMode: 0o700 },
-    ],
-  }));
+  const spec = toOciSpec(
+    input({
+      volumes: [{ source: '/c/volumes/0', destination: '/data' }],
+      mounts: [
+        { type: 'bind', source: '/srv/v/x', destination: '/data/sub', readonly: true },
+        { type: 'bind', source: '/srv/v/y', destination: '/data', propagation: 'rslave' },
+        { type: 'tmpfs', source: '', destination: '/run/t', tmpfsSize: 1048576, tmpfsMode: 0o700 },
+      ],
+    }),
+  );
   const mounts = (spec.mounts as Array<{ destination: string; source: string; type: string; options: string[] }>).slice(10);
-  assert.deepEqual(mounts.map((m) => [m.destination, m.source, m.options.join(',')]), [
-    ['/data', '/srv/v/y', 'rbind,rw,rslave'],
-    ['/data/sub', '/srv/v/x', 'rbind,ro,rprivate'],
-    ['/run/t', 'tmpfs', 'nosuid,nodev,rw,mode=700,size=1048576'],
-  ], 'the image VOLUME at /data gives way to the task mount');
+  assert.deepEqual(
+    mounts.map((m) => [m.destination, m.source, m.options.join(',')]),
+    [
+      ['/data', '/srv/v/y', 'rbind,rw,rslave'],
+      ['/data/sub', '/srv/v/x', 'rbind,ro,rprivate'],
+      ['/run/t', 'tmpfs', 'nosuid,nodev,rw,mode=700,size=1048576'],
+    ],
+    'the image VOLUME at /data gives way to the task mount',
+  );
 });

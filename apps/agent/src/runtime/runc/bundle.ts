@@ -40,8 +40,20 @@ export function ociMount(m: HostMount): Record<string, unknown> {
 }
 
 export const DEFAULT_CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ];
 
 /** NOFILE_LIMIT: Docker's default open-files limit per container process (the runtime caps it at its own hard limit). */
@@ -52,7 +64,7 @@ const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 /** processArgs applies Docker's rule: Entrypoint + (task command, else image Cmd). */
 export function processArgs(command: string[], image: ImageConfig): string[] {
   const entry = image.config?.Entrypoint ?? [];
-  const args = [...entry, ...(command.length ? command : image.config?.Cmd ?? [])];
+  const args = [...entry, ...(command.length ? command : (image.config?.Cmd ?? []))];
   if (!args.length) throw new InvalidSpecError('no command: the task gives none and the image has no Cmd or Entrypoint');
   return args;
 }
@@ -74,7 +86,10 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   if (b.network !== 'host') namespaces.push({ type: 'network' });
   const bind = (source: string, destination: string, ro = false) => ({
-    destination, type: 'bind', source, options: ['rbind', ro ? 'ro' : 'rw', 'nosuid', 'nodev'],
+    destination,
+    type: 'bind',
+    source,
+    options: ['rbind', ro ? 'ro' : 'rw', 'nosuid', 'nodev'],
   });
   return {
     ociVersion: '1.0.2',
@@ -115,8 +130,7 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       // unlike `all` its write needs no rtnl lock, which busy-retries under load.
       ...(b.network === 'host' ? {} : { sysctl: { 'net.ipv6.conf.default.disable_ipv6': '1' } }),
       resources: { devices: [{ allow: false, access: 'rwm' }] },
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-        '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
+      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };

@@ -80,7 +80,7 @@ export class RuncRuntime implements Runtime {
   private async writeBundle(c: ContainerConfig, p: ContainerPaths, rootfs: string): Promise<void> {
     for (const d of [rootfs, path.join(p.dir, 'upper'), path.join(p.dir, 'work'), p.exitDir, path.join(p.dir, 'etc')]) await mkdir(d, { recursive: true });
     // The merged `/` shows the upper dir's owner and mode: make them the image's, never the agent's umask.
-    await copyOwnerAndMode(c.layers[0]!, path.join(p.dir, 'upper'));
+    await copyOwnerAndMode(c.layers[0], path.join(p.dir, 'upper'));
     await mountOverlay(c.layers, p.dir, rootfs);
     // As Docker does, a WorkingDir the image names but lacks is made 0755 (in the container's own layer).
     const cwd = c.image.config?.WorkingDir;
@@ -88,8 +88,18 @@ export class RuncRuntime implements Runtime {
     const etcFiles = etcPaths(p);
     await this.writeEtcFiles(p, c.etc);
     const oci = toOciSpec({
-      taskId: c.id, hostname: c.hostname, command: c.command, env: c.env, network: c.network, image: c.image, user: c.user,
-      cgroupsPath: `/${this.cfg.cgroupParent}/${c.id}`, etcFiles, nofile: await this.nofile, volumes: c.volumes, mounts: c.mounts,
+      taskId: c.id,
+      hostname: c.hostname,
+      command: c.command,
+      env: c.env,
+      network: c.network,
+      image: c.image,
+      user: c.user,
+      cgroupsPath: `/${this.cfg.cgroupParent}/${c.id}`,
+      etcFiles,
+      nofile: await this.nofile,
+      volumes: c.volumes,
+      mounts: c.mounts,
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     await writeRecord(p.dir, { stopSignal: stopSignalName(c.image.config?.StopSignal), startedAt: 0, finishedAt: 0, metadata: c.metadata });

@@ -24,7 +24,10 @@ async function resolvConf(spec: TaskSpec): Promise<string> {
 
 /** hostsFile: /etc/hosts with the container's own name on each of its addresses. */
 export function hostsFile(taskId: string, live: LiveAttachment[]): string {
-  const own = live.filter((l) => l.address).map((l) => `${l.address}\t${taskId.slice(0, 12)}\n`).join('');
+  const own = live
+    .filter((l) => l.address)
+    .map((l) => `${l.address}\t${taskId.slice(0, 12)}\n`)
+    .join('');
   return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own}`;
 }
 

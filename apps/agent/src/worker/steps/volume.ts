@@ -71,7 +71,11 @@ export class VolumeStep {
   /** release tells the drivers a container no longer uses its volumes (errors are left to the driver). */
   async release(spec: TaskSpec): Promise<void> {
     for (const m of spec.mounts ?? []) {
-      if (m.type === 'volume') await this.drivers.get(m.driver).unmount(m.source, spec.id).catch(() => {});
+      if (m.type === 'volume')
+        await this.drivers
+          .get(m.driver)
+          .unmount(m.source, spec.id)
+          .catch(() => {});
     }
   }
 

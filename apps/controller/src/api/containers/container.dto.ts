@@ -4,13 +4,19 @@ import { Optional } from '../common/validation.js';
 import { ContainerSpecDto } from '../services/service.dto.js';
 
 export class CreateContainerDto extends ContainerSpecDto {
-  @Optional() @IsString() @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _, . or -' })
+  @Optional()
+  @IsString()
+  @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _, . or -' })
   name?: string;
 
-  @Optional() @IsBoolean()
+  @Optional()
+  @IsBoolean()
   autoRemove?: boolean;
 
   /** Mount every volume and bind of these containers (CONTAINER[:ro|:rw]); runs on their node. */
-  @Optional() @IsArray() @ArrayMaxSize(16) @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}(:(ro|rw))?$/, { each: true, message: 'volumesFrom entries must look like CONTAINER[:ro|:rw]' })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}(:(ro|rw))?$/, { each: true, message: 'volumesFrom entries must look like CONTAINER[:ro|:rw]' })
   volumesFrom?: string[];
 }

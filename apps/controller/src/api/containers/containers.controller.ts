@@ -7,16 +7,27 @@ import { CreateContainerDto } from './container.dto.js';
 import { RefPipe } from '../common/ref.pipe.js';
 import { boolQuery, tailQuery } from '../common/query.js';
 
-@ApiTags('containers') @ApiBearerAuth()
+@ApiTags('containers')
+@ApiBearerAuth()
 @Controller('containers')
 export class ContainersController {
   constructor(private readonly svc: ContainersService) {}
 
-  @Post() create(@Body() dto: CreateContainerDto) { return this.svc.create(dto); }
-  @Get() list(@Query('all') all?: string) { return this.svc.list(boolQuery(all, 'all')); }
-  @Get(':id') get(@Param('id', RefPipe) id: string) { return this.svc.get(id); }
-  @Get(':id/wait') wait(@Param('id', RefPipe) id: string, @Req() req: Request) { return this.svc.wait(id, req); }
-  @Post(':id/stop') @HttpCode(200) stop(@Param('id', RefPipe) id: string) { return this.svc.stop(id); }
+  @Post() create(@Body() dto: CreateContainerDto) {
+    return this.svc.create(dto);
+  }
+  @Get() list(@Query('all') all?: string) {
+    return this.svc.list(boolQuery(all, 'all'));
+  }
+  @Get(':id') get(@Param('id', RefPipe) id: string) {
+    return this.svc.get(id);
+  }
+  @Get(':id/wait') wait(@Param('id', RefPipe) id: string, @Req() req: Request) {
+    return this.svc.wait(id, req);
+  }
+  @Post(':id/stop') @HttpCode(200) stop(@Param('id', RefPipe) id: string) {
+    return this.svc.stop(id);
+  }
   @Delete(':id') @HttpCode(204) remove(@Param('id', RefPipe) id: string, @Query('force') force?: string, @Query('volumes') volumes?: string) {
     return this.svc.remove(id, boolQuery(force, 'force'), boolQuery(volumes, 'volumes'));
   }

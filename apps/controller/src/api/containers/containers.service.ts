@@ -24,9 +24,14 @@ const WAIT_MAX_MS = 24 * 3600_000;
 @Injectable()
 export class ContainersService {
   constructor(
-    private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly queue: JobQueue,
-    private readonly router: NodeRouter, private readonly config: BerthConfig, private readonly logs: LogStreamer,
-    private readonly attachments: AttachmentsService, private readonly volumes: VolumesService,
+    private readonly containers: ContainerStore,
+    private readonly tasks: TaskStore,
+    private readonly queue: JobQueue,
+    private readonly router: NodeRouter,
+    private readonly config: BerthConfig,
+    private readonly logs: LogStreamer,
+    private readonly attachments: AttachmentsService,
+    private readonly volumes: VolumesService,
     private readonly allocator: AllocatorService,
   ) {}
 
@@ -34,7 +39,10 @@ export class ContainersService {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
     const { networks, ports } = await this.attachments.check(dto, true);
     const { mounts, pinnedNode } = await this.volumes.checkMounts(dto.mounts, dto.volumesFrom);
-    const c = await this.containers.create({ name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false }, this.allocator.addresses);
+    const c = await this.containers.create(
+      { name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false },
+      this.allocator.addresses,
+    );
     await this.queue.schedule();
     return mapContainer(c);
   }
@@ -51,7 +59,9 @@ export class ContainersService {
     const c = await this.containers.resolve(ref);
     const deadline = Date.now() + WAIT_MAX_MS;
     let closed = false;
-    req.on('close', () => { closed = true; });
+    req.on('close', () => {
+      closed = true;
+    });
     while (!closed && Date.now() < deadline) {
       const t = c.task && (await this.tasks.get(c.task.id));
       if (!t) return { state: 'removed', exitCode: null, error: 'container was removed' };

@@ -36,7 +36,13 @@ export interface CheckedAttachments {
 
 @Injectable()
 export class AttachmentsService {
-  constructor(private readonly store: NetworkStore, private readonly containers: ContainerStore, private readonly tasks: TaskStore, private readonly router: NodeRouter, private readonly allocator: AllocatorService) {}
+  constructor(
+    private readonly store: NetworkStore,
+    private readonly containers: ContainerStore,
+    private readonly tasks: TaskStore,
+    private readonly router: NodeRouter,
+    private readonly allocator: AllocatorService,
+  ) {}
 
   /** check validates what a create request asks for; `container` says it is a one-off container (attachable networks only). */
   async check(req: AttachRequest, container: boolean): Promise<CheckedAttachments> {
@@ -61,7 +67,7 @@ export class AttachmentsService {
   /** checkPublish: ports are published through the first bridge network; returns them in stored form. */
   private checkPublish(networks: Attachment[], user: Network[], publish: string[]): string[] {
     if (!publish.length) return [];
-    const first = networks[0]!.name;
+    const first = networks[0].name;
     if (isExclusiveNetwork(first)) throw fieldError('publish', `ports are published on bridge networks; ${first} has ${first === BuiltinNetwork.HOST ? "the host's own ports already" : 'no network'}`);
     const bridge = networks.find((n) => n.name === BuiltinNetwork.BRIDGE || user.find((u) => u.name === n.name)?.driver === DriverName.BRIDGE);
     if (!bridge) {
@@ -93,12 +99,16 @@ export class AttachmentsService {
     const c = await this.containers.resolve(dto.container);
     if (!n.attachable) throw fieldError('network', `overlay network ${n.name} is not attachable (create it with --attachable)`);
     if (dto.aliases?.length && n.name === BuiltinNetwork.BRIDGE) throw fieldError('aliases', 'aliases are for user-defined networks, not bridge');
-    await this.containers.setNetworks(c.id, (cur) => {
-      if (cur.some((a) => isExclusiveNetwork(a.name))) throw fieldError('container', `container ${c.name} uses the ${cur[0]!.name} network and cannot join others`);
-      if (cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is already connected to network ${n.name}`);
-      if (cur.length >= 8) throw fieldError('network', `container ${c.name} is on 8 networks already, the most it can be on`);
-      return [...cur, { name: n.name, aliases: [...new Set(dto.aliases ?? [])] }];
-    }, this.allocator.addresses);
+    await this.containers.setNetworks(
+      c.id,
+      (cur) => {
+        if (cur.some((a) => isExclusiveNetwork(a.name))) throw fieldError('container', `container ${c.name} uses the ${cur[0].name} network and cannot join others`);
+        if (cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is already connected to network ${n.name}`);
+        if (cur.length >= 8) throw fieldError('network', `container ${c.name} is on 8 networks already, the most it can be on`);
+        return [...cur, { name: n.name, aliases: [...new Set(dto.aliases ?? [])] }];
+      },
+      this.allocator.addresses,
+    );
     const failed = `connecting to network ${n.name} failed`;
     const reached = await this.settle(c.task?.id, (a, message) => (n.name in a ? true : message.startsWith(failed) ? false : undefined));
     if (reached === false) {
@@ -114,13 +124,17 @@ export class AttachmentsService {
     const n = await this.network(ref);
     const c = await this.containers.resolve(dto.container);
     const bridges = new Set<string>([BuiltinNetwork.BRIDGE, ...(await this.store.list()).filter((u) => u.driver === DriverName.BRIDGE).map((u) => u.name)]);
-    await this.containers.setNetworks(c.id, (cur) => {
-      if (!cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is not connected to network ${n.name}`);
-      // Ports are published through the first bridge network (checkPublish, and the agent alike).
-      const carrier = cur.find((a) => bridges.has(a.name));
-      if (c.task?.ports.length && carrier?.name === n.name) throw new ConflictError(`container ${c.name} publishes ports through network ${n.name}; it cannot leave it`);
-      return cur.filter((a) => a.name !== n.name);
-    }, this.allocator.addresses);
+    await this.containers.setNetworks(
+      c.id,
+      (cur) => {
+        if (!cur.some((a) => a.name === n.name)) throw new ConflictError(`container ${c.name} is not connected to network ${n.name}`);
+        // Ports are published through the first bridge network (checkPublish, and the agent alike).
+        const carrier = cur.find((a) => bridges.has(a.name));
+        if (c.task?.ports.length && carrier?.name === n.name) throw new ConflictError(`container ${c.name} publishes ports through network ${n.name}; it cannot leave it`);
+        return cur.filter((a) => a.name !== n.name);
+      },
+      this.allocator.addresses,
+    );
     await this.settle(c.task?.id, (a) => (n.name in a ? undefined : true));
     return mapContainer((await this.containers.get(c.id))!);
   }

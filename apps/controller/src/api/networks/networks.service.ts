@@ -14,7 +14,24 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { ConflictError, NetworkStore, type Network, type NewNetwork } from '../../store/store.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { BUILTIN_NETWORKS, BuiltinNetwork, CidrError, DriverName, isClusterDriver, isExclusiveNetwork, contains, isBuiltinNetwork, formatCidr, intToIp, ipToInt, nextFree, overlaps, parseCidr, within } from '#libs/common';
+import {
+  BUILTIN_NETWORKS,
+  BuiltinNetwork,
+  CidrError,
+  DriverName,
+  isClusterDriver,
+  isExclusiveNetwork,
+  contains,
+  isBuiltinNetwork,
+  formatCidr,
+  intToIp,
+  ipToInt,
+  nextFree,
+  overlaps,
+  parseCidr,
+  within,
+  type Cidr,
+} from '#libs/common';
 import { fieldError } from '../common/validation.js';
 import type { CreateNetworkDto } from './network.dto.js';
 
@@ -23,8 +40,18 @@ const DEFAULT_BRIDGE_SUBNET = '10.210.0.0/16';
 
 function view(n: Network) {
   return {
-    id: n.id, name: n.name, driver: n.driver, scope: isClusterDriver(n.driver) ? 'cluster' : 'local', subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange,
-    internal: n.internal, attachable: n.attachable, options: n.options ?? {}, builtin: false, createdAt: n.createdAt,
+    id: n.id,
+    name: n.name,
+    driver: n.driver,
+    scope: isClusterDriver(n.driver) ? 'cluster' : 'local',
+    subnet: n.subnet,
+    gateway: n.gateway,
+    ipRange: n.ipRange,
+    internal: n.internal,
+    attachable: n.attachable,
+    options: n.options ?? {},
+    builtin: false,
+    createdAt: n.createdAt,
   };
 }
 
@@ -55,12 +82,28 @@ function driverOptions(driver: string, dto: CreateNetworkDto): Record<string, st
 }
 
 function builtinView(name: string) {
-  return { id: name, name, driver: name, scope: 'local', subnet: name === BuiltinNetwork.BRIDGE ? DEFAULT_BRIDGE_SUBNET : '', gateway: '', ipRange: '', internal: false, attachable: !isExclusiveNetwork(name), builtin: true, createdAt: null };
+  return {
+    id: name,
+    name,
+    driver: name,
+    scope: 'local',
+    subnet: name === BuiltinNetwork.BRIDGE ? DEFAULT_BRIDGE_SUBNET : '',
+    gateway: '',
+    ipRange: '',
+    internal: false,
+    attachable: !isExclusiveNetwork(name),
+    builtin: true,
+    createdAt: null,
+  };
 }
 
 @Injectable()
 export class NetworksService {
-  constructor(private readonly store: NetworkStore, private readonly allocator: AllocatorService, private readonly config: BerthConfig) {}
+  constructor(
+    private readonly store: NetworkStore,
+    private readonly allocator: AllocatorService,
+    private readonly config: BerthConfig,
+  ) {}
 
   async list() {
     return [...BUILTIN_NETWORKS.map(builtinView), ...(await this.store.list()).map(view)];
@@ -74,7 +117,7 @@ export class NetworksService {
   /** settings validates a request's addressing against the networks that exist (`taken`). */
   private settings(dto: CreateNetworkDto, taken: Network[]): NewNetwork {
     const others = [DEFAULT_BRIDGE_SUBNET, this.config.vipPool, ...taken.map((t) => t.subnet).filter(Boolean)].map(parseCidr);
-    let subnet;
+    let subnet: Cidr | undefined;
     try {
       subnet = dto.subnet ? parseCidr(dto.subnet) : undefined;
     } catch (err) {
@@ -82,8 +125,13 @@ export class NetworksService {
     }
     if (subnet) {
       if (subnet.prefix > 29) throw fieldError('subnet', `${dto.subnet} is too small (at most /29)`);
-      const clash = others.find((o) => overlaps(o, subnet!));
-      if (clash) throw fieldError('subnet', `${dto.subnet} overlaps ${formatCidr(clash)}, already used by ${formatCidr(clash) === formatCidr(parseCidr(this.config.vipPool)) ? "services' virtual IPs (BERTH_VIP_POOL)" : 'another network'}`);
+      const inside = subnet;
+      const clash = others.find((o) => overlaps(o, inside));
+      if (clash)
+        throw fieldError(
+          'subnet',
+          `${dto.subnet} overlaps ${formatCidr(clash)}, already used by ${formatCidr(clash) === formatCidr(parseCidr(this.config.vipPool)) ? "services' virtual IPs (BERTH_VIP_POOL)" : 'another network'}`,
+        );
     } else {
       if (dto.gateway || dto.ipRange) throw fieldError('subnet', 'a gateway or IP range needs the subnet it belongs to');
       subnet = nextFree(parseCidr(this.config.networkPool), 24, others);
@@ -113,7 +161,16 @@ export class NetworksService {
     const driver = dto.driver ?? DriverName.BRIDGE;
     const options = driverOptions(driver, dto);
     if (dto.attachable !== undefined && driver !== DriverName.OVERLAY) throw fieldError('attachable', `${driver} networks are always attachable; the option is for overlay networks`);
-    return { name: dto.name, driver, subnet: formatCidr(subnet), gateway: intToIp(gateway), ipRange, internal: dto.internal ?? false, attachable: driver !== DriverName.OVERLAY || !!dto.attachable, options };
+    return {
+      name: dto.name,
+      driver,
+      subnet: formatCidr(subnet),
+      gateway: intToIp(gateway),
+      ipRange,
+      internal: dto.internal ?? false,
+      attachable: driver !== DriverName.OVERLAY || !!dto.attachable,
+      options,
+    };
   }
 
   async create(dto: CreateNetworkDto) {

@@ -5,7 +5,7 @@ import { PortsFilter } from './ports.filter.js';
 import { makeNode, makeTasks } from '../../../../../test/fixtures/scheduler-harness.js';
 import { RANDOM_PORTS } from '#libs/common';
 
-const task = makeTasks(1)[0]!;
+const task = makeTasks(1)[0];
 
 test('applies only to tasks that publish ports', () => {
   const f = new PortsFilter();

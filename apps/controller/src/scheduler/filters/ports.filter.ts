@@ -14,7 +14,10 @@ export class PortsFilter implements Filter {
 
   setTask(task: TaskToPlace): boolean {
     this.ports = task.ports ?? [];
-    this.random = (task.published ?? []).map(parsePublish).filter((m) => !m.hostPort).map((m) => m.protocol);
+    this.random = (task.published ?? [])
+      .map(parsePublish)
+      .filter((m) => !m.hostPort)
+      .map((m) => m.protocol);
     return this.ports.length > 0 || this.random.length > 0;
   }
 

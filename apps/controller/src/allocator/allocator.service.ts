@@ -6,7 +6,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { ConflictError, NetworkStore, type Network, type NewNetwork, type Tx } from '../store/store.module.js';
-import type { Attachment } from '#libs/common';
+import { DriverName, type Attachment } from '#libs/common';
 import { ExhaustedError } from './errors.js';
 import { allocateVip, withAddresses } from './in-transaction.js';
 import { pickVni } from './vni.js';
@@ -50,7 +50,7 @@ export class AllocatorService {
   createNetwork(name: string, settings: (taken: Network[]) => NewNetwork): Promise<Network> {
     return this.networks.create(name, (taken) => {
       const n = settings(taken);
-      return n.driver === 'overlay' ? { ...n, options: { ...n.options, vni: String(vni(taken)) } } : n;
+      return n.driver === DriverName.OVERLAY ? { ...n, options: { ...n.options, vni: String(vni(taken)) } } : n;
     });
   }
 }

@@ -20,6 +20,7 @@ import { Builder } from './builder/builder.js';
 import { BuildService } from './builder/build-service.js';
 import { hostNofileLimit } from './runtime/runc/adapter.js';
 import { NOFILE_LIMIT } from './runtime/runc/bundle.js';
+import { raiseMainThread } from './exec/priority.js';
 import { watchLoopLag } from '#libs/common';
 
 /** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
@@ -36,6 +37,8 @@ function log(level: string, m: string): void {
 
 async function main(): Promise<void> {
   const cfg = parseAgentConfig(process.argv.slice(2));
+  const notRaised = raiseMainThread();
+  if (notRaised) log('warn', `the agent's main thread keeps the normal priority: ${notRaised}`);
   watchLoopLag(LOOP_LAG_LOG_MS, (ms) => log('warn', `event loop held up for ${ms} ms (heartbeats and messages wait meanwhile)`));
   const db = new FileStateDb(cfg.stateDir);
   const plugins = new VolumePlugins(cfg.volumePluginDir!);

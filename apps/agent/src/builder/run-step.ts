@@ -13,6 +13,7 @@ import type { ImageConfig } from '../images/oci.js';
 import { toOciSpec } from '../runtime/runc/bundle.js';
 import { parseUser } from '../images/image-user.js';
 import { withUmask } from '../runtime/runc/adapter.js';
+import { atNormal } from '../exec/priority.js';
 import { scopedPath } from '../fs/scoped-path.js';
 
 export interface RunStepInput {
@@ -54,7 +55,7 @@ export async function runStep(s: RunStepInput, onLine: (line: string) => void, s
   spec.process.terminal = false;
   await writeFile(path.join(s.bundleDir, 'config.json'), JSON.stringify(spec));
   // runc makes missing mountpoints and the cwd: under a fixed umask, not the agent's.
-  const child = spawn(...withUmask('runc', [`--root=${s.runcRoot}`, 'run', '--bundle', s.bundleDir, s.id]), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...atNormal(...withUmask('runc', [`--root=${s.runcRoot}`, 'run', '--bundle', s.bundleDir, s.id])), { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = (stream: NodeJS.ReadableStream) => createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
   lines(child.stdout);
   lines(child.stderr);

@@ -9,6 +9,10 @@ import { parentPort } from 'node:worker_threads';
 import { execFile, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { DetachRequest, RunRequest, SpawnFailure, SpawnReply, SpawnRequest } from './protocol.js';
+import { normalPriority } from './priority.js';
+
+// Children inherit this thread's priority: the host's normal one, not the main thread's.
+normalPriority();
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 

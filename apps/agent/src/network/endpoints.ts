@@ -11,9 +11,14 @@
  * container's own address on this network as the source of such
  * connections (its first network may be another one, whose address the
  * tasks could not answer). Chains are rewritten whole (iptables-restore),
- * only where they changed, one rewrite at a time with bursts of changes
- * coalesced.
+ * only where they changed: a container joining gets the current chains
+ * before it runs; the others' are brought up to date in the background,
+ * SETTLE_MS after a change, one pass at a time, so a burst of N containers
+ * joining costs about N rewrites plus a few passes, not N passes over all.
  */
+
+/** SETTLE_MS: how long changes gather before the other containers' chains are rewritten. */
+const SETTLE_MS = 500;
 import type { Peer } from './network-driver.js';
 import { run } from '../exec/run.js';
 
@@ -58,6 +63,7 @@ export class Endpoints {
   private readonly hooked = new Set<string>();
   private programming?: Promise<void>;
   private again = false;
+  private settling?: NodeJS.Timeout;
 
   /** chain: the NAT chains' name in containers' namespaces (at most 26 characters); subnet: the network's. */
   constructor(
@@ -79,9 +85,12 @@ export class Endpoints {
     return this.records.get(name);
   }
 
-  set(id: string, m: Member): Promise<void> {
+  /** set adds or updates a local container; it resolves once that container's own chains are current. */
+  async set(id: string, m: Member): Promise<void> {
     this.members.set(id, m);
-    return this.rebuild();
+    this.rebuild();
+    const text = this.rules.join('\n');
+    if (m.netns && (this.applied.get(id) ?? '') !== text) await this.writeMember(id, m.netns, text);
   }
 
   remove(id: string): Promise<void> {
@@ -90,16 +99,18 @@ export class Endpoints {
     this.members.delete(id);
     this.applied.delete(id);
     if (m.netns) this.hooked.delete(m.netns);
-    return this.rebuild();
+    this.rebuild();
+    return Promise.resolve();
   }
 
   setPeers(peers: Peer[]): Promise<void> {
     this.peers = peers;
-    return this.rebuild();
+    this.rebuild();
+    return Promise.resolve();
   }
 
-  /** rebuild recomputes records and rules from members and peers, then brings namespaces up to date. */
-  private rebuild(): Promise<void> {
+  /** rebuild recomputes records and rules from members and peers; the namespaces follow SETTLE_MS later. */
+  private rebuild(): void {
     const entries = new Map<string, Entry>();
     for (const p of this.peers) entries.set(p.ip, { ip: p.ip, names: p.names ?? [], service: p.service, vip: p.vip });
     for (const m of this.members.values()) {
@@ -120,7 +131,11 @@ export class Endpoints {
     this.records = records;
     const balance = vipRules(this.chain, services);
     this.rules = balance.length ? [...balance, `-A ${this.chain}-S -d ${this.subnet} -m conntrack --ctstate DNAT -j MASQUERADE`] : [];
-    return this.program();
+    this.settling ??= setTimeout(() => {
+      this.settling = undefined;
+      void this.program();
+    }, SETTLE_MS);
+    this.settling.unref();
   }
 
   /** program writes the current rules into every local container whose namespace lacks them. */
@@ -135,16 +150,21 @@ export class Endpoints {
         const text = this.rules.join('\n');
         for (const [id, m] of this.members) {
           if (!m.netns || (this.applied.get(id) ?? '') === text) continue;
-          await this.write(m.netns, text).then(
-            () => this.applied.set(id, text),
-            (err: Error) => this.log(`vip rules for ${id}: ${err.message}`),
-          );
+          await this.writeMember(id, m.netns, text);
         }
       } while (this.again);
     })().finally(() => {
       this.programming = undefined;
     });
     return this.programming;
+  }
+
+  /** writeMember writes `text` into one container's namespace and records it as applied there. */
+  private writeMember(id: string, netns: string, text: string): Promise<void> {
+    return this.write(netns, text).then(
+      () => void this.applied.set(id, text),
+      (err: Error) => this.log(`vip rules for ${id}: ${err.message}`),
+    );
   }
 
   /** write replaces the chains in one namespace and hooks them into OUTPUT and POSTROUTING once. */

@@ -30,6 +30,11 @@ export interface ConformanceOptions {
   skip?: string;
 }
 
+/** plainConfig: a container of the suite's (no network, root, no volumes) with the implementation's image and command. */
+export function plainConfig(id: string, etc: EtcFiles, own: Pick<ContainerConfig, 'layers' | 'image' | 'command' | 'env'>): ContainerConfig {
+  return { id, ...own, hostname: id.slice(0, 12), network: 'none', user: { uid: 0, gid: 0 }, etc, volumes: [], mounts: [], metadata: {} };
+}
+
 const ETC: EtcFiles = { hosts: '127.0.0.1\tlocalhost\n', hostname: 'conformance\n', resolvConf: '' };
 
 /** output: what a reader of the logs prints — each line with its newline unless it is partial. */

@@ -2,7 +2,7 @@
 // busybox from a Berth registry, in a network namespace and a temporary state dir of the test's own.
 import { ImageService, type LocalImage } from '../../apps/agent/src/images/image-service.js';
 import { createRuntime } from '../../apps/agent/src/runtime/index.js';
-import { runtimeConformance, type Program } from '../conformance/runtime.conformance.js';
+import { plainConfig, runtimeConformance, type Program } from '../conformance/runtime.conformance.js';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
 
 /** command: a Program as busybox commands; output comes through the environment, so nothing needs quoting. */
@@ -29,19 +29,7 @@ if (await ownNetns(import.meta.url)) {
       const runtime = await createRuntime(h.cfg);
       return {
         runtime,
-        config: (id, program, etc) => ({
-          id,
-          layers: image.layerDirs,
-          image: image.config,
-          ...command(program),
-          hostname: id.slice(0, 12),
-          network: 'none',
-          user: { uid: 0, gid: 0 },
-          etc,
-          volumes: [],
-          mounts: [],
-          metadata: {},
-        }),
+        config: (id, program, etc) => plainConfig(id, etc, { layers: image.layerDirs, image: image.config, ...command(program) }),
       };
     },
     () => h.cleanup(),

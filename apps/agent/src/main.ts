@@ -20,8 +20,7 @@ import { Builder } from './builder/builder.js';
 import { BuildService } from './builder/build-service.js';
 import { hostNofileLimit } from './runtime/runc/adapter.js';
 import { NOFILE_LIMIT } from './runtime/runc/bundle.js';
-import { raiseMainThread } from './exec/priority.js';
-import { watchLoopLag } from '#libs/common';
+import { raiseMainThread, watchLoopLag } from '#libs/common';
 
 /** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
 const IMAGE_GC_CHECK_MS = 60_000;

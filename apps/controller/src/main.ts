@@ -5,7 +5,7 @@
  */
 import { BerthConfig, ConfigError } from './config/berth-config.js';
 import { createControllerApp } from './bootstrap.js';
-import { watchLoopLag } from '#libs/common';
+import { raiseMainThread, watchLoopLag } from '#libs/common';
 
 /** SHUTDOWN_LIMIT_MS: how long a replica may take to close its connections and queue workers. */
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const notRaised = raiseMainThread();
+  if (notRaised) process.stderr.write(`berth-controller: the main thread keeps the normal priority: ${notRaised}\n`);
   watchLoopLag(LOOP_LAG_LOG_MS, (ms) => process.stderr.write(`berth-controller: event loop held up for ${ms} ms (agent messages and API requests wait meanwhile)\n`));
   const app = await createControllerApp(config);
   // Shutting down waits for Redis and Postgres (queue workers, pools); when they are gone it

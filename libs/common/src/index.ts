@@ -11,3 +11,4 @@ export * from './attachments.js';
 export * from './networks.js';
 export * from './mounts.js';
 export { watchLoopLag } from './loop-lag.js';
+export { MAIN_THREAD_NICE, raiseMainThread } from './priority.js';

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startProcess, stopProcess, tail, type LabProcess } from '../test/lab/proc.js';
 import { sh, waitFor } from '../test/lab/sh.js';
+import { privateDockerdArgs } from '../test/fixtures/dockerd.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ROOT = path.join(os.tmpdir(), 'berth-swarm');
@@ -219,20 +220,7 @@ function startDockerd(n: number): Host {
     DOCKERD,
     '--config-file',
     path.join(ROOT, 'daemon.json'),
-    '--data-root',
-    path.join(dir, 'data'),
-    '--exec-root',
-    path.join(dir, 'exec'),
-    '--pidfile',
-    path.join(dir, 'dockerd.pid'),
-    '-H',
-    `unix://${sock}`,
-    '--storage-driver',
-    'overlay2',
-    '--bridge=none',
-    '--iptables=false',
-    '--ip6tables=false',
-    '--ip-masq=false',
+    ...privateDockerdArgs(dir, sock),
     '--shutdown-timeout',
     '5',
     '--cgroup-parent',

@@ -1,10 +1,9 @@
 // The controller app on the real Postgres and Redis, driven over HTTP with supertest.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import pg from 'pg';
-import type { INestApplication } from '@nestjs/common';
-import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
+import { controllerApp } from '../fixtures/controller-app.js';
 import { createControllerApp } from '../../apps/controller/src/bootstrap.js';
 import { BerthConfig } from '../../apps/controller/src/config/berth-config.js';
 import { waitFor } from '../lab/sh.js';
@@ -12,13 +11,11 @@ import { TaskStore, type StatusReport } from '../../apps/controller/src/store/st
 import { TaskState } from '#libs/common';
 
 const TOKEN = 'integration-token-0123456789';
-let db: TestDatabase;
-let app: INestApplication;
-let server: Parameters<typeof request>[0];
-const auth = { authorization: `Bearer ${TOKEN}` };
+const ctl = controllerApp(TOKEN, { BERTH_NODE_DOWN_MS: '1500', BERTH_HEARTBEAT_MS: '500' });
+const { auth } = ctl;
 
 async function sql<T = Record<string, unknown>>(q: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: db.url });
+  const c = new pg.Client({ connectionString: ctl.db.url });
   await c.connect();
   try {
     return (await c.query(q, params)).rows as T[];
@@ -27,65 +24,42 @@ async function sql<T = Record<string, unknown>>(q: string, params: unknown[] = [
   }
 }
 
-before(async () => {
-  db = await createTestDatabase();
-  app = await createControllerApp(
-    new BerthConfig({
-      BERTH_DATABASE_URL: db.url,
-      BERTH_QUEUE_PREFIX: db.prefix,
-      BERTH_GRPC_PORT: '0',
-      BERTH_ADMIN_TOKEN: TOKEN,
-      BERTH_STATE_DIR: `/tmp/${db.prefix}`,
-      BERTH_ADVERTISE_ADDR: '127.0.0.1',
-      BERTH_NODE_DOWN_MS: '1500',
-      BERTH_HEARTBEAT_MS: '500',
-      BERTH_REGISTRY: '127.0.0.1:1',
-    }),
-  );
-  server = app.getHttpServer();
-});
-
-after(async () => {
-  await app?.close();
-  await db?.drop();
-});
-
 test('every request needs a valid bearer token', async () => {
-  assert.equal((await request(server).get('/api/nodes')).status, 401);
-  const bad = await request(server).get('/api/nodes').set({ authorization: 'Bearer nope' });
+  assert.equal((await request(ctl.server).get('/api/nodes')).status, 401);
+  const bad = await request(ctl.server).get('/api/nodes').set({ authorization: 'Bearer nope' });
   assert.equal(bad.status, 401);
   assert.equal(bad.body.error.code, 'UNAUTHORIZED');
-  assert.equal((await request(server).get('/api/openapi.json')).status, 200);
+  assert.equal((await request(ctl.server).get('/api/openapi.json')).status, 200);
 });
 
 test('bad input is a 400 naming each field, never a 500', async () => {
-  const r = await request(server).post('/api/services').set(auth).send({ name: '-bad', image: 'a b', replicas: 'x', extra: 1 });
+  const r = await request(ctl.server).post('/api/services').set(auth).send({ name: '-bad', image: 'a b', replicas: 'x', extra: 1 });
   assert.equal(r.status, 400);
   assert.deepEqual(r.body.error.details.map((d: { field: string }) => d.field).sort(), ['extra', 'image', 'name', 'replicas']);
-  const json = await request(server)
+  const json = await request(ctl.server)
     .post('/api/services')
     .set({ ...auth, 'content-type': 'application/json' })
     .send('{oops');
   assert.equal(json.status, 400);
   assert.match(json.body.error.message, /not valid JSON/);
-  const img = await request(server).post('/api/containers').set(auth).send({ image: 'UPPER/Case' });
+  const img = await request(ctl.server).post('/api/containers').set(auth).send({ image: 'UPPER/Case' });
   assert.equal(img.status, 400);
   assert.equal(img.body.error.details[0].field, 'image');
-  assert.equal((await request(server).get('/api/services/unknown').set(auth)).status, 404);
-  const images = await request(server).get('/api/images').set(auth);
+  assert.equal((await request(ctl.server).get('/api/services/unknown').set(auth)).status, 404);
+  const images = await request(ctl.server).get('/api/images').set(auth);
   assert.equal(images.status, 503, 'nothing listens on port 1');
   assert.match(images.body.error.message, /registry 127\.0\.0\.1:1 unreachable/);
 });
 
 test('with no nodes, tasks wait with an explanation; ready nodes get them spread', async () => {
-  const created = await request(server).post('/api/services').set(auth).send({ name: 'web', image: 'busybox', replicas: 6 });
+  const created = await request(ctl.server).post('/api/services').set(auth).send({ name: 'web', image: 'busybox', replicas: 6 });
   assert.equal(created.status, 201);
   assert.equal(created.body.image, '127.0.0.1:1/library/busybox:latest');
-  assert.equal((await request(server).post('/api/services').set(auth).send({ name: 'web', image: 'busybox', replicas: 1 })).status, 409);
+  assert.equal((await request(ctl.server).post('/api/services').set(auth).send({ name: 'web', image: 'busybox', replicas: 1 })).status, 409);
   const pending = await waitFor(
     '6 pending tasks',
     async () => {
-      const r = await request(server).get('/api/services/web/tasks').set(auth);
+      const r = await request(ctl.server).get('/api/services/web/tasks').set(auth);
       return r.body.length === 6 && r.body.every((t: { state: string }) => t.state === 'pending') ? r.body : undefined;
     },
     15_000,
@@ -97,7 +71,7 @@ test('with no nodes, tasks wait with an explanation; ready nodes get them spread
   const placed = await waitFor(
     '6 assigned tasks',
     async () => {
-      const r = await request(server).get('/api/services/web/tasks').set(auth);
+      const r = await request(ctl.server).get('/api/services/web/tasks').set(auth);
       return r.body.every((t: { state: string }) => t.state === 'assigned') ? r.body : undefined;
     },
     15_000,
@@ -108,21 +82,21 @@ test('with no nodes, tasks wait with an explanation; ready nodes get them spread
 });
 
 test('scaling down marks the extra tasks for shutdown; a silent node is marked down and its tasks replaced', async () => {
-  assert.equal((await request(server).patch('/api/services/web').set(auth).send({ replicas: 2 })).status, 200);
+  assert.equal((await request(ctl.server).patch('/api/services/web').set(auth).send({ replicas: 2 })).status, 200);
   await waitFor(
     '4 tasks desired shutdown',
     async () => {
-      const r = await request(server).get('/api/services/web/tasks?all=true').set(auth);
+      const r = await request(ctl.server).get('/api/services/web/tasks?all=true').set(auth);
       return r.body.filter((t: { desiredState: string }) => t.desiredState === 'shutdown').length === 4;
     },
     15_000,
   );
   await sql(`UPDATE "Node" SET "lastHeartbeatAt" = now() - interval '1 minute' WHERE id = 'nodeaaaaaaaaaaaaaaaaaaaaa'`);
-  await waitFor('node a down', async () => (await request(server).get('/api/nodes/nodeaaaaaaaaaaaaaaaaaaaaa').set(auth)).body.status === 'down', 15_000);
+  await waitFor('node a down', async () => (await request(ctl.server).get('/api/nodes/nodeaaaaaaaaaaaaaaaaaaaaa').set(auth)).body.status === 'down', 15_000);
   const live = await waitFor(
     '2 live tasks on node b',
     async () => {
-      const r = await request(server).get('/api/services/web/tasks').set(auth);
+      const r = await request(ctl.server).get('/api/services/web/tasks').set(auth);
       return r.body.length === 2 && r.body.every((t: { nodeId: string }) => t.nodeId === 'nodebbbbbbbbbbbbbbbbbbbbb') ? r.body : undefined;
     },
     15_000,
@@ -133,10 +107,10 @@ test('scaling down marks the extra tasks for shutdown; a silent node is marked d
 test('two controller replicas scaling the same service at once create no duplicate slots', async () => {
   const second = await createControllerApp(
     new BerthConfig({
-      BERTH_DATABASE_URL: db.url,
-      BERTH_QUEUE_PREFIX: db.prefix,
+      BERTH_DATABASE_URL: ctl.db.url,
+      BERTH_QUEUE_PREFIX: ctl.db.prefix,
       BERTH_GRPC_PORT: '0',
-      BERTH_STATE_DIR: `/tmp/${db.prefix}-2`,
+      BERTH_STATE_DIR: `/tmp/${ctl.db.prefix}-2`,
       BERTH_ADVERTISE_ADDR: '127.0.0.1',
     }),
   );
@@ -144,13 +118,13 @@ test('two controller replicas scaling the same service at once create no duplica
     const s2 = second.getHttpServer();
     await Promise.all(
       [10, 12, 14, 16].map((n, i) =>
-        request(i % 2 ? s2 : server)
+        request(i % 2 ? s2 : ctl.server)
           .patch('/api/services/web')
           .set(auth)
           .send({ replicas: n }),
       ),
     );
-    await request(server).patch('/api/services/web').set(auth).send({ replicas: 16 });
+    await request(ctl.server).patch('/api/services/web').set(auth).send({ replicas: 16 });
     const tasks = await waitFor(
       '16 live slots',
       async () => {
@@ -171,7 +145,7 @@ test('two controller replicas scaling the same service at once create no duplica
 });
 
 test('agent status reports move tasks forward only, keeping exit code and address once known', async () => {
-  const tasks = app.get(TaskStore);
+  const tasks = ctl.app.get(TaskStore);
   await sql(`INSERT INTO "Node" (id, hostname, status, "lastHeartbeatAt", "updatedAt") VALUES ('nodereportsaaaaaaaaaaaaa', 'reports', 'ready', now() + interval '1 hour', now())`);
   await sql(
     `INSERT INTO "Task" (id, "nodeId", image, command, env, "desiredState", state, "updatedAt") VALUES

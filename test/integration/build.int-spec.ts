@@ -10,7 +10,8 @@ import path from 'node:path';
 import { sh } from '../lab/sh.js';
 import { pushBusybox, registryMissingReason, startRegistry, type RegistryProcess } from '../fixtures/registry-process.js';
 import { ImageService } from '../../apps/agent/src/images/image-service.js';
-import { Builder, type BuildRequestOptions } from '../../apps/agent/src/builder/builder.js';
+import { Builder } from '../../apps/agent/src/builder/builder.js';
+import type { BuildRequestOptions } from '../../apps/agent/src/builder/build-types.js';
 import { DockerfileError } from '../../apps/agent/src/builder/dockerfile.js';
 
 const skip = registryMissingReason();

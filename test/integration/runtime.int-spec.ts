@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { sh, waitFor } from '../lab/sh.js';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
 import { pushBusybox } from '../fixtures/registry-process.js';
-import { ImageNotFoundError, InvalidTaskIdError, RuntimeError } from '../../apps/agent/src/errors.js';
+import { ContainerNotFoundError, ImageNotFoundError, InvalidTaskIdError, RuntimeError } from '../../apps/agent/src/errors.js';
 import { createPipeline } from '../../apps/agent/src/worker/index.js';
 import { UnknownNetworkError } from '../../apps/agent/src/network/index.js';
 import type { TaskSpec } from '#libs/proto/messages.js';
@@ -163,10 +163,11 @@ function defineSuite(): void {
     const s = spec(['/no/such/binary']);
     await h.rt.prepare(s);
     await assert.rejects(h.rt.start(s.id), (e: Error) => e instanceof RuntimeError && /no such file/.test(e.message));
-    assert.equal((await h.rt.status(s.id)).state, 'prepared');
-    await assert.rejects(h.rt.start(s.id), RuntimeError, 'a retry fails the same way instead of tripping over leftovers');
-    await h.rt.remove(s.id);
+    // The task is over: nothing of it stays mounted or held until the controller forgets it.
+    assert.equal((await h.rt.status(s.id)).state, 'absent');
     await assertGone(s.id);
+    await assert.rejects(h.rt.start(s.id), ContainerNotFoundError, 'a second start finds nothing to trip over');
+    await h.rt.remove(s.id);
   });
 
   test('logs: tail, and follow until the container exits', needsImage, async () => {

@@ -185,7 +185,7 @@ export class BridgeDriver implements NetworkDriver {
         () => {},
       );
     }
-    await this.endpoints.set(containerId, { names: opts.names ?? [], address, service: opts.service, netns: opts.netns });
+    await this.endpoints.set(containerId, { names: opts.names ?? [], address, service: opts.service, netns: opts.netns, newNamespace: opts.newNamespace });
   }
 
   async detach(containerId: string, netnsPath = '', opts: AttachOptions = {}): Promise<void> {

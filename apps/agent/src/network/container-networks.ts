@@ -54,7 +54,7 @@ export class ContainerNetworks {
   async attachAll(spec: TaskSpec, netns: string): Promise<LiveAttachment[]> {
     const live: LiveAttachment[] = [];
     try {
-      for (const [i, a] of spec.networks.entries()) live.push(await this.attachOne(spec, a, netns, `eth${i}`, i === 0));
+      for (const [i, a] of spec.networks.entries()) live.push(await this.attachOne(spec, a, netns, `eth${i}`, i === 0, true));
     } catch (err) {
       await this.detachAll(spec, live);
       throw err;
@@ -62,9 +62,9 @@ export class ContainerNetworks {
     return live;
   }
 
-  private async attachOne(spec: TaskSpec, a: NetworkAttachment, netns: string, ifName: string, primary: boolean): Promise<LiveAttachment> {
+  private async attachOne(spec: TaskSpec, a: NetworkAttachment, netns: string, ifName: string, primary: boolean, newNamespace = false): Promise<LiveAttachment> {
     const d = this.driver(a);
-    const res = d.needsNamespace ? await d.attach(spec.id, netns, this.options(spec, a, ifName, primary)) : { address: '' };
+    const res = d.needsNamespace ? await d.attach(spec.id, netns, { ...this.options(spec, a, ifName, primary), newNamespace }) : { address: '' };
     return { network: a.name, ifName, address: res.address, gateway: res.gateway ?? a.config?.gateway ?? '' };
   }
 

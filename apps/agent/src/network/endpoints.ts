@@ -15,6 +15,8 @@
  * before it runs; the others' are brought up to date in the background,
  * SETTLE_MS after a change, one pass at a time, so a burst of N containers
  * joining costs about N rewrites plus a few passes, not N passes over all.
+ * A namespace made for the container's start gets its hooks in the same
+ * iptables-restore as its chains (one command); any other is checked first.
  */
 
 /** SETTLE_MS: how long changes gather before the other containers' chains are rewritten. */
@@ -28,6 +30,8 @@ export interface Member {
   service?: { name: string; vip: string };
   /** The container's network namespace (absent while it is not running). */
   netns?: string;
+  /** The namespace was made for this start: nothing of this network's is hooked in it yet. */
+  newNamespace?: boolean;
 }
 
 interface Entry {
@@ -61,6 +65,8 @@ export class Endpoints {
   private readonly applied = new Map<string, string>();
   /** Namespaces whose OUTPUT and POSTROUTING already jump to the chains. */
   private readonly hooked = new Set<string>();
+  /** New namespaces known to have no hooks yet: their first write adds them without checking. */
+  private readonly bare = new Set<string>();
   private programming?: Promise<void>;
   private again = false;
   private settling?: NodeJS.Timeout;
@@ -88,6 +94,7 @@ export class Endpoints {
   /** set adds or updates a local container; it resolves once that container's own chains are current. */
   async set(id: string, m: Member): Promise<void> {
     this.members.set(id, m);
+    if (m.netns && m.newNamespace && !this.hooked.has(m.netns)) this.bare.add(m.netns);
     this.rebuild();
     const text = this.rules.join('\n');
     if (m.netns && (this.applied.get(id) ?? '') !== text) await this.writeMember(id, m.netns, text);
@@ -98,7 +105,10 @@ export class Endpoints {
     if (!m) return Promise.resolve();
     this.members.delete(id);
     this.applied.delete(id);
-    if (m.netns) this.hooked.delete(m.netns);
+    if (m.netns) {
+      this.hooked.delete(m.netns);
+      this.bare.delete(m.netns);
+    }
     this.rebuild();
     return Promise.resolve();
   }
@@ -169,17 +179,20 @@ export class Endpoints {
 
   /** write replaces the chains in one namespace and hooks them into OUTPUT and POSTROUTING once. */
   private async write(netns: string, rules: string): Promise<void> {
-    // A container that exited meanwhile takes its namespace along: nsenter fails before reading
-    // its input, and the failure is the command's (rejected here), not a broken pipe's.
-    await run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], {
-      timeout: 10_000,
-      input: `*nat\n:${this.chain} - [0:0]\n:${this.chain}-S - [0:0]\n${rules ? `${rules}\n` : ''}COMMIT\n`,
-    });
-    if (this.hooked.has(netns)) return;
-    for (const [hook, chain] of [
+    const hooks: Array<[string, string]> = [
       ['OUTPUT', this.chain],
       ['POSTROUTING', `${this.chain}-S`],
-    ] as const) {
+    ];
+    const bare = !this.hooked.has(netns) && this.bare.delete(netns);
+    const lines = [`:${this.chain} - [0:0]`, `:${this.chain}-S - [0:0]`, ...(rules ? [rules] : []), ...(bare ? hooks.map(([hook, chain]) => `-A ${hook} -j ${chain}`) : [])];
+    // A container that exited meanwhile takes its namespace along: nsenter fails before reading
+    // its input, and the failure is the command's (rejected here), not a broken pipe's.
+    await run('nsenter', [`--net=${netns}`, 'iptables-restore', '-w', '5', '--noflush'], { timeout: 10_000, input: `*nat\n${lines.join('\n')}\nCOMMIT\n` });
+    if (this.hooked.has(netns) || bare) {
+      this.hooked.add(netns);
+      return;
+    }
+    for (const [hook, chain] of hooks) {
       const there = await run('nsenter', [`--net=${netns}`, 'iptables', '-w', '5', '-t', 'nat', '-C', hook, '-j', chain]).then(
         () => true,
         () => false,

@@ -39,6 +39,8 @@ export interface AttachOptions {
   ip?: string;
   /** The container's network namespace, while it runs (for its VIP rules). */
   netns?: string;
+  /** The namespace was made for this start: nothing of the network's is in it yet. */
+  newNamespace?: boolean;
 }
 
 /** OverlayPeer: a task of a cluster-scoped network as the controller describes it. */

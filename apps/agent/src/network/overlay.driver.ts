@@ -15,6 +15,7 @@
  * flooding. The same table carries every task's names and service, so names
  * and virtual IPs resolve cluster-wide.
  */
+import { isIPv4 } from 'node:net';
 import { run } from '../exec/run.js';
 import { BridgeDriver, deleteRule, ensureRule, type BridgeConfig } from './bridge.driver.js';
 import type { CniAdapter, CniConfList } from './cni.adapter.js';
@@ -126,22 +127,28 @@ export class OverlayDriver extends BridgeDriver {
     return this.programming;
   }
 
+  /** programOnce writes what changed as two batches (bridge and ip read them on stdin), not two commands per peer. */
   private async programOnce(): Promise<void> {
     const vx = this.ov.vxlanName;
-    const want = new Map(this.peers.filter((p) => p.vtep).map((p) => [p.ip, p.vtep]));
+    // Only addresses go into the batches' lines: anything else in the table is left out.
+    const want = new Map(this.peers.filter((p) => isIPv4(p.ip) && isIPv4(p.vtep)).map((p) => [p.ip, p.vtep]));
+    const fdb: string[] = [];
+    const neigh: string[] = [];
     for (const [ip, vtep] of want) {
       if (this.applied.get(ip) === vtep) continue;
-      const mac = macFor(ip);
-      await run('bridge', ['fdb', 'replace', mac, 'dev', vx, 'dst', vtep, 'self', 'permanent']).catch(() => {});
-      await run('ip', ['neigh', 'replace', ip, 'lladdr', mac, 'dev', vx, 'nud', 'permanent']).catch(() => {});
-      this.applied.set(ip, vtep);
+      fdb.push(`fdb replace ${macFor(ip)} dev ${vx} dst ${vtep} self permanent`);
+      neigh.push(`neigh replace ${ip} lladdr ${macFor(ip)} dev ${vx} nud permanent`);
     }
-    for (const ip of [...this.applied.keys()]) {
-      if (want.has(ip)) continue;
-      await run('bridge', ['fdb', 'del', macFor(ip), 'dev', vx, 'self']).catch(() => {});
-      await run('ip', ['neigh', 'del', ip, 'dev', vx]).catch(() => {});
-      this.applied.delete(ip);
+    const gone = [...this.applied.keys()].filter((ip) => !want.has(ip));
+    for (const ip of gone) {
+      fdb.push(`fdb del ${macFor(ip)} dev ${vx} self`);
+      neigh.push(`neigh del ${ip} dev ${vx}`);
     }
+    if (!fdb.length) return;
+    await batch('bridge', fdb);
+    await batch('ip', neigh);
+    for (const [ip, vtep] of want) this.applied.set(ip, vtep);
+    for (const ip of gone) this.applied.delete(ip);
   }
 
   /** kernelPeers reads the device's FDB entries: address (from the MAC) → remote host. */
@@ -181,6 +188,19 @@ export class OverlayDriver extends BridgeDriver {
     const { stdout } = await run('ip', ['-o', 'link', 'show', 'type', 'vxlan']).catch(() => ({ stdout: '' }));
     if (!/^\d+: vx-/m.test(stdout)) for (const [chain, spec] of UNTRACKED) await deleteRule('raw', chain, spec);
   }
+}
+
+/**
+ * batch runs lines of `cmd` in one process. A line that fails (an entry already gone) makes
+ * the rest of the batch unreliable (ip's -force does not carry on past a failed neigh), so
+ * then each line runs on its own, its failure ignored.
+ */
+async function batch(cmd: string, lines: string[]): Promise<void> {
+  const ok = await run(cmd, ['-batch', '-'], { input: `${lines.join('\n')}\n` }).then(
+    () => true,
+    () => false,
+  );
+  if (!ok) for (const l of lines) await run(cmd, l.split(' ')).catch(() => {});
 }
 
 async function linkExists(name: string): Promise<boolean> {

@@ -3,7 +3,8 @@
  *
  *   prepare  network check → image (pull, user) → volumes (mounts) →
  *            runtime.create → volumes (copy-up into new volumes)
- *   start    runtime.start, networks attached while the process is created
+ *   start    runtime.start, networks attached while the process is created;
+ *            a start that fails removes the container (the task is over)
  *   remove   runtime.stop → networks detached → volumes let go → runtime.remove
  *
  * What the steps must remember of a container (its spec without
@@ -108,8 +109,11 @@ export class TaskPipeline implements TaskRunner {
       });
       return this.withRecord(st, rec);
     } catch (err) {
+      // A task whose start failed is over (rejected, never retried): nothing of it stays
+      // mounted, attached or held, however long the controller keeps the task in its history.
       await this.network.detach(rec.spec, live);
-      if (live.length) await this.save(id, { ...rec, attachments: [], address: '' }).catch(() => {});
+      await this.volume.release(rec.spec);
+      await this.runtime.remove(id).catch(() => {});
       throw err;
     }
   }

@@ -1,4 +1,4 @@
-// Priority specs: commands started from a raised thread run at the normal priority; the thread goes back to it.
+// Priority specs: commands started from a raised thread, or through the spawner process made from it, run at the normal priority.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getPriority, setPriority } from 'node:os';
@@ -15,7 +15,7 @@ test('from a raised thread a command is started at nice 0, and the thread can go
   try {
     const [cmd, args] = atNormal('sh', ['-c', 'cut -d" " -f19 /proc/self/stat']);
     assert.deepEqual([cmd, args.slice(0, 2)], ['nice', ['-n', '5']]);
-    // Commands through run() start on the spawner thread, which runs at the normal priority.
+    // Commands through run() start in the spawner process, which runs at the normal priority.
     assert.equal((await run('sh', ['-c', 'cut -d" " -f19 /proc/self/stat'])).stdout.trim(), '0');
   } finally {
     normalPriority();

@@ -1,4 +1,4 @@
-/** The messages between the agent and its spawner thread (exec/run.ts, exec/spawner.ts). */
+/** The messages between the agent and its spawner process (exec/run.ts, exec/spawner.ts). */
 
 export interface RunOptions {
   timeout?: number;

@@ -1,4 +1,4 @@
-/** Unit tests for run/detach on the spawner thread: output, input, failures as execFile reports them. */
+/** Unit tests for run/detach through the spawner process: output, input, failures as execFile reports them. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detach, run, type ExecError } from './run.js';

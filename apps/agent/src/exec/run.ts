@@ -1,12 +1,14 @@
 /**
- * run and detach start the agent's commands on the spawner thread
+ * run and detach start the agent's commands in the spawner process
  * (exec/spawner.ts), so starting a process never holds up the agent's main
  * thread. run resolves like promisified execFile ({ stdout, stderr }) and
  * rejects with an Error carrying execFile's code, signal, killed, stdout
- * and stderr, so callers read failures as before. The thread is made on
- * first use and keeps the process alive only while a command runs.
+ * and stderr, so callers read failures as before. The process is made on
+ * first use (and again if it dies) and keeps the agent alive only while a
+ * command runs.
  */
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { DetachRequest, RunOptions, RunRequest, SpawnReply } from './protocol.js';
 
 export type { RunOptions } from './protocol.js';
@@ -19,37 +21,57 @@ export interface ExecError extends Error {
   stderr: string;
 }
 
-let thread: Worker | undefined;
+/** SPAWNER_HEAP_MB: the spawner holds only requests and outputs in flight. */
+const SPAWNER_HEAP_MB = 256;
+
+let helper: ChildProcess | undefined;
 let seq = 0;
 const pending = new Map<number, (r: SpawnReply) => void>();
 
-function spawner(): Worker {
-  if (thread) return thread;
-  const w = new Worker(new URL('./spawner.js', import.meta.url));
-  w.on('message', (r: SpawnReply) => {
+function hold(c: ChildProcess, on: boolean): void {
+  if (on) {
+    c.ref();
+    c.channel?.ref();
+  } else {
+    c.unref();
+    c.channel?.unref();
+  }
+}
+
+function spawner(): ChildProcess {
+  if (helper) return helper;
+  const c = fork(fileURLToPath(new URL('./spawner.js', import.meta.url)), [], {
+    execArgv: [`--max-old-space-size=${SPAWNER_HEAP_MB}`],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  c.on('message', (r: SpawnReply) => {
     const done = pending.get(r.id);
     pending.delete(r.id);
-    if (!pending.size) w.unref();
+    if (!pending.size) hold(c, false);
     done?.(r);
   });
   const lost = (why: string) => {
-    if (thread === w) thread = undefined;
-    for (const [id, done] of pending) done({ id, stdout: '', stderr: '', error: { message: `spawner thread ${why}` } });
+    if (helper === c) helper = undefined;
+    for (const [id, done] of pending) done({ id, stdout: '', stderr: '', error: { message: `spawner process ${why}` } });
     pending.clear();
   };
-  w.on('error', (err) => lost(`failed: ${err.message}`));
-  w.on('exit', (code) => lost(`exited (${code})`));
-  thread = w;
-  return w;
+  c.on('error', (err) => lost(`failed: ${err.message}`));
+  c.on('exit', (code, signal) => lost(`exited (${code ?? signal})`));
+  helper = c;
+  return c;
 }
 
 function ask(req: Omit<RunRequest, 'id'> | Omit<DetachRequest, 'id'>): Promise<SpawnReply> {
-  const w = spawner();
+  const c = spawner();
   const id = ++seq;
   return new Promise((resolve) => {
     pending.set(id, resolve);
-    w.ref();
-    w.postMessage({ ...req, id });
+    hold(c, true);
+    c.send({ ...req, id }, (err) => {
+      if (!err || !pending.delete(id)) return;
+      resolve({ id, stdout: '', stderr: '', error: { message: `spawner process unreachable: ${err.message}` } });
+    });
   });
 }
 

@@ -1,23 +1,26 @@
 /**
- * The spawner thread: starts the agent's commands. Starting a process blocks
- * the thread that asks for it until the child has run exec (libuv waits on
- * a pipe for that), and on a machine whose cores are all busy that wait
- * reached a second per command: on the agent's main thread it held up
- * heartbeats and every message. Here it holds up only this thread.
+ * The spawner process: starts the agent's commands. Starting a process
+ * blocks the thread that asks for it until the child has run exec (libuv
+ * waits on a pipe for that), and on a machine whose cores are all busy that
+ * wait reached a second per command. It was a thread of the agent first,
+ * but copying the agent's memory map for each child holds a lock that the
+ * agent's main thread needs for its own page faults: under load the main
+ * thread was seen waiting on it. A small process of its own copies little
+ * and blocks only itself. It ends when the agent does (its channel closes).
  */
-import { parentPort } from 'node:worker_threads';
 import { execFile, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { DetachRequest, RunRequest, SpawnFailure, SpawnReply, SpawnRequest } from './protocol.js';
 import { normalPriority } from './priority.js';
 
-// Children inherit this thread's priority: the host's normal one, not the main thread's.
+// Children inherit this process's priority: the host's normal one, not the agent's.
 normalPriority();
+process.on('disconnect', () => process.exit(0));
 
 const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 
 function reply(r: SpawnReply): void {
-  parentPort!.postMessage(r);
+  process.send?.(r);
 }
 
 function failure(err: Error & { code?: number | string | null; signal?: string | null; killed?: boolean }): SpawnFailure {
@@ -70,7 +73,7 @@ function detach(req: DetachRequest): void {
   sync.on('error', () => {});
 }
 
-parentPort!.on('message', (req: SpawnRequest) => {
+process.on('message', (req: SpawnRequest) => {
   try {
     if (req.kind === 'run') run(req);
     else detach(req);

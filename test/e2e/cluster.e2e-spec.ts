@@ -85,6 +85,18 @@ describe('cluster', { timeout: 600_000 }, () => {
     const missing = await lab.cli(['run', 'nosuchimage']);
     assert.equal(missing.code, 125);
     assert.match(missing.stderr, /image not found/);
+    // A start that fails (no such executable) leaves nothing mounted, and the container's logs are empty.
+    const noexec = await lab.cli(['run', '--name', 'noexec', 'busybox', '/no/such/binary']);
+    assert.notEqual(noexec.code, 0);
+    assert.match(noexec.stderr, /no such file/i);
+    const failed = JSON.parse((await lab.cli(['inspect', 'noexec'])).stdout);
+    assert.equal(failed.state, 'rejected');
+    assert.deepEqual(
+      (await labMounts()).filter((m) => m.includes(failed.taskId)),
+      [],
+      'no rootfs of the rejected task',
+    );
+    assert.deepEqual(await lab.cli(['logs', 'noexec']).then((r) => [r.code, r.stdout, r.stderr]), [0, '', '']);
     const inspect = JSON.parse((await lab.cli(['inspect', 'exit42'])).stdout);
     assert.equal(inspect.exitCode, 42);
     assert.equal(inspect.state, 'failed');

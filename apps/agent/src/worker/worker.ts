@@ -122,9 +122,14 @@ export class Worker {
     }
   }
 
-  /** logs: a task's container output (the session streams it to the controller). */
-  logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine> {
-    return this.pipeline.logs(taskId, opts, signal);
+  /**
+   * logs: a task's container output (the session streams it to the controller). A task
+   * whose start failed had its container removed: it has no output, as a container that
+   * never ran has none under Docker.
+   */
+  async *logs(taskId: string, opts: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine> {
+    if (this.managers.get(taskId)?.status.state === TaskState.REJECTED && (await this.pipeline.status(taskId)).state === 'absent') return;
+    yield* this.pipeline.logs(taskId, opts, signal);
   }
 
   /** setOverlayPeers hands the controller's overlay peer tables to the networks (after each assignment set). */

@@ -270,10 +270,20 @@ export class Lab {
   }
 
   /** containers lists runc's view of host n: id → {pid, status}. */
+  /**
+   * containers lists what runc knows on host n. runc list fails when a container is deleted
+   * while it reads the states: that is asked again (it counted as an empty host before).
+   */
   async containers(n: number): Promise<Map<string, { pid: number; status: string }>> {
-    const { stdout } = await sh('runc', [`--root=${path.join(this.hostDir(n), 'runc')}`, 'list', '--format', 'json'], { allowFail: true });
-    const list = (JSON.parse(stdout || 'null') ?? []) as Array<{ id: string; pid: number; status: string }>;
-    return new Map(list.map((c) => [c.id, { pid: c.pid, status: c.status }]));
+    for (let attempt = 1; ; attempt++) {
+      const r = await sh('runc', [`--root=${path.join(this.hostDir(n), 'runc')}`, 'list', '--format', 'json'], { allowFail: true });
+      if (r.code === 0) {
+        const list = (JSON.parse(r.stdout || 'null') ?? []) as Array<{ id: string; pid: number; status: string }>;
+        return new Map(list.map((c) => [c.id, { pid: c.pid, status: c.status }]));
+      }
+      if (attempt === 5) throw new Error(`runc list on h${n}: ${r.stderr.trim()}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
   }
 
   /** runningContainers counts what runc runs on every host. */

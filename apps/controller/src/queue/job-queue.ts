@@ -12,14 +12,15 @@
  *
  * Redis holds nothing that Postgres cannot rebuild: every replica checks
  * every SCHEDULER_CHECK_MS that the job schedulers exist and re-creates them
- * (a Redis restarted empty has none), and enqueueing never fails a caller
+ * (a Redis restarted empty has none), every SCHEDULER_RETRY_MS while Redis
+ * cannot be reached, and enqueueing never fails a caller
  * nor waits for Redis: the desired state is already committed, and the
  * periodic reconcile-all picks it up once Redis is back.
  */
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Queue, type JobsOptions } from 'bullmq';
 import { BerthConfig } from '../config/berth-config.js';
-import { JobName, QueueName, NODE_HEALTH_EVERY_MS, RECONCILE_ALL_EVERY_MS, SCHEDULER_CHECK_MS, type JobOf } from './jobs.js';
+import { JobName, QueueName, NODE_HEALTH_EVERY_MS, RECONCILE_ALL_EVERY_MS, SCHEDULER_CHECK_MS, SCHEDULER_RETRY_MS, type JobOf } from './jobs.js';
 import { redisConnection } from './redis.js';
 
 /** REDIS_CALL_MS: how long a caller waits for Redis (BullMQ waits for a connection that never came up). */
@@ -48,6 +49,7 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
   readonly queue: Queue;
   private readonly scheduling: Queue;
   private timer?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
   private checking?: Promise<void>;
   /** The last failure logged, so an outage is logged once, not every call. */
   private lastError = '';
@@ -67,6 +69,8 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.retry);
+    this.timer = undefined;
     await this.checking;
     await Promise.all([this.queue.close(), this.scheduling.close()]);
   }
@@ -99,10 +103,16 @@ export class JobQueue implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** failed logs a Redis failure once per outage and has the schedulers checked again soon (Redis may be back empty). */
   private failed(what: string, err: Error): void {
     const msg = `${what} not queued: ${err.message} (reconcile-all catches up once Redis is back)`;
     if (msg !== this.lastError) this.log.warn(msg);
     this.lastError = msg;
+    if (this.timer)
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        void this.ensureSchedulers();
+      }, SCHEDULER_RETRY_MS);
   }
 
   private recovered(): void {

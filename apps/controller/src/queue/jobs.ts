@@ -31,3 +31,5 @@ export const RECONCILE_ALL_EVERY_MS = 5_000;
 export const NODE_HEALTH_EVERY_MS = 1_000;
 /** SCHEDULER_CHECK_MS: how often each replica checks that Redis still holds the job schedulers (issue: at most 10 s). */
 export const SCHEDULER_CHECK_MS = 5_000;
+/** SCHEDULER_RETRY_MS: while Redis cannot be reached, the check is retried this often, so schedulers return as soon as it is back. */
+export const SCHEDULER_RETRY_MS = 250;

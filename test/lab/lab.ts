@@ -286,10 +286,14 @@ export class Lab {
     }
   }
 
-  /** runningContainers counts what runc runs on every host. */
+  /** runningContainers counts what runc runs on every host; NaN (equal to no count) while a host cannot be listed. */
   async runningContainers(): Promise<number> {
     let n = 0;
-    for (let h = 1; h <= this.opts.hosts; h++) n += [...(await this.containers(h)).values()].filter((c) => c.status === 'running').length;
+    for (let h = 1; h <= this.opts.hosts; h++) {
+      const listed = await this.containers(h).catch(() => undefined);
+      if (!listed) return NaN;
+      n += [...listed.values()].filter((c) => c.status === 'running').length;
+    }
     return n;
   }
 

@@ -269,9 +269,8 @@ export class Lab {
     return sh('node', ['--no-deprecation', path.join(DIST, 'cli/src/main.js'), ...args], { env, timeoutMs, allowFail: true });
   }
 
-  /** containers lists runc's view of host n: id → {pid, status}. */
   /**
-   * containers lists what runc knows on host n. runc list fails when a container is deleted
+   * containers lists runc's view of host n: id → {pid, status}. runc list fails when a container is deleted
    * while it reads the states: that is asked again (it counted as an empty host before).
    */
   async containers(n: number): Promise<Map<string, { pid: number; status: string }>> {

@@ -3,8 +3,9 @@
  * Heartbeats, session messages and API requests wait on it, and a loaded
  * host must not starve it into looking dead (the lab saw agents' and
  * controllers' loops held up 4-7 s under load). On Linux a nice value
- * belongs to a thread: threads made later inherit it, so a daemon that
- * starts processes does so from threads put back at the normal priority.
+ * belongs to a thread and is inherited by what the thread makes, so a
+ * daemon that starts processes does so from a helper put back at the
+ * normal priority (the agent's spawner process).
  */
 import { setPriority } from 'node:os';
 

@@ -136,8 +136,9 @@ export class OverlayDriver extends BridgeDriver {
     const neigh: string[] = [];
     for (const [ip, vtep] of want) {
       if (this.applied.get(ip) === vtep) continue;
-      fdb.push(`fdb replace ${macFor(ip)} dev ${vx} dst ${vtep} self permanent`);
-      neigh.push(`neigh replace ${ip} lladdr ${macFor(ip)} dev ${vx} nud permanent`);
+      const mac = macFor(ip);
+      fdb.push(`fdb replace ${mac} dev ${vx} dst ${vtep} self permanent`);
+      neigh.push(`neigh replace ${ip} lladdr ${mac} dev ${vx} nud permanent`);
     }
     const gone = [...this.applied.keys()].filter((ip) => !want.has(ip));
     for (const ip of gone) {

@@ -4,7 +4,7 @@ import type { Network, OverlayMember, TaskWithNames, Volume } from '../store/sto
 import { STOP_GRACE_MS } from './tunables.js';
 import { asAttachments, asMounts, parsePublish } from '#libs/common';
 
-export function taskName(t: Pick<TaskWithNames, 'service' | 'container' | 'slot' | 'id'>): string {
+export function taskName(t: { service: { name: string } | null; container: { name: string } | null; slot: number; id: string }): string {
   if (t.service) return `${t.service.name}.${t.slot}`;
   return t.container?.name ?? t.id;
 }

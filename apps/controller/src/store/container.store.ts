@@ -5,18 +5,18 @@ import { newId } from './ids.js';
 import { lockIn, type AllocateAddresses } from './transactions.js';
 import { withVolumes } from './volume.store.js';
 import { ConflictError, resolveRef } from './resolve.js';
-import type { Container } from './generated/client.js';
-import type { TaskWithNames } from './task.store.js';
+import type { Container, Task } from './generated/client.js';
 import { TaskState, asAttachments, type Attachment, type Mount } from '#libs/common';
 
-export type ContainerWithTask = Container & { task: TaskWithNames | null };
-const WITH_TASK = { task: { include: { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } } } as const;
+/** ContainerWithTask: a container, its task (none once removed from the node) and the name of that task's node. */
+export type ContainerWithTask = Container & { task: (Task & { node: { hostname: string } | null }) | null };
+const WITH_TASK = { task: { include: { node: { select: { hostname: true } } } } } as const;
 
 @Injectable()
 export class ContainerStore {
   constructor(private readonly db: PrismaService) {}
 
-  /** create inserts the container and its NEW task together; returns both. */
+  /** create inserts the container, its NEW task and that task's first event together; returns the rows as inserted (no node yet). */
   async create(
     c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean },
     addresses: AllocateAddresses,
@@ -27,31 +27,25 @@ export class ContainerStore {
     try {
       return await this.db.$transaction(async (tx) => {
         const named = (await withVolumes(tx, [mounts]))[0]!;
-        return tx.container.create({
+        const container = await tx.container.create({ data: { id, ...row, networks: networks as object[], mounts: named as object[] } });
+        const task = await tx.task.create({
           data: {
-            id,
-            ...row,
-            networks: networks as object[],
+            id: newId(),
+            containerId: id,
+            image: c.image,
+            command: c.command,
+            env: c.env,
+            networks: (await addresses(tx, [networks]))[0]! as object[],
+            ports,
             mounts: named as object[],
-            task: {
-              create: {
-                id: newId(),
-                image: c.image,
-                command: c.command,
-                env: c.env,
-                networks: (await addresses(tx, [networks]))[0]! as object[],
-                ports,
-                mounts: named as object[],
-                pinnedNode,
-                desiredState: TaskState.RUNNING,
-                state: TaskState.NEW,
-                message: 'created',
-                events: { create: { state: TaskState.NEW, message: 'created' } },
-              },
-            },
+            pinnedNode,
+            desiredState: TaskState.RUNNING,
+            state: TaskState.NEW,
+            message: 'created',
           },
-          include: WITH_TASK,
         });
+        await tx.taskEvent.create({ data: { taskId: task.id, state: TaskState.NEW, message: 'created' }, select: { id: true } });
+        return { ...container, task: { ...task, node: null } };
       });
     } catch (err) {
       if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`container name "${c.name}" is already in use`);

@@ -34,6 +34,6 @@ export type { OverlayMember } from './network.store.js';
 export type { RegistryCredential, RegistryRepo, RegistryUser, RepoWithGrants } from './registry.store.js';
 export * from './resolve.js';
 export type { Node } from './node.store.js';
-export type { Task, TaskWithNames, StatusReport, NewTask } from './task.store.js';
+export type { Task, TaskWithNames, TaskListRow, StatusReport, NewTask } from './task.store.js';
 export type { Service, ServiceWithCounts } from './service.store.js';
 export type { ContainerWithTask } from './container.store.js';

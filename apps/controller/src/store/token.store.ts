@@ -8,12 +8,40 @@ import type { JoinToken } from './generated/client.js';
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/**
+ * API_TOKEN_CACHE_MS: how long a token found valid is taken as valid without
+ * asking the database again (every API request carries one); a token whose
+ * row is deleted stops working within this time on every replica. Tokens
+ * not found are never cached, so a new one works at once.
+ */
+export const API_TOKEN_CACHE_MS = 5_000;
+
 @Injectable()
 export class TokenStore {
+  /** Hashes of tokens found valid, with when that answer lapses. */
+  private readonly valid = new Map<string, number>();
+  /** Lookups in flight by hash: a burst of requests with one token is one query. */
+  private readonly asking = new Map<string, Promise<boolean>>();
+
   constructor(private readonly db: PrismaService) {}
 
   async apiTokenValid(token: string): Promise<boolean> {
-    return (await this.db.apiToken.count({ where: { tokenHash: sha256(token) } })) > 0;
+    const hash = sha256(token);
+    const until = this.valid.get(hash);
+    if (until !== undefined && until > Date.now()) return true;
+    let asking = this.asking.get(hash);
+    if (!asking) {
+      asking = this.lookUp(hash).finally(() => this.asking.delete(hash));
+      this.asking.set(hash, asking);
+    }
+    return asking;
+  }
+
+  private async lookUp(hash: string): Promise<boolean> {
+    const found = (await this.db.apiToken.count({ where: { tokenHash: hash } })) > 0;
+    if (found) this.valid.set(hash, Date.now() + API_TOKEN_CACHE_MS);
+    else this.valid.delete(hash);
+    return found;
   }
 
   async hasApiToken(name: string): Promise<boolean> {

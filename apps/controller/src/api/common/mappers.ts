@@ -1,6 +1,6 @@
 /** Response shapes (docs/design/rest-api.md) and the pure mappers from rows. */
 import { asAttachments, asMounts, taskStateName } from '#libs/common';
-import type { ContainerWithTask, Node, ServiceWithCounts, TaskWithNames } from '../../store/store.module.js';
+import type { ContainerWithTask, Node, ServiceWithCounts, TaskListRow } from '../../store/store.module.js';
 import { taskName } from '../../dispatcher/dispatcher.module.js';
 
 /** networksView: attachments as users see them, with the address the agent reported on each. */
@@ -9,7 +9,7 @@ function networksView(stored: unknown, addresses?: unknown) {
   return asAttachments(stored).map((a) => ({ name: a.name, aliases: a.aliases ?? [], address: reported[a.name] ?? a.ip ?? '' }));
 }
 
-export function mapTask(t: TaskWithNames) {
+export function mapTask(t: TaskListRow) {
   return {
     id: t.id,
     name: taskName(t),

@@ -86,7 +86,7 @@ export class ContainersService {
     if (c.task && !isTerminal(c.task.state) && c.task.desiredState === TaskState.RUNNING && !force) {
       throw new ConflictError(`container ${c.name} is ${taskStateName(c.task.state)}; stop it first or use force`);
     }
-    const nodes = c.task ? await this.tasks.peersOf({ id: c.task.id }) : [];
+    const nodes = c.task ? await this.tasks.peersOfRows([c.task]) : [];
     await this.containers.remove(c.id);
     await this.router.notifyNodes(nodes);
     if (volumes) await this.volumes.removeAnonymous(asMounts(c.mounts));

@@ -89,16 +89,13 @@ export class SchedulerService {
         undefined,
         volumeNodes,
       );
-      const byNode = new Map<string, Array<{ taskId: string; version: number; ports?: string[] }>>();
-      for (const p of plan.placements) byNode.set(p.nodeId, [...(byNode.get(p.nodeId) ?? []), { taskId: p.taskId, version: p.version, ports: p.ports }]);
-      const placed = new Set<string>();
-      for (const [nodeId, tasks] of byNode) if (await this.tasks.assign(tx, nodeId, tasks)) placed.add(nodeId);
-      for (const p of plan.placements) if (p.pins) await this.volumes.pin(tx, p.pins, p.nodeId);
       const reasons = new Map<string, string[]>();
       for (const u of plan.unplaced) reasons.set(u.reason, [...(reasons.get(u.reason) ?? []), u.taskId]);
       for (const [reason, ids] of reasons) await this.tasks.markPending(tx, ids, reason);
       if (plan.unplaced.length) this.log.warn(`${plan.unplaced.length} task(s) pending: ${plan.unplaced[0].reason}`);
-      return [...placed];
+      for (const p of plan.placements) if (p.pins) await this.volumes.pin(tx, p.pins, p.nodeId);
+      // Last, so the placed tasks' rows stay locked for as short a time as can be.
+      return this.tasks.assign(tx, plan.placements);
     });
     if (touched.length) await this.router.notifyNodes(touched);
     return touched.length;

@@ -12,6 +12,59 @@ import { TaskState, asAttachments, type Attachment, type Mount } from '#libs/com
 export type ContainerWithTask = Container & { task: (Task & { node: { hostname: string } | null }) | null };
 const WITH_TASK = { task: { include: { node: { select: { hostname: true } } } } } as const;
 
+const TASK_COLUMNS = [
+  'id',
+  'serviceId',
+  'containerId',
+  'slot',
+  'nodeId',
+  'image',
+  'command',
+  'env',
+  'networks',
+  'ports',
+  'mounts',
+  'pinnedNode',
+  'addresses',
+  'desiredState',
+  'state',
+  'message',
+  'error',
+  'exitCode',
+  'address',
+  'version',
+];
+const TASK_DATES = ['createdAt', 'updatedAt', 'statusAt'];
+
+/**
+ * FIND_SQL: containers with their task and its node's name in one statement
+ * ($1 the reference; the caller's condition follows WHERE). Task columns come
+ * prefixed `t_`; Prisma's zoneless UTC times come back as instants. Removal
+ * and inspection resolve a container on every request: three queries through
+ * Prisma, each waiting its turn for a pooled connection under load.
+ * test/integration/store-sql checks it returns what Prisma does.
+ */
+const FIND_SQL = `
+  SELECT c."id", c."name", c."image", c."command", c."env", c."networks", c."mounts", c."autoRemove",
+    c."createdAt" AT TIME ZONE 'UTC' AS "createdAt",
+    ${TASK_COLUMNS.map((k) => `t."${k}" AS "t_${k}"`).join(', ')},
+    ${TASK_DATES.map((k) => `t."${k}" AT TIME ZONE 'UTC' AS "t_${k}"`).join(', ')},
+    n."hostname" AS "t_hostname"
+  FROM "Container" c LEFT JOIN "Task" t ON t."containerId" = c."id" LEFT JOIN "Node" n ON n."id" = t."nodeId"
+  WHERE`;
+
+/** withTask rebuilds a FIND_SQL row as Prisma's container-with-task shape. */
+function withTask(row: Record<string, unknown>): ContainerWithTask {
+  const c: Record<string, unknown> = {};
+  const t: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith('t_')) t[k.slice(2)] = v;
+    else c[k] = v;
+  }
+  const { hostname, ...task } = t;
+  return { ...(c as Container), task: task.id === null ? null : { ...(task as Task), node: hostname === null ? null : { hostname: hostname as string } } };
+}
+
 @Injectable()
 export class ContainerStore {
   constructor(private readonly db: PrismaService) {}
@@ -53,16 +106,17 @@ export class ContainerStore {
     }
   }
 
-  get(id: string): Promise<ContainerWithTask | null> {
-    return this.db.container.findUnique({ where: { id }, include: WITH_TASK });
+  async get(id: string): Promise<ContainerWithTask | null> {
+    const r = await this.db.sql.query<Record<string, unknown>>(`${FIND_SQL} c."id" = $1`, [id]);
+    return r.rows.length ? withTask(r.rows[0]) : null;
   }
 
   resolve(ref: string): Promise<ContainerWithTask> {
     return resolveRef(
       'container',
       ref,
-      (r) => this.db.container.findMany({ where: { OR: [{ id: r }, { name: r }] }, include: WITH_TASK, take: 2 }),
-      (p) => this.db.container.findMany({ where: { id: { startsWith: p } }, include: WITH_TASK, take: 2 }),
+      async (r) => (await this.db.sql.query<Record<string, unknown>>(`${FIND_SQL} c."id" = $1 OR c."name" = $1 LIMIT 2`, [r])).rows.map(withTask),
+      async (p) => (await this.db.sql.query<Record<string, unknown>>(`${FIND_SQL} left(c."id", length($1)) = $1 LIMIT 2`, [p])).rows.map(withTask),
     );
   }
 

@@ -9,12 +9,26 @@ import type { NodeDescription } from '#libs/proto/messages.js';
 
 export type { Node };
 
+/**
+ * LIST_SQL: every node by hostname, as Prisma would return it (test/integration/store-sql
+ * checks that): the API, each reconcile and each scheduler pass read the whole list.
+ */
+const LIST_SQL = `
+  SELECT "id", "hostname", "addr", "cpus", "memoryBytes"::text AS "memoryBytes", "labels", "agentVersion",
+    "status"::text AS "status", "statusMessage", "availability"::text AS "availability", "certSerial", "volumePlugins",
+    "lastHeartbeatAt" AT TIME ZONE 'UTC' AS "lastHeartbeatAt", "sessionReplica",
+    "createdAt" AT TIME ZONE 'UTC' AS "createdAt", "updatedAt" AT TIME ZONE 'UTC' AS "updatedAt"
+  FROM "Node" ORDER BY "hostname" ASC`;
+
+const ACTIVE_COUNTS_SQL = `SELECT "nodeId", count(*)::int AS n FROM "Task" WHERE "nodeId" IS NOT NULL AND "state" < $1 GROUP BY "nodeId"`;
+
 @Injectable()
 export class NodeStore {
   constructor(private readonly db: PrismaService) {}
 
-  list(): Promise<Node[]> {
-    return this.db.node.findMany({ orderBy: { hostname: 'asc' } });
+  async list(): Promise<Node[]> {
+    const r = await this.db.sql.query<Omit<Node, 'memoryBytes'> & { memoryBytes: string }>(LIST_SQL);
+    return r.rows.map((n) => ({ ...n, memoryBytes: BigInt(n.memoryBytes) }));
   }
 
   get(id: string): Promise<Node | null> {
@@ -32,8 +46,8 @@ export class NodeStore {
 
   /** activeTaskCounts counts non-terminal tasks per node. */
   async activeTaskCounts(): Promise<Map<string, number>> {
-    const rows = await this.db.task.groupBy({ by: ['nodeId'], where: { nodeId: { not: null }, state: { lt: TaskState.COMPLETE } }, _count: { _all: true } });
-    return new Map(rows.map((r) => [r.nodeId!, r._count._all]));
+    const r = await this.db.sql.query<{ nodeId: string; n: number }>(ACTIVE_COUNTS_SQL, [TaskState.COMPLETE]);
+    return new Map(r.rows.map((row) => [row.nodeId, row.n]));
   }
 
   async delete(id: string): Promise<void> {

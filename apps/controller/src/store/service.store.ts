@@ -2,13 +2,25 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
-import { ConflictError, resolveRef } from './resolve.js';
+import { ConflictError, NotFoundError, resolveRef } from './resolve.js';
 import type { Service } from './generated/client.js';
 import type { AllocateVip, Tx } from './transactions.js';
 import { TaskState, type Attachment, type Mount } from '#libs/common';
 
 export type { Service };
 export type ServiceWithCounts = Service & { running: number };
+
+/**
+ * The services as Prisma returns them (test/integration/store-sql checks it), each with
+ * `running`, its tasks running and meant to ($1 is RUNNING), in one statement: the list is
+ * the API's second largest read, and a scale answers with the count.
+ */
+const WITH_RUNNING = `s."id", s."name", s."image", s."command", s."env", s."networks", s."ports", s."mounts", s."endpointMode", s."vip",
+  s."replicas", s."version", s."createdAt" AT TIME ZONE 'UTC' AS "createdAt", s."updatedAt" AT TIME ZONE 'UTC' AS "updatedAt",
+  (SELECT count(*)::int FROM "Task" t WHERE t."serviceId" = s."id" AND t."state" = $1 AND t."desiredState" = $1) AS "running"`;
+const LIST_SQL = `SELECT ${WITH_RUNNING} FROM "Service" s ORDER BY s."name" ASC`;
+/** SCALE_SQL ($2 id, $3 replicas): the count is of the tasks before the orchestrator acts on the new number. */
+const SCALE_SQL = `UPDATE "Service" s SET "replicas" = $3, "version" = s."version" + 1, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE s."id" = $2 RETURNING ${WITH_RUNNING}`;
 
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === 'P2002';
@@ -48,12 +60,7 @@ export class ServiceStore {
   }
 
   async list(): Promise<ServiceWithCounts[]> {
-    const [services, counts] = await Promise.all([
-      this.db.service.findMany({ orderBy: { name: 'asc' } }),
-      this.db.task.groupBy({ by: ['serviceId'], where: { serviceId: { not: null }, state: TaskState.RUNNING, desiredState: TaskState.RUNNING }, _count: { _all: true } }),
-    ]);
-    const running = new Map(counts.map((c) => [c.serviceId!, c._count._all]));
-    return services.map((s) => ({ ...s, running: running.get(s.id) ?? 0 }));
+    return (await this.db.sql.query<ServiceWithCounts>(LIST_SQL, [TaskState.RUNNING])).rows;
   }
 
   async withRunning(s: Service): Promise<ServiceWithCounts> {
@@ -61,8 +68,11 @@ export class ServiceStore {
     return { ...s, running };
   }
 
-  scale(id: string, replicas: number): Promise<Service> {
-    return this.db.service.update({ where: { id }, data: { replicas, version: { increment: 1 } } });
+  /** scale sets a service's replica count; returns the service with `running` (NotFoundError once removed). */
+  async scale(id: string, replicas: number): Promise<ServiceWithCounts> {
+    const r = await this.db.sql.query<ServiceWithCounts>(SCALE_SQL, [TaskState.RUNNING, id, replicas]);
+    if (!r.rows.length) throw new NotFoundError(`service ${id} not found`);
+    return r.rows[0];
   }
 
   async remove(id: string): Promise<void> {

@@ -212,26 +212,34 @@ export class TaskStore {
   }
 
   /**
-   * assign commits placements on one node. The re-check is that each task is
-   * still unplaced, still wanted and still at the version the plan read;
-   * tasks that changed meanwhile are left for the next pass. Returns how
-   * many were assigned.
+   * assign commits a pass's placements in one statement, with their
+   * ASSIGNED events. The re-check is that each task is still unplaced, still
+   * wanted and still at the version the plan read; tasks that changed
+   * meanwhile are left for the next pass. One statement because its row
+   * locks last until the pass commits: a container removed meanwhile waits
+   * on them, and per-node round trips on a busy controller made that wait
+   * long. Returns the nodes that got tasks.
    */
-  async assign(tx: Tx, nodeId: string, tasks: Array<{ taskId: string; version: number; ports?: string[] }>): Promise<number> {
-    if (!tasks.length) return 0;
-    const ids = tasks.map((t) => t.taskId);
-    const current = await tx.task.findMany({ where: { id: { in: ids }, nodeId: null, desiredState: TaskState.RUNNING, state: { lt: TaskState.ASSIGNED } }, select: { id: true, version: true } });
-    const want = new Map(tasks.map((t) => [t.taskId, t.version]));
-    const ok = current.filter((c) => want.get(c.id) === c.version).map((c) => c.id);
-    if (!ok.length) return 0;
-    await tx.task.updateMany({
-      where: { id: { in: ok }, nodeId: null, state: { lt: TaskState.ASSIGNED } },
-      data: { nodeId, state: TaskState.ASSIGNED, message: 'assigned', statusAt: new Date(), version: { increment: 1 } },
-    });
-    // Ports published on any host port get the ones the plan picked on this node.
-    for (const t of tasks) if (t.ports && ok.includes(t.taskId)) await tx.task.update({ where: { id: t.taskId }, data: { ports: t.ports } });
-    await tx.taskEvent.createMany({ data: ok.map((taskId) => ({ taskId, state: TaskState.ASSIGNED, message: `assigned to node ${nodeId}` })) });
-    return ok.length;
+  async assign(tx: Tx, placements: Array<{ taskId: string; version: number; nodeId: string; ports?: string[] }>): Promise<string[]> {
+    if (!placements.length) return [];
+    const done = await tx.$queryRaw<Array<{ id: string; nodeId: string }>>`
+      WITH want AS (
+        SELECT * FROM unnest(${placements.map((p) => p.taskId)}::text[], ${placements.map((p) => p.version)}::int[], ${placements.map((p) => p.nodeId)}::text[]) AS w(id, version, node)
+      ), done AS (
+        UPDATE "Task" AS t SET "nodeId" = w.node, "state" = ${TaskState.ASSIGNED}::int, "message" = 'assigned',
+          "statusAt" = now() AT TIME ZONE 'UTC', "version" = t."version" + 1, "updatedAt" = now() AT TIME ZONE 'UTC'
+        FROM want w
+        WHERE t."id" = w.id AND t."version" = w.version AND t."nodeId" IS NULL AND t."desiredState" = ${TaskState.RUNNING}::int AND t."state" < ${TaskState.ASSIGNED}::int
+        RETURNING t."id", t."nodeId"
+      ), events AS (
+        INSERT INTO "TaskEvent" ("taskId", "state", "message", "at")
+        SELECT "id", ${TaskState.ASSIGNED}::int, 'assigned to node ' || "nodeId", now() AT TIME ZONE 'UTC' FROM done
+      )
+      SELECT "id", "nodeId" FROM done`;
+    // Ports published on any host port get the ones the plan picked on their node (few tasks publish such ports).
+    const assigned = new Set(done.map((d) => d.id));
+    for (const p of placements) if (p.ports && assigned.has(p.taskId)) await tx.task.update({ where: { id: p.taskId }, data: { ports: p.ports } });
+    return [...new Set(done.map((d) => d.nodeId))];
   }
 
   async markPending(tx: Tx, ids: string[], message: string): Promise<void> {

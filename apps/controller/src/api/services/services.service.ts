@@ -53,7 +53,7 @@ export class ServicesService {
   async scale(ref: string, dto: ScaleServiceDto) {
     const s = await this.services.scale((await this.services.resolve(ref)).id, dto.replicas);
     await this.queue.reconcileService(s.id);
-    return mapService(await this.services.withRunning(s));
+    return mapService(s);
   }
 
   async remove(ref: string): Promise<void> {

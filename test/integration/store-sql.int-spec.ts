@@ -1,0 +1,110 @@
+// The stores' own SQL reads (node, service and task lists, containers with their task: the API's
+// hot reads) return exactly what Prisma returns for the same rows, in the same order, under a
+// process time zone that is not UTC; a column added to the schema and not to a statement fails here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import request from 'supertest';
+import { controllerApp } from '../fixtures/controller-app.js';
+import { ContainerStore, NodeStore, PrismaService, ServiceStore, TaskStore } from '../../apps/controller/src/store/store.module.js';
+import { TaskState } from '#libs/common';
+
+process.env.TZ = 'America/New_York';
+const ctl = controllerApp('store-sql-token-0123456789');
+
+/**
+ * sameAs: the SQL read equals the Prisma read taken just before it. The app's own scheduler
+ * and reconciles write rows meanwhile, so a pair that straddles a write is read again.
+ */
+async function sameAs<T>(sql: () => Promise<T>, prisma: () => Promise<T>, what: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const want = await prisma();
+    const got = await sql();
+    try {
+      assert.deepEqual(got, want, what);
+      return;
+    } catch (err) {
+      if (attempt === 10) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+test('node, service and task lists in SQL match Prisma row for row', async () => {
+  const db = ctl.app.get(PrismaService);
+  await db.$executeRawUnsafe(`INSERT INTO "Node" (id, hostname, status, "memoryBytes", labels, "volumePlugins", "lastHeartbeatAt", "updatedAt") VALUES
+    ('sqlnode1', 'b-host', 'ready', 8589934592, '{"zone":"a"}', '[{"name":"nfs","scope":"global"}]', (now() AT TIME ZONE 'UTC'), now()),
+    ('sqlnode2', 'a-host', 'down', 0, '{}', '[]', NULL, now())`);
+  for (const [name, replicas] of [
+    ['web', 3],
+    ['api', 2],
+  ] as const) {
+    await request(ctl.server)
+      .post('/api/services')
+      .set(ctl.auth)
+      .send({ name, image: 'busybox', command: ['sleep', '9'], env: ['A=1'], publish: name === 'web' ? ['8080:80'] : [], replicas })
+      .expect(201);
+  }
+  await request(ctl.server).post('/api/containers').set(ctl.auth).send({ image: 'busybox', name: 'one-off' }).expect(201);
+  // Tasks in several states, on both nodes and on none.
+  await db.$executeRawUnsafe(`UPDATE "Task" SET "nodeId" = 'sqlnode1', state = ${TaskState.RUNNING}, "exitCode" = 3, addresses = '{"bridge":"10.0.0.9"}'
+    WHERE id IN (SELECT id FROM "Task" ORDER BY id LIMIT 2)`);
+  await db.$executeRawUnsafe(
+    `UPDATE "Task" SET "nodeId" = 'sqlnode2', "desiredState" = ${TaskState.SHUTDOWN} WHERE id = (SELECT id FROM "Task" WHERE "serviceId" IS NOT NULL ORDER BY id DESC LIMIT 1)`,
+  );
+
+  const nodes = ctl.app.get(NodeStore);
+  await sameAs(
+    () => nodes.list(),
+    () => db.node.findMany({ orderBy: { hostname: 'asc' } }),
+    'nodes',
+  );
+  await sameAs(
+    () => nodes.activeTaskCounts(),
+    async () => {
+      const counts = await db.task.groupBy({ by: ['nodeId'], where: { nodeId: { not: null }, state: { lt: TaskState.COMPLETE } }, _count: { _all: true } });
+      return new Map(counts.map((c) => [c.nodeId!, c._count._all]));
+    },
+    'active task counts',
+  );
+
+  const services = await db.service.findMany({ orderBy: { name: 'asc' } });
+  const running = (id: string) => db.task.count({ where: { serviceId: id, state: TaskState.RUNNING, desiredState: TaskState.RUNNING } });
+  const withRunning = async () => Promise.all((await db.service.findMany({ orderBy: { name: 'asc' } })).map(async (s) => ({ ...s, running: await running(s.id) })));
+  await sameAs(() => ctl.app.get(ServiceStore).list(), withRunning, 'services');
+  assert.ok((await withRunning()).some((s) => s.running > 0));
+
+  const containers = ctl.app.get(ContainerStore);
+  const viaPrisma = () => db.container.findFirst({ where: { name: 'one-off' }, include: { task: { include: { node: { select: { hostname: true } } } } } });
+  await db.$executeRawUnsafe(`UPDATE "Task" SET "nodeId" = 'sqlnode1' WHERE "containerId" = (SELECT id FROM "Container" WHERE name = 'one-off')`);
+  const one = (await viaPrisma())!;
+  for (const ref of ['one-off', one.id, one.id.slice(0, 6)])
+    await sameAs(
+      () => containers.resolve(ref),
+      async () => (await viaPrisma())!,
+      `container ${ref}`,
+    );
+  await sameAs(() => containers.get(one.id), viaPrisma, 'container by id');
+  assert.equal(one.task?.node?.hostname, 'b-host');
+  await db.task.deleteMany({ where: { containerId: one.id } });
+  await sameAs(() => containers.get(one.id), viaPrisma, 'container without a task');
+
+  // A scale answers with the row it wrote and the running count (scaling up stops none).
+  const scaled = await ctl.app.get(ServiceStore).scale(services.find((x) => x.name === 'web')!.id, 4);
+  assert.deepEqual(scaled, { ...(await db.service.findUnique({ where: { id: scaled.id } })), running: await running(scaled.id) });
+  assert.equal(scaled.replicas, 4);
+
+  const tasks = ctl.app.get(TaskStore);
+  const web = services.find((s) => s.name === 'web')!;
+  for (const f of [{}, { all: true }, { serviceId: web.id, all: true }, { nodeId: 'sqlnode1' }, { nodeId: 'sqlnode2', all: true }]) {
+    const viaPrisma = async () =>
+      (
+        await db.task.findMany({
+          where: { serviceId: (f as { serviceId?: string }).serviceId, nodeId: (f as { nodeId?: string }).nodeId, ...((f as { all?: boolean }).all ? {} : { desiredState: TaskState.RUNNING }) },
+          include: { service: { select: { name: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } },
+          orderBy: [{ slot: 'asc' }, { createdAt: 'desc' }],
+        })
+      ).map(({ command: _c, env: _e, pinnedNode: _p, version: _v, ...t }) => t);
+    await sameAs(() => tasks.list(f), viaPrisma, JSON.stringify(f));
+    assert.ok((await viaPrisma()).length > 0, JSON.stringify(f));
+  }
+});

@@ -1,9 +1,11 @@
 /**
- * inputErrorOf: the 4xx a Prisma error stands for when the request's input
+ * inputErrorOf: the 4xx a database error stands for when the request's input
  * caused it (a value Postgres cannot store, a missing or duplicate row),
- * or undefined when it is the server's fault. Matched by name and code so
- * that api/ needs no import of the Prisma client (store/ owns it). The
- * message never carries Prisma's text, which quotes the query.
+ * or undefined when it is the server's fault; unavailableErrorOf: a database
+ * away or saturated. Errors come from Prisma or, for the statements a store
+ * sends itself, from node-postgres; both are matched by name and code so
+ * that api/ imports neither (store/ owns them). The message never carries
+ * the driver's text, which quotes the query.
  */
 
 export interface InputError {
@@ -20,9 +22,29 @@ interface PrismaLike {
   meta?: { driverAdapterError?: { cause?: { originalCode?: string; code?: string; originalMessage?: string } } };
 }
 
+/** PgLike: node-postgres's error from the server (SQLSTATE in `code`, a `severity`), or a socket error. */
+interface PgLike {
+  code?: string;
+  severity?: string;
+  message?: string;
+}
+
+/** sqlState: the SQLSTATE of an error node-postgres got from the server, else ''. */
+function sqlState(err: PgLike): string {
+  return typeof err.severity === 'string' && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : '';
+}
+
+/** Socket errors and node-postgres's own messages for a connection that went away. */
+const CONNECTION_LOST = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const LOST_MESSAGE = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Query read timeout)/;
+
 export function inputErrorOf(err: unknown): InputError | undefined {
   const e = err as PrismaLike | null;
   if (!e || typeof e !== 'object') return undefined;
+  const state = sqlState(e as PgLike);
+  if (state === '23505') return { status: 409, message: 'already exists' };
+  if (state === '23503') return { status: 409, message: 'still in use by another object' };
+  if (/^22/.test(state)) return { status: 400, message: 'a value in the request cannot be stored' };
   if (e.name === 'PrismaClientValidationError') return { status: 400, message: 'a value in the request has the wrong type' };
   if (e.name !== 'PrismaClientKnownRequestError') return undefined;
   if (e.code === 'P2002') return { status: 409, message: 'already exists' };
@@ -46,6 +68,10 @@ const UNAVAILABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028
 export function unavailableErrorOf(err: unknown): string | undefined {
   const e = err as PrismaLike | null;
   if (!e || typeof e !== 'object') return undefined;
+  // SQLSTATE class 08: connection exception; 53: insufficient resources (too many connections); 57P0x: shutting down or starting.
+  if (/^(08|53|57P0)/.test(sqlState(e as PgLike))) return 'the database is unreachable or too busy; try again';
+  const pgLike = e as PgLike;
+  if (!e.name?.startsWith('Prisma') && ((pgLike.code && CONNECTION_LOST.has(pgLike.code)) || LOST_MESSAGE.test(pgLike.message ?? ''))) return 'the database is unreachable; try again';
   if (e.code && UNAVAILABLE.has(e.code)) return 'the database is unreachable or too busy; try again';
   const cause = e.meta?.driverAdapterError?.cause as { kind?: string } | undefined;
   if (e.name === 'DriverAdapterError' || cause?.kind === 'DatabaseNotReachable' || cause?.kind === 'ConnectionClosed') return 'the database is unreachable; try again';

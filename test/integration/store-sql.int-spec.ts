@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { controllerApp } from '../fixtures/controller-app.js';
-import { ContainerStore, NodeStore, PrismaService, ServiceStore, TaskStore } from '../../apps/controller/src/store/store.module.js';
+import { ContainerStore, NodeStore, NotFoundError, PrismaService, ServiceStore, TaskStore } from '../../apps/controller/src/store/store.module.js';
 import { TaskState } from '#libs/common';
 
 process.env.TZ = 'America/New_York';
@@ -92,6 +92,12 @@ test('node, service and task lists in SQL match Prisma row for row', async () =>
   const scaled = await ctl.app.get(ServiceStore).scale(services.find((x) => x.name === 'web')!.id, 4);
   assert.deepEqual(scaled, { ...(await db.service.findUnique({ where: { id: scaled.id } })), running: await running(scaled.id) });
   assert.equal(scaled.replicas, 4);
+  // By name, by a unique id prefix (the slower path), and not at all.
+  const store = ctl.app.get(ServiceStore);
+  assert.equal((await store.scale('web', 5)).replicas, 5);
+  const api = services.find((x) => x.name === 'api')!;
+  assert.deepEqual([(await store.scale(api.id.slice(0, 8), 3)).name, (await db.service.findUnique({ where: { id: api.id } }))?.replicas], ['api', 3]);
+  await assert.rejects(store.scale('no-such-service', 1), NotFoundError);
 
   const tasks = ctl.app.get(TaskStore);
   const web = services.find((s) => s.name === 'web')!;

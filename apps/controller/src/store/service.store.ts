@@ -19,8 +19,14 @@ const WITH_RUNNING = `s."id", s."name", s."image", s."command", s."env", s."netw
   s."replicas", s."version", s."createdAt" AT TIME ZONE 'UTC' AS "createdAt", s."updatedAt" AT TIME ZONE 'UTC' AS "updatedAt",
   (SELECT count(*)::int FROM "Task" t WHERE t."serviceId" = s."id" AND t."state" = $1 AND t."desiredState" = $1) AS "running"`;
 const LIST_SQL = `SELECT ${WITH_RUNNING} FROM "Service" s ORDER BY s."name" ASC`;
-/** SCALE_SQL ($2 id, $3 replicas): the count is of the tasks before the orchestrator acts on the new number. */
-const SCALE_SQL = `UPDATE "Service" s SET "replicas" = $3, "version" = s."version" + 1, "updatedAt" = now() AT TIME ZONE 'UTC' WHERE s."id" = $2 RETURNING ${WITH_RUNNING}`;
+/**
+ * SCALE_SQL ($2 a full id or a name, $3 replicas): the service named by its id before
+ * one named by its name, as resolveRef picks; the count is of the tasks before the
+ * orchestrator acts on the new number.
+ */
+const SCALE_SQL = `UPDATE "Service" s SET "replicas" = $3, "version" = s."version" + 1, "updatedAt" = now() AT TIME ZONE 'UTC'
+  WHERE s."id" = (SELECT x."id" FROM "Service" x WHERE x."id" = $2 OR x."name" = $2 ORDER BY x."id" = $2 DESC LIMIT 1)
+  RETURNING ${WITH_RUNNING}`;
 
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === 'P2002';
@@ -68,10 +74,16 @@ export class ServiceStore {
     return { ...s, running };
   }
 
-  /** scale sets a service's replica count; returns the service with `running` (NotFoundError once removed). */
-  async scale(id: string, replicas: number): Promise<ServiceWithCounts> {
+  /**
+   * scale sets the replica count of the service `ref` names (as resolve reads it) and
+   * returns it with `running`: one statement for a full id or a name, the usual case.
+   */
+  async scale(ref: string, replicas: number): Promise<ServiceWithCounts> {
+    const named = await this.db.sql.query<ServiceWithCounts>(SCALE_SQL, [TaskState.RUNNING, ref, replicas]);
+    if (named.rows.length) return named.rows[0];
+    const { id } = await this.resolve(ref);
     const r = await this.db.sql.query<ServiceWithCounts>(SCALE_SQL, [TaskState.RUNNING, id, replicas]);
-    if (!r.rows.length) throw new NotFoundError(`service ${id} not found`);
+    if (!r.rows.length) throw new NotFoundError(`service "${ref}" not found`);
     return r.rows[0];
   }
 

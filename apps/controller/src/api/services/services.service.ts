@@ -51,7 +51,7 @@ export class ServicesService {
   }
 
   async scale(ref: string, dto: ScaleServiceDto) {
-    const s = await this.services.scale((await this.services.resolve(ref)).id, dto.replicas);
+    const s = await this.services.scale(ref, dto.replicas);
     await this.queue.reconcileService(s.id);
     return mapService(s);
   }

@@ -1,11 +1,12 @@
-// The stores' own SQL reads (node, service and task lists, containers with their task: the API's
-// hot reads) return exactly what Prisma returns for the same rows, in the same order, under a
-// process time zone that is not UTC; a column added to the schema and not to a statement fails here.
+// The stores' own SQL (node, service and task lists, containers with their task: the API's hot
+// reads) returns exactly what Prisma returns for the same rows, in the same order, under a
+// process time zone that is not UTC; a column added to the schema and not to a statement fails
+// here. And a scheduling pass's one-statement commit keeps its re-checks and writes its events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { controllerApp } from '../fixtures/controller-app.js';
-import { ContainerStore, NodeStore, NotFoundError, PrismaService, ServiceStore, TaskStore } from '../../apps/controller/src/store/store.module.js';
+import { ContainerStore, NodeStore, NotFoundError, PrismaService, ServiceStore, TaskStore, Transactions } from '../../apps/controller/src/store/store.module.js';
 import { TaskState } from '#libs/common';
 
 process.env.TZ = 'America/New_York';
@@ -113,4 +114,33 @@ test('node, service and task lists in SQL match Prisma row for row', async () =>
     await sameAs(() => tasks.list(f), viaPrisma, JSON.stringify(f));
     assert.ok((await viaPrisma()).length > 0, JSON.stringify(f));
   }
+});
+
+test("a pass's placements commit in one statement: only tasks still unplaced and at the version read, each with its event", async () => {
+  const db = ctl.app.get(PrismaService);
+  // No node the app's own scheduler could place on while this test places by hand.
+  await db.$executeRawUnsafe(`UPDATE "Node" SET status = 'down'`);
+  await db.$executeRawUnsafe(`INSERT INTO "Task" (id, image, "desiredState", state, "updatedAt") VALUES
+    ('sqltask-fresh', 'busybox', ${TaskState.RUNNING}, ${TaskState.NEW}, now()),
+    ('sqltask-stale', 'busybox', ${TaskState.RUNNING}, ${TaskState.NEW}, now()),
+    ('sqltask-stopping', 'busybox', ${TaskState.SHUTDOWN}, ${TaskState.NEW}, now())`);
+  const tx = ctl.app.get(Transactions);
+  const nodes = await tx.withLock('scheduler', (t) =>
+    ctl.app.get(TaskStore).assign(t, [
+      { taskId: 'sqltask-fresh', version: 1, nodeId: 'sqlnode1', ports: ['8081:80/tcp'] },
+      { taskId: 'sqltask-stale', version: 0, nodeId: 'sqlnode2' },
+      { taskId: 'sqltask-stopping', version: 1, nodeId: 'sqlnode2' },
+    ]),
+  );
+  assert.deepEqual(nodes, ['sqlnode1']);
+  const rows = await db.task.findMany({ where: { id: { startsWith: 'sqltask-' } }, orderBy: { id: 'asc' }, include: { events: true } });
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.nodeId, r.state, r.version, r.ports, r.events.map((e) => e.message)]),
+    [
+      ['sqltask-fresh', 'sqlnode1', TaskState.ASSIGNED, 2, ['8081:80/tcp'], ['assigned to node sqlnode1']],
+      ['sqltask-stale', null, TaskState.NEW, 1, [], []],
+      ['sqltask-stopping', null, TaskState.NEW, 1, [], []],
+    ],
+  );
+  assert.ok(Math.abs(rows[0].statusAt.getTime() - Date.now()) < 60_000, 'assigned now, on the database clock read as UTC');
 });

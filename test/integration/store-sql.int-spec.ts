@@ -72,6 +72,12 @@ test('node, service and task lists in SQL match Prisma row for row', async () =>
   const running = (id: string) => db.task.count({ where: { serviceId: id, state: TaskState.RUNNING, desiredState: TaskState.RUNNING } });
   const withRunning = async () => Promise.all((await db.service.findMany({ orderBy: { name: 'asc' } })).map(async (s) => ({ ...s, running: await running(s.id) })));
   await sameAs(() => ctl.app.get(ServiceStore).list(), withRunning, 'services');
+  for (const svc of services)
+    await sameAs(
+      () => ctl.app.get(ServiceStore).withRunning(svc.id),
+      async () => (await withRunning()).find((x) => x.id === svc.id)!,
+      svc.name,
+    );
   assert.ok((await withRunning()).some((s) => s.running > 0));
 
   const containers = ctl.app.get(ContainerStore);
@@ -88,6 +94,18 @@ test('node, service and task lists in SQL match Prisma row for row', async () =>
   assert.equal(one.task?.node?.hostname, 'b-host');
   await db.task.deleteMany({ where: { containerId: one.id } });
   await sameAs(() => containers.get(one.id), viaPrisma, 'container without a task');
+  await request(ctl.server).post('/api/containers').set(ctl.auth).send({ image: 'busybox', name: 'two-off' }).expect(201);
+  const include = { task: { include: { node: { select: { hostname: true } } } } };
+  await sameAs(
+    () => containers.list(true),
+    () => db.container.findMany({ include, orderBy: { createdAt: 'desc' } }),
+    'all containers',
+  );
+  await sameAs(
+    () => containers.list(false),
+    () => db.container.findMany({ where: { task: { state: { lt: TaskState.COMPLETE } } }, include, orderBy: { createdAt: 'desc' } }),
+    'live containers',
+  );
 
   // A scale answers with the row it wrote and the running count (scaling up stops none).
   const scaled = await ctl.app.get(ServiceStore).scale(services.find((x) => x.name === 'web')!.id, 4);

@@ -10,8 +10,6 @@ import { TaskState, asAttachments, type Attachment, type Mount } from '#libs/com
 
 /** ContainerWithTask: a container, its task (none once removed from the node) and the name of that task's node. */
 export type ContainerWithTask = Container & { task: (Task & { node: { hostname: string } | null }) | null };
-const WITH_TASK = { task: { include: { node: { select: { hostname: true } } } } } as const;
-
 const TASK_COLUMNS = [
   'id',
   'serviceId',
@@ -38,11 +36,11 @@ const TASK_DATES = ['createdAt', 'updatedAt', 'statusAt'];
 
 /**
  * FIND_SQL: containers with their task and its node's name in one statement
- * ($1 the reference; the caller's condition follows WHERE). Task columns come
- * prefixed `t_`; Prisma's zoneless UTC times come back as instants. Removal
- * and inspection resolve a container on every request: three queries through
- * Prisma, each waiting its turn for a pooled connection under load.
- * test/integration/store-sql checks it returns what Prisma does.
+ * (the caller's condition follows WHERE), for lookups and lists. Task columns
+ * come prefixed `t_`; Prisma's zoneless UTC times come back as instants.
+ * Removal and inspection resolve a container on every request: three
+ * queries through Prisma, each waiting its turn for a pooled connection
+ * under load. test/integration/store-sql checks it returns what Prisma does.
  */
 const FIND_SQL = `
   SELECT c."id", c."name", c."image", c."command", c."env", c."networks", c."mounts", c."autoRemove",
@@ -120,8 +118,10 @@ export class ContainerStore {
     );
   }
 
-  list(all: boolean): Promise<ContainerWithTask[]> {
-    return this.db.container.findMany({ where: all ? {} : { task: { state: { lt: TaskState.COMPLETE } } }, include: WITH_TASK, orderBy: { createdAt: 'desc' } });
+  /** list: the newest first; without `all` only those whose task has not ended. */
+  async list(all: boolean): Promise<ContainerWithTask[]> {
+    const r = await this.db.sql.query<Record<string, unknown>>(`${FIND_SQL} ($1 OR t."state" < $2) ORDER BY c."createdAt" DESC`, [all, TaskState.COMPLETE]);
+    return r.rows.map(withTask);
   }
 
   /**
@@ -129,8 +129,8 @@ export class ContainerStore {
    * task's, giving a new cluster-scoped attachment its address; `change` sees the
    * current list and returns the new one or throws. Locked per container.
    */
-  async setNetworks(id: string, change: (current: Attachment[]) => Attachment[], addresses: AllocateAddresses): Promise<ContainerWithTask> {
-    return this.db.$transaction(async (tx) => {
+  async setNetworks(id: string, change: (current: Attachment[]) => Attachment[], addresses: AllocateAddresses): Promise<void> {
+    await this.db.$transaction(async (tx) => {
       await lockIn(tx, `container:${id}`);
       const c = await tx.container.findUnique({ where: { id }, include: { task: true } });
       if (!c) throw new ConflictError(`container ${id} was removed`);
@@ -147,7 +147,6 @@ export class ContainerStore {
         const message = next.length > held.size ? 'connecting to a network' : 'disconnecting from a network';
         await tx.task.update({ where: { id: c.task.id }, data: { networks: merged as object[], message, version: { increment: 1 } } });
       }
-      return (await tx.container.findUnique({ where: { id }, include: WITH_TASK }))!;
     });
   }
 

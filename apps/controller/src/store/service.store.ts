@@ -69,9 +69,11 @@ export class ServiceStore {
     return (await this.db.sql.query<ServiceWithCounts>(LIST_SQL, [TaskState.RUNNING])).rows;
   }
 
-  async withRunning(s: Service): Promise<ServiceWithCounts> {
-    const running = await this.db.task.count({ where: { serviceId: s.id, state: TaskState.RUNNING, desiredState: TaskState.RUNNING } });
-    return { ...s, running };
+  /** withRunning: the service with this id and its running count (NotFoundError once removed). */
+  async withRunning(id: string): Promise<ServiceWithCounts> {
+    const r = await this.db.sql.query<ServiceWithCounts>(`SELECT ${WITH_RUNNING} FROM "Service" s WHERE s."id" = $2`, [TaskState.RUNNING, id]);
+    if (!r.rows.length) throw new NotFoundError(`service ${id} not found`);
+    return r.rows[0];
   }
 
   /**

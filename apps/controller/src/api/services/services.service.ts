@@ -47,7 +47,7 @@ export class ServicesService {
   }
 
   async get(ref: string) {
-    return mapService(await this.services.withRunning(await this.services.resolve(ref)));
+    return mapService(await this.services.withRunning((await this.services.resolve(ref)).id));
   }
 
   async scale(ref: string, dto: ScaleServiceDto) {

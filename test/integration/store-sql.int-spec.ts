@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { controllerApp } from '../fixtures/controller-app.js';
-import { ContainerStore, NodeStore, NotFoundError, PrismaService, ServiceStore, TaskStore, Transactions } from '../../apps/controller/src/store/store.module.js';
+import { ConflictError, ContainerStore, NodeStore, NotFoundError, PrismaService, ServiceStore, TaskStore, Transactions } from '../../apps/controller/src/store/store.module.js';
 import { TaskState } from '#libs/common';
 
 process.env.TZ = 'America/New_York';
@@ -161,4 +161,65 @@ test("a pass's placements commit in one statement: only tasks still unplaced and
     ],
   );
   assert.ok(Math.abs(rows[0].statusAt.getTime() - Date.now()) < 60_000, 'assigned now, on the database clock read as UTC');
+});
+
+test("a container's one-statement create gives back what a read does, with its task's first event, on both paths; a taken name is a conflict", async () => {
+  const db = ctl.app.get(PrismaService);
+  const containers = ctl.app.get(ContainerStore);
+  const noAddresses = async () => {
+    throw new Error('a container on built-in networks only needs no addresses');
+  };
+  const base = { image: 'busybox', command: ['sleep', '9'], env: ['A=1'], ports: ['8082:80/tcp'], autoRemove: true };
+  const plain = await containers.create({ ...base, name: 'plain-one', networks: [{ name: 'bridge' }], mounts: [{ type: 'tmpfs', source: '', target: '/t' }] }, noAddresses);
+  // With a named volume, the insert runs in the transaction that creates the volume.
+  const withVolume = await containers.create(
+    { ...base, name: '', networks: [{ name: 'bridge' }], mounts: [{ type: 'volume', source: '', target: '/data' }], pinnedNode: 'sqlnode1' },
+    async (_tx, perTask) => perTask,
+  );
+  for (const c of [plain, withVolume]) {
+    assert.deepEqual(c, await containers.get(c.id));
+    assert.equal(c.task?.state, TaskState.NEW);
+    assert.ok(Math.abs(c.createdAt.getTime() - Date.now()) < 60_000, 'created now, on the database clock read as UTC');
+    const events = await db.taskEvent.findMany({ where: { taskId: c.task!.id } });
+    assert.deepEqual(
+      events.map((e) => [e.state, e.message, e.at.getTime()]),
+      [[TaskState.NEW, 'created', c.task!.createdAt.getTime()]],
+    );
+  }
+  assert.match(withVolume.name, /^c-/);
+  const volume = (withVolume.task!.mounts as Array<{ source: string }>)[0].source;
+  assert.ok(await db.volume.findUnique({ where: { name: volume } }), 'the anonymous volume was created with the container');
+  assert.equal(withVolume.task!.pinnedNode, 'sqlnode1');
+
+  for (const mounts of [[], [{ type: 'volume' as const, source: 'taken-vol', target: '/v' }]])
+    await assert.rejects(
+      containers.create({ ...base, name: 'plain-one', networks: [], mounts }, async (_tx, p) => p),
+      (err: Error) => err instanceof ConflictError && err.message === 'container name "plain-one" is already in use',
+    );
+  assert.equal(await db.volume.count({ where: { name: 'taken-vol' } }), 0, 'the failed create left no volume behind');
+});
+
+test('a container is removed in one statement by id or name, by prefix after resolving, and not while its task runs unless forced', async () => {
+  const db = ctl.app.get(PrismaService);
+  const containers = ctl.app.get(ContainerStore);
+  const make = (name: string) => containers.create({ name, image: 'busybox', command: [], env: [], networks: [{ name: 'bridge' }], ports: [], mounts: [], autoRemove: false }, async (_tx, p) => p);
+  const running = await make('rm-running');
+  await db.task.update({ where: { id: running.task!.id }, data: { state: TaskState.RUNNING } });
+  const before = (await containers.get(running.id))!;
+  assert.deepEqual(await containers.removeUnlessRunning('rm-running', false), { container: before, removed: false });
+  assert.ok(await containers.get(running.id), 'a running container stays without force');
+  assert.deepEqual(await containers.removeUnlessRunning(running.id.slice(0, 7), true), { container: before, removed: true });
+  assert.equal(await containers.get(running.id), null);
+  assert.equal(await db.task.count({ where: { id: running.task!.id } }), 0, 'its task went with it');
+  assert.equal(await db.taskEvent.count({ where: { taskId: running.task!.id } }), 0, "and the task's events");
+
+  // Ended, or no longer wanted running: removed without force. A name that is another's id loses to that id.
+  const ended = await make('rm-ended');
+  await db.task.update({ where: { id: ended.task!.id }, data: { state: TaskState.FAILED } });
+  const stopping = await make(ended.id);
+  await db.task.update({ where: { id: stopping.task!.id }, data: { state: TaskState.RUNNING, desiredState: TaskState.SHUTDOWN } });
+  assert.deepEqual([(await containers.removeUnlessRunning(ended.id, false)).container.name, (await containers.get(ended.id)) === null], ['rm-ended', true]);
+  assert.equal((await containers.removeUnlessRunning(ended.id, false)).removed, true, 'now the name');
+  assert.equal(await containers.get(stopping.id), null);
+  await assert.rejects(containers.removeUnlessRunning('rm-no-such', true), NotFoundError);
 });

@@ -2,6 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import type { ClusterCA } from './generated/client.js';
+import { isUniqueViolation } from './resolve.js';
 
 @Injectable()
 export class CaStore {
@@ -16,7 +17,7 @@ export class CaStore {
     try {
       return await this.db.clusterCA.create({ data: { id: 1, ...ca } });
     } catch (err) {
-      if ((err as { code?: string }).code !== 'P2002') throw err;
+      if (!isUniqueViolation(err)) throw err;
       return (await this.get())!;
     }
   }

@@ -6,7 +6,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
-import { ConflictError, resolveRef } from './resolve.js';
+import { ConflictError, isUniqueViolation, resolveRef } from './resolve.js';
 import type { Network } from './generated/client.js';
 import { lockIn, type Tx } from './transactions.js';
 import { TaskState, asAttachments, type Attachment } from '#libs/common';
@@ -101,7 +101,7 @@ export class NetworkStore {
         // "bn-": never a name Docker gives its bridges (br-…), so the two never share one on a host.
         return await tx.network.create({ data: { id, ...n, bridge: `bn-${id.slice(0, 12)}` } });
       } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`network ${n.name} already exists`);
+        if (isUniqueViolation(err)) throw new ConflictError(`network ${n.name} already exists`);
         throw err;
       }
     });

@@ -7,7 +7,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
-import { ConflictError, NotFoundError } from './resolve.js';
+import { ConflictError, isUniqueViolation, NotFoundError } from './resolve.js';
 import type { RegistryCredential, RegistryKey, RegistryRepo, RegistryUser } from './generated/client.js';
 
 export type { RegistryCredential, RegistryRepo, RegistryUser };
@@ -31,7 +31,7 @@ export class RegistryStore {
     try {
       return await this.db.registryUser.create({ data: { id: newId(), name, passwordHash } });
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`registry user ${name} already exists`);
+      if (isUniqueViolation(err)) throw new ConflictError(`registry user ${name} already exists`);
       throw err;
     }
   }
@@ -91,7 +91,7 @@ export class RegistryStore {
     try {
       return await this.db.registryKey.create({ data: { id: 1, kid, pkcs8 } });
     } catch (err) {
-      if ((err as { code?: string }).code !== 'P2002') throw err;
+      if (!isUniqueViolation(err)) throw err;
       return (await this.signingKey())!;
     }
   }

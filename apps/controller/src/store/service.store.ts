@@ -2,7 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
-import { ConflictError, NotFoundError, resolveRef } from './resolve.js';
+import { ConflictError, isUniqueViolation, NotFoundError, resolveRef } from './resolve.js';
 import type { Service } from './generated/client.js';
 import type { AllocateVip, Tx } from './transactions.js';
 import { TaskState, type Attachment, type Mount } from '#libs/common';
@@ -27,10 +27,6 @@ const LIST_SQL = `SELECT ${WITH_RUNNING} FROM "Service" s ORDER BY s."name" ASC`
 const SCALE_SQL = `UPDATE "Service" s SET "replicas" = $3, "version" = s."version" + 1, "updatedAt" = now() AT TIME ZONE 'UTC'
   WHERE s."id" = (SELECT x."id" FROM "Service" x WHERE x."id" = $2 OR x."name" = $2 ORDER BY x."id" = $2 DESC LIMIT 1)
   RETURNING ${WITH_RUNNING}`;
-
-function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string })?.code === 'P2002';
-}
 
 @Injectable()
 export class ServiceStore {

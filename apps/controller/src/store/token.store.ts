@@ -5,6 +5,7 @@ import { PrismaService } from './prisma.service.js';
 import { newId } from './ids.js';
 import { lockIn } from './transactions.js';
 import type { JoinToken } from './generated/client.js';
+import { isUniqueViolation } from './resolve.js';
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -54,7 +55,7 @@ export class TokenStore {
       await this.db.apiToken.create({ data: { id: newId(), name, tokenHash: sha256(token) } });
       return true;
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') return false;
+      if (isUniqueViolation(err)) return false;
       throw err;
     }
   }

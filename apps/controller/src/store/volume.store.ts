@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
-import { ConflictError, NotFoundError } from './resolve.js';
+import { ConflictError, isUniqueViolation, NotFoundError } from './resolve.js';
 import type { Prisma, Volume } from './generated/client.js';
 import { TaskState, type Mount } from '#libs/common';
 
@@ -75,7 +75,7 @@ export class VolumeStore {
     try {
       return await this.db.volume.create({ data: v });
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw new ConflictError(`volume ${v.name} already exists`);
+      if (isUniqueViolation(err)) throw new ConflictError(`volume ${v.name} already exists`);
       throw err;
     }
   }

@@ -82,13 +82,9 @@ export class ContainersService {
 
   /** remove deletes a container; with `volumes` its anonymous volumes too (rm -v), once its node has removed it. */
   async remove(ref: string, force: boolean, volumes = false): Promise<void> {
-    const c = await this.containers.resolve(ref);
-    if (c.task && !isTerminal(c.task.state) && c.task.desiredState === TaskState.RUNNING && !force) {
-      throw new ConflictError(`container ${c.name} is ${taskStateName(c.task.state)}; stop it first or use force`);
-    }
-    const nodes = c.task ? await this.tasks.peersOfRows([c.task]) : [];
-    await this.containers.remove(c.id);
-    await this.router.notifyNodes(nodes);
+    const { container: c, removed } = await this.containers.removeUnlessRunning(ref, force);
+    if (!removed) throw new ConflictError(`container ${c.name} is ${taskStateName(c.task!.state)}; stop it first or use force`);
+    await this.router.notifyNodes(c.task ? await this.tasks.peersOfRows([c.task]) : []);
     if (volumes) await this.volumes.removeAnonymous(asMounts(c.mounts));
   }
 

@@ -48,7 +48,7 @@ export class Liveness implements OnModuleInit, OnModuleDestroy {
   /** started records a new session's node as alive at once (and ready). */
   async started(nodeId: string): Promise<void> {
     this.lastHeard.set(nodeId, performance.now());
-    await this.store.touch(this.config.replicaId, [nodeId]);
+    await this.store.touch(this.config.replicaId, [nodeId], false);
   }
 
   /** seen: a message arrived on this node's session. */

@@ -10,7 +10,9 @@
  * counts only when the replica holding its session has flushed at least the
  * node-down period after it last heard from the node: a replica whose
  * process stalls (a starved CPU, a long pause) then cannot make its nodes
- * look dead. A replica silent for REPLICA_GONE_FACTOR node-down periods is
+ * look dead. "Flushed" is the flush before the last: a flush writes what
+ * was heard before it started, and one held up (a frozen database) stamps
+ * the late time it ran over that old batch. A replica silent for REPLICA_GONE_FACTOR node-down periods is
  * taken as gone (its agents dial another one), and its nodes' silence counts
  * on the clock alone.
  */
@@ -64,19 +66,20 @@ export class LivenessStore implements OnModuleDestroy {
   /**
    * touch stamps `replica` as running and records that it heard from these
    * nodes now, marking ready the ones that were not; returns those (nodes
-   * that are back).
+   * that are back). Only a replica's flushes, one at a time, stamp it
+   * (`stamp`); a session's start records its node alone.
    */
-  async touch(replica: string, ids: string[]): Promise<string[]> {
+  async touch(replica: string, ids: string[], stamp = true): Promise<string[]> {
     const r = await this.pool.query<{ id: string; back: boolean }>(
       `WITH stamp AS (
-         INSERT INTO "ControllerReplica" ("id", "lastFlushAt") VALUES ($2, ${DB_NOW})
-         ON CONFLICT ("id") DO UPDATE SET "lastFlushAt" = EXCLUDED."lastFlushAt"),
+         INSERT INTO "ControllerReplica" ("id", "lastFlushAt", "prevFlushAt") SELECT $2, ${DB_NOW}, ${DB_NOW} WHERE $3
+         ON CONFLICT ("id") DO UPDATE SET "prevFlushAt" = "ControllerReplica"."lastFlushAt", "lastFlushAt" = EXCLUDED."lastFlushAt"),
        prev AS (SELECT "id", "status" FROM "Node" WHERE "id" = ANY($1::text[]))
        UPDATE "Node" AS n SET "lastHeartbeatAt" = ${DB_NOW}, "status" = 'ready', "sessionReplica" = $2,
          "statusMessage" = CASE WHEN prev."status" = 'ready' THEN n."statusMessage" ELSE '' END
        FROM prev WHERE n."id" = prev."id"
        RETURNING n."id", prev."status" <> 'ready' AS back`,
-      [ids, replica],
+      [ids, replica, stamp],
     );
     return r.rows.filter((row) => row.back).map((row) => row.id);
   }
@@ -86,7 +89,7 @@ export class LivenessStore implements OnModuleDestroy {
     const r = await this.pool.query<{ id: string; status: string; silent_ms: number | null; counts: boolean }>(
       `SELECT n."id", n."status", (EXTRACT(EPOCH FROM ${DB_NOW} - n."lastHeartbeatAt") * 1000)::float8 AS silent_ms,
          (n."lastHeartbeatAt" IS NULL OR r."id" IS NULL
-          OR r."lastFlushAt" - n."lastHeartbeatAt" > make_interval(secs => $1::float8 / 1000)
+          OR r."prevFlushAt" - n."lastHeartbeatAt" > make_interval(secs => $1::float8 / 1000)
           OR r."lastFlushAt" < ${DB_NOW} - make_interval(secs => $2::float8 / 1000)) AS counts
        FROM "Node" n LEFT JOIN "ControllerReplica" r ON r."id" = n."sessionReplica"
        WHERE n."status" IN ('ready', 'down')`,

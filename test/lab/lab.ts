@@ -30,6 +30,8 @@ export interface LabOptions {
   /** A Postgres (admin URL) and a Redis of the lab's own, for tests that restart them; the machine's by default. */
   adminDbUrl?: string;
   redisUrl?: string;
+  /** A host whose state dir is a small filesystem of its own (mb MB), for cases that fill its disk. */
+  smallDisk?: { host: number; mb: number };
 }
 export interface ApiResult<T = any> {
   status: number;
@@ -129,12 +131,25 @@ export class Lab {
       30_000,
     );
     this.joinToken = (await this.api('GET', '/join-token')).body.token;
+    if (this.opts.smallDisk) await this.mountSmallDisk(this.opts.smallDisk.host, this.opts.smallDisk.mb);
     for (let n = 1; n <= this.opts.hosts; n++) this.startAgent(n);
     await waitFor(`${this.opts.hosts} ready nodes`, async () => (await this.nodes()).filter((x) => x.status === 'ready').length === this.opts.hosts, 30_000);
     const tar = path.join(this.runDir, 'busybox.tar');
     await sh('bash', [path.join(REPO, 'deploy/busybox-rootfs.sh'), tar]);
     const imp = await this.cli(['image', 'import', tar, 'busybox:latest']);
     if (imp.code !== 0) throw new Error(`image import failed: ${imp.stderr}`);
+  }
+
+  /**
+   * mountSmallDisk makes host n's state dir an ext4 filesystem of mb MB on a
+   * loop device (mount -o loop: the device is freed when cleanupLab unmounts it).
+   */
+  private async mountSmallDisk(n: number, mb: number): Promise<void> {
+    const image = path.join(this.runDir, `h${n}-disk.ext4`);
+    await sh('truncate', ['-s', `${mb}M`, image]);
+    await sh('mkfs.ext4', ['-q', '-F', image]);
+    await mkdir(this.hostDir(n), { recursive: true });
+    await sh('mount', ['-o', 'loop', image, this.hostDir(n)]);
   }
 
   controllerEnv(i: number): NodeJS.ProcessEnv {

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20; i++) await writeFile(path.join(ctx, 'src', `f${i}.txt`), 'x'.repeat(1000 * (i + 1)));
     await writeFile(path.join(ctx, 'Dockerfile'), DOCKERFILE);
     const images = new ImageService(path.join(dir, 'agent'), [reg.host]);
-    const builder = new Builder({ stateDir: path.join(dir, 'agent'), images, runcRoot: path.join(dir, 'runc'), cgroupParent, nofile: 1024, insecureRegistries: [reg.host] });
+    const builder = new Builder({ stateDir: path.join(dir, 'agent'), images, runcRoot: path.join(dir, 'runc'), cgroupParent, nofile: 1024, pidsLimit: 1024, insecureRegistries: [reg.host] });
     const opts = { contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, noCache: false, tag: `${reg.host}/bench/app:1` };
     let t0 = performance.now();
     await builder.build(opts, () => {});

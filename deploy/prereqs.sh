@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps attr util-linux)
 # Only tests and benchmarks use these (--tools); installed without starting their services.
 TOOL_PKGS=()
-[ "${1:-}" = --tools ] && TOOL_PKGS=(docker.io docker-registry stress-ng)
+[ "${1:-}" = --tools ] && TOOL_PKGS=(docker.io docker-registry stress-ng gcc libc6-dev)
 say() { echo "[prereqs] $*"; }
 
 missing=()

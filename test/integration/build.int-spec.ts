@@ -54,7 +54,7 @@ before(async () => {
   registry = await startRegistry(dir);
   await pushBusybox(registry, dir, 'library/busybox', 'latest');
   images = new ImageService(path.join(dir, 'state'), [registry.host]);
-  builder = new Builder({ stateDir: path.join(dir, 'state'), images, runcRoot: path.join(dir, 'runc'), cgroupParent, nofile: 1024, insecureRegistries: [registry.host] });
+  builder = new Builder({ stateDir: path.join(dir, 'state'), images, runcRoot: path.join(dir, 'runc'), cgroupParent, nofile: 1024, pidsLimit: 1024, insecureRegistries: [registry.host] });
   ctx = path.join(dir, 'ctx');
   await mkdir(path.join(ctx, 'app/sub'), { recursive: true });
   await writeFile(path.join(ctx, 'app/hello.txt'), 'hello from the context\n');

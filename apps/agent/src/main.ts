@@ -19,7 +19,7 @@ import { VolumePlugins } from './volumes/index.js';
 import { Builder } from './builder/builder.js';
 import { BuildService } from './builder/build-service.js';
 import { hostNofileLimit } from './runtime/runc/adapter.js';
-import { NOFILE_LIMIT } from './runtime/runc/bundle.js';
+import { DEFAULT_PIDS_LIMIT, NOFILE_LIMIT } from './runtime/runc/bundle.js';
 import { raiseMainThread, watchLoopLag } from '#libs/common';
 
 /** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const pipeline = await createPipeline(cfg, images, plugins);
   await reconcileStale(pipeline.networkDevices(), (m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
-  const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, insecureRegistries: cfg.insecureRegistries });
+  const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, pidsLimit: cfg.pidsLimit ?? DEFAULT_PIDS_LIMIT, insecureRegistries: cfg.insecureRegistries });
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);
   let session: Session | undefined;
   const worker = new Worker(

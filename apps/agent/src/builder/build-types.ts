@@ -36,6 +36,8 @@ export interface BuilderDeps {
   runcRoot: string;
   cgroupParent: string;
   nofile: number;
+  /** RUN steps' process limit, the agent's per-container one. */
+  pidsLimit: number;
   insecureRegistries: string[];
 }
 

@@ -51,6 +51,7 @@ export async function runInstruction(ins: Instruction, state: StageState, ctx: S
         runcRoot: ctx.deps.runcRoot,
         cgroupParent: ctx.deps.cgroupParent,
         nofile: ctx.deps.nofile,
+        pidsLimit: ctx.deps.pidsLimit,
       },
       ctx.onOutput,
       ctx.signal,

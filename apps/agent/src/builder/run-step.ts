@@ -27,6 +27,7 @@ export interface RunStepInput {
   runcRoot: string;
   cgroupParent: string;
   nofile: number;
+  pidsLimit: number;
 }
 
 const HIDDEN_MOUNTS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']);
@@ -48,6 +49,7 @@ export async function runStep(s: RunStepInput, onLine: (line: string) => void, s
     cgroupsPath: `/${s.cgroupParent}/${s.id}`,
     etcFiles: { hosts: `${etc}-hosts`, hostname: `${etc}-hostname`, resolvConf: `${etc}-resolv` },
     nofile: s.nofile,
+    pidsLimit: s.pidsLimit,
   }) as { root: { path: string; readonly: boolean }; mounts: Array<{ destination: string }>; process: { terminal: boolean } };
   // The step's rootfs is the snapshot itself; files bind-mounted over /etc would end up in the layer.
   spec.root = { path: s.rootfs, readonly: false };

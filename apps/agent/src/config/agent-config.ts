@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HostConfig } from '../worker/index.js';
+import { DEFAULT_PIDS_LIMIT } from '../runtime/runc/bundle.js';
 
 export class AgentConfigError extends Error {}
 
@@ -24,7 +25,7 @@ const ADDR_RE = /^[\w.\-[\]:]+:\d{1,5}$/;
 export const USAGE = `usage: berth-agent --controller HOST:PORT[,HOST:PORT...] --token TOKEN [--state-dir DIR] [--hostname NAME]
        [--addr IP] [--label K=V]... [--runc-root DIR] [--cgroup-parent NAME] [--bridge-name NAME]
        [--bridge-subnet CIDR] [--cni-path DIR] [--insecure-registry HOST:PORT]... [--image-gc-low-percent N]
-       [--volume-plugin-dir DIR]`;
+       [--volume-plugin-dir DIR] [--pids-limit N]`;
 
 function list(v: string | undefined): string[] {
   return (v ?? '')
@@ -53,6 +54,7 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
         'insecure-registry': { type: 'string', multiple: true },
         'image-gc-low-percent': { type: 'string' },
         'volume-plugin-dir': { type: 'string' },
+        'pids-limit': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -83,8 +85,11 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   const gcRaw = values['image-gc-low-percent'] ?? env.BERTH_IMAGE_GC_LOW_PERCENT ?? '10';
   const imageGcLowPercent = Number(gcRaw);
   if (!/^\d{1,2}$/.test(gcRaw)) throw new AgentConfigError(`--image-gc-low-percent: "${gcRaw}" must be a whole percentage from 0 to 99 (0: never)`);
+  const pidsRaw = values['pids-limit'] ?? env.BERTH_PIDS_LIMIT ?? String(DEFAULT_PIDS_LIMIT);
+  if (!/^\d{1,7}$/.test(pidsRaw)) throw new AgentConfigError(`--pids-limit: "${pidsRaw}" must be a whole number of processes per container (0: no limit)`);
   return {
     imageGcLowPercent,
+    pidsLimit: Number(pidsRaw),
     controllers,
     token: values.token ?? env.BERTH_JOIN_TOKEN ?? '',
     stateDir,

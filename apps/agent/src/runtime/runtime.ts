@@ -138,4 +138,6 @@ export interface RuntimeConfig {
   runcRoot: string;
   /** cgroup parent (cgroups v1, cgroupfs driver), per agent. */
   cgroupParent: string;
+  /** The most processes a container may have (0: no limit); a fork bomb stops there, not at the host's. */
+  pidsLimit?: number;
 }

@@ -16,6 +16,7 @@ const input = (over: Partial<BundleInput> = {}): BundleInput => ({
   user: { uid: 0, gid: 0 },
   cgroupsPath: '/berth-x/t1',
   nofile: 4096,
+  pidsLimit: 100,
   etcFiles: { hosts: '/h', hostname: '/hn', resolvConf: '/r' },
   ...over,
 });
@@ -110,4 +111,14 @@ test('task mounts: binds recursive and private unless told, read-only, tmpfs siz
     ],
     'the image VOLUME at /data gives way to the task mount',
   );
+});
+
+test("a default container gets Docker's isolation: seccomp, a cgroup namespace, masked paths, a pids limit", () => {
+  const spec = toOciSpec(input()) as { linux: { namespaces: Array<{ type: string }>; maskedPaths: string[]; resources: { pids?: { limit: number } }; seccomp: { defaultAction: string } } };
+  assert.ok(spec.linux.namespaces.some((n) => n.type === 'cgroup'));
+  for (const p of ['/proc/kcore', '/proc/interrupts', '/sys/devices/virtual/powercap', '/sys/firmware']) assert.ok(spec.linux.maskedPaths.includes(p), p);
+  assert.deepEqual(spec.linux.resources.pids, { limit: 100 });
+  assert.equal(spec.linux.seccomp.defaultAction, 'SCMP_ACT_ERRNO');
+  const unlimited = toOciSpec(input({ pidsLimit: 0 })) as { linux: { resources: { pids?: unknown } } };
+  assert.equal(unlimited.linux.resources.pids, undefined);
 });

@@ -2,12 +2,14 @@
  * toOciSpec: the pure translation of a task and its image config into an OCI
  * runtime spec (config.json), with Docker's defaults: the image's
  * Entrypoint/Cmd/Env/WorkingDir/User unless the task overrides them, the
- * default capability set, masked and read-only /proc paths, and namespaces
- * (no network namespace for host networking). No IO here.
+ * default capability set and seccomp profile (seccomp.ts), masked and
+ * read-only /proc and /sys paths, a pids limit, and namespaces, a cgroup
+ * one included (no network namespace for host networking). No IO here.
  */
 import type { ImageConfig } from '../../images/oci.js';
 import { InvalidSpecError } from '../../errors.js';
 import type { HostMount } from '../runtime.js';
+import { seccompFor } from './seccomp.js';
 
 export interface BundleInput {
   taskId: string;
@@ -21,6 +23,8 @@ export interface BundleInput {
   cgroupsPath: string;
   /** RLIMIT_NOFILE (soft and hard) for the container's processes. */
   nofile: number;
+  /** The most processes (threads included) the container may have; 0 for no limit. */
+  pidsLimit: number;
   /** Host files bind-mounted at /etc/hosts, /etc/hostname, /etc/resolv.conf. */
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
   /** Host directories bind-mounted read-write (the image's VOLUMEs, anonymous per container). */
@@ -56,6 +60,25 @@ export const DEFAULT_CAPS = [
   'CAP_AUDIT_WRITE',
 ];
 
+/** MASKED_PATHS: what a container sees empty of the host's /proc and /sys (Docker's list). */
+export const MASKED_PATHS = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+/** DEFAULT_PIDS_LIMIT: a container's process limit unless the agent is told otherwise (--pids-limit). */
+export const DEFAULT_PIDS_LIMIT = 4096;
+
 /** NOFILE_LIMIT: Docker's default open-files limit per container process (the runtime caps it at its own hard limit). */
 export const NOFILE_LIMIT = 1_048_576;
 
@@ -83,7 +106,7 @@ export function mergeEnv(imageEnv: string[], taskEnv: string[], hostname: string
 export const CONTAINER_UMASK = 0o022;
 
 export function toOciSpec(b: BundleInput): Record<string, unknown> {
-  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (b.network !== 'host') namespaces.push({ type: 'network' });
   const bind = (source: string, destination: string, ro = false) => ({
     destination,
@@ -129,8 +152,9 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       // container). `default` covers every interface created after it, eth0 included, and
       // unlike `all` its write needs no rtnl lock, which busy-retries under load.
       ...(b.network === 'host' ? {} : { sysctl: { 'net.ipv6.conf.default.disable_ipv6': '1' } }),
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
+      resources: { devices: [{ allow: false, access: 'rwm' }], ...(b.pidsLimit > 0 ? { pids: { limit: b.pidsLimit } } : {}) },
+      seccomp: seccompFor(DEFAULT_CAPS),
+      maskedPaths: MASKED_PATHS,
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };

@@ -14,7 +14,7 @@ import type { BeforeRun, ContainerConfig, EtcFiles, ContainerMetadata, Container
 import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../../errors.js';
 import { readLogs } from '../logs.js';
 import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, unmount, type ContainerPaths } from './adapter.js';
-import { NOFILE_LIMIT, toOciSpec } from './bundle.js';
+import { DEFAULT_PIDS_LIMIT, NOFILE_LIMIT, toOciSpec } from './bundle.js';
 import { copyOwnerAndMode, mkdirMode, writeFileMode } from '../../fs/modes.js';
 import { exitCode, waitExit } from './exit-watch.js';
 import { readRecord, stopSignalName, writeRecord } from './record.js';
@@ -98,6 +98,7 @@ export class RuncRuntime implements Runtime {
       cgroupsPath: `/${this.cfg.cgroupParent}/${c.id}`,
       etcFiles,
       nofile: await this.nofile,
+      pidsLimit: this.cfg.pidsLimit ?? DEFAULT_PIDS_LIMIT,
       volumes: c.volumes,
       mounts: c.mounts,
     });

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     await db.saveIdentity(identity);
     log('info', `joined the cluster as node ${identity.nodeId}`);
   }
-  const images = new ImageService(cfg.stateDir, cfg.insecureRegistries);
+  const images = new ImageService(cfg.stateDir, cfg.insecureRegistries, cfg.imageMaxUnpackedBytes);
   const pipeline = await createPipeline(cfg, images, plugins);
   await reconcileStale(pipeline.networkDevices(), (m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);

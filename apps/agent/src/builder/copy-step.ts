@@ -9,10 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, open, readdir, readFile, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, open, readdir, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { unpackLayer } from '../images/unpack.js';
-import { parseUser } from '../images/image-user.js';
+import { rootfsUser } from '../images/image-user.js';
 import { scopedPath } from '../fs/scoped-path.js';
 import { mkdirMode } from '../fs/modes.js';
 
@@ -139,11 +139,10 @@ export interface CopyInput {
 export async function copyInto(c: CopyInput): Promise<void> {
   const destAbs = path.posix.isAbsolute(c.dest) ? c.dest : path.posix.join(c.workingDir || '/', c.dest);
   const destIsDir = c.dest.endsWith('/') || c.sources.length > 1;
-  const readEtc = async (f: string) => readFile(await scopedPath(c.rootfs, `/etc/${f}`), 'utf8').catch(() => '');
   let owner = { uid: 0, gid: 0 };
   if (c.chown) {
     try {
-      owner = parseUser(c.chown, await readEtc('passwd'), await readEtc('group'));
+      owner = await rootfsUser(c.rootfs, c.chown);
     } catch (err) {
       throw new CopyError(`--chown=${c.chown}: ${(err as Error).message}`);
     }

@@ -6,15 +6,14 @@
  * lines stream to `onLine`; resolves with the exit code. An abort kills it.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ImageConfig } from '../images/oci.js';
 import { toOciSpec } from '../runtime/runc/bundle.js';
-import { parseUser } from '../images/image-user.js';
+import { rootfsUser } from '../images/image-user.js';
 import { withUmask } from '../runtime/runc/adapter.js';
 import { atNormal } from '../exec/priority.js';
-import { scopedPath } from '../fs/scoped-path.js';
 
 export interface RunStepInput {
   id: string;
@@ -34,8 +33,7 @@ const HIDDEN_MOUNTS = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf'
 
 export async function runStep(s: RunStepInput, onLine: (line: string) => void, signal?: AbortSignal): Promise<number> {
   await mkdir(s.bundleDir, { recursive: true });
-  const readEtc = async (f: string) => readFile(await scopedPath(s.rootfs, `/etc/${f}`), 'utf8').catch(() => '');
-  const user = parseUser(s.user, await readEtc('passwd'), await readEtc('group'));
+  const user = await rootfsUser(s.rootfs, s.user);
   const etc = path.join(s.bundleDir, 'etc');
   const image: ImageConfig = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { WorkingDir: s.workingDir } };
   const spec = toOciSpec({

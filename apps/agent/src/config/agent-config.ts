@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { HostConfig } from '../worker/index.js';
 import { DEFAULT_PIDS_LIMIT } from '../runtime/runc/bundle.js';
+import { DEFAULT_MAX_IMAGE_UNPACKED_BYTES } from '../images/unpack-budget.js';
 
 export class AgentConfigError extends Error {}
 
@@ -19,13 +20,15 @@ export interface AgentConfig extends HostConfig {
   labels: Record<string, string>;
   /** Unused images are removed when less than this share of the state dir's disk is free. */
   imageGcLowPercent: number;
+  /** The most bytes of file content one image may unpack to (summed over its layers); a pull past it fails. */
+  imageMaxUnpackedBytes: number;
 }
 
 const ADDR_RE = /^[\w.\-[\]:]+:\d{1,5}$/;
 export const USAGE = `usage: berth-agent --controller HOST:PORT[,HOST:PORT...] --token TOKEN [--state-dir DIR] [--hostname NAME]
        [--addr IP] [--label K=V]... [--runc-root DIR] [--cgroup-parent NAME] [--bridge-name NAME]
        [--bridge-subnet CIDR] [--cni-path DIR] [--insecure-registry HOST:PORT]... [--image-gc-low-percent N]
-       [--volume-plugin-dir DIR] [--pids-limit N]`;
+       [--image-max-unpacked-bytes N] [--volume-plugin-dir DIR] [--pids-limit N]`;
 
 function list(v: string | undefined): string[] {
   return (v ?? '')
@@ -53,6 +56,7 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
         'cni-path': { type: 'string' },
         'insecure-registry': { type: 'string', multiple: true },
         'image-gc-low-percent': { type: 'string' },
+        'image-max-unpacked-bytes': { type: 'string' },
         'volume-plugin-dir': { type: 'string' },
         'pids-limit': { type: 'string' },
         help: { type: 'boolean' },
@@ -87,8 +91,13 @@ export function parseAgentConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   if (!/^\d{1,2}$/.test(gcRaw)) throw new AgentConfigError(`--image-gc-low-percent: "${gcRaw}" must be a whole percentage from 0 to 99 (0: never)`);
   const pidsRaw = values['pids-limit'] ?? env.BERTH_PIDS_LIMIT ?? String(DEFAULT_PIDS_LIMIT);
   if (!/^\d{1,7}$/.test(pidsRaw)) throw new AgentConfigError(`--pids-limit: "${pidsRaw}" must be a whole number of processes per container (0: no limit)`);
+  const unpackRaw = values['image-max-unpacked-bytes'] ?? env.BERTH_IMAGE_MAX_UNPACKED_BYTES ?? String(DEFAULT_MAX_IMAGE_UNPACKED_BYTES);
+  const imageMaxUnpackedBytes = Number(unpackRaw);
+  if (!/^\d+$/.test(unpackRaw) || !Number.isSafeInteger(imageMaxUnpackedBytes) || imageMaxUnpackedBytes < 1)
+    throw new AgentConfigError(`--image-max-unpacked-bytes: "${unpackRaw}" must be a whole number of bytes, at least 1 (default ${DEFAULT_MAX_IMAGE_UNPACKED_BYTES}, 20 GiB)`);
   return {
     imageGcLowPercent,
+    imageMaxUnpackedBytes,
     pidsLimit: Number(pidsRaw),
     controllers,
     token: values.token ?? env.BERTH_JOIN_TOKEN ?? '',

@@ -7,6 +7,8 @@
  * diff_id before it is committed), so containers share layers through
  * overlayfs. Every digest from the registry (manifest, config's diff_ids)
  * or from a record on disk is validated before it names anything.
+ * Sizes are bounded: a blob is cut off past its declared size, and an image
+ * whose files add up to more than maxUnpackedBytes stops unpacking there.
  * Concurrent ensures of the same image share one pull.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +18,8 @@ import { ContentStore } from './content-store.js';
 import { RegistryClient } from './registry-client.js';
 import { unpackLayer } from './unpack.js';
 import { LayerStore } from './layer-store.js';
-import { parseImageRef, formatImageRef, parseImageConfig, validateDigest, InvalidDigestError } from './oci.js';
+import { DEFAULT_MAX_IMAGE_UNPACKED_BYTES, ImageTooLargeError, UnpackBudget } from './unpack-budget.js';
+import { parseImageRef, formatImageRef, parseImageConfig, validateDigest, InvalidDigestError, ManifestInvalidError, type ImageManifest } from './oci.js';
 import { ImageNotFoundError } from '../errors.js';
 import type { EnsureOptions, ImageStore, LocalImage } from './image-store.js';
 
@@ -29,6 +32,8 @@ export class LayerMismatchError extends Error {}
 const FETCH_CONCURRENCY = 3;
 /** PROGRESS_EVERY_MS: the least time between two download progress reports of a layer. */
 const PROGRESS_EVERY_MS = 100;
+/** MAX_CONFIG_BYTES: an image config is read whole into memory; real ones are kilobytes, so this is generous. */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 /** eachLimited runs fn over items, at most `limit` at a time. */
 async function eachLimited<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
@@ -50,6 +55,7 @@ export class ImageService implements ImageStore {
   constructor(
     readonly stateDir: string,
     insecureRegistries: string[],
+    private readonly maxUnpackedBytes = DEFAULT_MAX_IMAGE_UNPACKED_BYTES,
   ) {
     this.content = new ContentStore(stateDir);
     this.layers = new LayerStore(stateDir);
@@ -120,6 +126,7 @@ export class ImageService implements ImageStore {
   private async pull(reference: string, opts: EnsureOptions): Promise<LocalImage> {
     const ref = parseImageRef(reference, '');
     const { digest, manifest } = await this.client.resolve(ref, reference, opts.auth);
+    this.checkSizes(reference, manifest);
     const report = opts.onProgress ?? (() => {});
     const isLayer = new Set(manifest.layers.map((l) => l.digest));
     for (const l of manifest.layers) report({ layer: l.digest, phase: 'waiting', current: 0, total: l.size });
@@ -140,14 +147,19 @@ export class ImageService implements ImageStore {
     const config = parseImageConfig(await this.content.readBytes(manifest.config.digest), `${reference}: image config`);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) throw new LayerMismatchError(`${reference}: config lists ${diffIds.length} diff_ids for ${manifest.layers.length} layers`);
-    const layerDirs = await Promise.all(
+    const budget = new UnpackBudget(reference, this.maxUnpackedBytes);
+    // Every unpack settles before the pull fails: none is left writing once the task has its error.
+    const unpacked = await Promise.allSettled(
       manifest.layers.map(async (l, i) => {
         report({ layer: l.digest, phase: 'extracting', current: l.size, total: l.size });
-        const dir = await this.unpackOnce(l.digest, diffIds[i]);
+        const dir = await this.unpackOnce(l.digest, diffIds[i], budget);
         report({ layer: l.digest, phase: 'done', current: l.size, total: l.size });
         return dir;
       }),
     );
+    const failed = unpacked.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const layerDirs = unpacked.map((r) => (r as PromiseFulfilledResult<string>).value);
     const layers = manifest.layers.map((l, i) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, diffId: diffIds[i] }));
     const img: LocalImage = { reference, manifestDigest: digest, config, layerDirs, layers };
     const rec = this.recordPath(reference);
@@ -157,21 +169,31 @@ export class ImageService implements ImageStore {
     return img;
   }
 
-  private unpackOnce(blobDigest: string, diffId: string): Promise<string> {
+  /** checkSizes refuses, before any download, a config too big to read or a layer blob bigger than the image may unpack to. */
+  private checkSizes(reference: string, manifest: ImageManifest): void {
+    if (manifest.config.size > MAX_CONFIG_BYTES)
+      throw new ManifestInvalidError(`${reference}: config.size is ${manifest.config.size} bytes, more than the ${MAX_CONFIG_BYTES} an image config may have`);
+    for (const l of manifest.layers)
+      if (l.size > this.maxUnpackedBytes)
+        throw new ImageTooLargeError(`image ${reference}: layer ${l.digest} declares ${l.size} bytes, more than the ${this.maxUnpackedBytes} the image may unpack to (--image-max-unpacked-bytes)`);
+  }
+
+  /** unpackOnce shares one unpack of a layer between concurrent pulls; the first pull's budget counts it. */
+  private unpackOnce(blobDigest: string, diffId: string, budget: UnpackBudget): Promise<string> {
     let p = this.unpacking.get(diffId);
     if (!p) {
-      p = this.unpack(blobDigest, diffId).finally(() => this.unpacking.delete(diffId));
+      p = this.unpack(blobDigest, diffId, budget).finally(() => this.unpacking.delete(diffId));
       this.unpacking.set(diffId, p);
     }
     return p;
   }
 
   /** unpack makes layer diffId present: a verified layer is reused; else blobDigest is unpacked, checked against diffId, committed. */
-  private async unpack(blobDigest: string, diffId: string): Promise<string> {
+  private async unpack(blobDigest: string, diffId: string, budget: UnpackBudget): Promise<string> {
     if (await this.layers.has(diffId)) return this.layers.dir(diffId);
     const tmp = this.layers.tempDir();
     try {
-      const actual = await unpackLayer(this.content.read(blobDigest), tmp, { layerRoot: true });
+      const actual = await unpackLayer(this.content.read(blobDigest), tmp, { layerRoot: true, budget });
       if (actual !== diffId) throw new LayerMismatchError(`layer ${blobDigest}: uncompressed digest ${actual} does not match diff_id ${diffId}`);
       return await this.layers.commit(tmp, diffId);
     } finally {

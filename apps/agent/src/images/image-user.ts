@@ -3,14 +3,22 @@
  * "name[:group]") resolved to numbers against the image's own /etc/passwd
  * and /etc/group, read from its layers as overlayfs would show them (the
  * topmost layer that has the file wins; a whiteout or an opaque /etc above
- * hides lower ones). Symlinks are not followed, so an image cannot make the
- * agent read a file of the host.
+ * hides lower ones); or, for a build step, from its root filesystem with
+ * symlinks resolved inside it (scopedPath). Either way an image cannot make
+ * the agent read a file of the host: a layer's symlinked file is not
+ * followed, and only regular files up to MAX_ETC_BYTES are read (never a
+ * FIFO that would block or a device that never ends).
  */
-import { lstat, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidSpecError } from '../errors.js';
 import { run } from '../exec/run.js';
+import { scopedPath } from '../fs/scoped-path.js';
 import type { LocalImage } from './image-store.js';
+
+/** MAX_ETC_BYTES: 1 MiB; a passwd or group file bigger than that is refused, not buffered. */
+const MAX_ETC_BYTES = 1024 * 1024;
 
 export interface ImageUser {
   uid: number;
@@ -52,6 +60,34 @@ export function parseUser(spec: string, passwd: string, group: string): ImageUse
   return { uid, gid: gid ?? 0 };
 }
 
+/**
+ * readEtcFile reads /etc/<name> at `file` if it is a regular file ("" when
+ * absent or anything else). Opened with O_NOFOLLOW and O_NONBLOCK, and
+ * checked to be the inode lstat saw, so a swapped-in symlink or FIFO is
+ * never followed or waited on.
+ */
+async function readEtcFile(file: string, name: string): Promise<string> {
+  const seen = await lstat(file).catch(() => undefined);
+  if (!seen?.isFile()) return '';
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!fh) return '';
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.ino !== seen.ino || st.dev !== seen.dev) return '';
+    if (st.size > MAX_ETC_BYTES) throw new InvalidSpecError(`the image's /etc/${name} is ${st.size} bytes, more than the ${MAX_ETC_BYTES} read of it`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      if (!bytesRead) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
 /** isOpaque: does this layer's directory hide the layers below (trusted.overlay.opaque, see unpack.ts)? */
 async function isOpaque(dir: string): Promise<boolean> {
   const { stdout } = await run('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', dir]).catch(() => ({ stdout: '' }));
@@ -64,8 +100,9 @@ export async function readImageEtc(layerDirs: string[], name: string): Promise<s
     const etc = await lstat(path.join(layer, 'etc')).catch(() => undefined);
     if (!etc) continue;
     if (!etc.isDirectory()) return '';
-    const file = await lstat(path.join(layer, 'etc', name)).catch(() => undefined);
-    if (file) return file.isFile() ? readFile(path.join(layer, 'etc', name), 'utf8') : '';
+    const file = path.join(layer, 'etc', name);
+    // Any entry hides the layers below; only a regular file is read (a symlink is not followed).
+    if (await lstat(file).catch(() => undefined)) return readEtcFile(file, name);
     if (await isOpaque(path.join(layer, 'etc'))) return '';
   }
   return '';
@@ -76,4 +113,14 @@ export async function imageUser(image: Pick<LocalImage, 'config' | 'layerDirs'>)
   const spec = image.config.config?.User ?? '';
   if (!spec) return { uid: 0, gid: 0 };
   return parseUser(spec, await readImageEtc(image.layerDirs, 'passwd'), await readImageEtc(image.layerDirs, 'group'));
+}
+
+/** rootfsUser resolves a user spec against a root filesystem's /etc/passwd and /etc/group (a build step's merged view). */
+export async function rootfsUser(rootfs: string, spec: string): Promise<ImageUser> {
+  if (!spec) return { uid: 0, gid: 0 };
+  const etc = async (name: string) => {
+    const file = await scopedPath(rootfs, `/etc/${name}`).catch(() => undefined);
+    return file ? readEtcFile(file, name) : '';
+  };
+  return parseUser(spec, await etc('passwd'), await etc('group'));
 }

@@ -197,7 +197,11 @@ export class RegistryClient {
     };
     arm();
     body.on('error', (err) => guard.destroy(err));
-    guard.on('close', () => clearTimeout(timer));
+    // A reader that stops early (a blob past its declared size) closes the connection too.
+    guard.on('close', () => {
+      clearTimeout(timer);
+      body.destroy();
+    });
     return body.pipe(guard);
   }
 }

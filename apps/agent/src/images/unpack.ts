@@ -6,18 +6,20 @@
  * device, `.wh..wh..opq` → the trusted.overlay.opaque xattr) so layers can
  * be stacked as overlay lower dirs; as the image spec says, a whiteout hides
  * lower layers only, never an entry of its own layer. Returns the diff_id
- * (sha256 of the uncompressed tar).
+ * (sha256 of the uncompressed tar). With a budget, file content is
+ * counted against it as it is written and the unpack stops at the limit.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, rm, symlink, utimes } from 'node:fs/promises';
 import { DIR_MODE, mkdirMode } from '../fs/modes.js';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { run } from '../exec/run.js';
+import type { UnpackBudget } from './unpack-budget.js';
 
 export class UnsafeLayerError extends Error {}
 export class UnsupportedLayerError extends Error {}
@@ -73,12 +75,18 @@ async function peek(src: Readable): Promise<{ head: Buffer; stream: Readable }> 
   return { head, stream: Readable.from(replay()) };
 }
 
+/** UnpackOptions: how the layer's root is set up, and the image's budget (shared by all its layers). */
+export interface UnpackOptions {
+  layerRoot?: boolean;
+  budget?: UnpackBudget;
+}
+
 /**
  * With `layerRoot` (dest is a new layer's own directory) the root becomes
  * root:root 0755, or what the tar's `./` entry says; without it (ADD into
  * an existing directory) the destination's own owner and mode are kept.
  */
-export async function unpackLayer(src: Readable, dest: string, opts: { layerRoot?: boolean } = {}): Promise<string> {
+export async function unpackLayer(src: Readable, dest: string, opts: UnpackOptions = {}): Promise<string> {
   await mkdirMode(dest);
   if (opts.layerRoot) {
     await lchown(dest, 0, 0);
@@ -102,7 +110,7 @@ export async function unpackLayer(src: Readable, dest: string, opts: { layerRoot
   const consume = (async () => {
     for await (const entry of extract) {
       try {
-        await writeEntry(dest, entry.header, entry as unknown as Readable, dirTimes, !!opts.layerRoot);
+        await writeEntry(dest, entry.header, entry as unknown as Readable, dirTimes, opts);
       } finally {
         entry.resume();
       }
@@ -118,11 +126,11 @@ export async function unpackLayer(src: Readable, dest: string, opts: { layerRoot
   return `sha256:${hash.digest('hex')}`;
 }
 
-async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes: Array<[string, Date]>, layerRoot: boolean): Promise<void> {
+async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes: Array<[string, Date]>, opts: UnpackOptions): Promise<void> {
   const rel = cleanName(h.name);
   if (rel === '') {
     // `./`: the layer root's own owner and mode (the image's `/`).
-    if (layerRoot && h.type === 'directory') {
+    if (opts.layerRoot && h.type === 'directory') {
       await lchown(root, h.uid ?? 0, h.gid ?? 0);
       await chmod(root, (h.mode ?? DIR_MODE) & 0o7777);
       dirTimes.push([root, h.mtime ?? new Date(0)]);
@@ -165,7 +173,7 @@ async function writeEntry(root: string, h: tar.Header, body: Readable, dirTimes:
       break;
     case 'file':
     case 'contiguous-file':
-      await pipeline(body, createWriteStream(full, { mode }));
+      await pipeline(body, opts.budget?.meter() ?? new PassThrough(), createWriteStream(full, { mode }));
       break;
     case 'symlink':
       await symlink(h.linkname ?? '', full);

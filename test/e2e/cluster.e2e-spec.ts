@@ -1,4 +1,6 @@
 // End-to-end: a 3-host lab with 2 controller replicas, real agents, real containers.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../lab/lab.js';
@@ -107,6 +109,48 @@ describe('cluster', { timeout: 600_000 }, () => {
     assert.deepEqual([mixed.code, mixed.stdout], [0, 'line1\npartial']);
     const logs = await lab.cli(['logs', 'partial']);
     assert.deepEqual([logs.code, logs.stdout], [0, 'line1\npartial']);
+  });
+
+  test("berth run takes docker run's flags end to end, and a container past its memory limit is OOMKilled", async () => {
+    const envFile = path.join(lab.runDir, 'run.env');
+    await writeFile(envFile, '# from a file\nFROM_FILE=yes\nBOTH=file\n');
+    const r = await lab.cli([
+      'run',
+      '--rm',
+      '-u',
+      '1000:1000',
+      '-w',
+      '/work',
+      '--hostname',
+      'box',
+      '--read-only',
+      '--cap-drop',
+      'ALL',
+      '--env-file',
+      envFile,
+      '-e',
+      'BOTH=flag',
+      '--entrypoint',
+      'sh',
+      'busybox',
+      '-c',
+      'id -u; pwd; hostname; touch /x 2>/dev/null || echo ro; grep CapEff /proc/self/status; echo $FROM_FILE $BOTH',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/\s+/g, ' ')),
+      ['1000', '/work', 'box', 'ro', 'CapEff: 0000000000000000', 'yes flag'],
+    );
+    const oom = await lab.cli(['run', '--name', 'oom', '-m', '32m', 'busybox', 'sh', '-c', 'head -c 256m /dev/zero | tail -n 1 >/dev/null']);
+    assert.equal(oom.code, 137, oom.stderr);
+    const inspect = JSON.parse((await lab.cli(['inspect', 'oom'])).stdout);
+    assert.deepEqual([inspect.state, inspect.exitCode, inspect.error, inspect.options.memory], ['failed', 137, 'OOMKilled', 32 << 20]);
+    const bad = await lab.cli(['run', '--cap-add', 'NOPE', 'busybox', 'true']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--cap-add: "NOPE" is not a capability/);
   });
 
   test('bad input gets a clear 4xx naming the field', async () => {

@@ -104,3 +104,24 @@ test('the registry token endpoint answers 400 to an empty, non-form or repeated-
   const bad = await request(ctl.server).post('/api/registry/token').type('form').send('grant_type=password&username=nobody&password=wrong-password');
   assert.equal(bad.status, 401, 'wrong credentials stay a 401');
 });
+
+test("a container's bad run options are a 400 naming the option, and good ones come back on the container", async () => {
+  for (const [options, reason] of [
+    [{ memory: 10 }, /options\.memory must be at least 6m/],
+    [{ capAdd: ['NOPE'] }, /options\.capAdd: "NOPE" is not a capability/],
+    [{ privileged: true }, /options\.privileged is not an option/],
+    ['all', /options must be an object/],
+  ] as const) {
+    const r = await request(ctl.server).post('/api/containers').set(ctl.auth).send({ image: 'busybox', options });
+    assertError(r, 400, 'options', reason, JSON.stringify(options));
+  }
+  const ok = await request(ctl.server)
+    .post('/api/containers')
+    .set(ctl.auth)
+    .send({ image: 'busybox', name: 'with-options', options: { user: 'nobody', capDrop: ['net_raw'], labels: { tier: 'web' }, memory: 64 << 20 } })
+    .expect(201);
+  const want = { user: 'nobody', capDrop: ['CAP_NET_RAW'], labels: { tier: 'web' }, memory: 64 << 20 };
+  assert.deepEqual([ok.body.options, ok.body.labels], [want, { tier: 'web' }]);
+  const read = await request(ctl.server).get('/api/containers/with-options').set(ctl.auth).expect(200);
+  assert.deepEqual(read.body.options, want);
+});

@@ -128,7 +128,7 @@ test('node, service and task lists in SQL match Prisma row for row', async () =>
           include: { service: { select: { name: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } },
           orderBy: [{ slot: 'asc' }, { createdAt: 'desc' }],
         })
-      ).map(({ command: _c, env: _e, pinnedNode: _p, version: _v, ...t }) => t);
+      ).map(({ command: _c, env: _e, pinnedNode: _p, version: _v, options: _o, ...t }) => t);
     await sameAs(() => tasks.list(f), viaPrisma, JSON.stringify(f));
     assert.ok((await viaPrisma()).length > 0, JSON.stringify(f));
   }
@@ -169,7 +169,7 @@ test("a container's one-statement create gives back what a read does, with its t
   const noAddresses = async () => {
     throw new Error('a container on built-in networks only needs no addresses');
   };
-  const base = { image: 'busybox', command: ['sleep', '9'], env: ['A=1'], ports: ['8082:80/tcp'], autoRemove: true };
+  const base = { image: 'busybox', command: ['sleep', '9'], env: ['A=1'], ports: ['8082:80/tcp'], autoRemove: true, options: { user: '1000', capDrop: ['CAP_NET_RAW'], memory: 64 << 20 } };
   const plain = await containers.create({ ...base, name: 'plain-one', networks: [{ name: 'bridge' }], mounts: [{ type: 'tmpfs', source: '', target: '/t' }] }, noAddresses);
   // With a named volume, the insert runs in the transaction that creates the volume.
   const withVolume = await containers.create(
@@ -179,6 +179,7 @@ test("a container's one-statement create gives back what a read does, with its t
   for (const c of [plain, withVolume]) {
     assert.deepEqual(c, await containers.get(c.id));
     assert.equal(c.task?.state, TaskState.NEW);
+    assert.deepEqual([c.options, c.task?.options], [base.options, base.options], 'run options on the container and its task');
     assert.ok(Math.abs(c.createdAt.getTime() - Date.now()) < 60_000, 'created now, on the database clock read as UTC');
     const events = await db.taskEvent.findMany({ where: { taskId: c.task!.id } });
     assert.deepEqual(

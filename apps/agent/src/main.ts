@@ -65,7 +65,15 @@ async function main(): Promise<void> {
   const pipeline = await createPipeline(cfg, images, plugins);
   await reconcileStale(pipeline.networkDevices(), (m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
-  const builder = new Builder({ stateDir: cfg.stateDir, images, runcRoot: cfg.runcRoot, cgroupParent: cfg.cgroupParent, nofile, pidsLimit: cfg.pidsLimit ?? DEFAULT_PIDS_LIMIT, insecureRegistries: cfg.insecureRegistries });
+  const builder = new Builder({
+    stateDir: cfg.stateDir,
+    images,
+    runcRoot: cfg.runcRoot,
+    cgroupParent: cfg.cgroupParent,
+    nofile,
+    pidsLimit: cfg.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+    insecureRegistries: cfg.insecureRegistries,
+  });
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);
   let session: Session | undefined;
   const worker = new Worker(

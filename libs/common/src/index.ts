@@ -12,3 +12,4 @@ export * from './networks.js';
 export * from './mounts.js';
 export { watchLoopLag } from './loop-lag.js';
 export { MAIN_THREAD_NICE, raiseMainThread } from './priority.js';
+export * from './run-options.js';

@@ -40,7 +40,7 @@
  * test/conformance/runtime.conformance.ts is the contract in executable form:
  * every implementation (runc/, and the fake in test/fixtures/) passes it.
  */
-import type { LogLine } from '#libs/proto/messages.js';
+import type { LogLine, RunOptions } from '#libs/proto/messages.js';
 import type { ImageConfig } from '../images/oci.js';
 
 export type ContainerState = 'absent' | 'prepared' | 'created' | 'running' | 'exited';
@@ -54,6 +54,8 @@ export interface ContainerStatus {
   /** When the container started / exited (Unix ms), 0 when unknown. */
   startedAt: number;
   finishedAt: number;
+  /** Set when state is exited: the kernel's OOM killer ended it (its memory limit was reached). */
+  oomKilled?: boolean;
 }
 
 /** ContainerMetadata: the worker's record of a container; JSON, opaque to the runtime. */
@@ -99,6 +101,8 @@ export interface ContainerConfig {
   /** The task's mounts. */
   mounts: HostMount[];
   metadata: ContainerMetadata;
+  /** docker run's options the runtime applies (capabilities, read-only root, limits...); the image-level ones are in `image` already. */
+  options?: RunOptions | null;
 }
 
 /** Created: what create made that steps may use before start. */

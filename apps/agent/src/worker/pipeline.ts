@@ -17,7 +17,7 @@ import type { LogLine, OverlayPeers, TaskSpec } from '#libs/proto/messages.js';
 import { ContainerNotFoundError } from '../errors.js';
 import type { LiveAttachment } from '../network/index.js';
 import type { ContainerMetadata, ContainerStatus, LogOptions, Runtime } from '../runtime/index.js';
-import { ImageStep, withoutCredentials } from './steps/image.js';
+import { containerHostname, ImageStep, withoutCredentials } from './steps/image.js';
 import { addressesOf, hostsFile, NetworkStep } from './steps/network.js';
 import { VolumeStep } from './steps/volume.js';
 import type { ImageVolume, Prepared, TaskContainerStatus, TaskRunner } from './task-runner.js';
@@ -57,7 +57,7 @@ export class TaskPipeline implements TaskRunner {
     this.network.check(spec); // reject unknown networks before any work
     const existing = await this.record(spec.id);
     if (existing) return { imageVolumes: existing.imageVolumes ?? [] };
-    const { image, user, volumes } = await this.image.prepare(spec);
+    const { image, config, user, volumes } = await this.image.prepare(spec);
     try {
       const v = await this.volume.prepare(spec, volumes);
       const imageVolumes = v.imageVolumes.map((x) => ({ name: x.name, target: x.destination }));
@@ -65,16 +65,17 @@ export class TaskPipeline implements TaskRunner {
       const { rootfs } = await this.runtime.create({
         id: spec.id,
         layers: image.layerDirs,
-        image: image.config,
+        image: config,
         command: spec.command,
         env: spec.env,
-        hostname: spec.id.slice(0, 12),
+        hostname: containerHostname(spec),
         network: this.network.firstNetwork(spec),
         user,
         etc: await this.network.etc(spec),
         volumes: v.imageVolumes,
         mounts: v.mounts,
         metadata: metadata as unknown as ContainerMetadata,
+        options: spec.options,
       });
       await this.volume.seed(v.seeds, rootfs);
       return { imageVolumes };
@@ -104,7 +105,7 @@ export class TaskPipeline implements TaskRunner {
         if (!live.length) return;
         rec.attachments = live;
         rec.address = live[0]?.address ?? '';
-        if (rec.address) await this.runtime.writeEtc(id, { hosts: hostsFile(id, live) });
+        if (rec.address) await this.runtime.writeEtc(id, { hosts: hostsFile(containerHostname(rec.spec), live) });
         await this.save(id, rec);
       });
       return this.withRecord(st, rec);

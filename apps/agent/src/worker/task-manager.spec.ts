@@ -58,6 +58,7 @@ const spec = (networks: string[]): TaskSpec => ({
   serviceName: '',
   vip: '',
   mounts: [],
+  options: null,
 });
 
 test('networks changed during prepare reach the container before it starts; a running one is changed in place', async () => {

@@ -143,6 +143,8 @@ export class TaskManager {
             return this.set(TaskState.FAILED, { error: (err as Error).message });
           }
           if (code === 0) return this.set(TaskState.COMPLETE, { hasExitCode: true, exitCode: 0, message: 'finished' });
+          // Docker's name for a container its memory limit ended.
+          if ((await this.runtime.status(this.spec.id)).oomKilled) return this.set(TaskState.FAILED, { hasExitCode: true, exitCode: code, error: 'OOMKilled' });
           return this.set(TaskState.FAILED, { hasExitCode: true, exitCode: code, error: `task: non-zero exit (${code})` });
         }
         case 'stop': {

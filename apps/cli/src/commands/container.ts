@@ -6,6 +6,7 @@ import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
 import { aliasArg, attachmentsBody, collect, envArg, intArg, mountArg, networksArg, publishArg, volumeArg } from './args.js';
 import type { Attachment, Mount } from '#libs/common';
+import { envFiles, runOptionsBody, withRunOptionFlags, type RunOptionFlags } from './run-options.js';
 
 const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
 /** START_WAIT_MS: how long `berth run` waits for the container to start (image pulls included). */
@@ -22,8 +23,7 @@ async function waitStarted(api: ApiClient, id: string): Promise<Container> {
 }
 
 export function registerContainerCommands(program: Command, api: () => ApiClient): void {
-  program
-    .command('run')
+  withRunOptionFlags(program.command('run'))
     .description('run a one-off container somewhere in the cluster')
     .option('-d, --detach', 'print the container id and return')
     .option('--name <name>', 'container name')
@@ -42,7 +42,7 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
       async (
         image: string,
         command: string[],
-        o: {
+        o: RunOptionFlags & {
           detach?: boolean;
           name?: string;
           env: string[];
@@ -55,16 +55,18 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
           volumesFrom: string[];
         },
       ) => {
+        const options = runOptionsBody(o);
         const c = await api().json<Container>('POST', '/containers', {
           image,
           command,
-          env: o.env,
+          env: [...envFiles(o.envFile), ...o.env],
           ...attachmentsBody(o.network, o.networkAlias),
           publish: o.publish,
           ...(o.name ? { name: o.name } : {}),
           autoRemove: !!o.rm,
           ...(o.volume.length || o.mount.length ? { mounts: [...o.volume, ...o.mount] } : {}),
           ...(o.volumesFrom.length ? { volumesFrom: o.volumesFrom } : {}),
+          ...(Object.keys(options).length ? { options } : {}),
         });
         if (o.detach) return void process.stdout.write(`${c.id}\n`);
         const started = await waitStarted(api(), c.id);

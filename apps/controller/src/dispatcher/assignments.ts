@@ -1,8 +1,8 @@
 /** The agent's view of tasks: task rows as the proto's TaskSpec, and the overlay peer tables. */
-import type { OverlayPeers, TaskSpec, TaskState } from '#libs/proto/messages.js';
+import type { OverlayPeers, RunOptions as RunOptionsSpec, TaskSpec, TaskState } from '#libs/proto/messages.js';
 import type { Network, OverlayMember, TaskWithNames, Volume } from '../store/store.module.js';
 import { STOP_GRACE_MS } from './tunables.js';
-import { asAttachments, asMounts, parsePublish } from '#libs/common';
+import { asAttachments, asMounts, parsePublish, type RunOptions } from '#libs/common';
 
 export function taskName(t: { service: { name: string } | null; container: { name: string } | null; slot: number; id: string }): string {
   if (t.service) return `${t.service.name}.${t.slot}`;
@@ -22,6 +22,7 @@ export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Ma
         : null,
     };
   });
+  const options = (t.options ?? {}) as RunOptions;
   return {
     id: t.id,
     name: taskName(t),
@@ -31,7 +32,7 @@ export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Ma
     command: t.command,
     env: t.env,
     networks,
-    stopGraceMs: STOP_GRACE_MS,
+    stopGraceMs: options.stopTimeout !== undefined ? options.stopTimeout * 1000 : STOP_GRACE_MS,
     pullAuth: null,
     // The store's desiredState column only ever holds TaskState values.
     desiredState: t.desiredState as TaskState,
@@ -52,6 +53,28 @@ export function toTaskSpec(t: TaskWithNames, nets: Map<string, Network> = new Ma
         volumeOptions: (v?.options ?? {}) as Record<string, string>,
       };
     }),
+    options: runOptionsSpec(options),
+  };
+}
+
+/** runOptionsSpec: stored run options as the agent's RunOptions (zero values: the image's or the agent's defaults). */
+function runOptionsSpec(o: RunOptions): RunOptionsSpec {
+  return {
+    user: o.user ?? '',
+    workdir: o.workdir ?? '',
+    entrypoint: o.entrypoint ?? [],
+    entrypointSet: o.entrypoint !== undefined,
+    hostname: o.hostname ?? '',
+    readOnly: !!o.readOnly,
+    capAdd: o.capAdd ?? [],
+    capDrop: o.capDrop ?? [],
+    noNewPrivileges: !!o.noNewPrivileges,
+    seccompUnconfined: !!o.seccompUnconfined,
+    stopSignal: o.stopSignal ?? '',
+    memoryBytes: o.memory ?? 0,
+    cpus: o.cpus ?? 0,
+    pidsLimit: o.pidsLimit ?? 0,
+    shmSizeBytes: o.shmSize ?? 0,
   };
 }
 

@@ -6,7 +6,7 @@ import { lockIn, type AllocateAddresses } from './transactions.js';
 import { withVolumes } from './volume.store.js';
 import { ConflictError, isUniqueViolation, NotFoundError, resolveRef } from './resolve.js';
 import type { Container, Task } from './generated/client.js';
-import { TaskState, asAttachments, isBuiltinNetwork, type Attachment, type Mount } from '#libs/common';
+import { TaskState, asAttachments, isBuiltinNetwork, type Attachment, type Mount, type RunOptions } from '#libs/common';
 
 /** ContainerWithTask: a container, its task (none once removed from the node) and the name of that task's node. */
 export type ContainerWithTask = Container & { task: (Task & { node: { hostname: string } | null }) | null };
@@ -24,6 +24,7 @@ const TASK_COLUMNS = [
   'mounts',
   'pinnedNode',
   'addresses',
+  'options',
   'desiredState',
   'state',
   'message',
@@ -35,7 +36,7 @@ const TASK_COLUMNS = [
 const TASK_DATES = ['createdAt', 'updatedAt', 'statusAt'];
 
 /** The columns of a container and its task (prefixed `t_`; Prisma's zoneless UTC times as instants), from `c` and `t`. */
-const COLUMNS = `c."id", c."name", c."image", c."command", c."env", c."networks", c."mounts", c."autoRemove",
+const COLUMNS = `c."id", c."name", c."image", c."command", c."env", c."networks", c."mounts", c."autoRemove", c."options",
     c."createdAt" AT TIME ZONE 'UTC' AS "createdAt",
     ${TASK_COLUMNS.map((k) => `t."${k}" AS "t_${k}"`).join(', ')},
     ${TASK_DATES.map((k) => `t."${k}" AT TIME ZONE 'UTC' AS "t_${k}"`).join(', ')}`;
@@ -58,17 +59,18 @@ const FIND_SQL = `
  * FIND_SQL would read back. $1 container id, $2 name, $3 image, $4 command,
  * $5 env, $6 networks, $7 mounts (JSON), $8 autoRemove, $9 task id, $10 the
  * task's addressed networks (JSON), $11 ports, $12 pinned node, $13 desired
- * state, $14 state. Times are the database's, in UTC as Prisma keeps them.
+ * state, $14 state, $15 run options (JSON). Times are the database's, in UTC
+ * as Prisma keeps them.
  */
 const INSERT_SQL = `
   WITH c AS (
-    INSERT INTO "Container" ("id", "name", "image", "command", "env", "networks", "mounts", "autoRemove", "createdAt")
-    VALUES ($1, $2, $3, $4::text[], $5::text[], $6::jsonb, $7::jsonb, $8, now() AT TIME ZONE 'UTC')
+    INSERT INTO "Container" ("id", "name", "image", "command", "env", "networks", "mounts", "autoRemove", "options", "createdAt")
+    VALUES ($1, $2, $3, $4::text[], $5::text[], $6::jsonb, $7::jsonb, $8, $15::jsonb, now() AT TIME ZONE 'UTC')
     RETURNING *
   ), t AS (
-    INSERT INTO "Task" ("id", "containerId", "image", "command", "env", "networks", "ports", "mounts", "pinnedNode",
+    INSERT INTO "Task" ("id", "containerId", "image", "command", "env", "networks", "ports", "mounts", "pinnedNode", "options",
       "desiredState", "state", "message", "createdAt", "updatedAt", "statusAt")
-    SELECT $9, c."id", c."image", c."command", c."env", $10::jsonb, $11::text[], c."mounts", $12,
+    SELECT $9, c."id", c."image", c."command", c."env", $10::jsonb, $11::text[], c."mounts", $12, c."options",
       $13::int, $14::int, 'created', c."createdAt", c."createdAt", c."createdAt" FROM c
     RETURNING *
   ), e AS (
@@ -114,7 +116,7 @@ export class ContainerStore {
    * `berth run`) is the one statement alone.
    */
   async create(
-    c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean },
+    c: { name: string; image: string; command: string[]; env: string[]; networks: Attachment[]; ports: string[]; mounts: Mount[]; pinnedNode?: string; autoRemove: boolean; options?: RunOptions },
     addresses: AllocateAddresses,
   ): Promise<ContainerWithTask> {
     const id = newId();
@@ -134,6 +136,7 @@ export class ContainerStore {
       c.pinnedNode ?? null,
       TaskState.RUNNING,
       TaskState.NEW,
+      JSON.stringify(c.options ?? {}),
     ];
     try {
       const plain = c.mounts.every((m) => m.type !== 'volume') && c.networks.every((a) => isBuiltinNetwork(a.name));

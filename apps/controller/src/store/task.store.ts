@@ -18,7 +18,11 @@ export type TaskWithNames = Task & { service: { name: string; vip: string | null
 const WITH_NAMES = { service: { select: { name: true, vip: true } }, container: { select: { name: true } }, node: { select: { hostname: true } } } as const;
 
 /** TaskListRow: what a task list shows (no command or environment), with the names it refers to. */
-export type TaskListRow = Omit<Task, 'command' | 'env' | 'pinnedNode' | 'version'> & { service: { name: string } | null; container: { name: string } | null; node: { hostname: string } | null };
+export type TaskListRow = Omit<Task, 'command' | 'env' | 'pinnedNode' | 'version' | 'options'> & {
+  service: { name: string } | null;
+  container: { name: string } | null;
+  node: { hostname: string } | null;
+};
 
 type TaskListSql = Omit<TaskListRow, 'service' | 'container' | 'node'> & { serviceName: string | null; containerName: string | null; hostname: string | null };
 

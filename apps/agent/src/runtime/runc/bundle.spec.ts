@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toOciSpec, processArgs, mergeEnv, type BundleInput } from './bundle.js';
+import type { RunOptions } from '#libs/proto/messages.js';
 import { parseUser } from '../../images/image-user.js';
 import { InvalidSpecError } from '../../errors.js';
 
@@ -121,4 +122,55 @@ test("a default container gets Docker's isolation: seccomp, a cgroup namespace, 
   assert.equal(spec.linux.seccomp.defaultAction, 'SCMP_ACT_ERRNO');
   const unlimited = toOciSpec(input({ pidsLimit: 0 })) as { linux: { resources: { pids?: unknown } } };
   assert.equal(unlimited.linux.resources.pids, undefined);
+});
+
+const runOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
+  user: '',
+  workdir: '',
+  entrypoint: [],
+  entrypointSet: false,
+  hostname: '',
+  readOnly: false,
+  capAdd: [],
+  capDrop: [],
+  noNewPrivileges: false,
+  seccompUnconfined: false,
+  stopSignal: '',
+  memoryBytes: 0,
+  cpus: 0,
+  pidsLimit: 0,
+  shmSizeBytes: 0,
+  ...over,
+});
+
+test("docker run's options reach the spec: capabilities with the seccomp profile following them, read-only root, limits", () => {
+  type Spec = {
+    process: { capabilities: { effective: string[] }; noNewPrivileges: boolean };
+    root: { readonly: boolean };
+    mounts: Array<{ destination: string; options?: string[] }>;
+    linux: {
+      resources: { pids?: { limit: number }; memory?: { limit: number; swap: number }; cpu?: { quota: number; period: number } };
+      seccomp?: { syscalls: Array<{ names: string[]; action: string; args?: unknown[] }> };
+    };
+  };
+  const spec = toOciSpec(
+    input({
+      options: runOptions({ capAdd: ['CAP_SYS_ADMIN'], capDrop: ['CAP_MKNOD'], readOnly: true, noNewPrivileges: true, memoryBytes: 32 << 20, cpus: 0.5, pidsLimit: 10, shmSizeBytes: 1 << 20 }),
+    }),
+  ) as Spec;
+  const caps = spec.process.capabilities.effective;
+  assert.ok(caps.includes('CAP_SYS_ADMIN') && !caps.includes('CAP_MKNOD') && caps.includes('CAP_CHOWN'));
+  const allowed = new Set(spec.linux.seccomp!.syscalls.filter((r) => r.action === 'SCMP_ACT_ALLOW' && !r.args).flatMap((r) => r.names));
+  assert.ok(allowed.has('mount') && allowed.has('unshare'), 'CAP_SYS_ADMIN brings its calls');
+  assert.equal(spec.root.readonly, true);
+  assert.equal(spec.process.noNewPrivileges, true);
+  assert.deepEqual(spec.linux.resources.memory, { limit: 32 << 20, swap: 64 << 20 });
+  assert.deepEqual(spec.linux.resources.cpu, { quota: 50_000, period: 100_000 });
+  assert.deepEqual(spec.linux.resources.pids, { limit: 10 });
+  assert.ok(spec.mounts.find((m) => m.destination === '/dev/shm')!.options!.includes(`size=${1 << 20}`));
+
+  const open = toOciSpec(input({ options: runOptions({ seccompUnconfined: true, pidsLimit: -1, capDrop: ['ALL'] }) })) as Spec;
+  assert.equal(open.linux.seccomp, undefined);
+  assert.equal(open.linux.resources.pids, undefined, '-1: no limit, not the agent default');
+  assert.deepEqual(open.process.capabilities.effective, []);
 });

@@ -4,11 +4,16 @@
  * Entrypoint/Cmd/Env/WorkingDir/User unless the task overrides them, the
  * default capability set and seccomp profile (seccomp.ts), masked and
  * read-only /proc and /sys paths, a pids limit, and namespaces, a cgroup
- * one included (no network namespace for host networking). No IO here.
+ * one included (no network namespace for host networking); then docker
+ * run's options: capabilities added and dropped (the seccomp profile
+ * follows them), no-new-privileges, seccomp=unconfined, a read-only root,
+ * memory, CPU and process limits, the size of /dev/shm. No IO here.
  */
 import type { ImageConfig } from '../../images/oci.js';
 import { InvalidSpecError } from '../../errors.js';
 import type { HostMount } from '../runtime.js';
+import type { RunOptions } from '#libs/proto/messages.js';
+import { effectiveCapabilities } from '#libs/common';
 import { seccompFor } from './seccomp.js';
 
 export interface BundleInput {
@@ -31,6 +36,8 @@ export interface BundleInput {
   volumes?: Array<{ source: string; destination: string }>;
   /** The task's mounts, host side resolved: volumes and binds as host paths, tmpfs as is. */
   mounts?: HostMount[];
+  /** docker run's options (those on the image config are applied to `image` already). */
+  options?: RunOptions | null;
 }
 
 /** ociMount: a task mount as an OCI mount entry (binds recursive, private unless told). */
@@ -79,6 +86,23 @@ export const MASKED_PATHS = [
 /** DEFAULT_PIDS_LIMIT: a container's process limit unless the agent is told otherwise (--pids-limit). */
 export const DEFAULT_PIDS_LIMIT = 4096;
 
+/** SHM_SIZE: /dev/shm's size unless --shm-size says otherwise (Docker's 64 MiB). */
+const SHM_SIZE = 64 * 1024 * 1024;
+/** CPU_PERIOD_US: the CFS period --cpus is a share of (Docker's). */
+const CPU_PERIOD_US = 100_000;
+
+/** limits: the cgroup limits of a container, from the agent's pids default and the task's options. */
+function limits(b: BundleInput): Record<string, unknown> {
+  const o = b.options;
+  const pids = o?.pidsLimit === -1 ? 0 : o?.pidsLimit || b.pidsLimit;
+  return {
+    ...(pids > 0 ? { pids: { limit: pids } } : {}),
+    // As Docker: without a swap limit of its own, a container may swap as much as its memory limit.
+    ...(o?.memoryBytes ? { memory: { limit: o.memoryBytes, swap: o.memoryBytes * 2 } } : {}),
+    ...(o?.cpus ? { cpu: { quota: Math.round(o.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US } } : {}),
+  };
+}
+
 /** NOFILE_LIMIT: Docker's default open-files limit per container process (the runtime caps it at its own hard limit). */
 export const NOFILE_LIMIT = 1_048_576;
 
@@ -106,6 +130,8 @@ export function mergeEnv(imageEnv: string[], taskEnv: string[], hostname: string
 export const CONTAINER_UMASK = 0o022;
 
 export function toOciSpec(b: BundleInput): Record<string, unknown> {
+  const o = b.options;
+  const caps = effectiveCapabilities(DEFAULT_CAPS, { capAdd: o?.capAdd, capDrop: o?.capDrop });
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
   if (b.network !== 'host') namespaces.push({ type: 'network' });
   const bind = (source: string, destination: string, ro = false) => ({
@@ -123,17 +149,17 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       args: processArgs(b.command, b.image),
       env: mergeEnv(b.image.config?.Env ?? [], b.env, b.hostname),
       cwd: b.image.config?.WorkingDir || '/',
-      capabilities: { bounding: DEFAULT_CAPS, effective: DEFAULT_CAPS, permitted: DEFAULT_CAPS },
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: b.nofile, soft: b.nofile }],
-      noNewPrivileges: false,
+      noNewPrivileges: !!o?.noNewPrivileges,
     },
-    root: { path: 'rootfs', readonly: false },
+    root: { path: 'rootfs', readonly: !!o?.readOnly },
     hostname: b.hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${o?.shmSizeBytes || SHM_SIZE}`] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
       { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
@@ -152,8 +178,8 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       // container). `default` covers every interface created after it, eth0 included, and
       // unlike `all` its write needs no rtnl lock, which busy-retries under load.
       ...(b.network === 'host' ? {} : { sysctl: { 'net.ipv6.conf.default.disable_ipv6': '1' } }),
-      resources: { devices: [{ allow: false, access: 'rwm' }], ...(b.pidsLimit > 0 ? { pids: { limit: b.pidsLimit } } : {}) },
-      seccomp: seccompFor(DEFAULT_CAPS),
+      resources: { devices: [{ allow: false, access: 'rwm' }], ...limits(b) },
+      ...(o?.seccompUnconfined ? {} : { seccomp: seccompFor(caps) }),
       maskedPaths: MASKED_PATHS,
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },

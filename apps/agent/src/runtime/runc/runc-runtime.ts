@@ -42,6 +42,9 @@ function alive(pid: number): boolean {
   }
 }
 
+/** CGROUP_ROOT: where the cgroup hierarchies are mounted. */
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
 export class RuncRuntime implements Runtime {
   private readonly containersDir: string;
   private readonly runc: RuncAdapter;
@@ -101,6 +104,7 @@ export class RuncRuntime implements Runtime {
       pidsLimit: this.cfg.pidsLimit ?? DEFAULT_PIDS_LIMIT,
       volumes: c.volumes,
       mounts: c.mounts,
+      options: c.options,
     });
     await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
     await writeRecord(p.dir, { stopSignal: stopSignalName(c.image.config?.StopSignal), startedAt: 0, finishedAt: 0, metadata: c.metadata });
@@ -160,7 +164,7 @@ export class RuncRuntime implements Runtime {
     const p = this.paths(id);
     const base = { startedAt: rec.startedAt, finishedAt: rec.finishedAt };
     const code = await exitCode(p, id);
-    if (code !== undefined) return { ...base, state: 'exited', exitCode: code };
+    if (code !== undefined) return { ...base, state: 'exited', exitCode: code, ...((await this.oomKilled(id)) ? { oomKilled: true } : {}) };
     const pid = Number((await readFile(p.pidFile, 'utf8').catch(() => '')).trim());
     if (pid && alive(pid)) return { ...base, state: rec.startedAt ? 'running' : 'created', pid };
     if (pid) {
@@ -169,6 +173,20 @@ export class RuncRuntime implements Runtime {
       return { ...base, state: 'exited', exitCode: later ?? 137 };
     }
     return { ...base, state: 'prepared' };
+  }
+
+  /**
+   * oomKilled: whether the kernel's OOM killer killed a process of the
+   * container, from its memory cgroup's counter (cgroup v1 memory.oom_control,
+   * v2 memory.events); readable until the container is deleted.
+   */
+  private async oomKilled(id: string): Promise<boolean> {
+    const dir = `${this.cfg.cgroupParent}/${id}`;
+    for (const file of [`${CGROUP_ROOT}/memory/${dir}/memory.oom_control`, `${CGROUP_ROOT}/${dir}/memory.events`]) {
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (text !== undefined) return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) > 0;
+    }
+    return false;
   }
 
   async wait(id: string, signal?: AbortSignal): Promise<number> {

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import type { OverlayPeers, TaskSpec } from '#libs/proto/messages.js';
 import { ContainerNetworks, guardVipPool, type LiveAttachment, type NetworkRegistry } from '../../network/index.js';
 import type { EtcFiles } from '../../runtime/index.js';
+import { containerHostname } from './image.js';
 
 /**
  * resolvConf: a user-defined network's resolver when the container is on one (any of
@@ -23,10 +24,10 @@ async function resolvConf(spec: TaskSpec): Promise<string> {
 }
 
 /** hostsFile: /etc/hosts with the container's own name on each of its addresses. */
-export function hostsFile(taskId: string, live: LiveAttachment[]): string {
+export function hostsFile(hostname: string, live: LiveAttachment[]): string {
   const own = live
     .filter((l) => l.address)
-    .map((l) => `${l.address}\t${taskId.slice(0, 12)}\n`)
+    .map((l) => `${l.address}\t${hostname}\n`)
     .join('');
   return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own}`;
 }
@@ -50,7 +51,7 @@ export class NetworkStep {
 
   /** etc: the container's /etc files before it has any address. */
   async etc(spec: TaskSpec): Promise<EtcFiles> {
-    return { hosts: hostsFile(spec.id, []), hostname: `${spec.id.slice(0, 12)}\n`, resolvConf: await resolvConf(spec) };
+    return { hosts: hostsFile(containerHostname(spec), []), hostname: `${containerHostname(spec)}\n`, resolvConf: await resolvConf(spec) };
   }
 
   /** firstNetwork: the network with the default route ("host" means the host's own stack). */

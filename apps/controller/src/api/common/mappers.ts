@@ -1,5 +1,5 @@
 /** Response shapes (docs/design/rest-api.md) and the pure mappers from rows. */
-import { asAttachments, asMounts, taskStateName } from '#libs/common';
+import { asAttachments, asMounts, taskStateName, type RunOptions } from '#libs/common';
 import type { ContainerWithTask, Node, ServiceWithCounts, TaskListRow } from '../../store/store.module.js';
 import { taskName } from '../../dispatcher/dispatcher.module.js';
 
@@ -45,6 +45,8 @@ export function mapContainer(c: ContainerWithTask) {
     networks: networksView(t?.networks ?? c.networks, t?.addresses),
     mounts: asMounts(c.mounts),
     autoRemove: c.autoRemove,
+    options: c.options as RunOptions,
+    labels: (c.options as RunOptions).labels ?? {},
     createdAt: c.createdAt.toISOString(),
     state: t ? taskStateName(t.state) : 'removed',
     desiredState: t ? taskStateName(t.desiredState) : 'remove',

@@ -1,5 +1,5 @@
 /** Request DTOs of the containers API. */
-import { ArrayMaxSize, IsArray, IsBoolean, IsString, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsObject, IsString, Matches } from 'class-validator';
 import { Optional } from '../common/validation.js';
 import { ContainerSpecDto } from '../services/service.dto.js';
 
@@ -19,4 +19,9 @@ export class CreateContainerDto extends ContainerSpecDto {
   @ArrayMaxSize(16)
   @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}(:(ro|rw))?$/, { each: true, message: 'volumesFrom entries must look like CONTAINER[:ro|:rw]' })
   volumesFrom?: string[];
+
+  /** How it runs beyond image, command and env: user, workdir, entrypoint, capabilities, limits... (checked by libs/common run-options.ts). */
+  @Optional()
+  @IsObject({ message: 'options must be an object ({ user, workdir, memory, ... })' })
+  options?: Record<string, unknown>;
 }

@@ -10,12 +10,23 @@ import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { JobQueue } from '../../queue/queue.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { TaskState, asMounts, formatImageRef, isTerminal, parseImageRef, taskStateName } from '#libs/common';
+import { RunOptionsError, TaskState, asMounts, checkRunOptions, formatImageRef, isTerminal, parseImageRef, taskStateName, type RunOptions } from '#libs/common';
+import { FieldValidationError } from '../common/validation.js';
 import { mapContainer } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';
 import { VolumesService } from '../volumes/volumes.service.js';
 import type { CreateContainerDto } from './container.dto.js';
+
+/** runOptions: the body's options, checked; a bad one is a 400 naming the option. */
+function runOptions(raw: unknown): RunOptions {
+  try {
+    return checkRunOptions(raw);
+  } catch (err) {
+    if (err instanceof RunOptionsError) throw new FieldValidationError([{ field: 'options', message: err.message }]);
+    throw err;
+  }
+}
 
 /** WAIT_POLL_MS: how often `wait` re-reads the task; WAIT_MAX_MS bounds one wait request. */
 const WAIT_POLL_MS = 100;
@@ -38,9 +49,10 @@ export class ContainersService {
   async create(dto: CreateContainerDto) {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
     const { networks, ports } = await this.attachments.check(dto, true);
+    const options = runOptions(dto.options);
     const { mounts, pinnedNode } = await this.volumes.checkMounts(dto.mounts, dto.volumesFrom);
     const c = await this.containers.create(
-      { name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false },
+      { name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false, options },
       this.allocator.addresses,
     );
     await this.queue.schedule();

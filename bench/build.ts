@@ -12,6 +12,7 @@ import { pushBusybox, startRegistry } from '../test/fixtures/registry-process.js
 import { sh } from '../test/lab/sh.js';
 import { ImageService } from '../apps/agent/src/images/image-service.js';
 import { Builder } from '../apps/agent/src/builder/builder.js';
+import { createNetworks } from '../apps/agent/src/network/index.js';
 
 const DOCKERFILE = `FROM busybox
 ENV APP=/srv/app
@@ -33,8 +34,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20; i++) await writeFile(path.join(ctx, 'src', `f${i}.txt`), 'x'.repeat(1000 * (i + 1)));
     await writeFile(path.join(ctx, 'Dockerfile'), DOCKERFILE);
     const images = new ImageService(path.join(dir, 'agent'), [reg.host]);
-    const builder = new Builder({ stateDir: path.join(dir, 'agent'), images, runcRoot: path.join(dir, 'runc'), cgroupParent, nofile: 1024, pidsLimit: 1024, insecureRegistries: [reg.host] });
-    const opts = { contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, noCache: false, tag: `${reg.host}/bench/app:1` };
+    // The bench runs on the host's own stack: its RUN steps need no network and get none.
+    const bridge = createNetworks('/usr/lib/cni', { bridgeName: 'bn-benchbuild', subnet: '10.214.0.0/24', stateDir: path.join(dir, 'agent') }).get('bridge');
+    const builder = new Builder({ stateDir: path.join(dir, 'agent'), images, runcRoot: path.join(dir, 'runc'), cgroupParent, nofile: 1024, pidsLimit: 1024, bridge, insecureRegistries: [reg.host] });
+    const opts = { contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, noCache: false, network: 'none' as const, tag: `${reg.host}/bench/app:1` };
     let t0 = performance.now();
     await builder.build(opts, () => {});
     const first = (performance.now() - t0) / 1000;

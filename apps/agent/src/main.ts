@@ -6,7 +6,7 @@
  */
 import { parseAgentConfig, AgentConfigError } from './config/agent-config.js';
 import { FileStateDb } from './state/file.state-db.js';
-import { createPipeline, Worker } from './worker/index.js';
+import { createPipeline, hostNetworks, Worker } from './worker/index.js';
 import { Session } from './session/session.js';
 import { join, JoinRefusedError } from './session/identity.js';
 import { Backoff } from './session/backoff.js';
@@ -18,9 +18,10 @@ import { ImageRequests } from './images/image-requests.js';
 import { VolumePlugins } from './volumes/index.js';
 import { Builder } from './builder/builder.js';
 import { BuildService } from './builder/build-service.js';
+import { reclaimStepNetworks } from './builder/step-network.js';
 import { hostNofileLimit } from './runtime/runc/adapter.js';
 import { DEFAULT_PIDS_LIMIT, NOFILE_LIMIT } from './runtime/runc/bundle.js';
-import { raiseMainThread, watchLoopLag } from '#libs/common';
+import { BuiltinNetwork, raiseMainThread, watchLoopLag } from '#libs/common';
 
 /** IMAGE_GC_CHECK_MS: how often the agent checks its disk for automatic image GC. */
 const IMAGE_GC_CHECK_MS = 60_000;
@@ -62,9 +63,12 @@ async function main(): Promise<void> {
     log('info', `joined the cluster as node ${identity.nodeId}`);
   }
   const images = new ImageService(cfg.stateDir, cfg.insecureRegistries, cfg.imageMaxUnpackedBytes);
-  const pipeline = await createPipeline(cfg, images, plugins);
+  const networks = hostNetworks(cfg);
+  const pipeline = await createPipeline(cfg, images, plugins, networks);
   await reconcileStale(pipeline.networkDevices(), (m) => log('info', m)).catch((err: Error) => log('warn', `network reconcile: ${err.message}`));
   const nofile = Math.min(NOFILE_LIMIT, (await hostNofileLimit()) ?? NOFILE_LIMIT);
+  const bridge = networks.get(BuiltinNetwork.BRIDGE);
+  await reclaimStepNetworks(bridge, cfg.stateDir, (m) => log('info', m));
   const builder = new Builder({
     stateDir: cfg.stateDir,
     images,
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     cgroupParent: cfg.cgroupParent,
     nofile,
     pidsLimit: cfg.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+    bridge,
     insecureRegistries: cfg.insecureRegistries,
   });
   const builds = new BuildService(builder, images, cfg.stateDir, cfg.insecureRegistries, log);

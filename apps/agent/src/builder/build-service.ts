@@ -15,6 +15,7 @@ import { RegistryClient } from '../images/registry-client.js';
 import { unpackLayer } from '../images/unpack.js';
 import { parseImageRef, validateDigest } from '../images/oci.js';
 import { Builder } from './builder.js';
+import { buildNetwork } from './step-network.js';
 
 /** OUTPUT_FLUSH_MS / OUTPUT_BATCH_LINES: how build output is batched into messages. */
 const OUTPUT_FLUSH_MS = 50;
@@ -57,6 +58,7 @@ export class BuildService {
           buildArgs: req.buildArgs ?? {},
           target: req.target || undefined,
           noCache: req.noCache,
+          network: buildNetwork(req.network),
           tag: req.tag,
           auth: { username: '', password: '', bearerToken: req.registryToken },
         },

@@ -1,6 +1,6 @@
 /**
  * What the builder's modules share: a build's request, result and
- * dependencies, BuildError, the state of a stage as its steps run (layers,
+ * dependencies, BuildError, the RUN steps' network choice, the state of a stage as its steps run (layers,
  * image config, history, ARGs and the cache chain key, hashed with sha), and
  * the context and scope each instruction runs with.
  */
@@ -8,9 +8,14 @@ import { createHash } from 'node:crypto';
 import type { ImageService } from '../images/image-service.js';
 import type { PullCredentials } from '../images/registry-client.js';
 import type { ImageConfig } from '../images/oci.js';
+import type { NetworkDriver } from '../network/index.js';
+import type { BUILTIN_NETWORKS } from '#libs/common';
 import type { Instruction, Stage } from './dockerfile.js';
 
 export class BuildError extends Error {}
+
+/** BuildNetwork: what RUN steps are on (`berth build --network`), one of the built-in networks. */
+export type BuildNetwork = (typeof BUILTIN_NETWORKS)[number];
 
 export interface BuildRequestOptions {
   contextDir: string;
@@ -18,6 +23,8 @@ export interface BuildRequestOptions {
   buildArgs: Record<string, string>;
   target?: string;
   noCache: boolean;
+  /** The RUN steps' network; the default bridge unless given. */
+  network?: BuildNetwork;
   /** Fully qualified registry/repository:tag. */
   tag: string;
   /** Credentials for the tag's registry: pulls of base images there and the push. */
@@ -38,6 +45,8 @@ export interface BuilderDeps {
   nofile: number;
   /** RUN steps' process limit, the agent's per-container one. */
   pidsLimit: number;
+  /** The host's default bridge network, which RUN steps join with --network bridge. */
+  bridge: NetworkDriver;
   insecureRegistries: string[];
 }
 

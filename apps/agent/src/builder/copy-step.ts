@@ -5,7 +5,7 @@
  * rules: a directory's contents are copied, not the directory; a trailing /
  * or several sources make the destination a directory; owner root unless
  * --chown. ADD also extracts local tar archives (safely, with the layer
- * unpacker); ADD from URLs is refused — builds here have no network.
+ * unpacker); ADD from URLs is not supported yet and is refused.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Instructions that make a layer, each through layerStep: WORKDIR creates
  * the directory (no layer if it already existed), RUN runs the command with
- * runStep in the step's snapshot, COPY and ADD resolve their sources (context,
+ * runStep in the step's snapshot on the build's network, COPY and ADD resolve their sources (context,
  * earlier stage or image), hash them into the step's key and copy them in.
  */
 import { randomBytes } from 'node:crypto';
@@ -15,6 +15,7 @@ import { runStep } from './run-step.js';
 import { copyInto, hashSources, resolveSources } from './copy-step.js';
 import { scopedPath } from '../fs/scoped-path.js';
 import { mkdirMode } from '../fs/modes.js';
+import { BuiltinNetwork } from '#libs/common';
 
 export async function workdirInstruction(ins: Instruction, state: StageState, ctx: StepContext, { x }: InstructionScope): Promise<void> {
   const c = state.config;
@@ -35,7 +36,10 @@ export async function runInstruction(ins: Instruction, state: StageState, ctx: S
   const c = state.config;
   const argv = execForm(ins);
   const argEnv = [...state.args].filter(([k]) => !envMap(c.Env).has(k)).map(([k, v]) => `${k}=${v}`);
-  const desc = `RUN ${JSON.stringify(argv)}${argEnv.length ? ` with ${argEnv.sort().join(' ')}` : ''}`;
+  const network = ctx.opts.network ?? BuiltinNetwork.BRIDGE;
+  // A step run on another network may have another result: it is another step for the cache.
+  const onNetwork = network === BuiltinNetwork.BRIDGE ? '' : ` on network ${network}`;
+  const desc = `RUN ${JSON.stringify(argv)}${argEnv.length ? ` with ${argEnv.sort().join(' ')}` : ''}${onNetwork}`;
   return layerStep(state, desc, ctx, async (snap) => {
     const id = `build-${randomBytes(6).toString('hex')}`;
     ctx.onOutput(` ---> Running in ${id.slice(6)}`);
@@ -52,6 +56,9 @@ export async function runInstruction(ins: Instruction, state: StageState, ctx: S
         cgroupParent: ctx.deps.cgroupParent,
         nofile: ctx.deps.nofile,
         pidsLimit: ctx.deps.pidsLimit,
+        network,
+        bridge: ctx.deps.bridge,
+        stateDir: ctx.deps.stateDir,
       },
       ctx.onOutput,
       ctx.signal,
@@ -68,7 +75,7 @@ export async function copyInstruction(ins: Instruction, state: StageState, ctx: 
   if (words.length < 2) throw new DockerfileError(ins.line, `${ins.keyword} needs at least one source and a destination`);
   const srcs = words.slice(0, -1).map(x);
   const dest = x(words.at(-1)!);
-  if (ins.keyword === 'ADD' && srcs.some((s) => /^[a-z]+:\/\//i.test(s))) throw new DockerfileError(ins.line, 'ADD from a URL is not supported (builds have no network here)');
+  if (ins.keyword === 'ADD' && srcs.some((s) => /^[a-z]+:\/\//i.test(s))) throw new DockerfileError(ins.line, 'ADD from a URL is not supported yet');
   const from = ins.flags.from !== undefined ? x(ins.flags.from) : undefined;
   const view = await sourceView(from, ctx, ins);
   try {

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { ImageService } from '../images/image-service.js';
 import type { ImageStore } from '../images/image-store.js';
 import { adoptLegacyLayers } from '../images/legacy-layers.js';
-import { createNetworks } from '../network/index.js';
+import { createNetworks, type NetworkRegistry } from '../network/index.js';
 import { createRuntime, type RuntimeConfig } from '../runtime/index.js';
 import { createVolumeDrivers, VolumePlugins } from '../volumes/index.js';
 import { TaskPipeline } from './pipeline.js';
@@ -33,16 +33,20 @@ export interface HostConfig extends RuntimeConfig {
   volumePluginDir?: string;
 }
 
+/** hostNetworks: this host's networks (the default bridge, host, none and user-defined ones), shared by the tasks and the builder. */
+export function hostNetworks(cfg: HostConfig): NetworkRegistry {
+  return createNetworks(cfg.cniPath, { bridgeName: cfg.bridgeName, subnet: cfg.bridgeSubnet, stateDir: cfg.stateDir });
+}
+
 /**
  * createPipeline puts the runtime and the steps together and gives the
  * networks back the containers that kept running while the agent was down.
- * `images` shares one image store with its other users (the builder).
+ * `images` and `networks` are shared with their other user (the builder).
  */
-export async function createPipeline(cfg: HostConfig, images?: ImageStore, plugins?: VolumePlugins): Promise<TaskPipeline> {
+export async function createPipeline(cfg: HostConfig, images?: ImageStore, plugins?: VolumePlugins, networks = hostNetworks(cfg)): Promise<TaskPipeline> {
   await mkdir(cfg.stateDir, { recursive: true });
   await adoptLegacyLayers(cfg.stateDir);
   const runtime = await createRuntime(cfg);
-  const networks = createNetworks(cfg.cniPath, { bridgeName: cfg.bridgeName, subnet: cfg.bridgeSubnet, stateDir: cfg.stateDir });
   const volumes = createVolumeDrivers(cfg.stateDir, plugins ?? new VolumePlugins(cfg.volumePluginDir ?? '/run/berth/plugins'));
   const pipeline = new TaskPipeline(runtime, new ImageStep(images ?? new ImageService(cfg.stateDir, cfg.insecureRegistries)), new VolumeStep(volumes), new NetworkStep(networks));
   await pipeline.restoreNetworks();

@@ -1,7 +1,7 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../client/api-client.js';
-import { ALIAS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '#libs/common';
+import { ALIAS, BUILTIN_NETWORKS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '#libs/common';
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -25,6 +25,12 @@ export function publishArg(v: string, prev: string[] = []): string[] {
 /** networkArg checks the shape of a network name; whether it exists is the controller's answer. */
 export function networkArg(v: string): string {
   if (!NETWORK_NAME.test(v)) throw new InvalidArgumentError(`"${v}" is not a network name (bridge, host, none or one from berth network ls)`);
+  return v;
+}
+
+/** buildNetworkArg checks `berth build --network`: the RUN steps' network is bridge, host or none. */
+export function buildNetworkArg(v: string): string {
+  if (!(BUILTIN_NETWORKS as readonly string[]).includes(v)) throw new InvalidArgumentError(`"${v}" must be bridge, host or none`);
   return v;
 }
 

@@ -13,6 +13,7 @@ import { CliError } from '../client/api-client.js';
 import type { Info } from '../client/types.js';
 import { ContextError, packContext } from '../builder/context.js';
 import { readNdjson } from '../client/ndjson.js';
+import { buildNetworkArg } from './args.js';
 import { fileBody, pushBlob } from '#libs/oci';
 import { BUILD_CONTEXT_REPOSITORY } from '#libs/common';
 
@@ -30,6 +31,7 @@ interface BuildOpts {
   buildArg: Record<string, string>;
   target?: string;
   cache: boolean;
+  network: string;
   quiet?: boolean;
 }
 
@@ -42,6 +44,7 @@ export function registerBuildCommand(program: Command, api: () => ApiClient): vo
     .option('--build-arg <NAME=VALUE>', 'build-time variable (repeatable)', buildArg, {})
     .option('--target <stage>', 'build up to this stage')
     .option('--no-cache', 'do not use the layer cache')
+    .option('--network <mode>', 'network of the RUN instructions: bridge, host or none', buildNetworkArg, 'bridge')
     .option('-q, --quiet', 'print only the image digest')
     .argument('<context>', 'build context directory')
     .action(async (contextDir: string, o: BuildOpts) => {
@@ -69,6 +72,7 @@ export function registerBuildCommand(program: Command, api: () => ApiClient): vo
           dockerfile: dockerfile.split(path.sep).join('/'),
           buildArgs: o.buildArg,
           noCache: !o.cache,
+          network: o.network,
           ...(o.target ? { target: o.target } : {}),
         },
         { stream: true },

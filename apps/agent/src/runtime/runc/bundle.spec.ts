@@ -47,6 +47,12 @@ test('host networking has no network namespace; others do', () => {
   const ns = (n: string) => (toOciSpec(input({ network: n })).linux as { namespaces: Array<{ type: string }> }).namespaces.map((x) => x.type);
   assert.ok(!ns('host').includes('network'));
   assert.ok(ns('bridge').includes('network') && ns('none').includes('network'));
+  const joined = (toOciSpec(input({ network: 'bridge', netnsPath: '/run/netns/berth-build-1' })).linux as { namespaces: Array<{ type: string; path?: string }> }).namespaces;
+  assert.deepEqual(
+    joined.find((x) => x.type === 'network'),
+    { type: 'network', path: '/run/netns/berth-build-1' },
+    'a given namespace is joined',
+  );
   assert.equal((toOciSpec(input({ network: 'host' })).linux as { sysctl?: object }).sysctl, undefined, 'never touch the host stack');
   assert.equal((toOciSpec(input()).linux as { sysctl: Record<string, string> }).sysctl['net.ipv6.conf.default.disable_ipv6'], '1');
   const spec = toOciSpec(input()) as { process: { cwd: string; args: string[] }; linux: { cgroupsPath: string } };

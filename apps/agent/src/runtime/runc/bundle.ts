@@ -4,10 +4,11 @@
  * Entrypoint/Cmd/Env/WorkingDir/User unless the task overrides them, the
  * default capability set and seccomp profile (seccomp.ts), masked and
  * read-only /proc and /sys paths, a pids limit, and namespaces, a cgroup
- * one included (no network namespace for host networking); then docker
- * run's options: capabilities added and dropped (the seccomp profile
- * follows them), no-new-privileges, seccomp=unconfined, a read-only root,
- * memory, CPU and process limits, the size of /dev/shm. No IO here.
+ * one included (no network namespace for host networking, a given one
+ * joined); then docker run's options: capabilities added and dropped (the
+ * seccomp profile follows them), no-new-privileges, seccomp=unconfined, a
+ * read-only root, memory, CPU and process limits, the size of /dev/shm.
+ * No IO here.
  */
 import type { ImageConfig } from '../../images/oci.js';
 import { InvalidSpecError } from '../../errors.js';
@@ -22,6 +23,8 @@ export interface BundleInput {
   command: string[];
   env: string[];
   network: string;
+  /** A network namespace to join (a build step's); without it runc makes a new one, and none for host. */
+  netnsPath?: string;
   image: ImageConfig;
   /** uid/gid resolved from the image's /etc/passwd for a named User. */
   user: { uid: number; gid: number };
@@ -132,8 +135,8 @@ export const CONTAINER_UMASK = 0o022;
 export function toOciSpec(b: BundleInput): Record<string, unknown> {
   const o = b.options;
   const caps = effectiveCapabilities(DEFAULT_CAPS, { capAdd: o?.capAdd, capDrop: o?.capDrop });
-  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
-  if (b.network !== 'host') namespaces.push({ type: 'network' });
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }];
+  if (b.network !== 'host') namespaces.push({ type: 'network', ...(b.netnsPath ? { path: b.netnsPath } : {}) });
   const bind = (source: string, destination: string, ro = false) => ({
     destination,
     type: 'bind',

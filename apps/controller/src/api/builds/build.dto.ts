@@ -1,5 +1,6 @@
 /** Request DTO of POST /api/builds. */
-import { IsBoolean, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsObject, IsString, Matches, MaxLength } from 'class-validator';
+import { BUILTIN_NETWORKS } from '#libs/common';
 import { Optional } from '../common/validation.js';
 
 export class BuildDto {
@@ -30,4 +31,9 @@ export class BuildDto {
   @Optional()
   @IsBoolean()
   noCache?: boolean;
+
+  /** The network of the RUN steps, as docker build --network (default bridge). */
+  @Optional()
+  @IsIn(BUILTIN_NETWORKS, { message: 'network must be bridge, host or none' })
+  network?: string;
 }

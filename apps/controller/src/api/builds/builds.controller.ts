@@ -13,7 +13,7 @@ import { NodeStore } from '../../store/store.module.js';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { RegistryAuthService } from '../../registry/registry-access.module.js';
-import { BUILD_CONTEXT_REPOSITORY, formatImageRef, parseImageRef } from '#libs/common';
+import { BUILD_CONTEXT_REPOSITORY, BuiltinNetwork, formatImageRef, parseImageRef } from '#libs/common';
 import { BuildDto } from './build.dto.js';
 
 /** BUILD_TOKEN_TTL_S: how long a builder's registry token lasts (a build's whole run). */
@@ -63,6 +63,7 @@ export class BuildsService {
         buildArgs: dto.buildArgs ?? {},
         target: dto.target ?? '',
         noCache: dto.noCache ?? false,
+        network: dto.network ?? BuiltinNetwork.BRIDGE,
       },
       ctl.signal,
     );

@@ -19,7 +19,8 @@ export class NodeWatch {
     private readonly lab: Lab,
     private readonly onDown: (hostname: string) => void = () => {},
   ) {
-    this.timer = setInterval(() => void this.poll(), 250);
+    // Never what keeps a test process alive: a case that fails before stop() must not hang its file.
+    this.timer = setInterval(() => void this.poll(), 250).unref();
   }
 
   /** stop ends the polling and gives the hostnames seen turning down, each once. */

@@ -41,6 +41,15 @@ if [ ${#tools[@]} -gt 0 ]; then
   fi
 fi
 
+# The Debian base image's root filesystem for the tests that run a real distribution (made once,
+# from Debian's packages like the tools above; tests themselves never reach outside the lab).
+DEBIAN_ROOTFS=/var/cache/berth/debian-bookworm.tar
+if [ "${1:-}" = --tools ] && [ ! -s "$DEBIAN_ROOTFS" ]; then
+  say "making $DEBIAN_ROOTFS (deploy/debian-rootfs.sh)"
+  mkdir -p "$(dirname "$DEBIAN_ROOTFS")"
+  if bash deploy/debian-rootfs.sh "$DEBIAN_ROOTFS.tmp" >/dev/null 2>&1; then mv "$DEBIAN_ROOTFS.tmp" "$DEBIAN_ROOTFS"; else rm -f "$DEBIAN_ROOTFS.tmp"; say "could not make it: the tests that need it skip"; fi
+fi
+
 # Postgres: start the packaged cluster when it is not running.
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   ver=$(ls /usr/lib/postgresql | sort -V | tail -1)

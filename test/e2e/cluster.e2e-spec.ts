@@ -148,6 +148,16 @@ describe('cluster', { timeout: 600_000 }, () => {
     assert.equal(oom.code, 137, oom.stderr);
     const inspect = JSON.parse((await lab.cli(['inspect', 'oom'])).stdout);
     assert.deepEqual([inspect.state, inspect.exitCode, inspect.error, inspect.options.memory], ['failed', 137, 'OOMKilled', 32 << 20]);
+    // rename, wait and port, as docker's.
+    assert.equal((await lab.cli(['rename', 'oom', 'oom-renamed'])).code, 0);
+    assert.deepEqual(await lab.cli(['wait', 'oom-renamed']).then((w) => [w.code, w.stdout]), [0, '137\n']);
+    const pub = await lab.cli(['run', '-d', '--name', 'pub', '-p', '80', 'busybox', 'sleep', '60']);
+    assert.equal(pub.code, 0, pub.stderr);
+    const hostPort = await waitFor('a host port for pub', async () => /^80\/tcp -> 0\.0\.0\.0:(\d+)\n$/.exec((await lab.cli(['port', 'pub'])).stdout)?.[1], 30_000);
+    assert.equal((await lab.cli(['port', 'pub', '80/tcp'])).stdout, `0.0.0.0:${hostPort}\n`);
+    const none = await lab.cli(['port', 'pub', '81']);
+    assert.deepEqual([none.code, none.stderr.trim()], [1, "berth: no public port '81/tcp' published for pub"]);
+    assert.equal((await lab.cli(['rm', '-f', 'pub'])).code, 0);
     const bad = await lab.cli(['run', '--cap-add', 'NOPE', 'busybox', 'true']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /--cap-add: "NOPE" is not a capability/);

@@ -185,3 +185,17 @@ test('agent status reports move tasks forward only, keeping exit code and addres
   const events = await sql<{ n: string }>(`SELECT count(*) AS n FROM "TaskEvent" WHERE "taskId" LIKE 'taskreport%'`);
   assert.equal(Number(events[0].n), 5);
 });
+
+test('a container is renamed by id or name; a taken name is a 409, a bad one a 400, an unknown container a 404', async () => {
+  const a = (await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', name: 'old-name' }).expect(201)).body;
+  await request(ctl.server).post('/api/containers').set(auth).send({ image: 'busybox', name: 'taken' }).expect(201);
+  const renamed = await request(ctl.server).post('/api/containers/old-name/rename').set(auth).send({ name: 'new-name' }).expect(200);
+  assert.deepEqual([renamed.body.id, renamed.body.name], [a.id, 'new-name']);
+  assert.equal((await request(ctl.server).get('/api/containers/new-name').set(auth).expect(200)).body.id, a.id);
+  await request(ctl.server).get('/api/containers/old-name').set(auth).expect(404);
+  const taken = await request(ctl.server).post(`/api/containers/${a.id}/rename`).set(auth).send({ name: 'taken' }).expect(409);
+  assert.match(taken.body.error.message, /container name "taken" is already in use/);
+  const bad = await request(ctl.server).post(`/api/containers/${a.id}/rename`).set(auth).send({ name: '-x' }).expect(400);
+  assert.equal(bad.body.error.details[0].field, 'name');
+  await request(ctl.server).post('/api/containers/no-such/rename').set(auth).send({ name: 'z' }).expect(404);
+});

@@ -6,24 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
 import type { RunOptions, TaskSpec } from '#libs/proto/messages.js';
-
-const NONE: RunOptions = {
-  user: '',
-  workdir: '',
-  entrypoint: [],
-  entrypointSet: false,
-  hostname: '',
-  readOnly: false,
-  capAdd: [],
-  capDrop: [],
-  noNewPrivileges: false,
-  seccompUnconfined: false,
-  stopSignal: '',
-  memoryBytes: 0,
-  cpus: 0,
-  pidsLimit: 0,
-  shmSizeBytes: 0,
-};
+import { runOptions } from '../fixtures/run-options.js';
 
 if (await ownNetns(import.meta.url)) defineSuite();
 
@@ -33,7 +16,7 @@ function defineSuite(): void {
   before(() => h.setup());
   after(() => h.cleanup());
 
-  const spec = (script: string, options: Partial<RunOptions>): TaskSpec => ({ ...h.spec(['sh', '-c', script], 'none'), options: { ...NONE, ...options } });
+  const spec = (script: string, options: Partial<RunOptions>): TaskSpec => ({ ...h.spec(['sh', '-c', script], 'none'), options: runOptions(options) });
   const lines = async (script: string, options: Partial<RunOptions>) => {
     const r = await h.runToEnd(spec(script, options));
     assert.equal(r.code, 0, r.out);
@@ -43,7 +26,7 @@ function defineSuite(): void {
   test('user, working directory, entrypoint and host name replace the image’s', skip, async () => {
     const r = await h.runToEnd({
       ...h.spec(['id -u; id -g; pwd; hostname; cat /etc/hostname'], 'none'),
-      options: { ...NONE, user: '1000:1000', workdir: '/work/dir', hostname: 'box', entrypoint: ['sh', '-c'], entrypointSet: true },
+      options: runOptions({ user: '1000:1000', workdir: '/work/dir', hostname: 'box', entrypoint: ['sh', '-c'], entrypointSet: true }),
     });
     assert.deepEqual(r.out.trim().split('\n'), ['1000', '1000', '/work/dir', 'box', 'box']);
   });

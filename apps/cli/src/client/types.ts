@@ -22,6 +22,8 @@ export interface Container {
   message: string;
   createdAt: string;
   address: string;
+  /** Published ports, HOSTPORT:CONTAINERPORT/PROTO (host port 0 until the node picked one). */
+  ports: string[];
 }
 export interface Service {
   id: string;

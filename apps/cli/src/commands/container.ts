@@ -1,11 +1,11 @@
-/** Container verbs: run, ps, logs, stop, rm, inspect. */
+/** Container verbs: run, ps, logs, stop, rm, inspect, rename, port, wait. */
 import type { Command } from 'commander';
 import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
 import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
 import { aliasArg, attachmentsBody, collect, envArg, intArg, mountArg, networksArg, publishArg, volumeArg } from './args.js';
-import type { Attachment, Mount } from '#libs/common';
+import { parsePublish, type Attachment, type Mount } from '#libs/common';
 import { envFiles, runOptionsBody, withRunOptionFlags, type RunOptionFlags } from './run-options.js';
 
 const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'removed']);
@@ -140,5 +140,41 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
     .argument('<container>')
     .action(async (ref: string) => {
       process.stdout.write(JSON.stringify(await api().get(`/containers/${encodeURIComponent(ref)}`), null, 2) + '\n');
+    });
+
+  program
+    .command('rename')
+    .description('rename a container')
+    .argument('<container>')
+    .argument('<new-name>')
+    .action(async (ref: string, name: string) => {
+      await api().json('POST', `/containers/${encodeURIComponent(ref)}/rename`, { name });
+    });
+
+  program
+    .command('port')
+    .description("list a container's published ports, or the host port of one")
+    .argument('<container>')
+    .argument('[port[/proto]]')
+    .action(async (ref: string, wanted?: string) => {
+      const c = await api().get<Container>(`/containers/${encodeURIComponent(ref)}`);
+      const published = c.ports.map(parsePublish).filter((p) => p.hostPort);
+      if (wanted === undefined) return void process.stdout.write(published.map((p) => `${p.containerPort}/${p.protocol} -> 0.0.0.0:${p.hostPort}\n`).join(''));
+      const [port, proto = 'tcp'] = wanted.split('/');
+      const hit = published.filter((p) => String(p.containerPort) === port && p.protocol === proto);
+      if (!hit.length) throw new CliError(`no public port '${port}/${proto}' published for ${c.name}`);
+      process.stdout.write(hit.map((p) => `0.0.0.0:${p.hostPort}\n`).join(''));
+    });
+
+  program
+    .command('wait')
+    .description('wait until containers stop, then print their exit codes')
+    .argument('<containers...>')
+    .action(async (refs: string[]) => {
+      for (const r of refs) {
+        const w = await api().get<{ state: string; exitCode: number | null; error: string }>(`/containers/${encodeURIComponent(r)}/wait`);
+        if (w.state === 'removed' || w.state === 'unknown') throw new CliError(`${r}: ${w.error}`);
+        process.stdout.write(`${w.exitCode ?? 125}\n`);
+      }
     });
 }

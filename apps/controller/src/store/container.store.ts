@@ -200,6 +200,20 @@ export class ContainerStore {
     });
   }
 
+  /** rename sets a container's name; a name another container has is a conflict. */
+  async rename(id: string, name: string): Promise<ContainerWithTask> {
+    try {
+      const r = await this.db.sql.query(`UPDATE "Container" SET "name" = $2 WHERE "id" = $1`, [id, name]);
+      if (!r.rowCount) throw new NotFoundError(`container "${id}" not found`);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`container name "${name}" is already in use`);
+      throw err;
+    }
+    const c = await this.get(id);
+    if (!c) throw new NotFoundError(`container "${id}" not found`);
+    return c;
+  }
+
   /**
    * removeUnlessRunning removes a container (its task and events with it)
    * unless its task runs or is wanted running and `force` is off; returns

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toOciSpec, processArgs, mergeEnv, type BundleInput } from './bundle.js';
-import type { RunOptions } from '#libs/proto/messages.js';
+import { runOptions } from '../../../../../test/fixtures/run-options.js';
 import { parseUser } from '../../images/image-user.js';
 import { InvalidSpecError } from '../../errors.js';
 
@@ -128,25 +128,6 @@ test("a default container gets Docker's isolation: seccomp, a cgroup namespace, 
   assert.equal(spec.linux.seccomp.defaultAction, 'SCMP_ACT_ERRNO');
   const unlimited = toOciSpec(input({ pidsLimit: 0 })) as { linux: { resources: { pids?: unknown } } };
   assert.equal(unlimited.linux.resources.pids, undefined);
-});
-
-const runOptions = (over: Partial<RunOptions> = {}): RunOptions => ({
-  user: '',
-  workdir: '',
-  entrypoint: [],
-  entrypointSet: false,
-  hostname: '',
-  readOnly: false,
-  capAdd: [],
-  capDrop: [],
-  noNewPrivileges: false,
-  seccompUnconfined: false,
-  stopSignal: '',
-  memoryBytes: 0,
-  cpus: 0,
-  pidsLimit: 0,
-  shmSizeBytes: 0,
-  ...over,
 });
 
 test("docker run's options reach the spec: capabilities with the seccomp profile following them, read-only root, limits", () => {

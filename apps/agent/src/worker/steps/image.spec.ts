@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerHostname, withRunOptions } from './image.js';
-import type { RunOptions, TaskSpec } from '#libs/proto/messages.js';
+import type { TaskSpec } from '#libs/proto/messages.js';
+import { runOptions } from '../../../../../test/fixtures/run-options.js';
 
 const image = {
   architecture: 'amd64',
@@ -10,23 +11,7 @@ const image = {
   rootfs: { type: 'layers' as const, diff_ids: [] },
   config: { Entrypoint: ['/init'], Cmd: ['serve'], User: 'app', WorkingDir: '/app', StopSignal: 'SIGINT' },
 };
-const none: RunOptions = {
-  user: '',
-  workdir: '',
-  entrypoint: [],
-  entrypointSet: false,
-  hostname: '',
-  readOnly: false,
-  capAdd: [],
-  capDrop: [],
-  noNewPrivileges: false,
-  seccompUnconfined: false,
-  stopSignal: '',
-  memoryBytes: 0,
-  cpus: 0,
-  pidsLimit: 0,
-  shmSizeBytes: 0,
-};
+const none = runOptions();
 
 test("empty options keep the image's config; given ones replace it, and a new entrypoint drops the image's Cmd", () => {
   assert.deepEqual(withRunOptions(image, null), image);

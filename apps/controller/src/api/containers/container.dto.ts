@@ -3,10 +3,13 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsObject, IsString, Matches } from 'c
 import { Optional } from '../common/validation.js';
 import { ContainerSpecDto } from '../services/service.dto.js';
 
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+const CONTAINER_NAME_RULE = 'name must start with a letter or digit and have at most 63 letters, digits, _, . or -';
+
 export class CreateContainerDto extends ContainerSpecDto {
   @Optional()
   @IsString()
-  @Matches(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, { message: 'name must start with a letter or digit and have at most 63 letters, digits, _, . or -' })
+  @Matches(CONTAINER_NAME, { message: CONTAINER_NAME_RULE })
   name?: string;
 
   @Optional()
@@ -24,4 +27,10 @@ export class CreateContainerDto extends ContainerSpecDto {
   @Optional()
   @IsObject({ message: 'options must be an object ({ user, workdir, memory, ... })' })
   options?: Record<string, unknown>;
+}
+
+export class RenameContainerDto {
+  @IsString()
+  @Matches(CONTAINER_NAME, { message: CONTAINER_NAME_RULE })
+  name!: string;
 }

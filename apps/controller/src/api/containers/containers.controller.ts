@@ -3,7 +3,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res }
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ContainersService } from './containers.service.js';
-import { CreateContainerDto } from './container.dto.js';
+import { CreateContainerDto, RenameContainerDto } from './container.dto.js';
 import { RefPipe } from '../common/ref.pipe.js';
 import { boolQuery, tailQuery } from '../common/query.js';
 
@@ -27,6 +27,9 @@ export class ContainersController {
   }
   @Post(':id/stop') @HttpCode(200) stop(@Param('id', RefPipe) id: string) {
     return this.svc.stop(id);
+  }
+  @Post(':id/rename') @HttpCode(200) rename(@Param('id', RefPipe) id: string, @Body() dto: RenameContainerDto) {
+    return this.svc.rename(id, dto.name);
   }
   @Delete(':id') @HttpCode(204) remove(@Param('id', RefPipe) id: string, @Query('force') force?: string, @Query('volumes') volumes?: string) {
     return this.svc.remove(id, boolQuery(force, 'force'), boolQuery(volumes, 'volumes'));

@@ -100,6 +100,12 @@ export class ContainersService {
     if (volumes) await this.volumes.removeAnonymous(asMounts(c.mounts));
   }
 
+  /** rename gives a container a new name (its task's name follows: the agent sees it with the next assignment). */
+  async rename(ref: string, name: string) {
+    const c = await this.containers.resolve(ref);
+    return mapContainer(await this.containers.rename(c.id, name));
+  }
+
   async streamLogs(ref: string, follow: boolean, tail: number, req: Request, res: Response): Promise<void> {
     const c = await this.containers.resolve(ref);
     await this.logs.stream(c.task ? [{ nodeId: c.task.nodeId, taskId: c.task.id, prefix: '' }] : [], { follow, tail }, req, res);

@@ -27,7 +27,8 @@ fi
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
 mirror=${mirror:-http://deb.debian.org/debian}
-# No device nodes: a container's /dev is the runtime's, and layers may not carry any.
+# No device nodes: a container's /dev is the runtime's, and layers may not carry any. (Hooks must
+# leave "$1"/dev alone: in root mode mmdebstrap bind-mounts the host's /dev/shm and /dev/pts there.)
 mmdebstrap --quiet --variant=minbase --format=tar --skip=output/dev,output/mknod ${include:+--include="$include"} \
   --customize-hook='rm -rf "$1"/var/cache/apt/*.bin "$1"/var/lib/apt/lists/*' \
   "$suite" "$out" "deb $mirror $suite main" </dev/null

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian 12 machine to what Berth needs, and does nothing that
 # is already done: Debian packages (Postgres, Redis, runc, conmon, CNI plugins,
-# iproute2, iptables, busybox-static, skopeo), Postgres and Redis running on
+# iproute2, iptables, busybox-static, skopeo, tini), Postgres and Redis running on
 # loopback, the berth database and role, npm dependencies, the build and the
 # database migrations. Used by deploy/quickstart.sh (the product only) and,
 # with --tools, by the test and bench commands, which also need what they
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps attr util-linux)
+PKGS=(postgresql redis-server runc conmon containernetworking-plugins iptables iproute2 busybox-static skopeo iperf3 procps attr util-linux tini)
 # Only tests and benchmarks use these (--tools); installed without starting their services.
 TOOL_PKGS=()
 [ "${1:-}" = --tools ] && TOOL_PKGS=(docker.io docker-registry stress-ng gcc libc6-dev)

@@ -125,3 +125,17 @@ test("a container's bad run options are a 400 naming the option, and good ones c
   const read = await request(ctl.server).get('/api/containers/with-options').set(ctl.auth).expect(200);
   assert.deepEqual(read.body.options, want);
 });
+
+test('name servers are refused on a user-defined network, whose own resolver answers', async () => {
+  await request(ctl.server).post('/api/networks').set(ctl.auth).send({ name: 'dnsnet' }).expect(201);
+  const r = await request(ctl.server)
+    .post('/api/containers')
+    .set(ctl.auth)
+    .send({ image: 'busybox', networks: [{ name: 'dnsnet' }], options: { dns: ['10.53.0.1'] } });
+  assertError(r, 400, 'options', /options\.dns: name servers are for the built-in networks/, 'dns on a user network');
+  await request(ctl.server)
+    .post('/api/containers')
+    .set(ctl.auth)
+    .send({ image: 'busybox', options: { dns: ['10.53.0.1'], extraHosts: ['db:10.0.0.5'], init: true, ulimits: [{ name: 'nofile', soft: 10, hard: 20 }] } })
+    .expect(201);
+});

@@ -1,7 +1,8 @@
 // docker run's options under the real runtime (conmon + runc): user, working directory,
 // entrypoint and host name; a read-only root, capabilities dropped and added (the seccomp
 // profile following them), no-new-privileges and seccomp=unconfined; memory, CPU, process and
-// /dev/shm limits, and a container its memory limit ended reported as OOMKilled.
+// /dev/shm limits, and a container its memory limit ended reported as OOMKilled; --init (tini
+// as pid 1), --ulimit, --add-host and --dns.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
@@ -16,9 +17,9 @@ function defineSuite(): void {
   before(() => h.setup());
   after(() => h.cleanup());
 
-  const spec = (script: string, options: Partial<RunOptions>): TaskSpec => ({ ...h.spec(['sh', '-c', script], 'none'), options: runOptions(options) });
-  const lines = async (script: string, options: Partial<RunOptions>) => {
-    const r = await h.runToEnd(spec(script, options));
+  const spec = (script: string, options: Partial<RunOptions>, network = 'none'): TaskSpec => ({ ...h.spec(['sh', '-c', script], network), options: runOptions(options) });
+  const lines = async (script: string, options: Partial<RunOptions>, network = 'none') => {
+    const r = await h.runToEnd(spec(script, options, network));
     assert.equal(r.code, 0, r.out);
     return r.out.trim().split('\n');
   };
@@ -78,5 +79,26 @@ function defineSuite(): void {
     } finally {
       await h.rt.remove(fine.id);
     }
+  });
+
+  test('--init puts tini at pid 1; --ulimit, --add-host and --dns reach the process and its /etc files', skip, async () => {
+    const script = 'tr "\\0" " " < /proc/1/cmdline; echo; ulimit -n; ulimit -c; grep db.internal /etc/hosts; grep ^nameserver /etc/resolv.conf';
+    const out = await lines(
+      script,
+      {
+        init: true,
+        ulimits: [
+          { name: 'nofile', soft: 123, hard: 456 },
+          { name: 'core', soft: -1, hard: -1 },
+        ],
+        extraHosts: ['db.internal:10.9.8.7'],
+        dns: ['10.53.0.1', '10.53.0.2'],
+      },
+      'bridge',
+    );
+    assert.deepEqual(
+      out.map((l) => l.trim().replace(/\s+/g, ' ')),
+      [`/sbin/docker-init -- sh -c ${script}`, '123', 'unlimited', '10.9.8.7 db.internal', 'nameserver 10.53.0.1', 'nameserver 10.53.0.2'],
+    );
   });
 }

@@ -1,7 +1,7 @@
 // Run options as the API checks them, Docker's capability rule, signal and size spellings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RunOptionsError, checkRunOptions, effectiveCapabilities, parseBytes, signalName } from './run-options.js';
+import { RunOptionsError, checkRunOptions, effectiveCapabilities, parseBytes, parseUlimit, signalName } from './run-options.js';
 
 test('options are normalised: capability and signal spellings, only the given fields', () => {
   assert.deepEqual(checkRunOptions(undefined), {});
@@ -38,6 +38,21 @@ test('a bad option is refused naming it', () => {
     [{ readOnly: 'yes' }, /^options\.readOnly must be true or false/],
     [{ labels: { a: 1 } }, /^options\.labels\.a must be a string/],
     [{ entrypoint: ['a\u0000'] }, /^options\.entrypoint\[0\] must be a string .* without control characters/],
+    [{ extraHosts: ['db'] }, /^options\.extraHosts: "db" must be HOST:IPv4/],
+    [{ extraHosts: ['db:10.0.0.300'] }, /^options\.extraHosts/],
+    [{ dns: ['8.8.8'] }, /^options\.dns: "8\.8\.8" is not an IPv4 address/],
+    [{ dns: ['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4'] }, /^options\.dns must be a list of at most 3/],
+    [{ ulimits: [{ name: 'files', soft: 1, hard: 1 }] }, /^options\.ulimits\[0\]\.name must be one of/],
+    [{ ulimits: [{ name: 'nofile', soft: 10, hard: 5 }] }, /soft limit 10 is above its hard limit 5/],
+    [
+      {
+        ulimits: [
+          { name: 'core', soft: 0, hard: 0 },
+          { name: 'core', soft: 1, hard: 1 },
+        ],
+      },
+      /core is given twice/,
+    ],
   ];
   for (const [raw, message] of cases)
     assert.throws(
@@ -68,6 +83,18 @@ test('signals and sizes as Docker spells them', () => {
     assert.throws(
       () => parseBytes(bad, '--memory'),
       (e: Error) => e instanceof RunOptionsError && e.message.startsWith('--memory: '),
+      bad,
+    );
+});
+
+test('--ulimit NAME=SOFT[:HARD]: hard defaults to soft, unlimited and -1 are no limit', () => {
+  assert.deepEqual(parseUlimit('nofile=1024:2048', 'x'), { name: 'nofile', soft: 1024, hard: 2048 });
+  assert.deepEqual(parseUlimit('core=0', 'x'), { name: 'core', soft: 0, hard: 0 });
+  assert.deepEqual(parseUlimit('memlock=-1:unlimited', 'x'), { name: 'memlock', soft: -1, hard: -1 });
+  for (const bad of ['nofile', 'files=1', 'nofile=2:1', 'nofile=a'])
+    assert.throws(
+      () => parseUlimit(bad, '--ulimit'),
+      (e: Error) => e instanceof RunOptionsError && e.message.startsWith('--ulimit: '),
       bad,
     );
 });

@@ -2,7 +2,8 @@
  * RunOptions: how a container runs beyond its image, command and env —
  * `docker run`'s -u, -w, --entrypoint, --hostname, --label, --read-only,
  * --cap-add/--cap-drop, --security-opt, --stop-signal, --stop-timeout,
- * --memory, --cpus, --pids-limit and --shm-size, with Docker's meaning.
+ * --memory, --cpus, --pids-limit, --shm-size, --init, --add-host, --dns
+ * and --ulimit, with Docker's meaning.
  * checkRunOptions validates what comes from outside (an API body) and
  * returns only the fields that were given; effectiveCapabilities is
  * Docker's rule for the capability set. Shared by the CLI, the controller
@@ -40,6 +41,40 @@ export interface RunOptions {
   pidsLimit?: number;
   /** /dev/shm size in bytes. */
   shmSize?: number;
+  /** Run the command under an init process (Debian's tini) that reaps zombies and forwards signals. */
+  init?: boolean;
+  /** Extra /etc/hosts lines, HOST:IP. */
+  extraHosts?: string[];
+  /** Name servers (IPv4) instead of the host's, on the built-in networks. */
+  dns?: string[];
+  /** Resource limits: RLIMIT_<NAME> soft and hard (-1: unlimited). */
+  ulimits?: Ulimit[];
+}
+
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
+}
+
+/** ULIMITS: the names --ulimit takes (setrlimit's resources). */
+export const ULIMITS = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const HOST_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/;
+
+/** parseUlimit reads NAME=SOFT[:HARD] (hard defaults to soft; -1 or unlimited for no limit). */
+export function parseUlimit(v: string, what: string): Ulimit {
+  const m = /^([a-z]+)=(-1|unlimited|\d+)(?::(-1|unlimited|\d+))?$/.exec(v.trim());
+  if (!m || !ULIMITS.includes(m[1])) throw new RunOptionsError(`${what}: "${v}" must be NAME=SOFT[:HARD] with NAME one of ${ULIMITS.join(', ')}`);
+  const n = (x: string) => (x === 'unlimited' ? -1 : Number(x));
+  return checkUlimit({ name: m[1], soft: n(m[2]), hard: n(m[3] ?? m[2]) }, what);
+}
+
+function checkUlimit(u: Ulimit, what: string): Ulimit {
+  const max = (x: number) => (x === -1 ? Infinity : x);
+  for (const k of ['soft', 'hard'] as const) if (!Number.isSafeInteger(u[k]) || u[k] < -1) throw new RunOptionsError(`${what}: ${u.name}'s ${k} limit must be a whole number (-1: unlimited)`);
+  if (max(u.soft) > max(u.hard)) throw new RunOptionsError(`${what}: ${u.name}'s soft limit ${u.soft} is above its hard limit ${u.hard}`);
+  return u;
 }
 
 /** CAPABILITIES: every Linux capability by its OCI name. */
@@ -207,6 +242,10 @@ export function checkRunOptions(raw: unknown): RunOptions {
     'cpus',
     'pidsLimit',
     'shmSize',
+    'init',
+    'extraHosts',
+    'dns',
+    'ulimits',
   ]);
   const unknown = Object.keys(raw).find((k) => !known.has(k));
   if (unknown) throw new RunOptionsError(`options.${unknown} is not an option (${[...known].join(', ')})`);
@@ -245,5 +284,26 @@ export function checkRunOptions(raw: unknown): RunOptions {
     if (o.pidsLimit === 0) throw new RunOptionsError('options.pidsLimit must be -1 (no limit) or at least 1');
   }
   if (raw.shmSize !== undefined) o.shmSize = integer(raw.shmSize, 'shmSize', 1, Number.MAX_SAFE_INTEGER);
+  if (raw.init !== undefined) o.init = flag(raw.init, 'init');
+  if (raw.extraHosts !== undefined) {
+    o.extraHosts = list(raw.extraHosts, 'extraHosts', 64, 300);
+    for (const h of o.extraHosts) {
+      const i = h.lastIndexOf(':');
+      if (i < 1 || !HOST_NAME.test(h.slice(0, i)) || !IPV4.test(h.slice(i + 1))) throw new RunOptionsError(`options.extraHosts: "${h}" must be HOST:IPv4`);
+    }
+  }
+  if (raw.dns !== undefined) {
+    o.dns = list(raw.dns, 'dns', 3, 15);
+    for (const d of o.dns) if (!IPV4.test(d)) throw new RunOptionsError(`options.dns: "${d}" is not an IPv4 address`);
+  }
+  if (raw.ulimits !== undefined) {
+    if (!Array.isArray(raw.ulimits) || raw.ulimits.length > ULIMITS.length) throw new RunOptionsError(`options.ulimits must be a list of at most ${ULIMITS.length} { name, soft, hard }`);
+    o.ulimits = raw.ulimits.map((u: unknown, i) => {
+      if (!isObject(u) || typeof u.name !== 'string' || !ULIMITS.includes(u.name)) throw new RunOptionsError(`options.ulimits[${i}].name must be one of ${ULIMITS.join(', ')}`);
+      return checkUlimit({ name: u.name, soft: u.soft as number, hard: u.hard as number }, `options.ulimits[${i}]`);
+    });
+    const twice = o.ulimits.find((u, i) => o.ulimits!.findIndex((x) => x.name === u.name) !== i);
+    if (twice) throw new RunOptionsError(`options.ulimits: ${twice.name} is given twice`);
+  }
   return o;
 }

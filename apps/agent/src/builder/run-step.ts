@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ImageConfig } from '../images/oci.js';
 import type { NetworkDriver } from '../network/index.js';
-import { toOciSpec } from '../runtime/runc/bundle.js';
+import { specJson, toOciSpec } from '../runtime/runc/bundle.js';
 import { rootfsUser } from '../images/image-user.js';
 import { withUmask } from '../runtime/runc/adapter.js';
 import { atNormal } from '../exec/priority.js';
@@ -72,7 +72,7 @@ export async function runStep(s: RunStepInput, onLine: (line: string) => void, s
     // The step's rootfs is the snapshot itself.
     spec.root = { path: s.rootfs, readonly: false };
     spec.process.terminal = false;
-    await writeFile(path.join(s.bundleDir, 'config.json'), JSON.stringify(spec));
+    await writeFile(path.join(s.bundleDir, 'config.json'), specJson(spec));
     return await runContainer(s, onLine, signal);
   } finally {
     try {

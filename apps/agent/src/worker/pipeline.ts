@@ -105,7 +105,7 @@ export class TaskPipeline implements TaskRunner {
         if (!live.length) return;
         rec.attachments = live;
         rec.address = live[0]?.address ?? '';
-        if (rec.address) await this.runtime.writeEtc(id, { hosts: hostsFile(containerHostname(rec.spec), live) });
+        if (rec.address) await this.runtime.writeEtc(id, { hosts: hostsFile(rec.spec, live) });
         await this.save(id, rec);
       });
       return this.withRecord(st, rec);
@@ -166,7 +166,7 @@ export class TaskPipeline implements TaskRunner {
       rec.attachments = done.live;
       rec.address = done.live[0]?.address ?? '';
       errors = done.errors;
-      await this.runtime.writeEtc(spec.id, { hosts: hostsFile(spec.id, done.live) });
+      await this.runtime.writeEtc(spec.id, { hosts: hostsFile(rec.spec, done.live) });
     }
     // Rewritten in place (a running container sees the new contents through its bind mount).
     await this.runtime.writeEtc(spec.id, { resolvConf: await this.network.resolvConf(rec.spec) });

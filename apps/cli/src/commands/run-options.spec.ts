@@ -55,6 +55,13 @@ test('flags become the request options, in the API spelling', () => {
         '-1',
         '--shm-size',
         '1g',
+        '--init',
+        '--add-host',
+        'db:10.0.0.5',
+        '--dns',
+        '10.0.0.53',
+        '--ulimit',
+        'nofile=100:200',
       ]),
     ),
     {
@@ -74,6 +81,10 @@ test('flags become the request options, in the API spelling', () => {
       cpus: 1.5,
       pidsLimit: -1,
       shmSize: 1 << 30,
+      init: true,
+      extraHosts: ['db:10.0.0.5'],
+      dns: ['10.0.0.53'],
+      ulimits: [{ name: 'nofile', soft: 100, hard: 200 }],
     },
   );
 });
@@ -81,6 +92,7 @@ test('flags become the request options, in the API spelling', () => {
 test('a bad flag fails naming it, before any request', () => {
   assert.throws(() => parse(['--cap-add', 'nope']), /--cap-add: "nope" is not a capability/);
   assert.throws(() => parse(['-m', 'lots']), /--memory: "lots" is not a size/);
+  assert.throws(() => parse(['--ulimit', 'nofile=2:1']), /--ulimit: nofile's soft limit 2 is above its hard limit 1/);
   for (const [args, message] of [
     [['-m', '1k'], /^--memory must be at least 6m/],
     [['--cpus', 'two'], /^--cpus: "two" is not a number/],
@@ -88,6 +100,8 @@ test('a bad flag fails naming it, before any request', () => {
     [['-w', 'rel'], /^--workdir: "rel" must be an absolute path/],
     [['--security-opt', 'seccomp=/p.json'], /only seccomp=unconfined is supported/],
     [['--security-opt', 'apparmor=x'], /not an option/],
+    [['--add-host', 'db'], /^--add-host: "db" must be HOST:IPv4/],
+    [['--dns', 'x'], /^--dns: "x" is not an IPv4 address/],
   ] as const)
     assert.throws(
       () => runOptionsBody(parse([...args])),

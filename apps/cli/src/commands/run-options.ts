@@ -8,8 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { CliError } from '../client/api-client.js';
-import { RunOptionsError, capabilityName, checkRunOptions, parseBytes, signalName, type RunOptions } from '#libs/common';
+import { RunOptionsError, capabilityName, checkRunOptions, parseBytes, parseUlimit, signalName, type RunOptions } from '#libs/common';
 import { collect } from './args.js';
+
+/** FLAG_OF: the flag of an option whose name is not the flag's (the rest are the kebab-case of the name). */
+const FLAG_OF: Record<string, string> = { extraHosts: '--add-host', ulimits: '--ulimit', seccompUnconfined: '--security-opt', noNewPrivileges: '--security-opt' };
 
 /** The flags as commander hands them over. */
 export interface RunOptionFlags {
@@ -29,6 +32,10 @@ export interface RunOptionFlags {
   cpus?: string;
   pidsLimit?: string;
   shmSize?: string;
+  init?: boolean;
+  addHost: string[];
+  dns: string[];
+  ulimit: string[];
 }
 
 /** checked turns a parse failure into commander's usage error for the flag. */
@@ -72,7 +79,11 @@ export function withRunOptionFlags(cmd: Command): Command {
       '--shm-size <bytes>',
       'size of /dev/shm (e.g. 128m; default 64m)',
       checked((v) => parseBytes(v, '--shm-size')),
-    );
+    )
+    .option('--init', 'run an init process (tini) as pid 1 that forwards signals and reaps zombies')
+    .option('--add-host <host:ip>', 'add a line to /etc/hosts (repeatable)', collect, [])
+    .option('--dns <ip>', "a name server instead of the host's (repeatable; built-in networks)", collect, [])
+    .option('--ulimit <name=soft[:hard]>', 'a resource limit, e.g. nofile=1024:2048 (repeatable)', (v: string, prev: string[]) => [...prev, checked((u) => parseUlimit(u, '--ulimit'))(v)], []);
 }
 
 function number(v: string | undefined, flag: string, integer: boolean): number | undefined {
@@ -118,11 +129,15 @@ export function runOptionsBody(f: RunOptionFlags): RunOptions {
     cpus: number(f.cpus, '--cpus', false),
     pidsLimit: number(f.pidsLimit, '--pids-limit', true),
     shmSize: f.shmSize === undefined ? undefined : parseBytes(f.shmSize, '--shm-size'),
+    init: f.init || undefined,
+    extraHosts: f.addHost.length ? f.addHost : undefined,
+    dns: f.dns.length ? f.dns : undefined,
+    ulimits: f.ulimit.length ? f.ulimit.map((u) => parseUlimit(u, '--ulimit')) : undefined,
   };
   try {
     return checkRunOptions(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));
   } catch (err) {
-    if (err instanceof RunOptionsError) throw new CliError(err.message.replace(/^options\.(\w+)/, (_m, k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
+    if (err instanceof RunOptionsError) throw new CliError(err.message.replace(/^options\.(\w+)/, (_m, k: string) => FLAG_OF[k] ?? `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`));
     throw err;
   }
 }

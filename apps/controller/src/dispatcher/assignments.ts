@@ -75,6 +75,10 @@ function runOptionsSpec(o: RunOptions): RunOptionsSpec {
     cpus: o.cpus ?? 0,
     pidsLimit: o.pidsLimit ?? 0,
     shmSizeBytes: o.shmSize ?? 0,
+    init: !!o.init,
+    extraHosts: o.extraHosts ?? [],
+    dns: o.dns ?? [],
+    ulimits: o.ulimits ?? [],
   };
 }
 

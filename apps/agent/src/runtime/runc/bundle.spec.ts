@@ -1,7 +1,7 @@
 // toOciSpec specs: Docker's command/env/user rules and namespaces per network.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toOciSpec, processArgs, mergeEnv, type BundleInput } from './bundle.js';
+import { toOciSpec, processArgs, mergeEnv, specJson, type BundleInput } from './bundle.js';
 import { runOptions } from '../../../../../test/fixtures/run-options.js';
 import { parseUser } from '../../images/image-user.js';
 import { InvalidSpecError } from '../../errors.js';
@@ -160,4 +160,35 @@ test("docker run's options reach the spec: capabilities with the seccomp profile
   assert.equal(open.linux.seccomp, undefined);
   assert.equal(open.linux.resources.pids, undefined, '-1: no limit, not the agent default');
   assert.deepEqual(open.process.capabilities.effective, []);
+});
+
+test("--init runs the command under the node's tini; --ulimit sets rlimits, unlimited written as the uint64 runc reads", () => {
+  type Spec = { process: { args: string[]; rlimits: Array<{ type: string; soft: unknown; hard: unknown }> }; mounts: Array<{ destination: string; source: string; options?: string[] }> };
+  const spec = toOciSpec(
+    input({
+      command: ['sleep', '1'],
+      options: runOptions({
+        init: true,
+        ulimits: [
+          { name: 'nofile', soft: 100, hard: 200 },
+          { name: 'core', soft: -1, hard: -1 },
+        ],
+      }),
+    }),
+  ) as Spec;
+  assert.deepEqual(spec.process.args, ['/sbin/docker-init', '--', 'sleep', '1']);
+  assert.deepEqual(
+    spec.mounts.find((m) => m.destination === '/sbin/docker-init'),
+    { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/tini-static', options: ['rbind', 'ro', 'nosuid', 'nodev'] },
+  );
+  assert.deepEqual(
+    spec.process.rlimits.map((r) => [r.type, r.soft, r.hard]),
+    [
+      ['RLIMIT_NOFILE', 100, 200],
+      ['RLIMIT_CORE', 'RLIM_INFINITY', 'RLIM_INFINITY'],
+    ],
+  );
+  assert.match(specJson(spec), /"type":"RLIMIT_CORE","soft":18446744073709551615,"hard":18446744073709551615/);
+  const plain = toOciSpec(input()) as Spec;
+  assert.deepEqual(plain.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 }]);
 });

@@ -94,6 +94,27 @@ const SHM_SIZE = 64 * 1024 * 1024;
 /** CPU_PERIOD_US: the CFS period --cpus is a share of (Docker's). */
 const CPU_PERIOD_US = 100_000;
 
+/** TINI_PATH: Debian's static tini on the node, bind-mounted as the container's init (--init) at INIT_PATH, as Docker's docker-init. */
+export const TINI_PATH = '/usr/bin/tini-static';
+const INIT_PATH = '/sbin/docker-init';
+/** RLIM_INFINITY: an unlimited rlimit; a uint64 JSON numbers cannot carry, so specJson writes it in. */
+const RLIM_INFINITY = 'RLIM_INFINITY';
+
+/** rlimits: NOFILE at the agent's default unless --ulimit names it, then each --ulimit (-1: unlimited). */
+function rlimits(b: BundleInput): Array<{ type: string; soft: number | string; hard: number | string }> {
+  const given = b.options?.ulimits ?? [];
+  const value = (n: number) => (n === -1 ? RLIM_INFINITY : n);
+  return [
+    ...(given.some((u) => u.name === 'nofile') ? [] : [{ type: 'RLIMIT_NOFILE', hard: b.nofile, soft: b.nofile }]),
+    ...given.map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, soft: value(u.soft), hard: value(u.hard) })),
+  ];
+}
+
+/** specJson: a spec as config.json, unlimited rlimits written as the uint64 runc reads. */
+export function specJson(spec: Record<string, unknown>): string {
+  return JSON.stringify(spec).replaceAll(`"${RLIM_INFINITY}"`, '18446744073709551615');
+}
+
 /** limits: the cgroup limits of a container, from the agent's pids default and the task's options. */
 function limits(b: BundleInput): Record<string, unknown> {
   const o = b.options;
@@ -149,11 +170,11 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       terminal: false,
       // Docker's umask for container processes, whatever the agent's own is.
       user: { uid: b.user.uid, gid: b.user.gid, umask: CONTAINER_UMASK },
-      args: processArgs(b.command, b.image),
+      args: o?.init ? [INIT_PATH, '--', ...processArgs(b.command, b.image)] : processArgs(b.command, b.image),
       env: mergeEnv(b.image.config?.Env ?? [], b.env, b.hostname),
       cwd: b.image.config?.WorkingDir || '/',
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: b.nofile, soft: b.nofile }],
+      rlimits: rlimits(b),
       noNewPrivileges: !!o?.noNewPrivileges,
     },
     root: { path: 'rootfs', readonly: !!o?.readOnly },
@@ -172,6 +193,7 @@ export function toOciSpec(b: BundleInput): Record<string, unknown> {
       // The image's VOLUMEs, except where a task mount takes the path; then the task's mounts, parents first.
       ...(b.volumes ?? []).filter((v) => !b.mounts?.some((m) => m.destination === v.destination)).map((v) => bind(v.source, v.destination)),
       ...[...(b.mounts ?? [])].sort((x, y) => x.destination.split('/').length - y.destination.split('/').length).map(ociMount),
+      ...(o?.init ? [{ destination: INIT_PATH, type: 'bind', source: TINI_PATH, options: ['rbind', 'ro', 'nosuid', 'nodev'] }] : []),
     ],
     linux: {
       cgroupsPath: b.cgroupsPath,

@@ -6,15 +6,16 @@
  * from runc's own state. It knows nothing of images, volumes or networks:
  * the worker's steps hand it layers and host paths (runtime.ts).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scopedPath } from '../../fs/scoped-path.js';
 import type { LogLine } from '#libs/proto/messages.js';
 import type { BeforeRun, ContainerConfig, EtcFiles, ContainerMetadata, ContainerStatus, Created, LogOptions, Runtime, RuntimeConfig } from '../runtime.js';
-import { ContainerNotFoundError, InvalidTaskIdError, RuntimeError } from '../../errors.js';
+import { ContainerNotFoundError, InvalidSpecError, InvalidTaskIdError, RuntimeError } from '../../errors.js';
 import { readLogs } from '../logs.js';
 import { containerPaths, hostNofileLimit, mountOverlay, RuncAdapter, unmount, type ContainerPaths } from './adapter.js';
-import { DEFAULT_PIDS_LIMIT, NOFILE_LIMIT, toOciSpec } from './bundle.js';
+import { DEFAULT_PIDS_LIMIT, NOFILE_LIMIT, TINI_PATH, specJson, toOciSpec } from './bundle.js';
 import { copyOwnerAndMode, mkdirMode, writeFileMode } from '../../fs/modes.js';
 import { exitCode, waitExit } from './exit-watch.js';
 import { readRecord, stopSignalName, writeRecord } from './record.js';
@@ -90,6 +91,7 @@ export class RuncRuntime implements Runtime {
     if (cwd) await mkdirMode(await scopedPath(rootfs, cwd));
     const etcFiles = etcPaths(p);
     await this.writeEtcFiles(p, c.etc);
+    if (c.options?.init && !existsSync(TINI_PATH)) throw new InvalidSpecError(`--init needs ${TINI_PATH} on this node (apt-get install tini)`);
     const oci = toOciSpec({
       taskId: c.id,
       hostname: c.hostname,
@@ -106,7 +108,7 @@ export class RuncRuntime implements Runtime {
       mounts: c.mounts,
       options: c.options,
     });
-    await writeFile(path.join(p.bundle, 'config.json'), JSON.stringify(oci));
+    await writeFile(path.join(p.bundle, 'config.json'), specJson(oci));
     await writeRecord(p.dir, { stopSignal: stopSignalName(c.image.config?.StopSignal), startedAt: 0, finishedAt: 0, metadata: c.metadata });
   }
 

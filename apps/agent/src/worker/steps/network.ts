@@ -15,21 +15,34 @@ import { containerHostname } from './image.js';
 
 /**
  * resolvConf: a user-defined network's resolver when the container is on one (any of
- * them answers the names of all its networks), else the host's resolvers.
+ * them answers the names of all its networks), else the host's resolvers, or the
+ * task's --dns servers in their place (the host's search and options kept, as Docker).
  */
 async function resolvConf(spec: TaskSpec): Promise<string> {
   const named = spec.networks.find((a) => a.config?.driver === 'bridge' || a.config?.driver === 'overlay');
   if (named) return `nameserver ${named.config!.gateway}\noptions ndots:0\n`;
-  return (spec.networks[0]?.name ?? 'none') === 'none' ? '' : readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  if ((spec.networks[0]?.name ?? 'none') === 'none') return '';
+  const host = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const dns = spec.options?.dns ?? [];
+  if (!dns.length) return host;
+  const kept = host.split('\n').filter((l) => /^\s*(search|domain|options)\b/.test(l));
+  return [...dns.map((d) => `nameserver ${d}`), ...kept].join('\n') + '\n';
 }
 
-/** hostsFile: /etc/hosts with the container's own name on each of its addresses. */
-export function hostsFile(hostname: string, live: LiveAttachment[]): string {
+/** hostsFile: /etc/hosts with the container's own name on each of its addresses, then its --add-host lines. */
+export function hostsFile(spec: TaskSpec, live: LiveAttachment[]): string {
+  const hostname = containerHostname(spec);
   const own = live
     .filter((l) => l.address)
     .map((l) => `${l.address}\t${hostname}\n`)
     .join('');
-  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own}`;
+  const extra = (spec.options?.extraHosts ?? [])
+    .map((h) => {
+      const i = h.lastIndexOf(':');
+      return `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
+    })
+    .join('');
+  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${own}${extra}`;
 }
 
 /** addressesOf: network name → address, for the networks that gave the container one. */
@@ -51,7 +64,7 @@ export class NetworkStep {
 
   /** etc: the container's /etc files before it has any address. */
   async etc(spec: TaskSpec): Promise<EtcFiles> {
-    return { hosts: hostsFile(containerHostname(spec), []), hostname: `${containerHostname(spec)}\n`, resolvConf: await resolvConf(spec) };
+    return { hosts: hostsFile(spec, []), hostname: `${containerHostname(spec)}\n`, resolvConf: await resolvConf(spec) };
   }
 
   /** firstNetwork: the network with the default route ("host" means the host's own stack). */

@@ -10,7 +10,7 @@ import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { JobQueue } from '../../queue/queue.module.js';
 import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
-import { RunOptionsError, TaskState, asMounts, checkRunOptions, formatImageRef, isTerminal, parseImageRef, taskStateName, type RunOptions } from '#libs/common';
+import { RunOptionsError, TaskState, asMounts, checkRunOptions, formatImageRef, isBuiltinNetwork, isTerminal, parseImageRef, taskStateName, type RunOptions } from '#libs/common';
 import { FieldValidationError } from '../common/validation.js';
 import { mapContainer } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
@@ -50,6 +50,8 @@ export class ContainersService {
     const image = formatImageRef(parseImageRef(dto.image, this.config.registry));
     const { networks, ports } = await this.attachments.check(dto, true);
     const options = runOptions(dto.options);
+    if (options.dns?.length && networks.some((n) => !isBuiltinNetwork(n.name)))
+      throw new FieldValidationError([{ field: 'options', message: 'options.dns: name servers are for the built-in networks; on a user-defined network its own resolver answers' }]);
     const { mounts, pinnedNode } = await this.volumes.checkMounts(dto.mounts, dto.volumesFrom);
     const c = await this.containers.create(
       { name: dto.name ?? '', image, command: dto.command ?? [], env: dto.env ?? [], networks, ports, mounts, pinnedNode, autoRemove: dto.autoRemove ?? false, options },

@@ -142,6 +142,7 @@ test("docker run's options reach the spec: capabilities with the seccomp profile
   };
   const spec = toOciSpec(
     input({
+      swapAccounting: true,
       options: runOptions({ capAdd: ['CAP_SYS_ADMIN'], capDrop: ['CAP_MKNOD'], readOnly: true, noNewPrivileges: true, memoryBytes: 32 << 20, cpus: 0.5, pidsLimit: 10, shmSizeBytes: 1 << 20 }),
     }),
   ) as Spec;
@@ -158,6 +159,8 @@ test("docker run's options reach the spec: capabilities with the seccomp profile
 
   const open = toOciSpec(input({ options: runOptions({ seccompUnconfined: true, pidsLimit: -1, capDrop: ['ALL'] }) })) as Spec;
   assert.equal(open.linux.seccomp, undefined);
+  const noSwap = toOciSpec(input({ options: runOptions({ memoryBytes: 32 << 20 }) })) as Spec;
+  assert.deepEqual(noSwap.linux.resources.memory, { limit: 32 << 20 }, 'no swap limit where the node does not account swap');
   assert.equal(open.linux.resources.pids, undefined, '-1: no limit, not the agent default');
   assert.deepEqual(open.process.capabilities.effective, []);
 });

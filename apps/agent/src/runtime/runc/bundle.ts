@@ -33,6 +33,8 @@ export interface BundleInput {
   nofile: number;
   /** The most processes (threads included) the container may have; 0 for no limit. */
   pidsLimit: number;
+  /** Whether the node's cgroups account swap (a swap limit can be set). */
+  swapAccounting?: boolean;
   /** Host files bind-mounted at /etc/hosts, /etc/hostname, /etc/resolv.conf. */
   etcFiles: { hosts: string; hostname: string; resolvConf: string };
   /** Host directories bind-mounted read-write (the image's VOLUMEs, anonymous per container). */
@@ -121,8 +123,9 @@ function limits(b: BundleInput): Record<string, unknown> {
   const pids = o?.pidsLimit === -1 ? 0 : o?.pidsLimit || b.pidsLimit;
   return {
     ...(pids > 0 ? { pids: { limit: pids } } : {}),
-    // As Docker: without a swap limit of its own, a container may swap as much as its memory limit.
-    ...(o?.memoryBytes ? { memory: { limit: o.memoryBytes, swap: o.memoryBytes * 2 } } : {}),
+    // As Docker: without a swap limit of its own, a container may swap as much as its memory limit
+    // (where the node accounts swap; elsewhere only memory is limited).
+    ...(o?.memoryBytes ? { memory: { limit: o.memoryBytes, ...(b.swapAccounting ? { swap: o.memoryBytes * 2 } : {}) } } : {}),
     ...(o?.cpus ? { cpu: { quota: Math.round(o.cpus * CPU_PERIOD_US), period: CPU_PERIOD_US } } : {}),
   };
 }

@@ -51,6 +51,8 @@ export class RuncRuntime implements Runtime {
   private readonly runc: RuncAdapter;
   /** The container NOFILE limit: Docker's, capped by what this process may grant. */
   private readonly nofile = hostNofileLimit().then((hard) => Math.min(NOFILE_LIMIT, hard ?? NOFILE_LIMIT));
+  /** Whether this node's cgroups account swap (v1 with memsw files, or v2), so a memory limit can bound swap too. */
+  private readonly swapAccounting = existsSync(`${CGROUP_ROOT}/memory/memory.memsw.limit_in_bytes`) || existsSync(`${CGROUP_ROOT}/cgroup.controllers`);
 
   constructor(private readonly cfg: RuntimeConfig) {
     this.containersDir = path.join(cfg.stateDir, 'containers');
@@ -104,6 +106,7 @@ export class RuncRuntime implements Runtime {
       etcFiles,
       nofile: await this.nofile,
       pidsLimit: this.cfg.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+      swapAccounting: this.swapAccounting,
       volumes: c.volumes,
       mounts: c.mounts,
       options: c.options,

@@ -109,6 +109,14 @@ describe('cluster', { timeout: 600_000 }, () => {
     assert.deepEqual([mixed.code, mixed.stdout], [0, 'line1\npartial']);
     const logs = await lab.cli(['logs', 'partial']);
     assert.deepEqual([logs.code, logs.stdout], [0, 'line1\npartial']);
+    // --timestamps and --since, as docker's.
+    const stamped = await lab.cli(['logs', '-t', '--since', '10m', 'partial']);
+    assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z line1\n\d{4}-\d\d-\d\dT[\d:.]+Z partial$/);
+    const later = await lab.cli(['logs', '--since', new Date(Date.now() + 3_600_000).toISOString(), 'partial']);
+    assert.deepEqual([later.code, later.stdout], [0, '']);
+    const badSince = await lab.cli(['logs', '--since', 'yesterday', 'partial']);
+    assert.equal(badSince.code, 1);
+    assert.match(badSince.stderr, /since must be a time/);
   });
 
   test("berth run takes docker run's flags end to end, and a container past its memory limit is OOMKilled", async () => {

@@ -93,3 +93,16 @@ test('follow: a partial line is handed out at once and its rest when it comes, n
       ],
     );
   }));
+
+test('since keeps the lines written from then on, and tail counts among those', () =>
+  withLog(['2026-11-22T00:00:01.000000000+00:00 stdout F one', '2026-11-22T00:00:02.000000000+00:00 stdout F two', '2026-11-22T00:00:03.000000000+00:00 stdout F three', ''].join('\n'), async (f) => {
+    const since = async (sinceMs: number, tail = -1) => {
+      const out: string[] = [];
+      for await (const l of readLogs(f, { follow: false, tail, sinceMs }, async () => true)) out.push(l.text);
+      return out;
+    };
+    assert.deepEqual(await since(Date.parse('2026-11-22T00:00:02Z')), ['two', 'three']);
+    assert.deepEqual(await since(Date.parse('2026-11-22T00:00:01.5Z'), 1), ['three']);
+    assert.deepEqual(await since(Date.parse('2026-11-22T00:00:09Z')), []);
+    assert.deepEqual(await since(0, 2), ['two', 'three'], '0: every line');
+  }));

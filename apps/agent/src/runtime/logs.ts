@@ -2,8 +2,9 @@
  * readLogs reads a container's log file (CRI format, see cri-log.ts) back as
  * the container's output: whole lines, and an unfinished last line as a
  * partial one (the container wrote no newline after it), so nothing it wrote
- * is left out. `tail` keeps the last N lines (an unfinished line counts as
- * one). With `follow` it keeps reading as the file grows, handing out each
+ * is left out. `sinceMs` keeps the lines written from then on, then `tail`
+ * keeps the last N of those (an unfinished line counts as one), as docker's
+ * --since and --tail. With `follow` it keeps reading as the file grows, handing out each
  * piece of an unfinished line as it arrives, until the container has exited
  * and the file is drained, or the signal aborts.
  */
@@ -16,7 +17,7 @@ const FOLLOW_POLL_MS = 100;
 /** READ_BYTES: how much of the file one read takes. */
 const READ_BYTES = 64 * 1024;
 
-export async function* readLogs(file: string, opts: { follow: boolean; tail: number }, isDone: () => Promise<boolean>, signal?: AbortSignal): AsyncGenerator<LogLine> {
+export async function* readLogs(file: string, opts: { follow: boolean; tail: number; sinceMs?: number }, isDone: () => Promise<boolean>, signal?: AbortSignal): AsyncGenerator<LogLine> {
   const fh = await open(file, 'r').catch(() => undefined);
   if (!fh) return;
   try {
@@ -42,7 +43,7 @@ export async function* readLogs(file: string, opts: { follow: boolean; tail: num
       }
       // A record without its newline is only taken once its writer is gone; until then it may still grow.
       if (ended) assemble(split.end(), out);
-      return [...out, ...asm.flush(ended)];
+      return [...out, ...asm.flush(ended)].filter((l) => !opts.sinceMs || l.timeMs >= opts.sinceMs);
     };
     if (!opts.follow) {
       // Asked first: once the container is gone, everything it wrote is in the file.

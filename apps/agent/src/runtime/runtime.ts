@@ -118,6 +118,8 @@ export interface LogOptions {
   follow: boolean;
   /** Last N lines only; negative means all. */
   tail: number;
+  /** Only lines written at or after this time (Unix ms; 0 or absent: all), before tail counts. */
+  sinceMs?: number;
 }
 
 export interface Runtime {

@@ -14,7 +14,7 @@ const LOG_CHUNK_BYTES = 64 * 1024;
 const LOG_FLUSH_MS = 50;
 
 export async function streamLogs(worker: Pick<Worker, 'logs'>, write: (m: AgentMessage) => void, req: LogRequest, signal: AbortSignal): Promise<void> {
-  const { requestId, taskId, follow, tail } = req;
+  const { requestId, taskId, follow, tail, sinceMs } = req;
   let lines: LogLine[] = [];
   let bytes = 0;
   const send = (eof: boolean, error = '') => {
@@ -25,7 +25,7 @@ export async function streamLogs(worker: Pick<Worker, 'logs'>, write: (m: AgentM
   };
   try {
     let timer: NodeJS.Timeout | undefined;
-    for await (const l of worker.logs(taskId, { follow, tail }, signal)) {
+    for await (const l of worker.logs(taskId, { follow, tail, sinceMs }, signal)) {
       lines.push(l);
       bytes += l.text.length;
       if (lines.length >= LOG_CHUNK_LINES || bytes >= LOG_CHUNK_BYTES) send(false);

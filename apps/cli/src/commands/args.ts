@@ -1,5 +1,5 @@
 /** Argument parsers shared by commands, each failing with the flag's name. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { CliError } from '../client/api-client.js';
 import { ALIAS, BUILTIN_NETWORKS, BuiltinNetwork, NETWORK_NAME, parseMountFlag, parseNetworkFlag, parsePublish, parseVolumeFlag, type Attachment, type Mount } from '#libs/common';
 
@@ -92,4 +92,30 @@ export function volumeArg(v: string, prev: Mount[] = []): Mount[] {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** LogFlags: `logs`' flags, for containers and services alike. */
+export interface LogFlags {
+  follow?: boolean;
+  tail?: number;
+  timestamps?: boolean;
+  since?: string;
+}
+
+/** withLogFlags adds docker's logs flags: -f, --tail, -t/--timestamps, --since. */
+export function withLogFlags(cmd: Command, tailHelp: string): Command {
+  return cmd
+    .option('-f, --follow', 'keep following new output')
+    .option('--tail <n>', tailHelp, intArg('--tail', 0, 1_000_000))
+    .option('-t, --timestamps', 'start each line with the time it was written')
+    .option('--since <time>', 'only lines since a time (2026-12-02T10:00:00Z), Unix seconds or a duration before now (10m, 1h30m)');
+}
+
+/** logQuery: the logs request's query string from the flags. */
+export function logQuery(o: LogFlags): string {
+  const q = new URLSearchParams({ follow: String(!!o.follow) });
+  if (o.tail !== undefined) q.set('tail', String(o.tail));
+  if (o.timestamps) q.set('timestamps', 'true');
+  if (o.since !== undefined) q.set('since', o.since);
+  return q.toString();
 }

@@ -4,7 +4,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { CliError } from '../client/api-client.js';
 import type { Container } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { aliasArg, attachmentsBody, collect, envArg, intArg, mountArg, networksArg, publishArg, volumeArg } from './args.js';
+import { aliasArg, attachmentsBody, collect, envArg, logQuery, mountArg, networksArg, publishArg, volumeArg, withLogFlags, type LogFlags } from './args.js';
 import { parsePublish, type Attachment, type Mount } from '#libs/common';
 import { envFiles, runOptionsBody, withRunOptionFlags, type RunOptionFlags } from './run-options.js';
 
@@ -99,14 +99,11 @@ export function registerContainerCommands(program: Command, api: () => ApiClient
       );
     });
 
-  program
-    .command('logs')
+  withLogFlags(program.command('logs'), 'only the last N lines')
     .description("print a container's output")
     .argument('<container>')
-    .option('-f, --follow', 'keep following new output')
-    .option('--tail <n>', 'only the last N lines', intArg('--tail', 0, 1_000_000))
-    .action(async (ref: string, o: { follow?: boolean; tail?: number }) => {
-      await api().stream(`/containers/${encodeURIComponent(ref)}/logs?follow=${!!o.follow}${o.tail !== undefined ? `&tail=${o.tail}` : ''}`, process.stdout);
+    .action(async (ref: string, o: LogFlags) => {
+      await api().stream(`/containers/${encodeURIComponent(ref)}/logs?${logQuery(o)}`, process.stdout);
     });
 
   program

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { ApiClient } from '../client/api-client.js';
 import type { Service, Task } from '../client/types.js';
 import { ago, shortId, table } from '../render/table.js';
-import { aliasArg, attachmentsBody, envArg, intArg, mountArg, networksArg, parseScale, publishArg, volumeArg } from './args.js';
+import { aliasArg, attachmentsBody, envArg, intArg, logQuery, mountArg, networksArg, parseScale, publishArg, volumeArg, withLogFlags, type LogFlags } from './args.js';
 import type { Attachment, Mount } from '#libs/common';
 
 export function registerServiceCommands(program: Command, api: () => ApiClient): void {
@@ -106,14 +106,11 @@ export function registerServiceCommands(program: Command, api: () => ApiClient):
       }
     });
 
-  svc
-    .command('logs')
+  withLogFlags(svc.command('logs'), 'last N lines per task')
     .description("print a service's output")
     .argument('<service>')
-    .option('-f, --follow', 'keep following')
-    .option('--tail <n>', 'last N lines per task', intArg('--tail', 0, 1_000_000))
-    .action(async (ref: string, o: { follow?: boolean; tail?: number }) => {
-      await api().stream(`/services/${encodeURIComponent(ref)}/logs?follow=${!!o.follow}${o.tail !== undefined ? `&tail=${o.tail}` : ''}`, process.stdout);
+    .action(async (ref: string, o: LogFlags) => {
+      await api().stream(`/services/${encodeURIComponent(ref)}/logs?${logQuery(o)}`, process.stdout);
     });
 
   svc

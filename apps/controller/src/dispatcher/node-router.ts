@@ -25,6 +25,8 @@ export interface LogReq {
   taskId: string;
   follow: boolean;
   tail: number;
+  /** Lines from this time on (Unix ms; 0: all). */
+  sinceMs: number;
 }
 
 /** NodeRequest: what an agent can be asked for; it answers with a stream of chunks. */

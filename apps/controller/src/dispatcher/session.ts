@@ -216,7 +216,7 @@ export class AgentSession implements LocalSession, LiveSession {
     this.streams.set(requestId, onChunk);
     switch (req.kind) {
       case 'logs':
-        this.send({ logRequest: { requestId, taskId: req.taskId, follow: req.follow, tail: req.tail } });
+        this.send({ logRequest: { requestId, taskId: req.taskId, follow: req.follow, tail: req.tail, sinceMs: req.sinceMs } });
         return () => {
           if (this.streams.delete(requestId)) this.send({ logCancel: { requestId } });
         };

@@ -31,3 +31,12 @@ test('prefixed: a partial last line stays unterminated; another task breaks an o
   ].join('');
   assert.equal(out, 'web.1 | hello\nweb.1 | wait\nweb.2 | other\nweb.1 | ing\nweb.2 | end');
 });
+
+test('timestamps: each line starts, after its prefix, with the time it was written; a partial line’s rest gets none', () => {
+  const r = new LogRenderer(true);
+  const at = (text: string, timeMs: number, partial = false): LogLine => ({ timeMs, stream: 'stdout', text, partial });
+  const out = [at('hel', Date.UTC(2026, 11, 2, 10, 0, 0, 5), true), at('lo', Date.UTC(2026, 11, 2, 10, 0, 1)), at('next', Date.UTC(2026, 11, 2, 10, 0, 2))]
+    .map((l) => r.render('t1', 'web.1 | ', l))
+    .join('');
+  assert.equal(out, 'web.1 | 2026-12-02T10:00:00.005Z hello\nweb.1 | 2026-12-02T10:00:02.000Z next\n');
+});

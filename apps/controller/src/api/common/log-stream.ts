@@ -9,6 +9,7 @@ import type { Request, Response } from 'express';
 import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { NotFoundError } from '../../store/store.module.js';
 import { LogRenderer } from './log-render.js';
+import type { LogView } from './query.js';
 
 export interface LogSource {
   nodeId: string | null;
@@ -20,12 +21,12 @@ export interface LogSource {
 export class LogStreamer {
   constructor(private readonly router: NodeRouter) {}
 
-  async stream(sources: LogSource[], opts: { follow: boolean; tail: number }, req: Request, res: Response): Promise<void> {
+  async stream(sources: LogSource[], opts: LogView, req: Request, res: Response): Promise<void> {
     const placed = sources.filter((s) => s.nodeId);
     if (!placed.length && sources.length === 1) throw new NotFoundError('the container has not been placed on a node yet; no logs');
     const ctl = new AbortController();
     req.on('close', () => ctl.abort());
-    const iters = placed.map((s) => ({ s, it: this.router.streamLogs(s.nodeId!, { taskId: s.taskId, follow: opts.follow, tail: opts.tail }, ctl.signal) }));
+    const iters = placed.map((s) => ({ s, it: this.router.streamLogs(s.nodeId!, { taskId: s.taskId, follow: opts.follow, tail: opts.tail, sinceMs: opts.sinceMs }, ctl.signal) }));
     // Pull the first line of each stream before answering so errors still become a proper status.
     const firsts = await Promise.all(
       iters.map(async ({ s, it }) => {
@@ -39,7 +40,7 @@ export class LogStreamer {
     );
     res.status(200).setHeader('content-type', 'text/plain; charset=utf-8');
     res.flushHeaders();
-    const text = new LogRenderer();
+    const text = new LogRenderer(opts.timestamps);
     await Promise.all(
       firsts.map(async ({ s, it, first }) => {
         let r = first;

@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { ContainersService } from './containers.service.js';
 import { CreateContainerDto, RenameContainerDto } from './container.dto.js';
 import { RefPipe } from '../common/ref.pipe.js';
-import { boolQuery, tailQuery } from '../common/query.js';
+import { boolQuery, logView } from '../common/query.js';
 
 @ApiTags('containers')
 @ApiBearerAuth()
@@ -34,7 +34,15 @@ export class ContainersController {
   @Delete(':id') @HttpCode(204) remove(@Param('id', RefPipe) id: string, @Query('force') force?: string, @Query('volumes') volumes?: string) {
     return this.svc.remove(id, boolQuery(force, 'force'), boolQuery(volumes, 'volumes'));
   }
-  @Get(':id/logs') logs(@Param('id', RefPipe) id: string, @Req() req: Request, @Res() res: Response, @Query('follow') follow?: string, @Query('tail') tail?: string) {
-    return this.svc.streamLogs(id, boolQuery(follow, 'follow'), tailQuery(tail), req, res);
+  @Get(':id/logs') logs(
+    @Param('id', RefPipe) id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Query('follow') follow?: string,
+    @Query('tail') tail?: string,
+    @Query('since') since?: string,
+    @Query('timestamps') timestamps?: string,
+  ) {
+    return this.svc.streamLogs(id, logView({ follow, tail, since, timestamps }), req, res);
   }
 }

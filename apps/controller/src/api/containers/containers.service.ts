@@ -12,6 +12,7 @@ import { AllocatorService } from '../../allocator/allocator.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { RunOptionsError, TaskState, asMounts, checkRunOptions, formatImageRef, isBuiltinNetwork, isTerminal, parseImageRef, taskStateName, type RunOptions } from '#libs/common';
 import { FieldValidationError } from '../common/validation.js';
+import type { LogView } from '../common/query.js';
 import { mapContainer } from '../common/mappers.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';
@@ -108,8 +109,8 @@ export class ContainersService {
     return mapContainer(await this.containers.rename(c.id, name));
   }
 
-  async streamLogs(ref: string, follow: boolean, tail: number, req: Request, res: Response): Promise<void> {
+  async streamLogs(ref: string, view: LogView, req: Request, res: Response): Promise<void> {
     const c = await this.containers.resolve(ref);
-    await this.logs.stream(c.task ? [{ nodeId: c.task.nodeId, taskId: c.task.id, prefix: '' }] : [], { follow, tail }, req, res);
+    await this.logs.stream(c.task ? [{ nodeId: c.task.nodeId, taskId: c.task.id, prefix: '' }] : [], view, req, res);
   }
 }

@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { ServicesService } from './services.service.js';
 import { CreateServiceDto, ScaleServiceDto } from './service.dto.js';
 import { RefPipe } from '../common/ref.pipe.js';
-import { boolQuery, tailQuery } from '../common/query.js';
+import { boolQuery, logView } from '../common/query.js';
 
 @ApiTags('services')
 @ApiBearerAuth()
@@ -31,7 +31,15 @@ export class ServicesController {
   @Get(':id/tasks') tasks(@Param('id', RefPipe) id: string, @Query('all') all?: string) {
     return this.svc.tasksOf(id, boolQuery(all, 'all'));
   }
-  @Get(':id/logs') logs(@Param('id', RefPipe) id: string, @Req() req: Request, @Res() res: Response, @Query('follow') follow?: string, @Query('tail') tail?: string) {
-    return this.svc.streamLogs(id, boolQuery(follow, 'follow'), tailQuery(tail), req, res);
+  @Get(':id/logs') logs(
+    @Param('id', RefPipe) id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Query('follow') follow?: string,
+    @Query('tail') tail?: string,
+    @Query('since') since?: string,
+    @Query('timestamps') timestamps?: string,
+  ) {
+    return this.svc.streamLogs(id, logView({ follow, tail, since, timestamps }), req, res);
   }
 }

@@ -8,6 +8,7 @@ import { NodeRouter } from '../../dispatcher/dispatcher.module.js';
 import { BerthConfig } from '../../config/berth-config.js';
 import { formatImageRef, hasResolver, parseImageRef } from '#libs/common';
 import { mapService, mapTask } from '../common/mappers.js';
+import type { LogView } from '../common/query.js';
 import { LogStreamer } from '../common/log-stream.js';
 import { AttachmentsService } from '../networks/attachments.service.js';
 import { VolumesService } from '../volumes/volumes.service.js';
@@ -68,12 +69,12 @@ export class ServicesService {
     return (await this.tasks.list({ serviceId: s.id, all })).map(mapTask);
   }
 
-  async streamLogs(ref: string, follow: boolean, tail: number, req: Request, res: Response): Promise<void> {
+  async streamLogs(ref: string, view: LogView, req: Request, res: Response): Promise<void> {
     const s = await this.services.resolve(ref);
     const tasks = await this.tasks.list({ serviceId: s.id, all: false });
     await this.logs.stream(
       tasks.map((t) => ({ nodeId: t.nodeId, taskId: t.id, prefix: `${s.name}.${t.slot}@${t.node?.hostname ?? '?'} | ` })),
-      { follow, tail },
+      view,
       req,
       res,
     );

@@ -109,7 +109,7 @@ async function pushFixture(baseUrl: string, token?: string): Promise<FuzzFixture
     for await (const c of pack as unknown as AsyncIterable<Buffer>) parts.push(c);
     await writeFile(path.join(dir, 'rootfs.tar'), Buffer.concat(parts));
     const img = await buildSingleLayerImage(path.join(dir, 'rootfs.tar'), { cmd: ['cat', '/hello.txt'] });
-    await pushImage(baseUrl, 'fuzz/base', 'v1', img, { token });
+    await pushImage(baseUrl, 'fuzz/base', 'v1', img, { token }).finally(() => rm(path.dirname(img.layer.path), { recursive: true, force: true }));
     return { repo: 'fuzz/base', tag: 'v1', layer: img.layer.digest, config: img.config.digest, manifest: { digest: img.manifest.digest, bytes: img.manifest.bytes } };
   } finally {
     await rm(dir, { recursive: true, force: true });

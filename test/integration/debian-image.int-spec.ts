@@ -3,6 +3,8 @@
 // glibc's programs (bash, perl, apt, dpkg, coreutils, threads through clone3's ENOSYS fallback)
 // run under the seccomp filter, as root and as a user of the image's own /etc/passwd.
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ownNetns, runtimeHost } from '../fixtures/runtime-host.js';
@@ -28,7 +30,11 @@ function defineSuite(): void {
       return;
     }
     const img = await buildSingleLayerImage(tar, { cmd: ['bash'] });
-    await pushImage(h.registry!.host, 'library/debian', '12', img);
+    try {
+      await pushImage(h.registry!.host, 'library/debian', '12', img);
+    } finally {
+      await rm(path.dirname(img.layer.path), { recursive: true, force: true });
+    }
     image = `${h.registry!.host}/library/debian:12`;
   });
 

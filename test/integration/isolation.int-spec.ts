@@ -4,7 +4,7 @@
 // and a pids limit that stops a fork bomb while the runtime goes on working. The calls are made by
 // a small static C probe put into a busybox image: each prints its errno.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,7 +63,11 @@ function defineSuite(): void {
     await sh('gcc', ['-static', '-O2', '-o', path.join(work, 'probe'), path.join(work, 'probe.c')]);
     await sh('bash', ['-c', `cp "${h.dir}/busybox.tar" "${work}/rootfs.tar" && tar -C "${work}" -rf "${work}/rootfs.tar" probe`]);
     const img = await buildSingleLayerImage(path.join(work, 'rootfs.tar'), { cmd: ['/probe'] });
-    await pushImage(h.registry!.host, 'library/probe', 'latest', img);
+    try {
+      await pushImage(h.registry!.host, 'library/probe', 'latest', img);
+    } finally {
+      await rm(path.dirname(img.layer.path), { recursive: true, force: true });
+    }
     probeImage = `${h.registry!.host}/library/probe:latest`;
   });
 

@@ -76,7 +76,7 @@ test('manifests need their blobs; tags and catalog list what was pushed', async 
 test('an image pushed by berth is read by skopeo, and skopeo copies it', async () => {
   await sh('bash', [path.join(REPO, 'deploy/busybox-rootfs.sh'), path.join(dir, 'bb.tar')]);
   const img = await buildSingleLayerImage(path.join(dir, 'bb.tar'));
-  const digest = await pushImage(`127.0.0.1:${PORT}`, 'library/busybox', 'latest', img);
+  const digest = await pushImage(`127.0.0.1:${PORT}`, 'library/busybox', 'latest', img).finally(() => rm(path.dirname(img.layer.path), { recursive: true, force: true }));
   const inspect = JSON.parse((await sh('skopeo', ['inspect', '--tls-verify=false', `docker://127.0.0.1:${PORT}/library/busybox:latest`])).stdout);
   assert.equal(inspect.Digest, digest);
   assert.deepEqual(inspect.Layers, [img.layer.digest]);

@@ -27,9 +27,9 @@ function defineSuite(): void {
   test('user, working directory, entrypoint and host name replace the image’s', skip, async () => {
     const r = await h.runToEnd({
       ...h.spec(['id -u; id -g; pwd; hostname; cat /etc/hostname'], 'none'),
-      options: runOptions({ user: '1000:1000', workdir: '/work/dir', hostname: 'box', entrypoint: ['sh', '-c'], entrypointSet: true }),
+      options: runOptions({ user: '1000:1000', workdir: '/srv/here', hostname: 'box', entrypoint: ['sh', '-c'], entrypointSet: true }),
     });
-    assert.deepEqual(r.out.trim().split('\n'), ['1000', '1000', '/work/dir', 'box', 'box']);
+    assert.deepEqual(r.out.trim().split('\n'), ['1000', '1000', '/srv/here', 'box', 'box']);
   });
 
   test('a read-only root, no capabilities and no new privileges', skip, async () => {

@@ -1,6 +1,7 @@
 // The hand-over to the scheduler (issue 12, item 1) on a real Redis: schedule jobs have one
 // fixed deduplication id, so a burst of requests is one pass; a request made while a pass runs
 // leaves exactly one more pass to follow it; two replicas' workers never run passes at once.
+import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Logger } from '@nestjs/common';
@@ -14,13 +15,16 @@ let redis: RedisServer;
 let counts: Queue;
 let prefixes = 0;
 
+const REDIS_DIR = `/tmp/berth-schedq-${process.pid}`;
+
 before(async () => {
-  redis = await startRedisServer(`/tmp/berth-schedq-${process.pid}`);
+  redis = await startRedisServer(REDIS_DIR);
 });
 
 after(async () => {
   await counts?.close();
   await redis?.stop();
+  await rm(REDIS_DIR, { recursive: true, force: true });
 });
 
 /** A producer and a way to watch its scheduler queue, on a prefix of this test's own. */
